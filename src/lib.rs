@@ -1,0 +1,82 @@
+//! # torii-edge core
+//!
+//! A sans-I/O verifier and signer for EdDSA (Ed25519) JSON Web Tokens.
+//!
+//! The core takes bytes, keys and the current time as arguments: it never reads a
+//! clock, touches the network or draws randomness. Adapters (the Cloudflare Worker in
+//! `src/worker/`, the npm package in `src/js.rs`) do I/O and call into it.
+//!
+//! * Parsing returns an [`UntrustedToken`]; only [`Verifier::verify`] yields
+//!   [`VerifiedClaims`], after the signature and every claim check passed.
+//! * The key decides the algorithm: only `OKP`/`Ed25519` keys exist here, and a token's
+//!   `alg` must be `EdDSA` or `Ed25519` and agree with the key's.
+//! * Every error carries a stable snake_case [`code`](VerifyError::code), shared by Rust,
+//!   JavaScript and HTTP responses.
+//!
+//! ```
+//! use torii_edge::{Jwks, Policy, SigningKey, UnixTime, Verifier};
+//!
+//! let key = SigningKey::from_seed(&[7u8; 32]);
+//! let now = UnixTime(1_700_000_000);
+//! let mut claims = serde_json::Map::new();
+//! claims.insert("iss".into(), "https://demo.torii.test".into());
+//! claims.insert("sub".into(), "user_1".into());
+//! claims.insert("exp".into(), (now.0 + 600).into());
+//! let token = key.sign_jwt(Some("JWT"), &claims);
+//!
+//! let jwks = Jwks::from_keys(vec![key.public_jwk()]);
+//! let verifier = Verifier::new(jwks, Policy::new("https://demo.torii.test"));
+//! let verified = verifier.verify(&token, now).unwrap();
+//! assert_eq!(verified.sub(), Some("user_1"));
+//! ```
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::panic_in_result_fn,
+    clippy::todo,
+    clippy::unimplemented,
+    missing_docs
+)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod b64;
+mod claims;
+mod docs;
+mod error;
+mod header;
+pub mod json;
+mod jwk;
+mod keys;
+mod policy;
+mod sig;
+mod sign;
+mod time;
+mod token;
+mod verifier;
+
+pub use claims::VerifiedClaims;
+pub use docs::discovery_document;
+pub use error::{ErrorCode, KeyError, VerifyError, ALL_CODES};
+pub use header::bearer_token;
+pub use jwk::{Jwk, Jwks, MAX_JWKS_BYTES, MAX_JWKS_KEYS};
+pub use keys::derive_signing_seed;
+pub use policy::{Policy, TypPolicy, DEFAULT_MAX_TOKEN_LEN, DEFAULT_SKEW_SECS, MAX_SKEW_SECS};
+pub use sign::SigningKey;
+pub use time::UnixTime;
+pub use token::UntrustedToken;
+pub use verifier::Verifier;
+
+/// Re-export of the JSON types claims are expressed in.
+pub use serde_json::{Map, Value};
+
+#[cfg(feature = "js")]
+mod js;
+#[cfg(feature = "worker")]
+mod worker;
