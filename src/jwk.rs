@@ -141,6 +141,15 @@ impl Jwk {
         b64::encode(self.key.as_ref())
     }
 
+    /// Checks a raw Ed25519 signature over `message` with this key (the same path token
+    /// verification takes). Any length other than 64 bytes is simply a failed check.
+    pub fn verify_signature(&self, message: &[u8], signature: &[u8]) -> bool {
+        let Ok(sig) = <[u8; sig::SIGNATURE_LEN]>::try_from(signature) else {
+            return false;
+        };
+        sig::verify(&self.key, message, &sig)
+    }
+
     /// The RFC 7638 JWK SHA-256 thumbprint, base64url.
     pub fn thumbprint(&self) -> String {
         thumbprint_of(&self.key)
