@@ -50,6 +50,8 @@ pub enum ErrorCode {
     InvalidJwks,
     /// A JWK is malformed, not an Ed25519 public key, weak, or carries private material.
     InvalidKey,
+    /// No usable key set: fetching it failed and the last good one is too old (or absent).
+    JwksUnavailable,
 }
 
 /// All codes, in documentation order.
@@ -73,6 +75,7 @@ pub const ALL_CODES: &[ErrorCode] = &[
     ErrorCode::InvalidClaimType,
     ErrorCode::InvalidJwks,
     ErrorCode::InvalidKey,
+    ErrorCode::JwksUnavailable,
 ];
 
 impl ErrorCode {
@@ -98,6 +101,7 @@ impl ErrorCode {
             Self::InvalidClaimType => "invalid_claim_type",
             Self::InvalidJwks => "invalid_jwks",
             Self::InvalidKey => "invalid_key",
+            Self::JwksUnavailable => "jwks_unavailable",
         }
     }
 
@@ -109,6 +113,7 @@ impl ErrorCode {
         match self {
             Self::InvalidRequest => 400,
             Self::InvalidJwks | Self::InvalidKey => 500,
+            Self::JwksUnavailable => 503,
             _ => 401,
         }
     }
@@ -135,6 +140,7 @@ impl ErrorCode {
             Self::InvalidClaimType => "A registered claim has the wrong JSON type (e.g. `exp` as a string, `aud` as a number).",
             Self::InvalidJwks => "The JWKS is not `{\"keys\":[...]}`, exceeds 64 KiB or 64 keys, has duplicate `kid`s or no usable key.",
             Self::InvalidKey => "A JWK is not `OKP`/`Ed25519`, has a bad `x`, is weak (small order / non-canonical), carries `d`, or forbids verification (`use`, `key_ops`, `alg`).",
+            Self::JwksUnavailable => "The issuer's JWKS could not be fetched and no cached set is young enough (fail closed, with `Retry-After`).",
         }
     }
 }

@@ -1,0 +1,269 @@
+//! The JWKS cache policy, as a sans-I/O state machine.
+//!
+//! The edge (isolate memory → KV → HTTPS) and the npm package (memory → HTTPS) share this
+//! policy; they do the I/O and report back. Defaults follow panva/jose's remote key set:
+//!
+//! * a fetched set is **fresh** for the response's `Cache-Control: max-age`, clamped to
+//!   `[60 s, 24 h]` (10 min without one);
+//! * once stale it is still **served while revalidating** in the background;
+//! * a `kid` the set does not know triggers a refetch, **at most once per 30 s**
+//!   (any fetch attempt starts the cooldown, so a flood of unknown `kid`s costs one fetch);
+//! * when fetches fail, the last good set keeps being served for **up to 24 h** past its
+//!   freshness; after that, [`Lookup::Unavailable`] tells the adapter to fail closed
+//!   (`jwks_unavailable`, with a `Retry-After`).
+//!
+//! Nothing here shares a fetch across requests: the adapter decides per request.
+
+use crate::error::KeyError;
+use crate::jwk::Jwks;
+use crate::time::UnixTime;
+
+/// Tunables of the cache policy, all in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheConfig {
+    /// Freshness when the response has no usable `max-age`.
+    pub default_ttl: i64,
+    /// Lower clamp of `max-age`.
+    pub min_ttl: i64,
+    /// Upper clamp of `max-age`.
+    pub max_ttl: i64,
+    /// Minimum time between two fetch attempts.
+    pub cooldown: i64,
+    /// How long past freshness a set may still be served when refreshes fail.
+    pub max_stale: i64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self { default_ttl: 600, min_ttl: 60, max_ttl: 86_400, cooldown: 30, max_stale: 86_400 }
+    }
+}
+
+/// What the adapter should do for one verification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup<'a> {
+    /// Verify with this set; no I/O.
+    Use(&'a Jwks),
+    /// Verify with this (stale) set now, and refresh it in the background.
+    UseAndRevalidate(&'a Jwks),
+    /// Fetch the set before verifying (nothing usable is cached, or the `kid` is unknown
+    /// and the cooldown has passed). Call [`JwksCache::begin_fetch`] first.
+    Fetch,
+    /// Fail closed: no usable set, and fetching again now would break the cooldown.
+    Unavailable {
+        /// Seconds after which a retry may succeed (for `Retry-After`).
+        retry_after: i64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Entry {
+    jwks: Jwks,
+    fetched_at: i64,
+    fresh_until: i64,
+}
+
+/// The cache of one issuer's key set.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct JwksCache {
+    config: CacheConfig,
+    entry: Option<Entry>,
+    last_attempt: Option<i64>,
+}
+
+impl JwksCache {
+    /// An empty cache with the given policy.
+    pub fn new(config: CacheConfig) -> Self {
+        Self { config, entry: None, last_attempt: None }
+    }
+
+    /// The policy in force.
+    pub fn config(&self) -> CacheConfig {
+        self.config
+    }
+
+    fn cooling_down(&self, now: i64) -> Option<i64> {
+        let last = self.last_attempt?;
+        let wait = last.saturating_add(self.config.cooldown).saturating_sub(now);
+        (wait > 0).then_some(wait)
+    }
+
+    /// Decides how to obtain keys for a token naming `kid` (or none) at `now`.
+    pub fn lookup(&self, kid: Option<&str>, now: UnixTime) -> Lookup<'_> {
+        let now = now.0;
+        let Some(entry) = &self.entry else {
+            return match self.cooling_down(now) {
+                Some(retry_after) => Lookup::Unavailable { retry_after },
+                None => Lookup::Fetch,
+            };
+        };
+        let knows_kid = kid.is_none_or(|k| entry.jwks.select(Some(k)).is_some());
+        let cooling = self.cooling_down(now);
+        if now < entry.fresh_until {
+            if knows_kid || cooling.is_some() {
+                return Lookup::Use(&entry.jwks);
+            }
+            return Lookup::Fetch;
+        }
+        let servable_until = entry.fresh_until.saturating_add(self.config.max_stale);
+        if now < servable_until {
+            return match (knows_kid, cooling) {
+                (_, Some(_)) => Lookup::Use(&entry.jwks),
+                (true, None) => Lookup::UseAndRevalidate(&entry.jwks),
+                (false, None) => Lookup::Fetch,
+            };
+        }
+        match cooling {
+            Some(retry_after) => Lookup::Unavailable { retry_after },
+            None => Lookup::Fetch,
+        }
+    }
+
+    /// Records that a fetch starts now (it starts the cooldown, whatever its outcome).
+    pub fn begin_fetch(&mut self, now: UnixTime) {
+        self.last_attempt = Some(now.0);
+    }
+
+    /// Records a successful fetch: `body` is parsed and validated as a JWKS and kept fresh
+    /// for `max_age` (clamped; the default when `None`). A body that is not a valid JWKS
+    /// counts as a failed fetch: the previous set stays.
+    pub fn on_fetch_ok(&mut self, body: &[u8], max_age: Option<i64>, now: UnixTime) -> Result<(), KeyError> {
+        let jwks = Jwks::from_json(body)?;
+        self.insert(jwks, now.0, max_age);
+        Ok(())
+    }
+
+    /// Stores an already validated set fetched at `fetched_at` (e.g. read back from KV,
+    /// where values are stamped with their fetch time).
+    pub fn insert(&mut self, jwks: Jwks, fetched_at: i64, max_age: Option<i64>) {
+        let ttl = self.ttl(max_age);
+        self.entry = Some(Entry { jwks, fetched_at, fresh_until: fetched_at.saturating_add(ttl) });
+    }
+
+    /// Freshness for a `max-age`, clamped to the policy's bounds.
+    pub fn ttl(&self, max_age: Option<i64>) -> i64 {
+        max_age.map_or(self.config.default_ttl, |a| a.clamp(self.config.min_ttl, self.config.max_ttl))
+    }
+
+    /// When the cached set was fetched, if there is one.
+    pub fn fetched_at(&self) -> Option<i64> {
+        self.entry.as_ref().map(|e| e.fetched_at)
+    }
+
+    /// The cached set, whatever its age.
+    pub fn jwks(&self) -> Option<&Jwks> {
+        self.entry.as_ref().map(|e| &e.jwks)
+    }
+}
+
+/// Reads `max-age` from a `Cache-Control` header value (`no-store`/`no-cache` give 0,
+/// which the policy then clamps up to its minimum).
+pub fn max_age_from_cache_control(value: &str) -> Option<i64> {
+    let mut max_age = None;
+    for directive in value.split(',') {
+        let d = directive.trim();
+        if d.eq_ignore_ascii_case("no-store") || d.eq_ignore_ascii_case("no-cache") {
+            return Some(0);
+        }
+        if let Some((name, v)) = d.split_once('=') {
+            if name.trim().eq_ignore_ascii_case("max-age") {
+                max_age = v.trim().trim_matches('"').parse::<i64>().ok().map(|n| n.max(0));
+            }
+        }
+    }
+    max_age
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SigningKey;
+
+    fn body(seeds: &[u8]) -> alloc::string::String {
+        Jwks::from_keys(seeds.iter().map(|s| SigningKey::from_seed(&[*s; 32]).public_jwk()).collect()).to_json()
+    }
+    fn kid(seed: u8) -> alloc::string::String {
+        SigningKey::from_seed(&[seed; 32]).kid().into()
+    }
+    fn t(s: i64) -> UnixTime {
+        UnixTime(s)
+    }
+
+    #[test]
+    fn empty_cache_fetches_then_uses_while_fresh() {
+        let mut c = JwksCache::default();
+        assert_eq!(c.lookup(None, t(0)), Lookup::Fetch);
+        c.begin_fetch(t(0));
+        c.on_fetch_ok(body(&[1]).as_bytes(), None, t(0)).unwrap();
+        for now in [1, 100, 599] {
+            assert!(matches!(c.lookup(Some(&kid(1)), t(now)), Lookup::Use(_)), "{now}");
+        }
+        assert!(matches!(c.lookup(Some(&kid(1)), t(600)), Lookup::UseAndRevalidate(_)));
+    }
+
+    #[test]
+    fn max_age_is_clamped_to_60s_and_24h() {
+        let c = JwksCache::default();
+        assert_eq!(c.ttl(Some(5)), 60);
+        assert_eq!(c.ttl(Some(3600)), 3600);
+        assert_eq!(c.ttl(Some(10_000_000)), 86_400);
+        assert_eq!(c.ttl(None), 600);
+        assert_eq!(max_age_from_cache_control("public, max-age=120"), Some(120));
+        assert_eq!(max_age_from_cache_control("no-store"), Some(0));
+        assert_eq!(max_age_from_cache_control("public"), None);
+        assert_eq!(max_age_from_cache_control("max-age=\"30\", s-maxage=5"), Some(30));
+    }
+
+    #[test]
+    fn unknown_kid_refetches_at_most_every_30s() {
+        let mut c = JwksCache::default();
+        c.begin_fetch(t(0));
+        c.on_fetch_ok(body(&[1]).as_bytes(), Some(3600), t(0)).unwrap();
+        // Outside the cooldown: an unknown kid fetches once...
+        assert_eq!(c.lookup(Some(&kid(2)), t(40)), Lookup::Fetch);
+        c.begin_fetch(t(40));
+        c.on_fetch_ok(body(&[1]).as_bytes(), Some(3600), t(40)).unwrap();
+        // ...then the cooldown holds every further unknown kid for 30 s.
+        for now in [40, 50, 69] {
+            assert!(matches!(c.lookup(Some(&kid(3)), t(now)), Lookup::Use(_)), "{now}");
+        }
+        assert_eq!(c.lookup(Some(&kid(3)), t(70)), Lookup::Fetch);
+        // A rotated-in key is found after the refetch.
+        c.begin_fetch(t(70));
+        c.on_fetch_ok(body(&[1, 3]).as_bytes(), Some(3600), t(70)).unwrap();
+        assert!(matches!(c.lookup(Some(&kid(3)), t(71)), Lookup::Use(s) if s.len() == 2));
+    }
+
+    #[test]
+    fn failed_refreshes_serve_the_last_good_set_for_24h_then_fail_closed() {
+        let mut c = JwksCache::default();
+        c.begin_fetch(t(0));
+        c.on_fetch_ok(body(&[1]).as_bytes(), Some(60), t(0)).unwrap();
+        // Stale: served while revalidating; the revalidation fails (no on_fetch_ok).
+        assert!(matches!(c.lookup(None, t(60)), Lookup::UseAndRevalidate(_)));
+        c.begin_fetch(t(60));
+        assert!(matches!(c.lookup(None, t(61)), Lookup::Use(_)));
+        assert!(matches!(c.lookup(None, t(60 + 86_399)), Lookup::UseAndRevalidate(_)));
+        // Past 24 h of staleness nothing is served: fetch, and if that fails, unavailable.
+        assert_eq!(c.lookup(None, t(60 + 86_400)), Lookup::Fetch);
+        c.begin_fetch(t(60 + 86_400));
+        assert_eq!(c.lookup(None, t(60 + 86_410)), Lookup::Unavailable { retry_after: 20 });
+    }
+
+    #[test]
+    fn first_fetch_failure_is_unavailable_during_cooldown() {
+        let mut c = JwksCache::default();
+        c.begin_fetch(t(100));
+        assert_eq!(c.lookup(None, t(101)), Lookup::Unavailable { retry_after: 29 });
+        assert_eq!(c.lookup(None, t(130)), Lookup::Fetch);
+    }
+
+    #[test]
+    fn invalid_body_keeps_the_previous_set() {
+        let mut c = JwksCache::default();
+        c.on_fetch_ok(body(&[1]).as_bytes(), None, t(0)).unwrap();
+        assert_eq!(c.on_fetch_ok(b"{\"keys\":[]}", None, t(10)).unwrap_err().code(), "invalid_jwks");
+        assert_eq!(c.jwks().map(Jwks::len), Some(1));
+        assert_eq!(c.fetched_at(), Some(0));
+    }
+}
