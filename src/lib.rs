@@ -82,3 +82,8 @@ pub use serde_json::{Map, Value};
 mod js;
 #[cfg(feature = "worker")]
 mod worker;
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
