@@ -46,10 +46,12 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod assertion;
 pub mod b64;
 mod claims;
 mod docs;
 mod error;
+pub mod gateway;
 mod header;
 pub mod json;
 mod jwk;

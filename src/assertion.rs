@@ -1,0 +1,147 @@
+//! The edge assertion: proof for an origin that a request came through the edge.
+//!
+//! With every forwarded request the edge sends `x-torii-edge-assertion`, a short-lived
+//! EdDSA JWT signed by the tenant's key, with its own `typ` so it can never pass as an
+//! access token (and no access token passes as an assertion). It binds:
+//!
+//! | claim | value |
+//! |---|---|
+//! | `iss` | the tenant's issuer |
+//! | `aud` | the origin (`ORIGIN_URL`'s origin) |
+//! | `iat`, `exp` | `exp - iat` ≤ 60 s |
+//! | `htm` | the request method, upper case |
+//! | `htu` | the URL forwarded to the origin, without fragment |
+//! | `chash` | base64url(SHA-256(`x-torii-claims` header value)) |
+//! | `sub` | the user id, when there is one |
+//!
+//! An origin verifies it against the tenant JWKS with any JOSE library: `alg` EdDSA,
+//! `typ` [`EDGE_ASSERTION_TYP`], issuer, audience, then compares `htm`, `htu` and `chash`.
+
+use crate::claims::VerifiedClaims;
+use crate::error::VerifyError;
+use crate::jwk::Jwks;
+use crate::policy::{Policy, TypPolicy};
+use crate::sign::SigningKey;
+use crate::time::UnixTime;
+use crate::verifier::Verifier;
+use crate::b64;
+use alloc::string::{String, ToString};
+use core::fmt;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+/// The `typ` header of edge assertions.
+pub const EDGE_ASSERTION_TYP: &str = "torii-edge-assertion+jwt";
+/// Longest lifetime of an edge assertion, in seconds.
+pub const MAX_ASSERTION_LIFETIME: i64 = 60;
+
+/// What an assertion binds.
+#[derive(Debug, Clone, Copy)]
+pub struct Binding<'a> {
+    /// The request method.
+    pub method: &'a str,
+    /// The URL the origin receives (no fragment).
+    pub url: &'a str,
+    /// The `x-torii-claims` header value sent with it (empty when none).
+    pub claims_header: &'a str,
+}
+
+/// Why an assertion was refused.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssertionError {
+    /// The assertion failed as a JWT (signature, `typ`, issuer, audience, time…).
+    Token(VerifyError),
+    /// It is valid but bound to another method, URL or claims header.
+    BindingMismatch(&'static str),
+}
+
+impl AssertionError {
+    /// The stable code: the token's code, or `assertion_mismatch`.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::Token(e) => e.code(),
+            Self::BindingMismatch(_) => "assertion_mismatch",
+        }
+    }
+}
+
+impl fmt::Display for AssertionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Token(e) => write!(f, "edge assertion: {e}"),
+            Self::BindingMismatch(what) => write!(f, "edge assertion is bound to another {what}"),
+        }
+    }
+}
+
+impl core::error::Error for AssertionError {}
+
+/// base64url(SHA-256(value)).
+pub fn claims_hash(claims_header: &str) -> String {
+    b64::encode(&Sha256::digest(claims_header.as_bytes()))
+}
+
+/// Signs an edge assertion for one forwarded request.
+pub fn mint_edge_assertion(
+    key: &SigningKey,
+    issuer: &str,
+    origin: &str,
+    binding: Binding<'_>,
+    sub: Option<&str>,
+    now: UnixTime,
+    lifetime: i64,
+) -> String {
+    let mut c = Map::new();
+    c.insert("iss".into(), issuer.into());
+    c.insert("aud".into(), origin.into());
+    c.insert("iat".into(), now.0.into());
+    c.insert("exp".into(), now.0.saturating_add(lifetime.clamp(1, MAX_ASSERTION_LIFETIME)).into());
+    c.insert("htm".into(), binding.method.to_ascii_uppercase().into());
+    c.insert("htu".into(), binding.url.into());
+    c.insert("chash".into(), claims_hash(binding.claims_header).into());
+    if let Some(sub) = sub {
+        c.insert("sub".into(), sub.into());
+    }
+    key.sign_jwt(Some(EDGE_ASSERTION_TYP), &c)
+}
+
+/// Verifies an edge assertion for the request the origin received.
+///
+/// Checks the JWT (EdDSA against `jwks`, `typ` [`EDGE_ASSERTION_TYP`], `iss`, `aud` =
+/// `origin`, `exp`, `iat` no older than 60 s plus skew) and then the binding.
+pub fn verify_edge_assertion(
+    jwks: &Jwks,
+    issuer: &str,
+    origin: &str,
+    assertion: &str,
+    binding: Binding<'_>,
+    now: UnixTime,
+) -> Result<VerifiedClaims, AssertionError> {
+    let policy = Policy::new(issuer)
+        .with_audience(origin)
+        .with_typ(TypPolicy::Exact(EDGE_ASSERTION_TYP.to_string()))
+        .with_required_claims(["exp", "iat", "htm", "htu", "chash"])
+        .with_max_age(MAX_ASSERTION_LIFETIME)
+        .with_max_token_len(4096);
+    // The key set is small and cloned once per call; origins verifying at high rates
+    // keep a `Verifier` and call `check_binding` themselves.
+    let verified = Verifier::new(jwks.clone(), policy).verify(assertion, now).map_err(AssertionError::Token)?;
+    check_binding(&verified, binding)?;
+    Ok(verified)
+}
+
+/// Compares a verified assertion's `htm`, `htu` and `chash` with the request.
+pub fn check_binding(verified: &VerifiedClaims, binding: Binding<'_>) -> Result<(), AssertionError> {
+    let get = |n: &str| verified.get(n).and_then(Value::as_str).unwrap_or_default();
+    if !get("htm").eq_ignore_ascii_case(binding.method) {
+        return Err(AssertionError::BindingMismatch("method"));
+    }
+    if get("htu") != binding.url {
+        return Err(AssertionError::BindingMismatch("URL"));
+    }
+    if get("chash") != claims_hash(binding.claims_header) {
+        return Err(AssertionError::BindingMismatch("claims header"));
+    }
+    Ok(())
+}
