@@ -1,0 +1,141 @@
+# torii-edge: `make dev` runs the Worker locally, `make test` is the whole gate (CI runs
+# only `.ci/run`, which runs `make test`). Tools are installed on first use into
+# project-local folders (.tools/, node_modules/) at the versions pinned here and in
+# Cargo.lock / package-lock.json, and reused afterwards.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := test
+MAKEFLAGS += --no-print-directory
+
+ROOT  := $(abspath .)
+TOOLS := $(ROOT)/.tools
+BIN   := $(TOOLS)/bin
+
+# wasm-bindgen-cli must be the exact version of the wasm-bindgen crate in Cargo.lock;
+# worker-build the version of the worker crate.
+lock_version = $(shell awk '$$0 == "name = \"$(1)\"" { getline; gsub(/"/, "", $$3); print $$3; exit }' Cargo.lock)
+WASM_BINDGEN_VERSION := $(call lock_version,wasm-bindgen)
+WORKER_BUILD_VERSION := $(call lock_version,worker)
+
+DEV_PORT       ?= 8787
+FUZZ_SECONDS   ?= 60
+# Gzipped size budget of the Worker's wasm.
+WASM_GZIP_BUDGET ?= 1048576
+
+WRANGLER := $(ROOT)/node_modules/.bin/wrangler
+# worker-build would download wasm-bindgen, wasm-opt and esbuild: point it at ours.
+WORKER_BUILD_ENV := \
+	WASM_BINDGEN_BIN=$(BIN)/wasm-bindgen \
+	WASM_OPT_BIN=$(ROOT)/node_modules/.bin/wasm-opt \
+	ESBUILD_BIN=$(ROOT)/node_modules/.bin/esbuild
+export WRANGLER_SEND_METRICS := false
+
+CLIPPY := cargo clippy --locked --all-targets
+.PHONY: help tools rust-tools wasm-bindgen worker-build-tool npm-tools build-worker dev \
+	test fmt-check clippy cargo-test wasm-core wasm-size dry-run e2e js js-test bench fuzz clean
+
+help:
+	@echo "make dev    build the Worker and run it on http://127.0.0.1:$(DEV_PORT) (wrangler dev)"
+	@echo "make test   every gate: fmt, clippy, tests, wasm builds, size budget, dry-run deploy, e2e, js"
+	@echo "make bench  verify benchmark   make fuzz  fuzz each target for FUZZ_SECONDS=$(FUZZ_SECONDS)"
+
+# ---------------------------------------------------------------- tools
+tools: rust-tools wasm-bindgen worker-build-tool npm-tools
+
+rust-tools:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
+		|| rustup target add wasm32-unknown-unknown
+	@cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+	@cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
+
+wasm-bindgen:
+	@test -n "$(WASM_BINDGEN_VERSION)" || { echo "no wasm-bindgen in Cargo.lock" >&2; exit 1; }
+	@if [ "$$($(BIN)/wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]; then \
+		echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) into .tools"; \
+		cargo install wasm-bindgen-cli --version "=$(WASM_BINDGEN_VERSION)" --root "$(TOOLS)" --force; \
+	fi
+
+worker-build-tool:
+	@test -n "$(WORKER_BUILD_VERSION)" || { echo "no worker crate in Cargo.lock" >&2; exit 1; }
+	@if [ "$$($(BIN)/worker-build --version 2>/dev/null)" != "$(WORKER_BUILD_VERSION)" ]; then \
+		echo "installing worker-build $(WORKER_BUILD_VERSION) into .tools"; \
+		cargo install worker-build --version "=$(WORKER_BUILD_VERSION)" --root "$(TOOLS)" --force --locked \
+		|| cargo install worker-build --version "=$(WORKER_BUILD_VERSION)" --root "$(TOOLS)" --force; \
+	fi
+
+npm-tools: node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+# ---------------------------------------------------------------- Worker
+build-worker: tools
+	$(WORKER_BUILD_ENV) $(BIN)/worker-build --release --locked --features worker --no-default-features
+
+.dev.vars:
+	@umask 077; printf 'TORII_MASTER_SECRET=%s\n' \
+		"$$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64url"))')" > $@
+	@echo "created .dev.vars with a random TORII_MASTER_SECRET (git-ignored)"
+
+dev: build-worker .dev.vars
+	$(WRANGLER) d1 migrations apply DB --local
+	node scripts/dev.mjs --port $(DEV_PORT)
+
+# ---------------------------------------------------------------- gates
+test: fmt-check clippy cargo-test wasm-core build-worker wasm-size dry-run e2e js-test
+	@echo "make test: all gates passed"
+
+fmt-check: rust-tools
+	cargo fmt --all -- --check
+
+clippy: rust-tools
+	$(CLIPPY) --no-default-features -- -D warnings
+	$(CLIPPY) -- -D warnings
+	$(CLIPPY) --all-features -- -D warnings
+
+cargo-test:
+	cargo test --locked
+	cargo test --locked --all-features
+
+wasm-core: rust-tools
+	cargo build --locked --target wasm32-unknown-unknown --no-default-features --lib
+
+wasm-size: build-worker
+	@node scripts/wasm-size.mjs build/index_bg.wasm $(WASM_GZIP_BUDGET)
+
+dry-run: build-worker
+	@out=$$(mktemp -d); trap 'rm -rf "$$out"' EXIT; \
+		$(WRANGLER) deploy --dry-run --outdir "$$out"
+
+e2e: build-worker
+	node --test tests/e2e/
+
+# The npm package in js/ (filled in by its own Makefile or package.json).
+js:
+	@if [ -f js/Makefile ]; then $(MAKE) -C js; \
+	elif [ -f js/package.json ]; then cd js && npm ci --no-audit --no-fund && npm run --if-present build; \
+	else echo "js: no js/package.json yet, nothing to build"; fi
+
+js-test:
+	@if [ -f js/Makefile ]; then $(MAKE) -C js test; \
+	elif [ -f js/package.json ]; then $(MAKE) js && cd js && npm test; \
+	else echo "js-test: no js/package.json yet, nothing to test"; fi
+
+# ---------------------------------------------------------------- not gates
+bench:
+	cargo bench --locked --bench verify
+
+# cargo-fuzz needs a nightly toolchain; it is installed into .tools on first use.
+fuzz:
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	@[ -x $(BIN)/cargo-fuzz ] || cargo install cargo-fuzz --locked --root "$(TOOLS)"
+	cd fuzz && for t in $$(PATH="$(BIN):$$PATH" cargo +nightly fuzz list); do \
+		mkdir -p corpus/$$t; \
+		PATH="$(BIN):$$PATH" cargo +nightly fuzz run $$t corpus/$$t seeds/$$t -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
+	done
+
+clean:
+	cargo clean
+	rm -rf build .wrangler
