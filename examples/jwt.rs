@@ -15,14 +15,23 @@ use torii_edge::{Jwks, Policy, SigningKey, UnixTime, Verifier};
 fn seed(hex: &str) -> Result<[u8; 32], String> {
     let bytes: Result<Vec<u8>, _> = (0..hex.len())
         .step_by(2)
-        .map(|i| hex.get(i..i + 2).ok_or(()).and_then(|h| u8::from_str_radix(h, 16).map_err(|_| ())))
+        .map(|i| {
+            hex.get(i..i + 2)
+                .ok_or(())
+                .and_then(|h| u8::from_str_radix(h, 16).map_err(|_| ()))
+        })
         .collect();
-    bytes.ok().and_then(|b| b.try_into().ok()).ok_or_else(|| "seed must be 64 hex digits".into())
+    bytes
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| "seed must be 64 hex digits".into())
 }
 
 fn stdin() -> Result<String, String> {
     let mut s = String::new();
-    std::io::stdin().read_to_string(&mut s).map_err(|e| e.to_string())?;
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .map_err(|e| e.to_string())?;
     Ok(s.trim().to_string())
 }
 

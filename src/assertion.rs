@@ -17,6 +17,7 @@
 //! An origin verifies it against the tenant JWKS with any JOSE library: `alg` EdDSA,
 //! `typ` [`EDGE_ASSERTION_TYP`], issuer, audience, then compares `htm`, `htu` and `chash`.
 
+use crate::b64;
 use crate::claims::VerifiedClaims;
 use crate::error::VerifyError;
 use crate::jwk::Jwks;
@@ -24,7 +25,6 @@ use crate::policy::{Policy, TypPolicy};
 use crate::sign::SigningKey;
 use crate::time::UnixTime;
 use crate::verifier::Verifier;
-use crate::b64;
 use alloc::string::{String, ToString};
 use core::fmt;
 use serde_json::{Map, Value};
@@ -96,7 +96,12 @@ pub fn mint_edge_assertion(
     c.insert("iss".into(), issuer.into());
     c.insert("aud".into(), origin.into());
     c.insert("iat".into(), now.0.into());
-    c.insert("exp".into(), now.0.saturating_add(lifetime.clamp(1, MAX_ASSERTION_LIFETIME)).into());
+    c.insert(
+        "exp".into(),
+        now.0
+            .saturating_add(lifetime.clamp(1, MAX_ASSERTION_LIFETIME))
+            .into(),
+    );
     c.insert("htm".into(), binding.method.to_ascii_uppercase().into());
     c.insert("htu".into(), binding.url.into());
     c.insert("chash".into(), claims_hash(binding.claims_header).into());
@@ -126,13 +131,18 @@ pub fn verify_edge_assertion(
         .with_max_token_len(4096);
     // The key set is small and cloned once per call; origins verifying at high rates
     // keep a `Verifier` and call `check_binding` themselves.
-    let verified = Verifier::new(jwks.clone(), policy).verify(assertion, now).map_err(AssertionError::Token)?;
+    let verified = Verifier::new(jwks.clone(), policy)
+        .verify(assertion, now)
+        .map_err(AssertionError::Token)?;
     check_binding(&verified, binding)?;
     Ok(verified)
 }
 
 /// Compares a verified assertion's `htm`, `htu` and `chash` with the request.
-pub fn check_binding(verified: &VerifiedClaims, binding: Binding<'_>) -> Result<(), AssertionError> {
+pub fn check_binding(
+    verified: &VerifiedClaims,
+    binding: Binding<'_>,
+) -> Result<(), AssertionError> {
     let get = |n: &str| verified.get(n).and_then(Value::as_str).unwrap_or_default();
     if !get("htm").eq_ignore_ascii_case(binding.method) {
         return Err(AssertionError::BindingMismatch("method"));

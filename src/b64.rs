@@ -54,7 +54,6 @@ mod tests {
         assert!(decode("QR").is_err());
         assert_eq!(decode("QUE").unwrap(), b"AA");
         assert!(decode("QUF").is_err());
-
     }
 
     #[test]

@@ -269,7 +269,9 @@ impl fmt::Display for VerifyError {
             Self::TokenIssuedInFuture { iat, now } => {
                 write!(f, "token issued in the future at {iat} (now {now})")
             }
-            Self::TokenTooOld { iat, now } => write!(f, "token issued at {iat} is too old (now {now})"),
+            Self::TokenTooOld { iat, now } => {
+                write!(f, "token issued at {iat} is too old (now {now})")
+            }
             Self::InvalidIssuer => f.write_str("issuer not accepted"),
             Self::InvalidAudience => f.write_str("audience not accepted"),
             Self::MissingClaim(c) => write!(f, "required claim `{c}` is missing"),

@@ -63,10 +63,13 @@ impl core::error::Error for GatewayError {}
 pub fn is_reserved_header(name: &str) -> bool {
     let prefix = HEADER_PREFIX.as_bytes();
     name.len() >= prefix.len()
-        && name
-            .bytes()
-            .zip(prefix.iter())
-            .all(|(b, p)| (if b == b'_' { b'-' } else { b.to_ascii_lowercase() }) == *p)
+        && name.bytes().zip(prefix.iter()).all(|(b, p)| {
+            (if b == b'_' {
+                b'-'
+            } else {
+                b.to_ascii_lowercase()
+            }) == *p
+        })
 }
 
 /// Header names listed in a `Connection` header value (hop-by-hop), lower-cased.
@@ -82,10 +85,18 @@ pub fn connection_listed(connection: &str) -> Vec<String> {
 /// one of ours (any case, `_` or `-`), a hop-by-hop header, or one that `Connection` names.
 pub fn must_strip(name: &str, connection_listed: &[String]) -> bool {
     const HOP_BY_HOP: &[&str] = &[
-        "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
     ];
     let lower = name.to_ascii_lowercase();
-    is_reserved_header(name) || HOP_BY_HOP.contains(&lower.as_str()) || connection_listed.contains(&lower)
+    is_reserved_header(name)
+        || HOP_BY_HOP.contains(&lower.as_str())
+        || connection_listed.contains(&lower)
 }
 
 /// The headers the origin receives for a verified request, in a stable order.
@@ -140,12 +151,16 @@ impl Requirements {
         if !self.roles.is_empty() {
             let role = claims.org_role().unwrap_or_default();
             if !self.roles.iter().any(|r| r == role) {
-                return Err(GatewayError::InsufficientScope("org_role not allowed".into()));
+                return Err(GatewayError::InsufficientScope(
+                    "org_role not allowed".into(),
+                ));
             }
         }
         for (name, want) in &self.claims {
             if claims.get(name) != Some(want) {
-                return Err(GatewayError::InsufficientScope(alloc::format!("claim `{name}` does not match")));
+                return Err(GatewayError::InsufficientScope(alloc::format!(
+                    "claim `{name}` does not match"
+                )));
             }
         }
         Ok(())
@@ -208,7 +223,10 @@ impl RouteTable {
                     return Err(bad("unknown route field"));
                 }
             }
-            let pattern = obj.get("path").and_then(Value::as_str).ok_or_else(|| bad("`path` must be a string"))?;
+            let pattern = obj
+                .get("path")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad("`path` must be a string"))?;
             if !pattern.starts_with('/') {
                 return Err(bad("`path` must start with `/`"));
             }
@@ -220,12 +238,19 @@ impl RouteTable {
                     None => Ok(Vec::new()),
                     Some(Value::Array(a)) => a
                         .iter()
-                        .map(|v| v.as_str().map(str::to_string).ok_or_else(|| bad("lists must hold strings")))
+                        .map(|v| {
+                            v.as_str()
+                                .map(str::to_string)
+                                .ok_or_else(|| bad("lists must hold strings"))
+                        })
                         .collect(),
                     Some(_) => Err(bad("`methods` and `roles` must be arrays")),
                 }
             };
-            let methods = strings("methods")?.into_iter().map(|m| m.to_ascii_uppercase()).collect();
+            let methods = strings("methods")?
+                .into_iter()
+                .map(|m| m.to_ascii_uppercase())
+                .collect();
             let roles = strings("roles")?;
             let claims = match obj.get("claims") {
                 None => Map::new(),
@@ -241,7 +266,11 @@ impl RouteTable {
                 Some("required") => Access::Required(Requirements { roles, claims }),
                 _ => return Err(bad("`access` must be public, optional or required")),
             };
-            rules.push(RouteRule { pattern: pattern.to_string(), methods, access });
+            rules.push(RouteRule {
+                pattern: pattern.to_string(),
+                methods,
+                access,
+            });
         }
         Ok(Self { rules })
     }
@@ -257,7 +286,8 @@ impl RouteTable {
             return Route::Edge;
         }
         let rule = self.rules.iter().find(|r| {
-            (r.methods.is_empty() || r.methods.iter().any(|m| m.eq_ignore_ascii_case(method))) && glob(&r.pattern, path)
+            (r.methods.is_empty() || r.methods.iter().any(|m| m.eq_ignore_ascii_case(method)))
+                && glob(&r.pattern, path)
         });
         Route::Origin(rule)
     }
@@ -317,7 +347,11 @@ pub fn normalize_path(path: &str) -> Result<String, GatewayError> {
 /// wildcard-free pattern ending in `/` is a prefix.
 fn glob(pattern: &str, path: &str) -> bool {
     if !pattern.contains('*') {
-        return if pattern.ends_with('/') { path.starts_with(pattern) } else { path == pattern };
+        return if pattern.ends_with('/') {
+            path.starts_with(pattern)
+        } else {
+            path == pattern
+        };
     }
     glob_bytes(pattern.as_bytes(), path.as_bytes())
 }
@@ -325,12 +359,16 @@ fn glob(pattern: &str, path: &str) -> bool {
 fn glob_bytes(p: &[u8], s: &[u8]) -> bool {
     match p {
         [] => s.is_empty(),
-        [b'*', b'*', rest @ ..] => (0..=s.len()).any(|i| s.get(i..).is_some_and(|tail| glob_bytes(rest, tail))),
+        [b'*', b'*', rest @ ..] => {
+            (0..=s.len()).any(|i| s.get(i..).is_some_and(|tail| glob_bytes(rest, tail)))
+        }
         [b'*', rest @ ..] => {
             let seg_end = s.iter().position(|&c| c == b'/').unwrap_or(s.len());
             (0..=seg_end).any(|i| s.get(i..).is_some_and(|tail| glob_bytes(rest, tail)))
         }
-        [c, rest @ ..] => s.split_first().is_some_and(|(h, tail)| h == c && glob_bytes(rest, tail)),
+        [c, rest @ ..] => s
+            .split_first()
+            .is_some_and(|(h, tail)| h == c && glob_bytes(rest, tail)),
     }
 }
 
@@ -340,10 +378,25 @@ mod tests {
 
     #[test]
     fn reserved_headers_in_any_spelling() {
-        for n in ["x-torii-user-id", "X-Torii-User-Id", "x_torii_user_id", "X-TORII-CLAIMS", "x_torii-claims", "X_Torii_Edge_Assertion", "x-torii-"] {
+        for n in [
+            "x-torii-user-id",
+            "X-Torii-User-Id",
+            "x_torii_user_id",
+            "X-TORII-CLAIMS",
+            "x_torii-claims",
+            "X_Torii_Edge_Assertion",
+            "x-torii-",
+        ] {
             assert!(is_reserved_header(n), "{n}");
         }
-        for n in ["x-toriiuser", "x-tori-user", "authorization", "x-torii", "xx-torii-a", ""] {
+        for n in [
+            "x-toriiuser",
+            "x-tori-user",
+            "authorization",
+            "x-torii",
+            "xx-torii-a",
+            "",
+        ] {
             assert!(!is_reserved_header(n), "{n}");
         }
     }
@@ -380,21 +433,32 @@ mod tests {
         assert_eq!(normalize_path("/").unwrap(), "/");
         assert_eq!(normalize_path("/../..").unwrap(), "/");
         assert_eq!(normalize_path("/a%20b").unwrap(), "/a%20b");
-        for bad in ["/a%2Fb", "/a%2fb", "/a%5Cb", "/a\\b", "/a%", "/a%zz", "/a%00", "a", "", "/%25"] {
+        for bad in [
+            "/a%2Fb", "/a%2fb", "/a%5Cb", "/a\\b", "/a%", "/a%zz", "/a%00", "a", "", "/%25",
+        ] {
             assert_eq!(normalize_path(bad), Err(GatewayError::InvalidPath), "{bad}");
         }
     }
 
     #[test]
     fn routes_first_match_wins_and_default_is_deny() {
-        let t = RouteTable::from_json(br#"[
+        let t = RouteTable::from_json(
+            br#"[
             {"path":"/public/**","access":"public"},
             {"path":"/admin/**","methods":["post","DELETE"],"access":"required","roles":["admin"]},
             {"path":"/admin/**","access":"optional"}
-        ]"#).unwrap();
-        assert!(matches!(t.route("GET", "/public/a"), Route::Origin(Some(r)) if r.access == Access::Public));
-        assert!(matches!(t.route("POST", "/admin/a"), Route::Origin(Some(r)) if matches!(r.access, Access::Required(_))));
-        assert!(matches!(t.route("GET", "/admin/a"), Route::Origin(Some(r)) if r.access == Access::Optional));
+        ]"#,
+        )
+        .unwrap();
+        assert!(
+            matches!(t.route("GET", "/public/a"), Route::Origin(Some(r)) if r.access == Access::Public)
+        );
+        assert!(
+            matches!(t.route("POST", "/admin/a"), Route::Origin(Some(r)) if matches!(r.access, Access::Required(_)))
+        );
+        assert!(
+            matches!(t.route("GET", "/admin/a"), Route::Origin(Some(r)) if r.access == Access::Optional)
+        );
         assert_eq!(t.route("GET", "/other"), Route::Origin(None));
         assert_eq!(t.route("GET", "/_torii/x"), Route::Edge);
         assert_eq!(t.route("GET", "/.well-known/jwks.json"), Route::Edge);
@@ -402,10 +466,18 @@ mod tests {
 
     #[test]
     fn route_config_is_validated() {
-        for bad in [&br#"{}"#[..], br#"[{"path":"x","access":"public"}]"#, br#"[{"path":"/x","access":"open"}]"#,
-                    br#"[{"path":"/x","access":"public","roles":["a"]}]"#, br#"[{"path":"/x","access":"required","role":["a"]}]"#,
-                    br#"[{"path":"/x","access":"required","roles":"a"}]"#] {
-            assert_eq!(RouteTable::from_json(bad).unwrap_err().code(), "invalid_route_config");
+        for bad in [
+            &br#"{}"#[..],
+            br#"[{"path":"x","access":"public"}]"#,
+            br#"[{"path":"/x","access":"open"}]"#,
+            br#"[{"path":"/x","access":"public","roles":["a"]}]"#,
+            br#"[{"path":"/x","access":"required","role":["a"]}]"#,
+            br#"[{"path":"/x","access":"required","roles":"a"}]"#,
+        ] {
+            assert_eq!(
+                RouteTable::from_json(bad).unwrap_err().code(),
+                "invalid_route_config"
+            );
         }
     }
 }

@@ -15,7 +15,9 @@ use crate::error::VerifyError;
 /// assert_eq!(bearer_token(Some("Basic dXNlcg==")).unwrap_err().code(), "invalid_request");
 /// ```
 pub fn bearer_token(authorization: Option<&str>) -> Result<&str, VerifyError> {
-    let value = authorization.map(|v| v.trim_matches([' ', '\t'])).unwrap_or("");
+    let value = authorization
+        .map(|v| v.trim_matches([' ', '\t']))
+        .unwrap_or("");
     if value.is_empty() {
         return Err(VerifyError::MissingToken);
     }
@@ -34,9 +36,9 @@ pub fn bearer_token(authorization: Option<&str>) -> Result<&str, VerifyError> {
 fn is_b64token(s: &str) -> bool {
     let body = s.trim_end_matches('=');
     !body.is_empty()
-        && body
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
+        && body.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        })
 }
 
 #[cfg(test)]
@@ -59,8 +61,22 @@ mod tests {
 
     #[test]
     fn malformed_header_is_invalid_request() {
-        for bad in ["Bearer", "Bearer ", "Basic abc", "Bearer a b", "Bearer a,b", "Bearer=abc", "Token abc", "Bearer ===", "Bearer\ta.b.c"] {
-            assert_eq!(bearer_token(Some(bad)), Err(VerifyError::InvalidRequest), "{bad:?}");
+        for bad in [
+            "Bearer",
+            "Bearer ",
+            "Basic abc",
+            "Bearer a b",
+            "Bearer a,b",
+            "Bearer=abc",
+            "Token abc",
+            "Bearer ===",
+            "Bearer\ta.b.c",
+        ] {
+            assert_eq!(
+                bearer_token(Some(bad)),
+                Err(VerifyError::InvalidRequest),
+                "{bad:?}"
+            );
         }
     }
 }

@@ -44,9 +44,12 @@ const DEEP: &str = "torii:too-deep";
 /// Parses `bytes` as one JSON value with no duplicate keys and at most `max_depth` levels.
 pub fn parse(bytes: &[u8], max_depth: usize) -> Result<Value, JsonError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = Strict { depth: 0, max_depth }
-        .deserialize(&mut de)
-        .map_err(|e| classify(&e))?;
+    let value = Strict {
+        depth: 0,
+        max_depth,
+    }
+    .deserialize(&mut de)
+    .map_err(|e| classify(&e))?;
     de.end().map_err(|_| JsonError::Syntax)?;
     Ok(value)
 }
@@ -159,10 +162,19 @@ mod tests {
     #[test]
     fn duplicate_keys_rejected_at_any_depth() {
         assert_eq!(parse(br#"{"a":1,"a":2}"#, 8), Err(JsonError::DuplicateKey));
-        assert_eq!(parse(br#"{"x":{"a":1,"a":1}}"#, 8), Err(JsonError::DuplicateKey));
-        assert_eq!(parse(br#"{"x":[{"b":1,"b":1}]}"#, 8), Err(JsonError::DuplicateKey));
+        assert_eq!(
+            parse(br#"{"x":{"a":1,"a":1}}"#, 8),
+            Err(JsonError::DuplicateKey)
+        );
+        assert_eq!(
+            parse(br#"{"x":[{"b":1,"b":1}]}"#, 8),
+            Err(JsonError::DuplicateKey)
+        );
         // Escapes are decoded before comparison: "\u0061" is "a".
-        assert_eq!(parse(br#"{"a":1,"\u0061":2}"#, 8), Err(JsonError::DuplicateKey));
+        assert_eq!(
+            parse(br#"{"a":1,"\u0061":2}"#, 8),
+            Err(JsonError::DuplicateKey)
+        );
     }
 
     #[test]

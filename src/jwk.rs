@@ -58,7 +58,10 @@ enum Entry {
     Skipped,
 }
 
-fn opt_str<'a>(obj: &'a Map<String, Value>, name: &'static str) -> Result<Option<&'a str>, KeyError> {
+fn opt_str<'a>(
+    obj: &'a Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<&'a str>, KeyError> {
     match obj.get(name) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
@@ -68,7 +71,9 @@ fn opt_str<'a>(obj: &'a Map<String, Value>, name: &'static str) -> Result<Option
 
 fn parse_entry(obj: &Map<String, Value>) -> Result<Entry, KeyError> {
     if obj.contains_key("d") {
-        return Err(KeyError::InvalidKey("the JWK carries private key material (`d`)"));
+        return Err(KeyError::InvalidKey(
+            "the JWK carries private key material (`d`)",
+        ));
     }
     let kty = opt_str(obj, "kty")?.ok_or(KeyError::InvalidKey("the JWK has no `kty`"))?;
     let kid = opt_str(obj, "kid")?;
@@ -80,7 +85,10 @@ fn parse_entry(obj: &Map<String, Value>) -> Result<Entry, KeyError> {
         Some(Value::Array(ops)) => {
             let mut all = Vec::with_capacity(ops.len());
             for op in ops {
-                all.push(op.as_str().ok_or(KeyError::InvalidKey("`key_ops` must hold strings"))?);
+                all.push(
+                    op.as_str()
+                        .ok_or(KeyError::InvalidKey("`key_ops` must hold strings"))?,
+                );
             }
             Some(all)
         }
@@ -102,15 +110,24 @@ fn parse_entry(obj: &Map<String, Value>) -> Result<Entry, KeyError> {
     let x = opt_str(obj, "x")?.ok_or(KeyError::InvalidKey("the Ed25519 JWK has no `x`"))?;
     let bytes: [u8; 32] = b64::decode_array(x)
         .map_err(|_| KeyError::InvalidKey("`x` is not 32 bytes of canonical base64url"))?;
-    let key = sig::validate_public_key(&bytes)
-        .ok_or(KeyError::InvalidKey("`x` is not a valid Ed25519 point or has small order"))?;
-    Ok(Entry::Usable(Jwk { kid: kid.map(ToString::to_string), alg, key }))
+    let key = sig::validate_public_key(&bytes).ok_or(KeyError::InvalidKey(
+        "`x` is not a valid Ed25519 point or has small order",
+    ))?;
+    Ok(Entry::Usable(Jwk {
+        kid: kid.map(ToString::to_string),
+        alg,
+        key,
+    }))
 }
 
 impl Jwk {
     /// Builds a JWK from a validated public key.
     pub(crate) fn from_public_key(key: PublicKey, kid: Option<String>) -> Self {
-        Self { kid, alg: Some(KeyAlg::EdDsa), key }
+        Self {
+            kid,
+            alg: Some(KeyAlg::EdDsa),
+            key,
+        }
     }
 
     /// Parses and validates one JWK. Anything but a usable `OKP`/`Ed25519` verification
@@ -217,7 +234,9 @@ impl Jwks {
         let mut keys = Vec::new();
         for entry in entries {
             let Value::Object(obj) = entry else {
-                return Err(KeyError::InvalidJwks("every entry of `keys` must be an object"));
+                return Err(KeyError::InvalidJwks(
+                    "every entry of `keys` must be an object",
+                ));
             };
             if let Some(kid) = opt_str(obj, "kid")? {
                 if kids.contains(&kid) {
@@ -230,7 +249,9 @@ impl Jwks {
             }
         }
         if keys.is_empty() {
-            return Err(KeyError::InvalidJwks("no usable OKP/Ed25519 verification key"));
+            return Err(KeyError::InvalidJwks(
+                "no usable OKP/Ed25519 verification key",
+            ));
         }
         Ok(Self { keys })
     }

@@ -35,7 +35,13 @@ pub struct CacheConfig {
 
 impl Default for CacheConfig {
     fn default() -> Self {
-        Self { default_ttl: 600, min_ttl: 60, max_ttl: 86_400, cooldown: 30, max_stale: 86_400 }
+        Self {
+            default_ttl: 600,
+            min_ttl: 60,
+            max_ttl: 86_400,
+            cooldown: 30,
+            max_stale: 86_400,
+        }
     }
 }
 
@@ -74,7 +80,11 @@ pub struct JwksCache {
 impl JwksCache {
     /// An empty cache with the given policy.
     pub fn new(config: CacheConfig) -> Self {
-        Self { config, entry: None, last_attempt: None }
+        Self {
+            config,
+            entry: None,
+            last_attempt: None,
+        }
     }
 
     /// The policy in force.
@@ -84,7 +94,9 @@ impl JwksCache {
 
     fn cooling_down(&self, now: i64) -> Option<i64> {
         let last = self.last_attempt?;
-        let wait = last.saturating_add(self.config.cooldown).saturating_sub(now);
+        let wait = last
+            .saturating_add(self.config.cooldown)
+            .saturating_sub(now);
         (wait > 0).then_some(wait)
     }
 
@@ -127,7 +139,12 @@ impl JwksCache {
     /// Records a successful fetch: `body` is parsed and validated as a JWKS and kept fresh
     /// for `max_age` (clamped; the default when `None`). A body that is not a valid JWKS
     /// counts as a failed fetch: the previous set stays.
-    pub fn on_fetch_ok(&mut self, body: &[u8], max_age: Option<i64>, now: UnixTime) -> Result<(), KeyError> {
+    pub fn on_fetch_ok(
+        &mut self,
+        body: &[u8],
+        max_age: Option<i64>,
+        now: UnixTime,
+    ) -> Result<(), KeyError> {
         let jwks = Jwks::from_json(body)?;
         self.insert(jwks, now.0, max_age);
         Ok(())
@@ -137,12 +154,18 @@ impl JwksCache {
     /// where values are stamped with their fetch time).
     pub fn insert(&mut self, jwks: Jwks, fetched_at: i64, max_age: Option<i64>) {
         let ttl = self.ttl(max_age);
-        self.entry = Some(Entry { jwks, fetched_at, fresh_until: fetched_at.saturating_add(ttl) });
+        self.entry = Some(Entry {
+            jwks,
+            fetched_at,
+            fresh_until: fetched_at.saturating_add(ttl),
+        });
     }
 
     /// Freshness for a `max-age`, clamped to the policy's bounds.
     pub fn ttl(&self, max_age: Option<i64>) -> i64 {
-        max_age.map_or(self.config.default_ttl, |a| a.clamp(self.config.min_ttl, self.config.max_ttl))
+        max_age.map_or(self.config.default_ttl, |a| {
+            a.clamp(self.config.min_ttl, self.config.max_ttl)
+        })
     }
 
     /// When the cached set was fetched, if there is one.
@@ -167,7 +190,12 @@ pub fn max_age_from_cache_control(value: &str) -> Option<i64> {
         }
         if let Some((name, v)) = d.split_once('=') {
             if name.trim().eq_ignore_ascii_case("max-age") {
-                max_age = v.trim().trim_matches('"').parse::<i64>().ok().map(|n| n.max(0));
+                max_age = v
+                    .trim()
+                    .trim_matches('"')
+                    .parse::<i64>()
+                    .ok()
+                    .map(|n| n.max(0));
             }
         }
     }
@@ -180,7 +208,13 @@ mod tests {
     use crate::SigningKey;
 
     fn body(seeds: &[u8]) -> alloc::string::String {
-        Jwks::from_keys(seeds.iter().map(|s| SigningKey::from_seed(&[*s; 32]).public_jwk()).collect()).to_json()
+        Jwks::from_keys(
+            seeds
+                .iter()
+                .map(|s| SigningKey::from_seed(&[*s; 32]).public_jwk())
+                .collect(),
+        )
+        .to_json()
     }
     fn kid(seed: u8) -> alloc::string::String {
         SigningKey::from_seed(&[seed; 32]).kid().into()
@@ -196,9 +230,15 @@ mod tests {
         c.begin_fetch(t(0));
         c.on_fetch_ok(body(&[1]).as_bytes(), None, t(0)).unwrap();
         for now in [1, 100, 599] {
-            assert!(matches!(c.lookup(Some(&kid(1)), t(now)), Lookup::Use(_)), "{now}");
+            assert!(
+                matches!(c.lookup(Some(&kid(1)), t(now)), Lookup::Use(_)),
+                "{now}"
+            );
         }
-        assert!(matches!(c.lookup(Some(&kid(1)), t(600)), Lookup::UseAndRevalidate(_)));
+        assert!(matches!(
+            c.lookup(Some(&kid(1)), t(600)),
+            Lookup::UseAndRevalidate(_)
+        ));
     }
 
     #[test]
@@ -211,26 +251,35 @@ mod tests {
         assert_eq!(max_age_from_cache_control("public, max-age=120"), Some(120));
         assert_eq!(max_age_from_cache_control("no-store"), Some(0));
         assert_eq!(max_age_from_cache_control("public"), None);
-        assert_eq!(max_age_from_cache_control("max-age=\"30\", s-maxage=5"), Some(30));
+        assert_eq!(
+            max_age_from_cache_control("max-age=\"30\", s-maxage=5"),
+            Some(30)
+        );
     }
 
     #[test]
     fn unknown_kid_refetches_at_most_every_30s() {
         let mut c = JwksCache::default();
         c.begin_fetch(t(0));
-        c.on_fetch_ok(body(&[1]).as_bytes(), Some(3600), t(0)).unwrap();
+        c.on_fetch_ok(body(&[1]).as_bytes(), Some(3600), t(0))
+            .unwrap();
         // Outside the cooldown: an unknown kid fetches once...
         assert_eq!(c.lookup(Some(&kid(2)), t(40)), Lookup::Fetch);
         c.begin_fetch(t(40));
-        c.on_fetch_ok(body(&[1]).as_bytes(), Some(3600), t(40)).unwrap();
+        c.on_fetch_ok(body(&[1]).as_bytes(), Some(3600), t(40))
+            .unwrap();
         // ...then the cooldown holds every further unknown kid for 30 s.
         for now in [40, 50, 69] {
-            assert!(matches!(c.lookup(Some(&kid(3)), t(now)), Lookup::Use(_)), "{now}");
+            assert!(
+                matches!(c.lookup(Some(&kid(3)), t(now)), Lookup::Use(_)),
+                "{now}"
+            );
         }
         assert_eq!(c.lookup(Some(&kid(3)), t(70)), Lookup::Fetch);
         // A rotated-in key is found after the refetch.
         c.begin_fetch(t(70));
-        c.on_fetch_ok(body(&[1, 3]).as_bytes(), Some(3600), t(70)).unwrap();
+        c.on_fetch_ok(body(&[1, 3]).as_bytes(), Some(3600), t(70))
+            .unwrap();
         assert!(matches!(c.lookup(Some(&kid(3)), t(71)), Lookup::Use(s) if s.len() == 2));
     }
 
@@ -238,23 +287,33 @@ mod tests {
     fn failed_refreshes_serve_the_last_good_set_for_24h_then_fail_closed() {
         let mut c = JwksCache::default();
         c.begin_fetch(t(0));
-        c.on_fetch_ok(body(&[1]).as_bytes(), Some(60), t(0)).unwrap();
+        c.on_fetch_ok(body(&[1]).as_bytes(), Some(60), t(0))
+            .unwrap();
         // Stale: served while revalidating; the revalidation fails (no on_fetch_ok).
         assert!(matches!(c.lookup(None, t(60)), Lookup::UseAndRevalidate(_)));
         c.begin_fetch(t(60));
         assert!(matches!(c.lookup(None, t(61)), Lookup::Use(_)));
-        assert!(matches!(c.lookup(None, t(60 + 86_399)), Lookup::UseAndRevalidate(_)));
+        assert!(matches!(
+            c.lookup(None, t(60 + 86_399)),
+            Lookup::UseAndRevalidate(_)
+        ));
         // Past 24 h of staleness nothing is served: fetch, and if that fails, unavailable.
         assert_eq!(c.lookup(None, t(60 + 86_400)), Lookup::Fetch);
         c.begin_fetch(t(60 + 86_400));
-        assert_eq!(c.lookup(None, t(60 + 86_410)), Lookup::Unavailable { retry_after: 20 });
+        assert_eq!(
+            c.lookup(None, t(60 + 86_410)),
+            Lookup::Unavailable { retry_after: 20 }
+        );
     }
 
     #[test]
     fn first_fetch_failure_is_unavailable_during_cooldown() {
         let mut c = JwksCache::default();
         c.begin_fetch(t(100));
-        assert_eq!(c.lookup(None, t(101)), Lookup::Unavailable { retry_after: 29 });
+        assert_eq!(
+            c.lookup(None, t(101)),
+            Lookup::Unavailable { retry_after: 29 }
+        );
         assert_eq!(c.lookup(None, t(130)), Lookup::Fetch);
     }
 
@@ -262,7 +321,12 @@ mod tests {
     fn invalid_body_keeps_the_previous_set() {
         let mut c = JwksCache::default();
         c.on_fetch_ok(body(&[1]).as_bytes(), None, t(0)).unwrap();
-        assert_eq!(c.on_fetch_ok(b"{\"keys\":[]}", None, t(10)).unwrap_err().code(), "invalid_jwks");
+        assert_eq!(
+            c.on_fetch_ok(b"{\"keys\":[]}", None, t(10))
+                .unwrap_err()
+                .code(),
+            "invalid_jwks"
+        );
         assert_eq!(c.jwks().map(Jwks::len), Some(1));
         assert_eq!(c.fetched_at(), Some(0));
     }

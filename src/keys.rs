@@ -29,9 +29,21 @@ mod tests {
     #[test]
     fn derivation_is_deterministic_and_separated() {
         let a = derive_signing_seed(b"0123456789abcdef0123456789abcdef", "demo", 1);
-        assert_eq!(a, derive_signing_seed(b"0123456789abcdef0123456789abcdef", "demo", 1));
-        assert_ne!(a, derive_signing_seed(b"0123456789abcdef0123456789abcdef", "demo", 2));
-        assert_ne!(a, derive_signing_seed(b"0123456789abcdef0123456789abcdef", "demo2", 1));
-        assert_ne!(a, derive_signing_seed(b"0123456789abcdef0123456789abcdeX", "demo", 1));
+        assert_eq!(
+            a,
+            derive_signing_seed(b"0123456789abcdef0123456789abcdef", "demo", 1)
+        );
+        assert_ne!(
+            a,
+            derive_signing_seed(b"0123456789abcdef0123456789abcdef", "demo", 2)
+        );
+        assert_ne!(
+            a,
+            derive_signing_seed(b"0123456789abcdef0123456789abcdef", "demo2", 1)
+        );
+        assert_ne!(
+            a,
+            derive_signing_seed(b"0123456789abcdef0123456789abcdeX", "demo", 1)
+        );
     }
 }

@@ -42,10 +42,14 @@ impl<'a> UntrustedToken<'a> {
     /// `jku`/`x5u`/`jwk`/`x5c`/`crit`/`b64`, string `kid`/`typ`; a 64-byte signature.
     pub fn parse(token: &'a str, max_len: usize) -> Result<Self, VerifyError> {
         if token.len() > max_len {
-            return Err(VerifyError::TokenTooLarge { len: token.len(), max: max_len });
+            return Err(VerifyError::TokenTooLarge {
+                len: token.len(),
+                max: max_len,
+            });
         }
         let mut parts = token.split('.');
-        let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        let (Some(h), Some(p), Some(s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(malformed("a compact JWS has exactly three parts"));
         };
@@ -53,16 +57,28 @@ impl<'a> UntrustedToken<'a> {
             return Err(malformed("empty part"));
         }
         // Header, payload and dot: `h.len() + 1 + p.len()` bytes of the original string.
-        let signing_input = token.get(..h.len() + 1 + p.len()).ok_or(malformed("split"))?;
+        let signing_input = token
+            .get(..h.len() + 1 + p.len())
+            .ok_or(malformed("split"))?;
 
-        let header_bytes = b64::decode(h).map_err(|_| malformed("header is not canonical base64url"))?;
-        let header = json::parse_object(&header_bytes, HEADER_MAX_DEPTH).map_err(|e| malformed(e.reason()))?;
+        let header_bytes =
+            b64::decode(h).map_err(|_| malformed("header is not canonical base64url"))?;
+        let header = json::parse_object(&header_bytes, HEADER_MAX_DEPTH)
+            .map_err(|e| malformed(e.reason()))?;
         let (alg, kid, typ) = check_header(&header)?;
 
-        let payload = b64::decode(p).map_err(|_| malformed("payload is not canonical base64url"))?;
-        let signature: [u8; SIGNATURE_LEN] =
-            b64::decode_array(s).map_err(|_| malformed("signature is not 64 bytes of canonical base64url"))?;
-        Ok(Self { signing_input, alg, kid, typ, payload, signature })
+        let payload =
+            b64::decode(p).map_err(|_| malformed("payload is not canonical base64url"))?;
+        let signature: [u8; SIGNATURE_LEN] = b64::decode_array(s)
+            .map_err(|_| malformed("signature is not 64 bytes of canonical base64url"))?;
+        Ok(Self {
+            signing_input,
+            alg,
+            kid,
+            typ,
+            payload,
+            signature,
+        })
     }
 
     /// The header's `kid`, if any (untrusted: only used to pick a key).
@@ -91,7 +107,8 @@ impl<'a> UntrustedToken<'a> {
     /// Decodes the claims WITHOUT verifying anything. For diagnostics only: never base an
     /// authorization decision on this.
     pub fn claims_unverified(&self) -> Result<Map<String, Value>, VerifyError> {
-        json::parse_object(&self.payload, json::DEFAULT_MAX_DEPTH).map_err(|e| malformed(e.reason()))
+        json::parse_object(&self.payload, json::DEFAULT_MAX_DEPTH)
+            .map_err(|e| malformed(e.reason()))
     }
 }
 

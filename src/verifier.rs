@@ -11,7 +11,9 @@ use alloc::string::{String, ToString};
 use serde_json::{Map, Value};
 
 /// Registered claims that must be strings when present.
-const STRING_CLAIMS: &[&str] = &["iss", "sub", "jti", "sid", "pid", "aal", "org", "org_id", "org_role", "azp"];
+const STRING_CLAIMS: &[&str] = &[
+    "iss", "sub", "jti", "sid", "pid", "aal", "org", "org_id", "org_role", "azp",
+];
 /// Registered claims that must be JSON numbers when present.
 const NUMERIC_CLAIMS: &[&str] = &["exp", "nbf", "iat"];
 
@@ -50,16 +52,26 @@ impl Verifier {
     }
 
     /// Verifies an already parsed token (see [`Verifier::verify`]).
-    pub fn verify_untrusted(&self, token: &UntrustedToken<'_>, now: UnixTime) -> Result<VerifiedClaims, VerifyError> {
+    pub fn verify_untrusted(
+        &self,
+        token: &UntrustedToken<'_>,
+        now: UnixTime,
+    ) -> Result<VerifiedClaims, VerifyError> {
         if !self.policy.typ.accepts(token.typ()) {
             return Err(VerifyError::InvalidTokenType);
         }
-        let key = self.jwks.select(token.kid()).ok_or(VerifyError::UnknownKey)?;
+        let key = self
+            .jwks
+            .select(token.kid())
+            .ok_or(VerifyError::UnknownKey)?;
         check_signature(key, token)?;
         let claims = json::parse_object(&token.payload, json::DEFAULT_MAX_DEPTH)
             .map_err(|e| VerifyError::MalformedToken(e.reason()))?;
         check_claims(&claims, &self.policy, now)?;
-        Ok(VerifiedClaims { claims, kid: key.kid.clone() })
+        Ok(VerifiedClaims {
+            claims,
+            kid: key.kid.clone(),
+        })
     }
 }
 
@@ -108,14 +120,26 @@ fn date(claims: &Map<String, Value>, name: &str) -> Option<i64> {
     claims.get(name).and_then(numeric_date)
 }
 
-pub(crate) fn check_claims(claims: &Map<String, Value>, policy: &Policy, now: UnixTime) -> Result<(), VerifyError> {
+pub(crate) fn check_claims(
+    claims: &Map<String, Value>,
+    policy: &Policy,
+    now: UnixTime,
+) -> Result<(), VerifyError> {
     check_types(claims)?;
-    for name in policy.required.iter().map(String::as_str).chain(core::iter::once("iss")) {
+    for name in policy
+        .required
+        .iter()
+        .map(String::as_str)
+        .chain(core::iter::once("iss"))
+    {
         if !claims.contains_key(name) {
             return Err(VerifyError::MissingClaim(name.to_string()));
         }
     }
-    let iss = claims.get("iss").and_then(Value::as_str).unwrap_or_default();
+    let iss = claims
+        .get("iss")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if !policy.issuers.iter().any(|i| i == iss) {
         return Err(VerifyError::InvalidIssuer);
     }

@@ -26,7 +26,8 @@ fn arb_json(depth: u32) -> impl Strategy<Value = Value> {
 
 /// Custom claims that avoid the registered names, whose types the verifier checks.
 fn arb_claims() -> impl Strategy<Value = Map<String, Value>> {
-    prop::collection::btree_map("c_[a-z0-9_]{0,10}", arb_json(3), 0..8).prop_map(|m| m.into_iter().collect())
+    prop::collection::btree_map("c_[a-z0-9_]{0,10}", arb_json(3), 0..8)
+        .prop_map(|m| m.into_iter().collect())
 }
 
 fn signer() -> SigningKey {

@@ -10,7 +10,10 @@ fn shared(path: &str) -> Value {
 }
 
 fn hex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
 }
 
 /// Every Wycheproof vector goes through the core's key path (a JWK, validated on load)
@@ -22,7 +25,10 @@ fn wycheproof_ed25519_every_vector_gives_its_expected_result() {
     let (mut valid, mut invalid) = (0, 0);
     for group in doc["testGroups"].as_array().unwrap() {
         let pk = hex(group["publicKey"]["pk"].as_str().unwrap());
-        let jwk_json = format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{}"}}"#, b64::encode(&pk));
+        let jwk_json = format!(
+            r#"{{"kty":"OKP","crv":"Ed25519","x":"{}"}}"#,
+            b64::encode(&pk)
+        );
         let key = Jwk::from_json(jwk_json.as_bytes());
         for t in group["tests"].as_array().unwrap() {
             seen += 1;
@@ -40,7 +46,11 @@ fn wycheproof_ed25519_every_vector_gives_its_expected_result() {
                 }
                 other => panic!("unexpected result {other}"),
             };
-            assert_eq!(accepted, expected, "tcId {} ({}) {:?}", t["tcId"], t["comment"], t["flags"]);
+            assert_eq!(
+                accepted, expected,
+                "tcId {} ({}) {:?}",
+                t["tcId"], t["comment"], t["flags"]
+            );
         }
     }
     assert_eq!(seen, doc["numberOfTests"].as_u64().unwrap() as usize);
@@ -51,10 +61,16 @@ fn wycheproof_ed25519_every_vector_gives_its_expected_result() {
 #[test]
 fn rfc8037_signs_byte_for_byte_and_thumbprint_matches() {
     let v = shared("rfc8037.json");
-    let d: [u8; 32] = b64::decode(v["private_jwk"]["d"].as_str().unwrap()).unwrap().try_into().unwrap();
+    let d: [u8; 32] = b64::decode(v["private_jwk"]["d"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
     let key = SigningKey::from_seed(&d);
     assert_eq!(key.public_jwk().x(), v["public_jwk"]["x"].as_str().unwrap());
-    assert_eq!(key.public_jwk().thumbprint(), v["jwk_thumbprint_sha256"].as_str().unwrap());
+    assert_eq!(
+        key.public_jwk().thumbprint(),
+        v["jwk_thumbprint_sha256"].as_str().unwrap()
+    );
     // kid defaults to the thumbprint.
     assert_eq!(key.kid(), v["jwk_thumbprint_sha256"].as_str().unwrap());
 
@@ -63,16 +79,28 @@ fn rfc8037_signs_byte_for_byte_and_thumbprint_matches() {
     let payload = jws["payload_text"].as_str().unwrap().as_bytes();
     let compact = key.sign_compact(&protected, payload);
     assert_eq!(compact, jws["compact"].as_str().unwrap());
-    let signing_input = format!("{}.{}", jws["protected"].as_str().unwrap(), jws["payload"].as_str().unwrap());
-    assert_eq!(b64::encode(&key.sign_raw(signing_input.as_bytes())), jws["signature"].as_str().unwrap());
+    let signing_input = format!(
+        "{}.{}",
+        jws["protected"].as_str().unwrap(),
+        jws["payload"].as_str().unwrap()
+    );
+    assert_eq!(
+        b64::encode(&key.sign_raw(signing_input.as_bytes())),
+        jws["signature"].as_str().unwrap()
+    );
 
     // The public JWK from the RFC verifies the signature...
     let public = Jwk::from_json(v["public_jwk"].to_string().as_bytes()).unwrap();
     let sig = b64::decode(jws["signature"].as_str().unwrap()).unwrap();
     assert!(public.verify_signature(signing_input.as_bytes(), &sig));
     // ...but the payload is not JSON, so as a JWT it is refused after the signature passed.
-    let verifier = Verifier::new(Jwks::from_keys(vec![public]), Policy::new("https://issuer.test"));
-    let err = verifier.verify(jws["compact"].as_str().unwrap(), UnixTime(0)).unwrap_err();
+    let verifier = Verifier::new(
+        Jwks::from_keys(vec![public]),
+        Policy::new("https://issuer.test"),
+    );
+    let err = verifier
+        .verify(jws["compact"].as_str().unwrap(), UnixTime(0))
+        .unwrap_err();
     assert_eq!(err.code(), "malformed_token");
 }
 
@@ -82,5 +110,8 @@ fn rfc8037_private_jwk_is_refused_as_a_verification_key() {
     let err = Jwk::from_json(v["private_jwk"].to_string().as_bytes()).unwrap_err();
     assert_eq!(err.code(), "invalid_key");
     let set = format!(r#"{{"keys":[{}]}}"#, v["private_jwk"]);
-    assert_eq!(Jwks::from_json(set.as_bytes()).unwrap_err().code(), "invalid_key");
+    assert_eq!(
+        Jwks::from_json(set.as_bytes()).unwrap_err().code(),
+        "invalid_key"
+    );
 }

@@ -1,7 +1,9 @@
 //! One test per verification rule, named after the rule.
 
 use serde_json::{json, Value};
-use torii_edge::{b64, bearer_token, Jwk, Jwks, Policy, SigningKey, TypPolicy, UnixTime, Verifier, VerifyError};
+use torii_edge::{
+    b64, bearer_token, Jwk, Jwks, Policy, SigningKey, TypPolicy, UnixTime, Verifier, VerifyError,
+};
 
 const ISS: &str = "https://demo.torii.test";
 const NOW: i64 = 1_800_000_000;
@@ -60,7 +62,9 @@ fn valid_token_verifies_with_typed_accessors() {
     let k = key(1);
     let c = json!({ "iss": ISS, "sub": "u", "sid": "s", "aal": "aal2", "org_id": "org_1", "org_role": "admin",
                     "pid": "demo", "act": {"sub": "admin_1"}, "aud": ["a", "b"], "iat": NOW, "nbf": NOW, "exp": NOW + 5, "jti": "j" });
-    let v = verifier_for(&k).verify(&token(&k, &c), UnixTime(NOW)).unwrap();
+    let v = verifier_for(&k)
+        .verify(&token(&k, &c), UnixTime(NOW))
+        .unwrap();
     assert_eq!(v.iss(), ISS);
     assert_eq!(v.sub(), Some("u"));
     assert_eq!(v.sid(), Some("s"));
@@ -71,7 +75,10 @@ fn valid_token_verifies_with_typed_accessors() {
     assert_eq!(v.jti(), Some("j"));
     assert_eq!(v.act().unwrap()["sub"], "admin_1");
     assert_eq!(v.aud(), vec!["a", "b"]);
-    assert_eq!((v.iat(), v.nbf(), v.exp()), (Some(NOW), Some(NOW), Some(NOW + 5)));
+    assert_eq!(
+        (v.iat(), v.nbf(), v.exp()),
+        (Some(NOW), Some(NOW), Some(NOW + 5))
+    );
     assert_eq!(v.kid(), Some(k.kid()));
     assert_eq!(v.claims().len(), c.as_object().unwrap().len());
 }
@@ -79,7 +86,12 @@ fn valid_token_verifies_with_typed_accessors() {
 #[test]
 fn org_accessor_accepts_org_as_alias() {
     let k = key(1);
-    let v = verifier_for(&k).verify(&token(&k, &with(claims(), "org", json!("org_9"))), UnixTime(NOW)).unwrap();
+    let v = verifier_for(&k)
+        .verify(
+            &token(&k, &with(claims(), "org", json!("org_9"))),
+            UnixTime(NOW),
+        )
+        .unwrap();
     assert_eq!(v.org_id(), Some("org_9"));
 }
 
@@ -91,7 +103,15 @@ fn token_must_have_exactly_three_parts() {
     let v = verifier_for(&k);
     let t = token(&k, &claims());
     let parts: Vec<&str> = t.split('.').collect();
-    for bad in [parts[0].to_string(), format!("{}.{}", parts[0], parts[1]), format!("{t}.x"), format!("{t}."), format!(".{}.{}", parts[1], parts[2]), format!("{}..{}", parts[0], parts[2]), String::new()] {
+    for bad in [
+        parts[0].to_string(),
+        format!("{}.{}", parts[0], parts[1]),
+        format!("{t}.x"),
+        format!("{t}."),
+        format!(".{}.{}", parts[1], parts[2]),
+        format!("{}..{}", parts[0], parts[2]),
+        String::new(),
+    ] {
         assert_eq!(code_of(&v, &bad), "malformed_token", "{bad}");
     }
 }
@@ -102,13 +122,28 @@ fn token_larger_than_max_len_is_rejected_before_parsing() {
     let big = with(claims(), "pad", json!("x".repeat(9000)));
     let t = token(&k, &big);
     assert_eq!(code_of(&verifier_for(&k), &t), "token_too_large");
-    let roomy = Verifier::new(Jwks::from_keys(vec![k.public_jwk()]), Policy::new(ISS).with_max_token_len(16 * 1024));
+    let roomy = Verifier::new(
+        Jwks::from_keys(vec![k.public_jwk()]),
+        Policy::new(ISS).with_max_token_len(16 * 1024),
+    );
     assert!(roomy.verify(&t, UnixTime(NOW)).is_ok());
-    let tight = Verifier::new(Jwks::from_keys(vec![k.public_jwk()]), Policy::new(ISS).with_max_token_len(100));
+    let tight = Verifier::new(
+        Jwks::from_keys(vec![k.public_jwk()]),
+        Policy::new(ISS).with_max_token_len(100),
+    );
     let small = token(&k, &claims());
-    assert_eq!(tight.verify(&small, UnixTime(NOW)).unwrap_err(), VerifyError::TokenTooLarge { len: small.len(), max: 100 });
+    assert_eq!(
+        tight.verify(&small, UnixTime(NOW)).unwrap_err(),
+        VerifyError::TokenTooLarge {
+            len: small.len(),
+            max: 100
+        }
+    );
     // Garbage that is too large is refused as too large, whatever it holds.
-    assert_eq!(code_of(&verifier_for(&k), &"!".repeat(8193)), "token_too_large");
+    assert_eq!(
+        code_of(&verifier_for(&k), &"!".repeat(8193)),
+        "token_too_large"
+    );
 }
 
 #[test]
@@ -118,7 +153,12 @@ fn non_canonical_base64url_is_rejected_in_every_part() {
     let t = token(&k, &claims());
     let parts: Vec<&str> = t.split('.').collect();
     // Padding, standard alphabet, whitespace.
-    for (i, bad) in [(0, format!("{}=", parts[0])), (1, format!("{}==", parts[1])), (2, parts[2].replace('-', "+").replace('_', "/") + "+"), (1, format!(" {}", parts[1]))] {
+    for (i, bad) in [
+        (0, format!("{}=", parts[0])),
+        (1, format!("{}==", parts[1])),
+        (2, parts[2].replace('-', "+").replace('_', "/") + "+"),
+        (1, format!(" {}", parts[1])),
+    ] {
         let mut p: Vec<String> = parts.iter().map(|s| s.to_string()).collect();
         p[i] = bad;
         assert_eq!(code_of(&v, &p.join(".")), "malformed_token");
@@ -130,7 +170,13 @@ fn non_canonical_base64url_is_rejected_in_every_part() {
     let idx = alphabet.find(last).unwrap();
     let tweaked = alphabet.chars().nth(idx | 1).unwrap();
     assert_ne!(tweaked, last, "canonical last char has zero low bits");
-    let bad = format!("{}.{}.{}{}", parts[0], parts[1], &sig[..sig.len() - 1], tweaked);
+    let bad = format!(
+        "{}.{}.{}{}",
+        parts[0],
+        parts[1],
+        &sig[..sig.len() - 1],
+        tweaked
+    );
     assert_eq!(code_of(&v, &bad), "malformed_token");
 }
 
@@ -141,7 +187,11 @@ fn signature_must_be_exactly_64_bytes() {
     let (head, _) = t.rsplit_once('.').unwrap();
     for n in [0usize, 32, 63, 65, 128] {
         let bad = format!("{head}.{}", b64::encode(&vec![7u8; n]));
-        let code = if n == 0 { "malformed_token" } else { code_of(&verifier_for(&k), &bad) };
+        let code = if n == 0 {
+            "malformed_token"
+        } else {
+            code_of(&verifier_for(&k), &bad)
+        };
         assert_eq!(code, "malformed_token", "{n} bytes");
     }
 }
@@ -149,8 +199,18 @@ fn signature_must_be_exactly_64_bytes() {
 #[test]
 fn header_must_be_a_json_object() {
     let k = key(1);
-    for h in [r#"["alg","EdDSA"]"#, r#""EdDSA""#, "null", "{", r#"{"alg":"EdDSA"} x"#] {
-        assert_eq!(code_of(&verifier_for(&k), &raw(&k, h, &claims().to_string())), "malformed_token", "{h}");
+    for h in [
+        r#"["alg","EdDSA"]"#,
+        r#""EdDSA""#,
+        "null",
+        "{",
+        r#"{"alg":"EdDSA"} x"#,
+    ] {
+        assert_eq!(
+            code_of(&verifier_for(&k), &raw(&k, h, &claims().to_string())),
+            "malformed_token",
+            "{h}"
+        );
     }
 }
 
@@ -167,21 +227,52 @@ fn payload_must_be_a_json_object() {
 fn duplicate_json_keys_are_rejected_in_header_and_payload_at_any_depth() {
     let k = key(1);
     let v = verifier_for(&k);
-    let dup_header = format!(r#"{{"alg":"EdDSA","kid":"{}","kid":"{}"}}"#, k.kid(), k.kid());
-    assert_eq!(code_of(&v, &raw(&k, &dup_header, &claims().to_string())), "malformed_token");
-    let p = format!(r#"{{"iss":"{ISS}","sub":"u","exp":{},"sub":"admin"}}"#, NOW + 60);
-    assert_eq!(code_of(&v, &raw(&k, &header_with(&k, ""), &p)), "malformed_token");
-    let nested = format!(r#"{{"iss":"{ISS}","sub":"u","exp":{},"meta":{{"a":[{{"r":1,"r":2}}]}}}}"#, NOW + 60);
-    assert_eq!(code_of(&v, &raw(&k, &header_with(&k, ""), &nested)), "malformed_token");
+    let dup_header = format!(
+        r#"{{"alg":"EdDSA","kid":"{}","kid":"{}"}}"#,
+        k.kid(),
+        k.kid()
+    );
+    assert_eq!(
+        code_of(&v, &raw(&k, &dup_header, &claims().to_string())),
+        "malformed_token"
+    );
+    let p = format!(
+        r#"{{"iss":"{ISS}","sub":"u","exp":{},"sub":"admin"}}"#,
+        NOW + 60
+    );
+    assert_eq!(
+        code_of(&v, &raw(&k, &header_with(&k, ""), &p)),
+        "malformed_token"
+    );
+    let nested = format!(
+        r#"{{"iss":"{ISS}","sub":"u","exp":{},"meta":{{"a":[{{"r":1,"r":2}}]}}}}"#,
+        NOW + 60
+    );
+    assert_eq!(
+        code_of(&v, &raw(&k, &header_with(&k, ""), &nested)),
+        "malformed_token"
+    );
 }
 
 #[test]
 fn json_nesting_depth_is_bounded() {
     let k = key(1);
     let v = verifier_for(&k);
-    let deep = |n: usize| format!(r#"{{"iss":"{ISS}","sub":"u","exp":{},"d":{}1{}}}"#, NOW + 60, "[".repeat(n), "]".repeat(n));
-    assert!(v.verify(&raw(&k, &header_with(&k, ""), &deep(10)), UnixTime(NOW)).is_ok());
-    assert_eq!(code_of(&v, &raw(&k, &header_with(&k, ""), &deep(40))), "malformed_token");
+    let deep = |n: usize| {
+        format!(
+            r#"{{"iss":"{ISS}","sub":"u","exp":{},"d":{}1{}}}"#,
+            NOW + 60,
+            "[".repeat(n),
+            "]".repeat(n)
+        )
+    };
+    assert!(v
+        .verify(&raw(&k, &header_with(&k, ""), &deep(10)), UnixTime(NOW))
+        .is_ok());
+    assert_eq!(
+        code_of(&v, &raw(&k, &header_with(&k, ""), &deep(40))),
+        "malformed_token"
+    );
 }
 
 // ---------------------------------------------------------------- header
@@ -190,17 +281,36 @@ fn json_nesting_depth_is_bounded() {
 fn alg_must_be_eddsa_or_ed25519() {
     let k = key(1);
     let v = verifier_for(&k);
-    for alg in [r#""none""#, r#""HS256""#, r#""RS256""#, r#""ES256""#, r#""PS256""#, r#""eddsa""#, r#""""#, "null", "1"] {
+    for alg in [
+        r#""none""#,
+        r#""HS256""#,
+        r#""RS256""#,
+        r#""ES256""#,
+        r#""PS256""#,
+        r#""eddsa""#,
+        r#""""#,
+        "null",
+        "1",
+    ] {
         let h = format!(r#"{{"alg":{alg},"kid":"{}"}}"#, k.kid());
-        assert_eq!(code_of(&v, &raw(&k, &h, &claims().to_string())), "unsupported_algorithm", "{alg}");
+        assert_eq!(
+            code_of(&v, &raw(&k, &h, &claims().to_string())),
+            "unsupported_algorithm",
+            "{alg}"
+        );
     }
     let no_alg = format!(r#"{{"kid":"{}"}}"#, k.kid());
-    assert_eq!(code_of(&v, &raw(&k, &no_alg, &claims().to_string())), "unsupported_algorithm");
+    assert_eq!(
+        code_of(&v, &raw(&k, &no_alg, &claims().to_string())),
+        "unsupported_algorithm"
+    );
     // RFC 9864's fully specified name is accepted by a key without `alg`.
     let keyless_alg = Jwk::from_json(okp(&k).to_string().as_bytes()).unwrap();
     let v2 = Verifier::new(Jwks::from_keys(vec![keyless_alg]), Policy::new(ISS));
     let h = format!(r#"{{"alg":"Ed25519","kid":"{}"}}"#, k.kid());
-    assert!(v2.verify(&raw(&k, &h, &claims().to_string()), UnixTime(NOW)).is_ok());
+    assert!(v2
+        .verify(&raw(&k, &h, &claims().to_string()), UnixTime(NOW))
+        .is_ok());
 }
 
 #[test]
@@ -208,13 +318,23 @@ fn alg_must_agree_with_the_key() {
     let k = key(1);
     // The signing key's JWK declares alg EdDSA: an `Ed25519` header does not match it.
     let h = format!(r#"{{"alg":"Ed25519","kid":"{}"}}"#, k.kid());
-    assert_eq!(code_of(&verifier_for(&k), &raw(&k, &h, &claims().to_string())), "unsupported_algorithm");
+    assert_eq!(
+        code_of(&verifier_for(&k), &raw(&k, &h, &claims().to_string())),
+        "unsupported_algorithm"
+    );
     let mut jwk = okp(&k);
     jwk["alg"] = json!("Ed25519");
     let set = Jwks::from_json(jwks_of(&[jwk]).as_bytes()).unwrap();
     let v = Verifier::new(set, Policy::new(ISS));
-    assert!(v.verify(&raw(&k, &h, &claims().to_string()), UnixTime(NOW)).is_ok());
-    assert_eq!(v.verify(&token(&k, &claims()), UnixTime(NOW)).unwrap_err().code(), "unsupported_algorithm");
+    assert!(v
+        .verify(&raw(&k, &h, &claims().to_string()), UnixTime(NOW))
+        .is_ok());
+    assert_eq!(
+        v.verify(&token(&k, &claims()), UnixTime(NOW))
+            .unwrap_err()
+            .code(),
+        "unsupported_algorithm"
+    );
 }
 
 #[test]
@@ -222,7 +342,12 @@ fn hs256_token_signed_with_the_public_key_as_secret_is_rejected() {
     // The classic key-confusion attack: alg HS256 with the public key bytes as HMAC secret.
     let k = key(1);
     let h = format!(r#"{{"alg":"HS256","kid":"{}"}}"#, k.kid());
-    let fake = format!("{}.{}.{}", b64::encode(h.as_bytes()), b64::encode(claims().to_string().as_bytes()), b64::encode(&[0u8; 32]));
+    let fake = format!(
+        "{}.{}.{}",
+        b64::encode(h.as_bytes()),
+        b64::encode(claims().to_string().as_bytes()),
+        b64::encode(&[0u8; 32])
+    );
     assert_eq!(code_of(&verifier_for(&k), &fake), "unsupported_algorithm");
 }
 
@@ -250,29 +375,79 @@ fn header_parameter_count_is_bounded() {
     let t = raw(&k, &header_with(&k, &extra), &claims().to_string());
     assert_eq!(code_of(&verifier_for(&k), &t), "unsupported_header");
     let ok: String = (0..14).map(|i| format!(r#","p{i}":1"#)).collect();
-    assert!(verifier_for(&k).verify(&raw(&k, &header_with(&k, &ok), &claims().to_string()), UnixTime(NOW)).is_ok());
+    assert!(verifier_for(&k)
+        .verify(
+            &raw(&k, &header_with(&k, &ok), &claims().to_string()),
+            UnixTime(NOW)
+        )
+        .is_ok());
 }
 
 #[test]
 fn typ_defaults_to_absent_or_jwt_case_insensitive() {
     let k = key(1);
     let v = verifier_for(&k);
-    for typ in ["", r#","typ":"JWT""#, r#","typ":"jwt""#, r#","typ":"application/jwt""#] {
-        assert!(v.verify(&raw(&k, &header_with(&k, typ), &claims().to_string()), UnixTime(NOW)).is_ok(), "{typ}");
+    for typ in [
+        "",
+        r#","typ":"JWT""#,
+        r#","typ":"jwt""#,
+        r#","typ":"application/jwt""#,
+    ] {
+        assert!(
+            v.verify(
+                &raw(&k, &header_with(&k, typ), &claims().to_string()),
+                UnixTime(NOW)
+            )
+            .is_ok(),
+            "{typ}"
+        );
     }
-    for typ in [r#","typ":"at+jwt""#, r#","typ":"JOSE""#, r#","typ":"torii-template+jwt""#, r#","typ":1"#] {
-        assert_eq!(code_of(&v, &raw(&k, &header_with(&k, typ), &claims().to_string())), "invalid_token_type", "{typ}");
+    for typ in [
+        r#","typ":"at+jwt""#,
+        r#","typ":"JOSE""#,
+        r#","typ":"torii-template+jwt""#,
+        r#","typ":1"#,
+    ] {
+        assert_eq!(
+            code_of(&v, &raw(&k, &header_with(&k, typ), &claims().to_string())),
+            "invalid_token_type",
+            "{typ}"
+        );
     }
 }
 
 #[test]
 fn typ_policy_exact_requires_that_type() {
     let k = key(1);
-    let v = Verifier::new(Jwks::from_keys(vec![k.public_jwk()]), Policy::new(ISS).with_typ(TypPolicy::Exact("at+jwt".into())));
-    assert!(v.verify(&raw(&k, &header_with(&k, r#","typ":"AT+JWT""#), &claims().to_string()), UnixTime(NOW)).is_ok());
-    assert!(v.verify(&raw(&k, &header_with(&k, r#","typ":"application/at+jwt""#), &claims().to_string()), UnixTime(NOW)).is_ok());
+    let v = Verifier::new(
+        Jwks::from_keys(vec![k.public_jwk()]),
+        Policy::new(ISS).with_typ(TypPolicy::Exact("at+jwt".into())),
+    );
+    assert!(v
+        .verify(
+            &raw(
+                &k,
+                &header_with(&k, r#","typ":"AT+JWT""#),
+                &claims().to_string()
+            ),
+            UnixTime(NOW)
+        )
+        .is_ok());
+    assert!(v
+        .verify(
+            &raw(
+                &k,
+                &header_with(&k, r#","typ":"application/at+jwt""#),
+                &claims().to_string()
+            ),
+            UnixTime(NOW)
+        )
+        .is_ok());
     assert_eq!(code_of(&v, &token(&k, &claims())), "invalid_token_type");
-    assert_eq!(code_of(&v, &raw(&k, &header_with(&k, ""), &claims().to_string())), "invalid_token_type");
+    assert_eq!(
+        code_of(&v, &raw(&k, &header_with(&k, ""), &claims().to_string())),
+        "invalid_token_type"
+    );
 }
 
 #[test]
@@ -281,7 +456,10 @@ fn kid_is_required_when_the_set_has_several_keys() {
     let no_kid = |k: &SigningKey| raw(k, r#"{"alg":"EdDSA"}"#, &claims().to_string());
     let one = verifier_for(&a);
     assert!(one.verify(&no_kid(&a), UnixTime(NOW)).is_ok());
-    let two = Verifier::new(Jwks::from_keys(vec![a.public_jwk(), b.public_jwk()]), Policy::new(ISS));
+    let two = Verifier::new(
+        Jwks::from_keys(vec![a.public_jwk(), b.public_jwk()]),
+        Policy::new(ISS),
+    );
     assert_eq!(code_of(&two, &no_kid(&a)), "unknown_key");
     assert!(two.verify(&token(&b, &claims()), UnixTime(NOW)).is_ok());
 }
@@ -289,9 +467,15 @@ fn kid_is_required_when_the_set_has_several_keys() {
 #[test]
 fn unknown_kid_is_rejected() {
     let (a, b) = (key(1), key(2));
-    assert_eq!(code_of(&verifier_for(&a), &token(&b, &claims())), "unknown_key");
+    assert_eq!(
+        code_of(&verifier_for(&a), &token(&b, &claims())),
+        "unknown_key"
+    );
     let h = r#"{"alg":"EdDSA","kid":"nope"}"#;
-    assert_eq!(code_of(&verifier_for(&a), &raw(&a, h, &claims().to_string())), "unknown_key");
+    assert_eq!(
+        code_of(&verifier_for(&a), &raw(&a, h, &claims().to_string())),
+        "unknown_key"
+    );
 }
 
 #[test]
@@ -301,7 +485,10 @@ fn colliding_kid_from_another_key_fails_the_signature() {
         "shared-kid"
     }
     let a = a.with_kid(a_kid());
-    assert_eq!(code_of(&verifier_for(&a), &token(&b, &claims())), "invalid_signature");
+    assert_eq!(
+        code_of(&verifier_for(&a), &token(&b, &claims())),
+        "invalid_signature"
+    );
 }
 
 // ---------------------------------------------------------------- signature
@@ -320,7 +507,13 @@ fn tampered_payload_fails_the_signature() {
     let t = token(&k, &claims());
     let parts: Vec<&str> = t.split('.').collect();
     let evil = b64::encode(with(claims(), "sub", json!("admin")).to_string().as_bytes());
-    assert_eq!(code_of(&verifier_for(&k), &format!("{}.{evil}.{}", parts[0], parts[2])), "invalid_signature");
+    assert_eq!(
+        code_of(
+            &verifier_for(&k),
+            &format!("{}.{evil}.{}", parts[0], parts[2])
+        ),
+        "invalid_signature"
+    );
 }
 
 // ---------------------------------------------------------------- claims
@@ -329,24 +522,65 @@ fn tampered_payload_fails_the_signature() {
 fn issuer_must_match_one_of_the_list_exactly() {
     let k = key(1);
     let v = verifier_for(&k);
-    for iss in ["https://demo.torii.test/", "https://DEMO.torii.test", "https://other.test", ""] {
-        assert_eq!(code_of(&v, &token(&k, &with(claims(), "iss", json!(iss)))), "invalid_issuer", "{iss}");
+    for iss in [
+        "https://demo.torii.test/",
+        "https://DEMO.torii.test",
+        "https://other.test",
+        "",
+    ] {
+        assert_eq!(
+            code_of(&v, &token(&k, &with(claims(), "iss", json!(iss)))),
+            "invalid_issuer",
+            "{iss}"
+        );
     }
-    let multi = Verifier::new(Jwks::from_keys(vec![k.public_jwk()]), Policy::new(ISS).with_issuer("https://other.test"));
-    assert!(multi.verify(&token(&k, &with(claims(), "iss", json!("https://other.test"))), UnixTime(NOW)).is_ok());
+    let multi = Verifier::new(
+        Jwks::from_keys(vec![k.public_jwk()]),
+        Policy::new(ISS).with_issuer("https://other.test"),
+    );
+    assert!(multi
+        .verify(
+            &token(&k, &with(claims(), "iss", json!("https://other.test"))),
+            UnixTime(NOW)
+        )
+        .is_ok());
 }
 
 #[test]
 fn audience_string_or_array_must_contain_an_expected_value() {
     let k = key(1);
-    let v = Verifier::new(Jwks::from_keys(vec![k.public_jwk()]), Policy::new(ISS).with_audience("api"));
-    assert!(v.verify(&token(&k, &with(claims(), "aud", json!("api"))), UnixTime(NOW)).is_ok());
-    assert!(v.verify(&token(&k, &with(claims(), "aud", json!(["x", "api"]))), UnixTime(NOW)).is_ok());
-    assert_eq!(code_of(&v, &token(&k, &with(claims(), "aud", json!("apix")))), "invalid_audience");
-    assert_eq!(code_of(&v, &token(&k, &with(claims(), "aud", json!([])))), "invalid_audience");
+    let v = Verifier::new(
+        Jwks::from_keys(vec![k.public_jwk()]),
+        Policy::new(ISS).with_audience("api"),
+    );
+    assert!(v
+        .verify(
+            &token(&k, &with(claims(), "aud", json!("api"))),
+            UnixTime(NOW)
+        )
+        .is_ok());
+    assert!(v
+        .verify(
+            &token(&k, &with(claims(), "aud", json!(["x", "api"]))),
+            UnixTime(NOW)
+        )
+        .is_ok());
+    assert_eq!(
+        code_of(&v, &token(&k, &with(claims(), "aud", json!("apix")))),
+        "invalid_audience"
+    );
+    assert_eq!(
+        code_of(&v, &token(&k, &with(claims(), "aud", json!([])))),
+        "invalid_audience"
+    );
     assert_eq!(code_of(&v, &token(&k, &claims())), "missing_claim");
     // Without a configured audience, `aud` is not required.
-    assert!(verifier_for(&k).verify(&token(&k, &with(claims(), "aud", json!("x"))), UnixTime(NOW)).is_ok());
+    assert!(verifier_for(&k)
+        .verify(
+            &token(&k, &with(claims(), "aud", json!("x"))),
+            UnixTime(NOW)
+        )
+        .is_ok());
 }
 
 #[test]
@@ -354,20 +588,37 @@ fn required_claims_default_to_exp_iss_sub() {
     let k = key(1);
     let v = verifier_for(&k);
     for c in ["exp", "iss", "sub"] {
-        let err = v.verify(&token(&k, &without(claims(), c)), UnixTime(NOW)).unwrap_err();
+        let err = v
+            .verify(&token(&k, &without(claims(), c)), UnixTime(NOW))
+            .unwrap_err();
         assert_eq!(err, VerifyError::MissingClaim(c.into()));
     }
-    assert!(v.verify(&token(&k, &without(claims(), "sid")), UnixTime(NOW)).is_ok());
+    assert!(v
+        .verify(&token(&k, &without(claims(), "sid")), UnixTime(NOW))
+        .is_ok());
 }
 
 #[test]
 fn required_claims_are_configurable_but_iss_is_always_checked() {
     let k = key(1);
-    let p = Policy::new(ISS).with_required_claims(["sid"]).require_claim("org_id");
+    let p = Policy::new(ISS)
+        .with_required_claims(["sid"])
+        .require_claim("org_id");
     let v = Verifier::new(Jwks::from_keys(vec![k.public_jwk()]), p);
     assert_eq!(code_of(&v, &token(&k, &claims())), "missing_claim");
-    assert!(v.verify(&token(&k, &without(with(claims(), "org_id", json!("o")), "exp")), UnixTime(NOW)).is_ok());
-    assert_eq!(code_of(&v, &token(&k, &without(with(claims(), "org_id", json!("o")), "iss"))), "missing_claim");
+    assert!(v
+        .verify(
+            &token(&k, &without(with(claims(), "org_id", json!("o")), "exp")),
+            UnixTime(NOW)
+        )
+        .is_ok());
+    assert_eq!(
+        code_of(
+            &v,
+            &token(&k, &without(with(claims(), "org_id", json!("o")), "iss"))
+        ),
+        "missing_claim"
+    );
 }
 
 #[test]
@@ -375,23 +626,60 @@ fn time_claims_must_be_json_numbers() {
     let k = key(1);
     let v = verifier_for(&k);
     for name in ["exp", "nbf", "iat"] {
-        for bad in [json!("1800000000"), json!(true), json!(null), json!([1]), json!({})] {
-            let err = v.verify(&token(&k, &with(claims(), name, bad.clone())), UnixTime(NOW)).unwrap_err();
-            assert_eq!(err, VerifyError::InvalidClaimType(name.into()), "{name}={bad}");
+        for bad in [
+            json!("1800000000"),
+            json!(true),
+            json!(null),
+            json!([1]),
+            json!({}),
+        ] {
+            let err = v
+                .verify(
+                    &token(&k, &with(claims(), name, bad.clone())),
+                    UnixTime(NOW),
+                )
+                .unwrap_err();
+            assert_eq!(
+                err,
+                VerifyError::InvalidClaimType(name.into()),
+                "{name}={bad}"
+            );
         }
     }
     // Fractional NumericDates are numbers and are accepted.
-    assert!(v.verify(&token(&k, &with(claims(), "exp", json!((NOW + 10) as f64 + 0.5))), UnixTime(NOW)).is_ok());
+    assert!(v
+        .verify(
+            &token(&k, &with(claims(), "exp", json!((NOW + 10) as f64 + 0.5))),
+            UnixTime(NOW)
+        )
+        .is_ok());
 }
 
 #[test]
 fn string_claims_must_be_strings() {
     let k = key(1);
     let v = verifier_for(&k);
-    for name in ["iss", "sub", "jti", "sid", "pid", "aal", "org", "org_id", "org_role", "azp"] {
-        for bad in [json!(1), json!(null), json!(["x"]), json!({"a": 1}), json!(false)] {
-            let err = v.verify(&token(&k, &with(claims(), name, bad.clone())), UnixTime(NOW)).unwrap_err();
-            assert_eq!(err, VerifyError::InvalidClaimType(name.into()), "{name}={bad}");
+    for name in [
+        "iss", "sub", "jti", "sid", "pid", "aal", "org", "org_id", "org_role", "azp",
+    ] {
+        for bad in [
+            json!(1),
+            json!(null),
+            json!(["x"]),
+            json!({"a": 1}),
+            json!(false),
+        ] {
+            let err = v
+                .verify(
+                    &token(&k, &with(claims(), name, bad.clone())),
+                    UnixTime(NOW),
+                )
+                .unwrap_err();
+            assert_eq!(
+                err,
+                VerifyError::InvalidClaimType(name.into()),
+                "{name}={bad}"
+            );
         }
     }
 }
@@ -399,8 +687,19 @@ fn string_claims_must_be_strings() {
 #[test]
 fn aud_must_be_a_string_or_array_of_strings() {
     let k = key(1);
-    for bad in [json!(1), json!(null), json!([1]), json!(["a", 2]), json!({})] {
-        let err = verifier_for(&k).verify(&token(&k, &with(claims(), "aud", bad.clone())), UnixTime(NOW)).unwrap_err();
+    for bad in [
+        json!(1),
+        json!(null),
+        json!([1]),
+        json!(["a", 2]),
+        json!({}),
+    ] {
+        let err = verifier_for(&k)
+            .verify(
+                &token(&k, &with(claims(), "aud", bad.clone())),
+                UnixTime(NOW),
+            )
+            .unwrap_err();
         assert_eq!(err, VerifyError::InvalidClaimType("aud".into()), "{bad}");
     }
 }
@@ -409,7 +708,10 @@ fn aud_must_be_a_string_or_array_of_strings() {
 fn act_must_be_an_object() {
     let k = key(1);
     for bad in [json!("admin"), json!(1), json!(null), json!([])] {
-        assert_eq!(code_of(&verifier_for(&k), &token(&k, &with(claims(), "act", bad))), "invalid_claim_type");
+        assert_eq!(
+            code_of(&verifier_for(&k), &token(&k, &with(claims(), "act", bad))),
+            "invalid_claim_type"
+        );
     }
 }
 
@@ -419,7 +721,13 @@ fn exp_is_enforced_with_skew() {
     let v = verifier_for(&k);
     let t = token(&k, &with(claims(), "exp", json!(NOW)));
     assert!(v.verify(&t, UnixTime(NOW + 59)).is_ok());
-    assert_eq!(v.verify(&t, UnixTime(NOW + 60)).unwrap_err(), VerifyError::TokenExpired { exp: NOW, now: NOW + 60 });
+    assert_eq!(
+        v.verify(&t, UnixTime(NOW + 60)).unwrap_err(),
+        VerifyError::TokenExpired {
+            exp: NOW,
+            now: NOW + 60
+        }
+    );
 }
 
 #[test]
@@ -436,8 +744,16 @@ fn nbf_is_enforced_with_skew() {
 fn iat_in_the_future_is_rejected_beyond_skew() {
     let k = key(1);
     let v = verifier_for(&k);
-    assert!(v.verify(&token(&k, &with(claims(), "iat", json!(NOW + 60))), UnixTime(NOW)).is_ok());
-    assert_eq!(code_of(&v, &token(&k, &with(claims(), "iat", json!(NOW + 61)))), "token_issued_in_future");
+    assert!(v
+        .verify(
+            &token(&k, &with(claims(), "iat", json!(NOW + 60))),
+            UnixTime(NOW)
+        )
+        .is_ok());
+    assert_eq!(
+        code_of(&v, &token(&k, &with(claims(), "iat", json!(NOW + 61)))),
+        "token_issued_in_future"
+    );
 }
 
 #[test]
@@ -446,19 +762,39 @@ fn clock_skew_defaults_to_60s_and_is_capped_at_300s() {
     assert_eq!(Policy::new(ISS).with_clock_skew(10_000).clock_skew(), 300);
     assert_eq!(Policy::new(ISS).with_clock_skew(-5).clock_skew(), 0);
     let k = key(1);
-    let v = Verifier::new(Jwks::from_keys(vec![k.public_jwk()]), Policy::new(ISS).with_clock_skew(10_000));
+    let v = Verifier::new(
+        Jwks::from_keys(vec![k.public_jwk()]),
+        Policy::new(ISS).with_clock_skew(10_000),
+    );
     let t = token(&k, &with(claims(), "exp", json!(NOW)));
     assert!(v.verify(&t, UnixTime(NOW + 299)).is_ok());
-    assert_eq!(v.verify(&t, UnixTime(NOW + 300)).unwrap_err().code(), "token_expired");
+    assert_eq!(
+        v.verify(&t, UnixTime(NOW + 300)).unwrap_err().code(),
+        "token_expired"
+    );
 }
 
 #[test]
 fn max_token_age_is_optional_and_requires_iat() {
     let k = key(1);
-    let v = Verifier::new(Jwks::from_keys(vec![k.public_jwk()]), Policy::new(ISS).with_max_age(300));
-    assert!(v.verify(&token(&k, &with(claims(), "iat", json!(NOW - 360))), UnixTime(NOW)).is_ok());
-    assert_eq!(code_of(&v, &token(&k, &with(claims(), "iat", json!(NOW - 361)))), "token_too_old");
-    assert_eq!(code_of(&v, &token(&k, &without(claims(), "iat"))), "missing_claim");
+    let v = Verifier::new(
+        Jwks::from_keys(vec![k.public_jwk()]),
+        Policy::new(ISS).with_max_age(300),
+    );
+    assert!(v
+        .verify(
+            &token(&k, &with(claims(), "iat", json!(NOW - 360))),
+            UnixTime(NOW)
+        )
+        .is_ok());
+    assert_eq!(
+        code_of(&v, &token(&k, &with(claims(), "iat", json!(NOW - 361)))),
+        "token_too_old"
+    );
+    assert_eq!(
+        code_of(&v, &token(&k, &without(claims(), "iat"))),
+        "missing_claim"
+    );
 }
 
 // ---------------------------------------------------------------- keys
@@ -473,18 +809,34 @@ fn jwk_must_be_okp_ed25519() {
         json!({"kty": "RSA", "n": "AQAB", "e": "AQAB"}),
         json!({"crv": "Ed25519", "x": k.public_jwk().x()}),
     ] {
-        assert_eq!(Jwk::from_json(j.to_string().as_bytes()).unwrap_err().code(), "invalid_key", "{j}");
+        assert_eq!(
+            Jwk::from_json(j.to_string().as_bytes()).unwrap_err().code(),
+            "invalid_key",
+            "{j}"
+        );
     }
 }
 
 #[test]
 fn jwk_x_must_be_exactly_32_canonical_bytes() {
-    for x in [b64::encode(&[9u8; 31]), b64::encode(&[9u8; 33]), String::new(), format!("{}=", b64::encode(&[9u8; 32]))] {
+    for x in [
+        b64::encode(&[9u8; 31]),
+        b64::encode(&[9u8; 33]),
+        String::new(),
+        format!("{}=", b64::encode(&[9u8; 32])),
+    ] {
         let j = json!({"kty": "OKP", "crv": "Ed25519", "x": x});
-        assert_eq!(Jwk::from_json(j.to_string().as_bytes()).unwrap_err().code(), "invalid_key", "{x}");
+        assert_eq!(
+            Jwk::from_json(j.to_string().as_bytes()).unwrap_err().code(),
+            "invalid_key",
+            "{x}"
+        );
     }
     let j = json!({"kty": "OKP", "crv": "Ed25519", "x": 5});
-    assert_eq!(Jwk::from_json(j.to_string().as_bytes()).unwrap_err().code(), "invalid_key");
+    assert_eq!(
+        Jwk::from_json(j.to_string().as_bytes()).unwrap_err().code(),
+        "invalid_key"
+    );
 }
 
 #[test]
@@ -503,8 +855,16 @@ fn jwk_small_order_and_non_canonical_keys_are_rejected() {
     small_order.push(non_canonical);
     for bytes in small_order {
         let j = json!({"kty": "OKP", "crv": "Ed25519", "x": b64::encode(&bytes)});
-        assert_eq!(Jwk::from_json(j.to_string().as_bytes()).unwrap_err().code(), "invalid_key");
-        assert_eq!(Jwks::from_json(jwks_of(&[j]).as_bytes()).unwrap_err().code(), "invalid_key");
+        assert_eq!(
+            Jwk::from_json(j.to_string().as_bytes()).unwrap_err().code(),
+            "invalid_key"
+        );
+        assert_eq!(
+            Jwks::from_json(jwks_of(&[j]).as_bytes())
+                .unwrap_err()
+                .code(),
+            "invalid_key"
+        );
     }
 }
 
@@ -513,10 +873,20 @@ fn jwk_carrying_private_material_is_refused() {
     let k = key(1);
     let mut j = okp(&k);
     j["d"] = json!(b64::encode(&[1u8; 32]));
-    assert_eq!(Jwks::from_json(jwks_of(&[j]).as_bytes()).unwrap_err().code(), "invalid_key");
+    assert_eq!(
+        Jwks::from_json(jwks_of(&[j]).as_bytes())
+            .unwrap_err()
+            .code(),
+        "invalid_key"
+    );
     // Even on a key of another type: a set that leaks private keys is not loaded.
     let rsa = json!({"kty": "RSA", "n": "AQAB", "e": "AQAB", "d": "AQAB"});
-    assert_eq!(Jwks::from_json(jwks_of(&[okp(&k), rsa]).as_bytes()).unwrap_err().code(), "invalid_key");
+    assert_eq!(
+        Jwks::from_json(jwks_of(&[okp(&k), rsa]).as_bytes())
+            .unwrap_err()
+            .code(),
+        "invalid_key"
+    );
 }
 
 #[test]
@@ -526,8 +896,16 @@ fn jwk_use_must_be_absent_or_sig() {
     j["use"] = json!("sig");
     assert!(Jwk::from_json(j.to_string().as_bytes()).is_ok());
     j["use"] = json!("enc");
-    assert_eq!(Jwk::from_json(j.to_string().as_bytes()).unwrap_err().code(), "invalid_key");
-    assert_eq!(Jwks::from_json(jwks_of(&[j]).as_bytes()).unwrap_err().code(), "invalid_jwks");
+    assert_eq!(
+        Jwk::from_json(j.to_string().as_bytes()).unwrap_err().code(),
+        "invalid_key"
+    );
+    assert_eq!(
+        Jwks::from_json(jwks_of(&[j]).as_bytes())
+            .unwrap_err()
+            .code(),
+        "invalid_jwks"
+    );
 }
 
 #[test]
@@ -537,18 +915,33 @@ fn jwk_key_ops_must_contain_verify() {
     j["key_ops"] = json!(["verify"]);
     assert!(Jwk::from_json(j.to_string().as_bytes()).is_ok());
     j["key_ops"] = json!(["sign"]);
-    assert_eq!(Jwk::from_json(j.to_string().as_bytes()).unwrap_err().code(), "invalid_key");
+    assert_eq!(
+        Jwk::from_json(j.to_string().as_bytes()).unwrap_err().code(),
+        "invalid_key"
+    );
     j["key_ops"] = json!("verify");
-    assert_eq!(Jwk::from_json(j.to_string().as_bytes()).unwrap_err().code(), "invalid_key");
+    assert_eq!(
+        Jwk::from_json(j.to_string().as_bytes()).unwrap_err().code(),
+        "invalid_key"
+    );
 }
 
 #[test]
 fn jwk_alg_must_be_absent_eddsa_or_ed25519() {
     let k = key(1);
-    for (alg, ok) in [(json!("EdDSA"), true), (json!("Ed25519"), true), (json!("RS256"), false), (json!("none"), false)] {
+    for (alg, ok) in [
+        (json!("EdDSA"), true),
+        (json!("Ed25519"), true),
+        (json!("RS256"), false),
+        (json!("none"), false),
+    ] {
         let mut j = okp(&k);
         j["alg"] = alg.clone();
-        assert_eq!(Jwk::from_json(j.to_string().as_bytes()).is_ok(), ok, "{alg}");
+        assert_eq!(
+            Jwk::from_json(j.to_string().as_bytes()).is_ok(),
+            ok,
+            "{alg}"
+        );
     }
 }
 
@@ -567,20 +960,37 @@ fn jwks_skips_keys_of_other_types() {
     let v = Verifier::new(set, Policy::new(ISS));
     assert!(v.verify(&token(&b, &claims()), UnixTime(NOW)).is_ok());
     let h = r#"{"alg":"EdDSA","kid":"rsa1"}"#;
-    assert_eq!(code_of(&v, &raw(&a, h, &claims().to_string())), "unknown_key");
+    assert_eq!(
+        code_of(&v, &raw(&a, h, &claims().to_string())),
+        "unknown_key"
+    );
 }
 
 #[test]
 fn jwks_is_bounded_to_64_kib_and_64_keys() {
     let k = key(1);
-    let many: Vec<Value> = (0..65).map(|i| json!({"kty": "RSA", "kid": format!("k{i}"), "n": "AQAB", "e": "AQAB"})).collect();
-    assert_eq!(Jwks::from_json(jwks_of(&many).as_bytes()).unwrap_err().code(), "invalid_jwks");
-    let mut sixty_four: Vec<Value> = (0..63).map(|i| json!({"kty": "RSA", "kid": format!("k{i}"), "n": "AQAB", "e": "AQAB"})).collect();
+    let many: Vec<Value> = (0..65)
+        .map(|i| json!({"kty": "RSA", "kid": format!("k{i}"), "n": "AQAB", "e": "AQAB"}))
+        .collect();
+    assert_eq!(
+        Jwks::from_json(jwks_of(&many).as_bytes())
+            .unwrap_err()
+            .code(),
+        "invalid_jwks"
+    );
+    let mut sixty_four: Vec<Value> = (0..63)
+        .map(|i| json!({"kty": "RSA", "kid": format!("k{i}"), "n": "AQAB", "e": "AQAB"}))
+        .collect();
     sixty_four.push(okp(&k));
     assert!(Jwks::from_json(jwks_of(&sixty_four).as_bytes()).is_ok());
     let mut padded = okp(&k);
     padded["pad"] = json!("x".repeat(64 * 1024));
-    assert_eq!(Jwks::from_json(jwks_of(&[padded]).as_bytes()).unwrap_err().code(), "invalid_jwks");
+    assert_eq!(
+        Jwks::from_json(jwks_of(&[padded]).as_bytes())
+            .unwrap_err()
+            .code(),
+        "invalid_jwks"
+    );
 }
 
 #[test]
@@ -588,13 +998,31 @@ fn jwks_duplicate_kid_is_rejected() {
     let (a, b) = (key(1), key(2));
     let mut jb = okp(&b);
     jb["kid"] = json!(a.kid());
-    assert_eq!(Jwks::from_json(jwks_of(&[okp(&a), jb]).as_bytes()).unwrap_err().code(), "invalid_jwks");
+    assert_eq!(
+        Jwks::from_json(jwks_of(&[okp(&a), jb]).as_bytes())
+            .unwrap_err()
+            .code(),
+        "invalid_jwks"
+    );
 }
 
 #[test]
 fn jwks_must_be_an_object_with_a_keys_array_and_a_usable_key() {
-    for doc in [r#"[]"#, r#"{}"#, r#"{"keys":{}}"#, r#"{"keys":[1]}"#, r#"{"keys":[]}"#, r#"{"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB"}]}"#, "{", r#"{"keys":[],"keys":[]}"#] {
-        assert_eq!(Jwks::from_json(doc.as_bytes()).unwrap_err().code(), "invalid_jwks", "{doc}");
+    for doc in [
+        r#"[]"#,
+        r#"{}"#,
+        r#"{"keys":{}}"#,
+        r#"{"keys":[1]}"#,
+        r#"{"keys":[]}"#,
+        r#"{"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB"}]}"#,
+        "{",
+        r#"{"keys":[],"keys":[]}"#,
+    ] {
+        assert_eq!(
+            Jwks::from_json(doc.as_bytes()).unwrap_err().code(),
+            "invalid_jwks",
+            "{doc}"
+        );
     }
 }
 
@@ -616,13 +1044,20 @@ fn jwks_round_trips_through_its_json() {
 
 #[test]
 fn discovery_document_states_only_true_fields() {
-    let doc: Value = serde_json::from_str(&torii_edge::discovery_document(ISS, &format!("{ISS}/_torii/.well-known/jwks.json"))).unwrap();
-    assert_eq!(doc, json!({
-        "issuer": ISS,
-        "jwks_uri": format!("{ISS}/_torii/.well-known/jwks.json"),
-        "id_token_signing_alg_values_supported": ["EdDSA"],
-        "subject_types_supported": ["public"],
-    }));
+    let doc: Value = serde_json::from_str(&torii_edge::discovery_document(
+        ISS,
+        &format!("{ISS}/_torii/.well-known/jwks.json"),
+    ))
+    .unwrap();
+    assert_eq!(
+        doc,
+        json!({
+            "issuer": ISS,
+            "jwks_uri": format!("{ISS}/_torii/.well-known/jwks.json"),
+            "id_token_signing_alg_values_supported": ["EdDSA"],
+            "subject_types_supported": ["public"],
+        })
+    );
 }
 
 // ---------------------------------------------------------------- Authorization header
@@ -634,7 +1069,11 @@ fn authorization_header_bearer_parsing() {
     assert_eq!(bearer_token(None).unwrap_err().code(), "missing_token");
     assert_eq!(bearer_token(Some("")).unwrap_err().code(), "missing_token");
     for bad in ["Bearer", "Basic YTpi", "Bearer a.b.c extra", "Bearer ä"] {
-        assert_eq!(bearer_token(Some(bad)).unwrap_err().code(), "invalid_request", "{bad}");
+        assert_eq!(
+            bearer_token(Some(bad)).unwrap_err().code(),
+            "invalid_request",
+            "{bad}"
+        );
     }
 }
 
@@ -643,7 +1082,10 @@ fn every_error_code_is_snake_case_and_unique() {
     let mut seen = std::collections::HashSet::new();
     for c in torii_edge::ALL_CODES {
         let s = c.as_str();
-        assert!(s.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'), "{s}");
+        assert!(
+            s.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'),
+            "{s}"
+        );
         assert!(seen.insert(s), "duplicate {s}");
         assert!(!c.description().is_empty());
     }
