@@ -33,7 +33,7 @@ export WRANGLER_SEND_METRICS := false
 
 CLIPPY := cargo clippy --locked --all-targets
 .PHONY: help tools rust-tools wasm-bindgen worker-build-tool npm-tools build-worker dev \
-	test fmt-check clippy cargo-test wasm-core wasm-size dry-run e2e js js-test bench fuzz clean
+	test fmt-check clippy cargo-test wasm-core wasm-size dry-run e2e interop js js-test bench fuzz clean
 
 help:
 	@echo "make dev    build the Worker and run it on http://127.0.0.1:$(DEV_PORT) (wrangler dev)"
@@ -84,7 +84,7 @@ dev: build-worker .dev.vars
 	node scripts/dev.mjs --port $(DEV_PORT)
 
 # ---------------------------------------------------------------- gates
-test: fmt-check clippy cargo-test wasm-core build-worker wasm-size dry-run e2e js-test
+test: fmt-check clippy cargo-test interop wasm-core build-worker wasm-size dry-run e2e js-test
 	@echo "make test: all gates passed"
 
 fmt-check: rust-tools
@@ -111,6 +111,10 @@ dry-run: build-worker
 
 e2e: build-worker
 	node --test tests/e2e/
+
+# jose <-> core interop (drives examples/jwt.rs).
+interop: npm-tools
+	node --test tests/interop/
 
 # The npm package in js/ (filled in by its own Makefile or package.json).
 js:
