@@ -58,6 +58,7 @@ mod jwk;
 mod jwks_cache;
 mod keys;
 mod policy;
+pub mod rotation;
 mod sig;
 mod sign;
 mod time;
