@@ -57,12 +57,15 @@ pub mod json;
 mod jwk;
 mod jwks_cache;
 mod keys;
+pub mod mint;
 mod policy;
 pub mod rotation;
 mod sig;
 mod sign;
+pub mod template;
 mod time;
 mod token;
+pub mod user;
 mod verifier;
 
 pub use claims::VerifiedClaims;
@@ -72,10 +75,16 @@ pub use header::bearer_token;
 pub use jwk::{Jwk, Jwks, MAX_JWKS_BYTES, MAX_JWKS_KEYS};
 pub use jwks_cache::{max_age_from_cache_control, CacheConfig, JwksCache, Lookup};
 pub use keys::derive_signing_seed;
+pub use mint::{
+    iso8601_utc, mint_session_token, mint_template_token, MintError, MintedToken, SessionInput,
+    SESSION_TOKEN_TYP, TEMPLATE_TOKEN_TYP,
+};
 pub use policy::{Policy, TypPolicy, DEFAULT_MAX_TOKEN_LEN, DEFAULT_SKEW_SECS, MAX_SKEW_SECS};
 pub use sign::SigningKey;
+pub use template::{preview, Template, TemplateError};
 pub use time::UnixTime;
 pub use token::UntrustedToken;
+pub use user::{MetadataBag, User, UserError};
 pub use verifier::Verifier;
 
 /// Re-export of the JSON types claims are expressed in.
