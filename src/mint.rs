@@ -12,8 +12,9 @@
 //!   policy) refuses it with `invalid_token_type`, and a template verifier
 //!   (`TypPolicy::Exact(TEMPLATE_TOKEN_TYP)`) refuses session tokens: a token handed to
 //!   a third party can never be replayed as a session token.
-//! * The template's claims are rendered first and the standard claims written **last**,
-//!   so nothing a template renders can replace them, even if validation were bypassed.
+//! * The template's claims are rendered first, skipping any member named like a reserved
+//!   claim, and the standard claims are written **last**: nothing a template renders can
+//!   replace them, even if validation were bypassed.
 //! * Lifetimes are 30 s … 86 400 s (`invalid_lifetime`). `exp` must fit in year 9999,
 //!   because `expiresAt` is an ISO 8601 UTC string (`invalid_mint_input` otherwise, also
 //!   for an empty issuer, tenant id, session id or `jti`).
@@ -21,10 +22,13 @@
 //!   never reads it.
 
 use crate::sign::SigningKey;
-use crate::template::{Template, MAX_TEMPLATE_LIFETIME_SECS, MIN_TEMPLATE_LIFETIME_SECS};
+use crate::template::{
+    Template, MAX_TEMPLATE_LIFETIME_SECS, MIN_TEMPLATE_LIFETIME_SECS, RESERVED_CLAIMS,
+};
 use crate::time::UnixTime;
 use crate::user::User;
 use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 use core::fmt;
 use serde_json::{Map, Value};
 
@@ -232,32 +236,53 @@ fn mint(
     let expires_at =
         iso8601_utc(exp).ok_or(MintError::InvalidMintInput("time outside 1970..=9999"))?;
 
-    // Template claims first; the standard claims below overwrite anything they set.
-    let mut claims = template.map(|t| t.render(input.user)).unwrap_or_default();
-    let mut put = |name: &str, v: Value| {
-        claims.insert(name.to_string(), v);
+    // Template claims first, rendered straight to JSON; members named like a reserved
+    // claim are dropped (validation already refuses them: this is defence in depth), then
+    // the standard claims are written last.
+    let mut payload =
+        Vec::with_capacity(256 + template.map_or(0, |t| t.worst_case_size().min(4096)));
+    payload.push(b'{');
+    let mut first = template.is_none_or(|t| {
+        t.write_members(input.user, &mut payload, true, |k| {
+            RESERVED_CLAIMS.contains(&k)
+        })
+    });
+    let mut put = |name: &str, v: &Value| {
+        if !first {
+            payload.push(b',');
+        }
+        first = false;
+        payload.extend_from_slice(Value::from(name).to_string().as_bytes());
+        payload.push(b':');
+        payload.extend_from_slice(v.to_string().as_bytes());
     };
-    put("iss", iss.into());
-    put("sub", input.user.id().into());
-    put("pid", pid.into());
-    put("sid", sid.into());
-    put("iat", now.0.into());
-    put("exp", exp.into());
-    for (name, v) in [
+    put("iss", &iss.into());
+    put("sub", &input.user.id().into());
+    put("pid", &pid.into());
+    put("sid", &sid.into());
+    put("iat", &now.0.into());
+    put("exp", &exp.into());
+    let optional = [
         ("aal", input.aal),
         ("locale", input.locale),
         ("org_id", input.org_id),
         ("org_role", input.org_role),
         ("jti", jti),
-    ] {
+    ];
+    for (name, v) in optional {
         if let Some(v) = v {
-            put(name, v.into());
+            put(name, &v.into());
         }
     }
     if let Some(act) = input.act {
-        put("act", Value::Object(act.clone()));
+        put("act", &Value::Object(act.clone()));
     }
-    let access_token = key.sign_jwt(Some(typ), &claims);
+    payload.push(b'}');
+    let mut header = Map::new();
+    header.insert("alg".into(), "EdDSA".into());
+    header.insert("kid".into(), key.kid().into());
+    header.insert("typ".into(), typ.into());
+    let access_token = key.sign_compact(Value::Object(header).to_string().as_bytes(), &payload);
     Ok(MintedToken {
         access_token,
         expires_at,
@@ -300,11 +325,12 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 mod tests {
     use super::*;
 
-    /// Even a template that skipped validation cannot replace a standard claim.
+    /// Even a template that skipped validation cannot replace a standard claim nor set
+    /// another reserved one (`aud`, `nbf` here).
     #[test]
     fn standard_claims_written_last() {
         let forged = br#"{"iss":"https://evil","sub":"admin","pid":"other","sid":"x","iat":0,"exp":9999999999,
-            "aal":"aal9","locale":"xx","org_id":"org_evil","org_role":"owner","act":{"sub":"evil"},"jti":"j0","keep":1}"#;
+            "aal":"aal9","locale":"xx","org_id":"org_evil","org_role":"owner","act":{"sub":"evil"},"jti":"j0","aud":"evil","nbf":0,"keep":1}"#;
         let template = Template::parse_unchecked(forged).unwrap();
         let user = User::new("user_1").unwrap();
         let act = Map::from_iter([("sub".to_string(), Value::from("user_admin"))]);

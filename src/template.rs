@@ -234,14 +234,15 @@ struct Shortcode {
 
 #[derive(Debug, Clone, PartialEq)]
 enum Part {
+    /// Literal text, already JSON-escaped (no quotes).
     Text(String),
     Code(Shortcode),
 }
 
 #[derive(Debug, Clone, PartialEq)]
 enum Node {
-    /// No shortcode below: copied as is.
-    Literal(Value),
+    /// No shortcode below: its compact JSON, copied as is.
+    Literal(Vec<u8>),
     /// A string that is exactly one shortcode.
     Whole(Shortcode),
     /// A string with embedded shortcodes.
@@ -348,13 +349,30 @@ impl Template {
 
     /// Renders the custom claims for `user`.
     pub fn render(&self, user: &User) -> Map<String, Value> {
-        let mut out = Map::new();
-        for (key, node) in &self.root {
-            if let Some(v) = render_node(node, user) {
-                out.insert(key.clone(), v);
-            }
-        }
+        serde_json::from_slice(&self.render_json(user)).unwrap_or_default()
+    }
+
+    /// Renders the custom claims for `user` straight to compact JSON (the fast path minting
+    /// uses; [`Template::render`] parses this). Its length is at most
+    /// [`Template::worst_case_size`].
+    pub fn render_json(&self, user: &User) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.worst_case.min(4096));
+        out.push(b'{');
+        self.write_members(user, &mut out, true, |_| false);
+        out.push(b'}');
         out
+    }
+
+    /// Writes the top-level members (no braces) after a comma unless `first`, skipping
+    /// keys for which `skip` is true; returns the new `first`.
+    pub(crate) fn write_members(
+        &self,
+        user: &User,
+        out: &mut Vec<u8>,
+        first: bool,
+        skip: impl Fn(&str) -> bool,
+    ) -> bool {
+        write_entries(&self.root, user, out, first, skip)
     }
 }
 
@@ -410,7 +428,7 @@ fn compile(value: &Value, pointer: &str) -> Result<Node, TemplateError> {
             }
             Ok(collapse(Node::Array(nodes), value))
         }
-        other => Ok(Node::Literal(other.clone())),
+        other => Ok(Node::Literal(to_json(other))),
     }
 }
 
@@ -422,7 +440,7 @@ fn collapse(node: Node, value: &Value) -> Node {
         _ => false,
     };
     if all_literal {
-        Node::Literal(value.clone())
+        Node::Literal(to_json(value))
     } else {
         node
     }
@@ -430,20 +448,20 @@ fn collapse(node: Node, value: &Value) -> Node {
 
 fn compile_string(s: &str, pointer: &str) -> Result<Node, TemplateError> {
     if !s.contains("{{") {
-        return Ok(Node::Literal(Value::String(s.to_string())));
+        return Ok(Node::Literal(to_json(&Value::String(s.to_string()))));
     }
     let mut parts = Vec::new();
     let mut rest = s;
     while let Some((before, after)) = rest.split_once("{{") {
         if !before.is_empty() {
-            parts.push(Part::Text(before.to_string()));
+            parts.push(Part::Text(escaped(before)));
         }
         let (code, tail) = parse_shortcode(after, pointer)?;
         parts.push(Part::Code(code));
         rest = tail;
     }
     if !rest.is_empty() {
-        parts.push(Part::Text(rest.to_string()));
+        parts.push(Part::Text(escaped(rest)));
     }
     if let [Part::Code(code)] = parts.as_slice() {
         return Ok(Node::Whole(code.clone()));
@@ -609,14 +627,23 @@ fn resolve_path(path: &str, pointer: &str) -> Result<Source, TemplateError> {
 // ---------------------------------------------------------------------------------------
 // Rendering
 
-fn resolve(source: &Source, user: &User) -> Option<Value> {
-    let v = match source {
-        Source::Id => Value::String(user.id().to_string()),
-        Source::Email => Value::String(user.email()?.to_string()),
-        Source::EmailVerified => Value::Bool(user.email_verified()),
-        Source::Name => Value::String(user.name()?),
-        Source::FirstName => Value::String(user.first_name()?.to_string()),
-        Source::LastName => Value::String(user.last_name()?.to_string()),
+/// A resolved shortcode, borrowed from the user or the template where possible.
+enum Resolved<'a> {
+    Str(&'a str),
+    Owned(String),
+    Bool(bool),
+    Json(&'a Value),
+    Bag(&'a Map<String, Value>),
+}
+
+fn resolve<'a>(source: &'a Source, user: &'a User) -> Option<Resolved<'a>> {
+    Some(match source {
+        Source::Id => Resolved::Str(user.id()),
+        Source::Email => Resolved::Str(user.email()?),
+        Source::EmailVerified => Resolved::Bool(user.email_verified()),
+        Source::Name => Resolved::Owned(user.name()?),
+        Source::FirstName => Resolved::Str(user.first_name()?),
+        Source::LastName => Resolved::Str(user.last_name()?),
         Source::Bag(bag, path) => {
             let map = match bag {
                 Bag::Public => user.public_metadata(),
@@ -624,61 +651,165 @@ fn resolve(source: &Source, user: &User) -> Option<Value> {
             };
             let mut segments = path.iter();
             let mut cur = match segments.next() {
-                None => return Some(Value::Object(map.clone())),
+                None => return Some(Resolved::Bag(map)),
                 Some(first) => map.get(first)?,
             };
             for seg in segments {
                 cur = cur.as_object()?.get(seg)?;
             }
-            cur.clone()
+            if cur.is_null() {
+                return None;
+            }
+            Resolved::Json(cur)
         }
-    };
-    (!v.is_null()).then_some(v)
+    })
 }
 
-fn resolve_or_fallback(code: &Shortcode, user: &User) -> Option<Value> {
-    resolve(&code.source, user).or_else(|| code.fallback.clone())
+fn resolve_or_fallback<'a>(code: &'a Shortcode, user: &'a User) -> Option<Resolved<'a>> {
+    resolve(&code.source, user).or_else(|| code.fallback.as_ref().map(Resolved::Json))
 }
 
-fn push_text(out: &mut String, v: &Value) {
+/// Compact JSON of `v`, byte for byte as serde_json writes it (serde_json's writer API
+/// needs `std`; values here nest at most 16 deep, so recursion is bounded).
+fn write_json(out: &mut Vec<u8>, v: &Value) {
     match v {
-        Value::Null => {}
-        Value::String(s) => out.push_str(s),
-        other => out.push_str(&other.to_string()),
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::Number(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        Value::String(s) => write_str(out, s),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_json(out, item);
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => write_map(out, map),
     }
 }
 
-fn render_node(node: &Node, user: &User) -> Option<Value> {
+fn write_map(out: &mut Vec<u8>, map: &Map<String, Value>) {
+    out.push(b'{');
+    for (i, (k, item)) in map.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(out, k);
+        out.push(b':');
+        write_json(out, item);
+    }
+    out.push(b'}');
+}
+
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    escape_into(out, s);
+    out.push(b'"');
+}
+
+/// Whole value: the resolved value with its JSON type.
+fn write_whole(out: &mut Vec<u8>, r: &Resolved<'_>) {
+    match r {
+        Resolved::Str(s) => write_str(out, s),
+        Resolved::Owned(s) => write_str(out, s),
+        Resolved::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Resolved::Json(v) => write_json(out, v),
+        Resolved::Bag(m) => write_map(out, m),
+    }
+}
+
+/// Embedded: a string's text, `null` as nothing, anything else as compact JSON.
+fn write_text(out: &mut Vec<u8>, r: &Resolved<'_>) {
+    match r {
+        Resolved::Str(s) => escape_into(out, s),
+        Resolved::Owned(s) => escape_into(out, s),
+        Resolved::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Resolved::Json(Value::String(s)) => escape_into(out, s),
+        Resolved::Json(Value::Null) => {}
+        Resolved::Json(v) => escape_into(out, &String::from_utf8(to_json(v)).unwrap_or_default()),
+        Resolved::Bag(m) => {
+            let mut json = Vec::new();
+            write_map(&mut json, m);
+            escape_into(out, &String::from_utf8(json).unwrap_or_default());
+        }
+    }
+}
+
+/// Writes `node`, or nothing (returning false) when it is a whole value that resolves to
+/// nothing.
+fn write_node(node: &Node, user: &User, out: &mut Vec<u8>) -> bool {
     match node {
-        Node::Literal(v) => Some(v.clone()),
-        Node::Whole(code) => resolve_or_fallback(code, user),
+        Node::Literal(bytes) => out.extend_from_slice(bytes),
+        Node::Whole(code) => match resolve_or_fallback(code, user) {
+            Some(r) => write_whole(out, &r),
+            None => return false,
+        },
         Node::Text(parts) => {
-            let mut out = String::new();
+            out.push(b'"');
             for part in parts {
                 match part {
-                    Part::Text(t) => out.push_str(t),
+                    Part::Text(t) => out.extend_from_slice(t.as_bytes()),
                     Part::Code(code) => {
-                        if let Some(v) = resolve_or_fallback(code, user) {
-                            push_text(&mut out, &v);
+                        if let Some(r) = resolve_or_fallback(code, user) {
+                            write_text(out, &r);
                         }
                     }
                 }
             }
-            Some(Value::String(out))
+            out.push(b'"');
         }
         Node::Object(entries) => {
-            let mut out = Map::new();
-            for (key, n) in entries {
-                if let Some(v) = render_node(n, user) {
-                    out.insert(key.clone(), v);
+            out.push(b'{');
+            write_entries(entries, user, out, true, |_| false);
+            out.push(b'}');
+        }
+        Node::Array(items) => {
+            out.push(b'[');
+            let mut first = true;
+            for item in items {
+                let mark = out.len();
+                if !first {
+                    out.push(b',');
+                }
+                if write_node(item, user, out) {
+                    first = false;
+                } else {
+                    out.truncate(mark);
                 }
             }
-            Some(Value::Object(out))
+            out.push(b']');
         }
-        Node::Array(items) => Some(Value::Array(
-            items.iter().filter_map(|n| render_node(n, user)).collect(),
-        )),
     }
+    true
+}
+
+fn write_entries(
+    entries: &[(String, Node)],
+    user: &User,
+    out: &mut Vec<u8>,
+    mut first: bool,
+    skip: impl Fn(&str) -> bool,
+) -> bool {
+    for (key, node) in entries {
+        if skip(key) {
+            continue;
+        }
+        let mark = out.len();
+        if !first {
+            out.push(b',');
+        }
+        write_str(out, key);
+        out.push(b':');
+        if write_node(node, user, out) {
+            first = false;
+        } else {
+            out.truncate(mark);
+        }
+    }
+    first
 }
 
 // ---------------------------------------------------------------------------------------
@@ -697,6 +828,48 @@ fn escaped_len(s: &str) -> usize {
 
 fn serialized_len(v: &Value) -> usize {
     serde_json::to_vec(v).map_or(usize::MAX, |b| b.len())
+}
+
+fn to_json(v: &Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_json(&mut out, v);
+    out
+}
+
+/// Appends `s` JSON-escaped (without quotes), exactly as serde_json escapes strings.
+fn escape_into(out: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let short: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
+        if short.is_empty() {
+            let hi = HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
+            let lo = HEX.get(usize::from(b & 0xf)).copied().unwrap_or(b'0');
+            out.extend_from_slice(&[b'\\', b'u', b'0', b'0', hi, lo]);
+        } else {
+            out.extend_from_slice(short);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
+}
+
+fn escaped(s: &str) -> String {
+    let mut out = Vec::with_capacity(s.len());
+    escape_into(&mut out, s);
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// One shortcode occurrence: weight 1 whole-value, 2 embedded (re-escaped).
@@ -740,7 +913,7 @@ fn fallback_cost(code: &Shortcode, whole: bool) -> usize {
 fn static_size<'a>(node: &'a Node, occ: &mut Vec<Occurrence<'a>>) -> usize {
     let commas = |n: usize| n.saturating_sub(1);
     match node {
-        Node::Literal(v) => serialized_len(v),
+        Node::Literal(bytes) => bytes.len(),
         Node::Whole(code) => {
             occ.push(Occurrence {
                 source: &code.source,
@@ -753,7 +926,7 @@ fn static_size<'a>(node: &'a Node, occ: &mut Vec<Occurrence<'a>>) -> usize {
             let mut size = 2usize;
             for part in parts {
                 match part {
-                    Part::Text(t) => size = size.saturating_add(escaped_len(t)),
+                    Part::Text(t) => size = size.saturating_add(t.len()),
                     Part::Code(code) => {
                         occ.push(Occurrence {
                             source: &code.source,
@@ -852,6 +1025,29 @@ mod tests {
         ] {
             let ser = serde_json::to_string(s).unwrap();
             assert_eq!(escaped_len(s) + 2, ser.len(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn escape_matches_serde_json() {
+        let all: String = (0u8..0x80)
+            .map(char::from)
+            .chain("é€😀\u{2028}".chars())
+            .collect();
+        for s in [
+            "",
+            "plain",
+            "\"q\"",
+            "a\\b",
+            "\u{0}\u{1f}\u{7f}",
+            all.as_str(),
+        ] {
+            assert_eq!(
+                alloc::format!("\"{}\"", escaped(s)),
+                serde_json::to_string(s).unwrap(),
+                "{s:?}"
+            );
+            assert_eq!(escaped(s).len(), escaped_len(s));
         }
     }
 
