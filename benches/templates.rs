@@ -1,0 +1,229 @@
+//! Template rendering cost next to Ed25519 signing: the seed's "hasura" template and a
+//! ~1 KB template, each rendered for a realistic user straight to JSON
+//! (`Template::render_json`, what minting uses), against raw
+//! `SigningKey::sign_raw` over the signing input of the token it ends up in.
+//!
+//! `cargo bench --bench templates` (harness = false: plain `main`, no criterion). Cases run
+//! round-robin in short batches (order rotating each round) so load on a shared machine
+//! hits them alike; the table gives the median ns/op and the median per-round ratio to the
+//! raw signature of the same token (paired). Target: render + serialize ≤ 10% of signing.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use torii_edge::{mint_template_token, SessionInput, SigningKey, Template, UnixTime, User};
+
+const BATCH_NS: u128 = 3_000_000;
+const BATCHES: usize = 151;
+const WARMUP: Duration = Duration::from_millis(200);
+const NOW: UnixTime = UnixTime(1_795_500_000);
+
+const HASURA: &str = r#"{ "https://hasura.io/jwt/claims": { "x-hasura-default-role": "{{ user.public_metadata.role || \"user\" }}", "x-hasura-user-id": "{{ user.id }}" }}"#;
+
+/// A ~1 KB template (authored) mixing literals, whole values, embedded text and nesting;
+/// it renders to ~1 KB of claims for [`user`].
+const ONE_KB: &str = r#"{
+  "https://hasura.io/jwt/claims": {
+    "x-hasura-default-role": "{{ user.public_metadata.role || \"user\" }}",
+    "x-hasura-allowed-roles": ["user", "{{ user.public_metadata.role }}", "editor"],
+    "x-hasura-user-id": "{{ user.id }}",
+    "x-hasura-org-id": "{{ user.public_metadata.org.id || \"none\" }}"
+  },
+  "https://supabase.example/claims": {
+    "role": "authenticated",
+    "email": "{{ user.email }}",
+    "email_verified": "{{ user.email_verified }}",
+    "app_metadata": { "provider": "torii", "plan": "{{ user.public_metadata.plan || \"free\" }}" },
+    "user_metadata": "{{ user.unsafe_metadata }}"
+  },
+  "name": "{{ user.name }}",
+  "given_name": "{{ user.first_name }}",
+  "family_name": "{{ user.last_name }}",
+  "greeting": "Hello {{ user.first_name }} {{ user.last_name }}, welcome back to {{ user.public_metadata.org.name || \"Torii\" }}!",
+  "team": "{{ user.public_metadata.org.team || \"none\" }}",
+  "tier": "{{ user.public_metadata.plan }}",
+  "features": { "beta": true, "limits": { "projects": 10, "seats": 25 }, "regions": ["eu-west-1", "us-east-1"] },
+  "profile_url": "https://app.example.com/users/{{ user.id }}",
+  "contact": "{{ user.first_name }} <{{ user.email }}>",
+  "theme": "{{ user.unsafe_metadata.theme || \"light\" }}",
+  "display": "{{ user.name }} ({{ user.email }})",
+  "lang": "{{ user.unsafe_metadata.lang || \"en\" }}",
+  "permissions": ["org:read", "org:write", "billing:read", "{{ user.public_metadata.role }}:all"]
+}"#;
+
+fn user() -> User {
+    let mut u = User::new("user_2NNEqL2nrIRdJ194ndJqAHwEfxC").unwrap();
+    u.set_email(Some("ada.lovelace@analytical-engine.example"), true)
+        .unwrap();
+    u.set_names(Some("Ada"), Some("Lovelace")).unwrap();
+    let public = json!({"role": "admin", "plan": "pro",
+        "org": {"id": "org_2Z1xQ8", "name": "Analytical Engines Ltd", "team": "core"}});
+    u.set_public_metadata(public.as_object().unwrap().clone())
+        .unwrap();
+    let unsafe_ = json!({"theme": "dark", "onboarded": true, "lang": "en-GB"});
+    u.set_unsafe_metadata(unsafe_.as_object().unwrap().clone())
+        .unwrap();
+    u
+}
+
+struct Case {
+    name: &'static str,
+    run: Box<dyn FnMut() -> usize>,
+    iters: u64,
+    samples: Vec<f64>,
+}
+
+impl Case {
+    fn new(name: &'static str, run: impl FnMut() -> usize + 'static) -> Self {
+        Self {
+            name,
+            run: Box::new(run),
+            iters: 1,
+            samples: Vec::with_capacity(BATCHES),
+        }
+    }
+
+    fn batch(&mut self) -> f64 {
+        let start = Instant::now();
+        for _ in 0..self.iters {
+            black_box((self.run)());
+        }
+        start.elapsed().as_nanos() as f64 / self.iters as f64
+    }
+
+    fn warm_up(&mut self) {
+        let start = Instant::now();
+        let mut n = 0u64;
+        while start.elapsed() < WARMUP {
+            black_box((self.run)());
+            n += 1;
+        }
+        let per_op = WARMUP.as_nanos() / u128::from(n.max(1));
+        self.iters = u64::try_from((BATCH_NS / per_op.max(1)).max(1)).unwrap_or(u64::MAX);
+    }
+
+    fn median(&self) -> f64 {
+        median(self.samples.clone())
+    }
+
+    fn paired_ratio(&self, base: &Case) -> f64 {
+        median(
+            self.samples
+                .iter()
+                .zip(&base.samples)
+                .map(|(a, b)| a / b)
+                .collect(),
+        )
+    }
+}
+
+fn median(mut s: Vec<f64>) -> f64 {
+    s.sort_by(f64::total_cmp);
+    s[s.len() / 2]
+}
+
+fn signing_input(token: &str) -> &'static [u8] {
+    let cut = token.rfind('.').unwrap();
+    Box::leak(token.as_bytes()[..cut].to_vec().into_boxed_slice())
+}
+
+fn main() {
+    let key = SigningKey::from_seed(&[42u8; 32]);
+    let user: &'static User = Box::leak(Box::new(user()));
+    let hasura = Template::parse(HASURA.as_bytes()).unwrap();
+    // The 1 KB template's worst case exceeds the default 1200-byte budget: raise it.
+    let one_kb = Template::parse_with_budget(ONE_KB.as_bytes(), 16 * 1024).unwrap();
+    let input = SessionInput::new("https://demo.torii.test", "app_2", user, "sess_2");
+
+    let tok_h = mint_template_token(&key, &input, &hasura, NOW, 60, None).unwrap();
+    let tok_k = mint_template_token(&key, &input, &one_kb, NOW, 60, None).unwrap();
+    let rendered_h = hasura.render_json(user).len();
+    let rendered_k = one_kb.render_json(user).len();
+    let (si_h, si_k) = (
+        signing_input(&tok_h.access_token),
+        signing_input(&tok_k.access_token),
+    );
+
+    let (k1, k2, k3, k4) = (key.clone(), key.clone(), key.clone(), key.clone());
+    let (h1, h2) = (hasura.clone(), hasura.clone());
+    let (o1, o2) = (one_kb.clone(), one_kb.clone());
+    let mint_input = move |t: &Template, k: &SigningKey| {
+        let input = SessionInput::new("https://demo.torii.test", "app_2", user, "sess_2");
+        mint_template_token(k, &input, t, NOW, 60, None)
+            .unwrap()
+            .access_token
+            .len()
+    };
+    let mut cases = vec![
+        Case::new("(a) sign_raw, hasura token input", move || {
+            k1.sign_raw(black_box(si_h))[0] as usize
+        }),
+        Case::new("(b) hasura render + serialize", move || {
+            black_box(&h1).render_json(black_box(user)).len()
+        }),
+        Case::new("(c) hasura full mint (render+sign)", move || {
+            mint_input(black_box(&h2), &k2)
+        }),
+        Case::new("(d) sign_raw, 1 KB token input", move || {
+            k3.sign_raw(black_box(si_k))[0] as usize
+        }),
+        Case::new("(e) 1 KB render + serialize", move || {
+            black_box(&o1).render_json(black_box(user)).len()
+        }),
+        Case::new("(f) 1 KB full mint (render+sign)", move || {
+            mint_input(black_box(&o2), &k4)
+        }),
+    ];
+
+    for c in &mut cases {
+        c.warm_up();
+    }
+    let n = cases.len();
+    for round in 0..BATCHES {
+        for k in 0..n {
+            let c = &mut cases[(round + k) % n];
+            let ns = c.batch();
+            c.samples.push(ns);
+        }
+    }
+
+    println!();
+    println!(
+        "hasura: template {} B authored, claims {rendered_h} B rendered, token {} B; \
+         1 KB: template {} B authored, claims {rendered_k} B rendered, token {} B",
+        HASURA.len(),
+        tok_h.access_token.len(),
+        ONE_KB.len(),
+        tok_k.access_token.len()
+    );
+    println!(
+        "Medians over {BATCHES} rounds of ~{} ms per case, order rotating; ratios paired per round.",
+        BATCH_NS / 1_000_000
+    );
+    println!();
+    println!("| case | ns/op (median) | vs sign_raw of the same token |");
+    println!("|---|---:|---:|");
+    let bases = [0, 0, 0, 3, 3, 3];
+    let mut ratios = Vec::new();
+    for (c, &b) in cases.iter().zip(&bases) {
+        let r = c.paired_ratio(&cases[b]);
+        ratios.push(r);
+        println!("| {} | {:.0} | {:.3}× |", c.name, c.median(), r);
+    }
+    println!();
+    for (label, r) in [("hasura", ratios[1]), ("1 KB", ratios[4])] {
+        println!(
+            "**{label}: render + serialize = {:.1}% of signing** (target ≤ 10%): {}",
+            r * 100.0,
+            if r <= 0.10 { "PASS" } else { "FAIL" }
+        );
+    }
+}
