@@ -99,8 +99,10 @@ cargo-test:
 	cargo test --locked
 	cargo test --locked --all-features
 
+# The no_std core alone, for wasm32. Built as an rlib: a no_std cdylib would need a
+# global allocator and a panic handler, which only the std adapters (js, worker) bring.
 wasm-core: rust-tools
-	cargo build --locked --target wasm32-unknown-unknown --no-default-features --lib
+	cargo rustc --locked --target wasm32-unknown-unknown --no-default-features --lib --crate-type rlib
 
 wasm-size: build-worker
 	@node scripts/wasm-size.mjs build/index_bg.wasm $(WASM_GZIP_BUDGET)
