@@ -61,7 +61,8 @@ fn integer(value: &Value, name: &str) -> Result<i64, JsValue> {
 }
 
 /// Builds a [`Policy`] from the options object (as JSON text):
-/// `{ issuer, audience?, clockTolerance?, requiredClaims?, maxTokenLength?, typ? }`.
+/// `{ issuer, audience?, clockTolerance?, requiredClaims?, maxTokenLength?, maxTokenAge?,
+/// typ? }` (seconds for the durations).
 fn policy_from_options(options_json: &str) -> Result<Policy, JsValue> {
     let options: Map<String, Value> = serde_json::from_str(options_json)
         .map_err(|_| options_error("options must be a JSON object"))?;
@@ -94,6 +95,9 @@ fn policy_from_options(options_json: &str) -> Result<Policy, JsValue> {
         let max = usize::try_from(integer(max, "maxTokenLength")?)
             .map_err(|_| options_error("`maxTokenLength` must not be negative"))?;
         policy = policy.with_max_token_len(max);
+    }
+    if let Some(age) = options.get("maxTokenAge").filter(|v| !v.is_null()) {
+        policy = policy.with_max_age(integer(age, "maxTokenAge")?);
     }
     if let Some(typ) = options.get("typ").filter(|v| !v.is_null()) {
         let typ = typ
@@ -186,6 +190,15 @@ pub fn error_codes() -> Vec<String> {
         .collect()
 }
 
+/// `max-age` from a `Cache-Control` header value, as the edge's JWKS cache reads it
+/// (`no-store`/`no-cache` give 0); `undefined` when absent.
+#[wasm_bindgen(js_name = maxAgeFromCacheControl)]
+pub fn max_age_from_cache_control(value: &str) -> Option<f64> {
+    // Whole seconds well inside f64's exact range in practice; `as` rounds otherwise.
+    #[allow(clippy::cast_precision_loss)]
+    crate::jwks_cache::max_age_from_cache_control(value).map(|s| s as f64)
+}
+
 /// The HTTP status the edge answers with for `code` (0 for an unknown code).
 #[wasm_bindgen(js_name = httpStatus)]
 pub fn http_status(code: &str) -> u16 {
@@ -224,7 +237,7 @@ mod tests {
     fn options_map_onto_the_policy() {
         let p = policy_from_options(
             r#"{"issuer":["https://a","https://b"],"audience":"api","clockTolerance":9999,
-                "requiredClaims":["sub"],"maxTokenLength":100,"typ":"at+jwt"}"#,
+                "requiredClaims":["sub"],"maxTokenLength":100,"maxTokenAge":60,"typ":"at+jwt"}"#,
         )
         .unwrap();
         let want = Policy::new("https://a")
@@ -233,6 +246,7 @@ mod tests {
             .with_clock_skew(300)
             .with_required_claims(["sub"])
             .with_max_token_len(100)
+            .with_max_age(60)
             .with_typ(TypPolicy::Exact("at+jwt".into()));
         assert_eq!(p, want);
         assert_eq!(

@@ -1,0 +1,181 @@
+// Types of the `torii-edge` npm package (src/lib.mjs, re-exported by every entry point).
+
+/** Every stable error code of the core (src/error.rs `ALL_CODES`), in documentation order. */
+export type CoreErrorCode =
+  | "missing_token"
+  | "invalid_request"
+  | "token_too_large"
+  | "malformed_token"
+  | "unsupported_algorithm"
+  | "unsupported_header"
+  | "invalid_token_type"
+  | "unknown_key"
+  | "invalid_signature"
+  | "token_expired"
+  | "token_not_yet_valid"
+  | "token_issued_in_future"
+  | "token_too_old"
+  | "invalid_issuer"
+  | "invalid_audience"
+  | "missing_claim"
+  | "invalid_claim_type"
+  | "invalid_jwks"
+  | "invalid_key"
+  | "jwks_unavailable";
+
+/**
+ * Every code a `ToriiError` can carry: the core's, plus `jwks_fetch_failed` (a JWKS fetch
+ * made for this call failed and no cached set can be served; `cause` says why).
+ */
+export type ToriiErrorCode = CoreErrorCode | "jwks_fetch_failed";
+
+/** A verification failure. `code` is stable API; `message` is for humans. */
+export class ToriiError extends Error {
+  constructor(code: ToriiErrorCode, message: string, options?: { cause?: unknown; retryAfter?: number });
+  readonly name: "ToriiError";
+  readonly code: ToriiErrorCode;
+  /** The HTTP status the edge answers with for this code (401, 400, 500 or 503). */
+  readonly status: number;
+  /** Seconds until a JWKS fetch may be retried (`jwks_unavailable` only). */
+  readonly retryAfter?: number;
+}
+
+/** The verified claims (the token's payload, after every check passed). */
+export interface Claims {
+  iss: string;
+  sub?: string;
+  aud?: string | string[];
+  exp?: number;
+  nbf?: number;
+  iat?: number;
+  jti?: string;
+  sid?: string;
+  aal?: string;
+  org?: string;
+  org_id?: string;
+  org_role?: string;
+  pid?: string;
+  act?: Record<string, unknown>;
+  [claim: string]: unknown;
+}
+
+/** A JSON Web Key Set: `{ "keys": [...] }` (only OKP/Ed25519 public keys are used). */
+export interface JSONWebKeySet {
+  keys: Array<Record<string, unknown>>;
+}
+
+/** The JWKS cache policy, in seconds (the core's `CacheConfig`). */
+export interface JwksCacheConfig {
+  /** Freshness without a usable `Cache-Control: max-age` (600). */
+  defaultTtl: number;
+  /** Lower clamp of `max-age` (60). */
+  minTtl: number;
+  /** Upper clamp of `max-age` (86400). */
+  maxTtl: number;
+  /** Minimum time between two fetch attempts, e.g. for unknown `kid`s (30). */
+  cooldown: number;
+  /** How long past freshness the last good set is served while fetches fail (86400). */
+  maxStale: number;
+}
+
+/** What a token must satisfy besides a valid signature. */
+export interface PolicyOptions {
+  /** Accepted `iss` values (exact match); required. */
+  issuer: string | string[];
+  /** When set, `aud` must contain one of these. */
+  audience?: string | string[];
+  /** Clock skew tolerance in seconds (default 60, capped at 300). */
+  clockTolerance?: number;
+  /** Claims that must be present (default `["exp", "iss", "sub"]`; `iss` is always checked). */
+  requiredClaims?: string[];
+  /** Longest accepted token in bytes (default 8192). */
+  maxTokenLength?: number;
+  /** Maximum age of a token in seconds, from its `iat` (then required); default: none. */
+  maxTokenAge?: number;
+  /** Required `typ` header (default: absent or `JWT`). */
+  typ?: string;
+}
+
+/** Options with a key set given inline. */
+export interface LocalJwksOptions extends PolicyOptions {
+  /** The key set, as an object or JSON text. */
+  jwks: JSONWebKeySet | string;
+  jwksUrl?: never;
+}
+
+/** Options with a key set fetched and cached in memory. */
+export interface RemoteJwksOptions extends PolicyOptions {
+  /** Where the key set is fetched from (fetched with a 5 s timeout, at most 64 KiB). */
+  jwksUrl: string | URL;
+  jwks?: never;
+  /** The `fetch` to use (default: `globalThis.fetch`). */
+  fetch?: (input: string, init?: RequestInit) => Promise<Response>;
+  /** The JWKS cache's clock, in milliseconds (default `Date.now`); `currentDate` does not move it. */
+  now?: () => number;
+  /** Timeout of one JWKS fetch, in milliseconds (default 5000). */
+  timeoutMs?: number;
+  /** Overrides of the cache policy (defaults: `DEFAULT_CACHE_CONFIG`). */
+  cacheConfig?: Partial<JwksCacheConfig>;
+}
+
+export type VerifierOptions = LocalJwksOptions | RemoteJwksOptions;
+
+export interface VerifyOptions {
+  /** The time to check `exp`/`nbf`/`iat` against (default: now). */
+  currentDate?: Date;
+}
+
+export interface TokenVerifier {
+  /**
+   * Verifies a bare JWT or an `Authorization` header value (`Bearer <jwt>`); `undefined`,
+   * `null` or `""` rejects with `missing_token`.
+   */
+  verify<T extends Claims = Claims>(tokenOrAuthorizationHeader: string | null | undefined, options?: VerifyOptions): Promise<T>;
+  /** How many JWKS fetches were started (remote key sets only). */
+  readonly jwksFetches?: number;
+}
+
+/** A verifier for one issuer; keys inline (`jwks`) or fetched and cached (`jwksUrl`). */
+export function createVerifier(options: VerifierOptions): TokenVerifier;
+
+/**
+ * One-shot `createVerifier(options).verify(tokenOrHeader, options)`; verifiers (and so JWKS
+ * caches) are reused across calls with equal options.
+ */
+export function verifyToken<T extends Claims = Claims>(
+  authorizationHeaderOrToken: string | null | undefined,
+  options: VerifierOptions & VerifyOptions,
+): Promise<T>;
+
+/** Every stable error code of the core, in documentation order. */
+export function errorCodes(): CoreErrorCode[];
+
+/** Largest JWKS document accepted, in bytes (65536). */
+export const MAX_JWKS_BYTES: number;
+/** Timeout of one JWKS fetch, in milliseconds (5000). */
+export const JWKS_FETCH_TIMEOUT_MS: number;
+/** The JWKS cache policy's defaults. */
+export const DEFAULT_CACHE_CONFIG: Readonly<JwksCacheConfig>;
+
+/** A decision of the JWKS cache policy. */
+export type JwksLookup =
+  | { kind: "use" }
+  | { kind: "revalidate" }
+  | { kind: "fetch" }
+  | { kind: "unavailable"; retryAfter: number };
+
+/** The JWKS cache policy as a state machine without I/O (the core's `JwksCache`). */
+export class JwksCachePolicy<T = unknown> {
+  constructor(config?: Partial<JwksCacheConfig>);
+  readonly config: JwksCacheConfig;
+  /** Decides how to get keys at `now` (seconds) for a token whose key is (not) known. */
+  lookup(knowsKid: boolean, now: number): JwksLookup;
+  /** Records that a fetch starts now (starts the cooldown, whatever the outcome). */
+  beginFetch(now: number): void;
+  /** Stores a fetched value, fresh for `maxAge` (clamped; default when undefined). */
+  onFetchOk(value: T, maxAge: number | undefined, now: number): void;
+  /** Freshness for a `max-age`, clamped to the policy's bounds. */
+  ttl(maxAge: number | undefined): number;
+  /** The cached value, whatever its age. */
+  readonly value: T | undefined;
+}

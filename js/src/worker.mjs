@@ -1,0 +1,8 @@
+// Workers entry (workerd, wrangler, Miniflare): the .wasm import is a compiled
+// WebAssembly.Module (wrangler's default CompiledWasm rule), instantiated synchronously.
+import wasmModule from "../pkg/torii_edge_bg.wasm";
+import { initSync } from "../pkg/torii_edge.js";
+
+initSync({ module: wasmModule });
+
+export * from "./lib.mjs";
