@@ -1,0 +1,29 @@
+// Test helpers: Ed25519 keys from node:crypto, tokens signed by hand (any header) or by jose.
+import { generateKeyPairSync, sign } from "node:crypto";
+
+export const ISS = "https://demo.torii.test";
+export const NOW = 1_800_000_000; // pinned with currentDate in every test
+export const at = (secs) => new Date(secs * 1000);
+
+const b64 = (v) => Buffer.from(typeof v === "string" ? v : JSON.stringify(v)).toString("base64url");
+
+export function newKey(kid = "k1") {
+  const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+  const jwk = { ...publicKey.export({ format: "jwk" }), kid, alg: "EdDSA", use: "sig" };
+  return { kid, jwk, publicKey, privateKey };
+}
+
+/** A compact JWS with exactly this header and payload, signed by `key` (or a given signature). */
+export function signToken(key, header, payload, { signature } = {}) {
+  const input = `${b64(header)}.${b64(payload)}`;
+  const sig = signature ?? sign(null, Buffer.from(input), key.privateKey);
+  return `${input}.${Buffer.from(sig).toString("base64url")}`;
+}
+
+export function claims(extra = {}) {
+  return { iss: ISS, sub: "user_1", exp: NOW + 600, iat: NOW - 10, ...extra };
+}
+
+export function token(key, extraClaims = {}, extraHeader = {}) {
+  return signToken(key, { alg: "EdDSA", kid: key.kid, typ: "JWT", ...extraHeader }, claims(extraClaims));
+}
