@@ -1,0 +1,109 @@
+// Packaging: `npm pack`, install the tarball into a scratch project outside the repo, then
+// run the README's Node example in Node and its Worker example under Miniflare (bundled by
+// wrangler, as users deploy it), verifying a token in each.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync, execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync, readdirSync, rmSync, existsSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { promisify } from "node:util";
+import { ISS, newKey, signToken } from "./helpers.mjs";
+
+const pkgDir = fileURLToPath(new URL("..", import.meta.url));
+const root = join(pkgDir, "..");
+const readme = readFileSync(join(pkgDir, "README.md"), "utf8");
+const example = (tag) => {
+  const m = readme.match(new RegExp("```js " + tag + "\\n([\\s\\S]*?)```"));
+  assert.ok(m, `README has a ${tag} block`);
+  return m[1];
+};
+const key = newKey("k1");
+const nowSecs = () => Math.floor(Date.now() / 1000);
+const freshToken = () => signToken(key, { alg: "EdDSA", kid: "k1" }, { iss: ISS, sub: "user_42", exp: nowSecs() + 600 });
+const npmEnv = { ...process.env, npm_config_audit: "false", npm_config_fund: "false", npm_config_update_notifier: "false" };
+let scratch;
+let tarball;
+
+before(() => {
+  scratch = mkdtempSync(join(tmpdir(), "torii-edge-pack-"));
+  const out = execFileSync("npm", ["pack", "--json", "--pack-destination", scratch], { cwd: pkgDir, env: npmEnv, encoding: "utf8" });
+  const [info] = JSON.parse(out);
+  tarball = join(scratch, info.filename);
+  const files = info.files.map((f) => f.path).sort();
+  assert.deepEqual(files, ["README.md", "index.d.ts", "package.json", "pkg/torii_edge.js", "pkg/torii_edge_bg.wasm", "src/browser.mjs", "src/lib.mjs", "src/node.mjs", "src/worker.mjs"]);
+  const app = join(scratch, "app");
+  execFileSync("mkdir", ["-p", app]);
+  writeFileSync(join(app, "package.json"), JSON.stringify({ name: "scratch-app", private: true, type: "module" }));
+  execFileSync("npm", ["install", "--offline", tarball], { cwd: app, env: npmEnv, stdio: "pipe" });
+});
+
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+test("the tarball installs and the README's Node example verifies a token (JWKS over HTTP)", async () => {
+  const app = join(scratch, "app");
+  writeFileSync(join(app, "node-example.mjs"), example("node-example"));
+  let requests = 0;
+  const server = createServer((_req, res) => {
+    requests += 1;
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: [key.jwk] }));
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, ["node-example.mjs"], {
+      cwd: app,
+      env: { ...process.env, AUTHORIZATION: `Bearer ${freshToken()}`, ISSUER: ISS, JWKS_URL: `http://127.0.0.1:${server.address().port}/jwks` },
+    });
+    assert.equal(stdout.trim(), "user_42");
+    assert.equal(requests, 1);
+  } finally {
+    server.close();
+  }
+  // The installed package resolves through its `node` condition and exposes the types.
+  const installed = join(app, "node_modules", "torii-edge");
+  assert.ok(existsSync(join(installed, "index.d.ts")));
+  const mod = await import(pathToFileURL(join(installed, "src", "node.mjs")).href);
+  assert.equal(typeof mod.createVerifier, "function");
+});
+
+const miniflareEntry = join(root, "node_modules", "miniflare", "dist", "src", "index.js");
+const wrangler = join(root, "node_modules", ".bin", "wrangler");
+const haveWorkerTools = existsSync(miniflareEntry) && existsSync(wrangler);
+
+test("the README's Worker example, bundled by wrangler, verifies a token under Miniflare", { skip: !haveWorkerTools && "no root node_modules (run `make npm-tools`)" }, async () => {
+  const app = join(scratch, "app");
+  writeFileSync(join(app, "worker.mjs"), example("worker-example"));
+  writeFileSync(join(app, "wrangler.toml"), 'name = "scratch"\nmain = "worker.mjs"\ncompatibility_date = "2025-01-01"\n');
+  const out = join(scratch, "out");
+  execFileSync(wrangler, ["deploy", "--dry-run", "--outdir", out], {
+    cwd: app,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },
+    stdio: "pipe",
+  });
+  const wasm = readdirSync(out).filter((f) => f.endsWith(".wasm"));
+  assert.equal(wasm.length, 1, `one wasm module in ${readdirSync(out)}`);
+  const { Miniflare } = await import(pathToFileURL(miniflareEntry).href);
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: join(out, "worker.js"),
+    modulesRoot: out,
+    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
+    compatibilityDate: "2025-01-01",
+    bindings: { ISSUER: ISS, JWKS: JSON.stringify({ keys: [key.jwk] }) },
+  });
+  try {
+    const ok = await mf.dispatchFetch("http://localhost/", { headers: { authorization: `Bearer ${freshToken()}` } });
+    assert.equal(ok.status, 200);
+    assert.deepEqual(await ok.json(), { sub: "user_42" });
+    const missing = await mf.dispatchFetch("http://localhost/");
+    assert.equal(missing.status, 401);
+    assert.deepEqual(await missing.json(), { error: "missing_token" });
+    const expired = signToken(key, { alg: "EdDSA", kid: "k1" }, { iss: ISS, sub: "u", exp: nowSecs() - 3600 });
+    const bad = await mf.dispatchFetch("http://localhost/", { headers: { authorization: `Bearer ${expired}` } });
+    assert.deepEqual([bad.status, await bad.json()], [401, { error: "token_expired" }]);
+  } finally {
+    await mf.dispose();
+  }
+});
