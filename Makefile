@@ -95,6 +95,8 @@ clippy: rust-tools
 	$(CLIPPY) -- -D warnings
 	$(CLIPPY) --all-features -- -D warnings
 
+# Default features test the reference signature backend (ed25519-compact); --all-features
+# the `dalek` one: the vectors and rules run against both.
 cargo-test:
 	cargo test --locked
 	cargo test --locked --all-features
@@ -103,6 +105,7 @@ cargo-test:
 # global allocator and a panic handler, which only the std adapters (js, worker) bring.
 wasm-core: rust-tools
 	cargo rustc --locked --target wasm32-unknown-unknown --no-default-features --lib --crate-type rlib
+	cargo rustc --locked --target wasm32-unknown-unknown --no-default-features --features dalek --lib --crate-type rlib
 
 wasm-size: build-worker
 	@node scripts/wasm-size.mjs build/index_bg.wasm $(WASM_GZIP_BUDGET)

@@ -1,10 +1,10 @@
 //! JWK and JWKS (RFC 7517, RFC 8037): only `OKP`/`Ed25519` public keys are ever loaded.
 
 use crate::error::KeyError;
+use crate::sig::PublicKey;
 use crate::{b64, json, sig};
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use ed25519_compact::PublicKey;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -50,7 +50,8 @@ pub struct Jwk {
     pub(crate) key: PublicKey,
 }
 
-/// How a JWK entry of a set was judged.
+/// How a JWK entry of a set was judged (transient: the size gap is harmless).
+#[allow(clippy::large_enum_variant)]
 enum Entry {
     /// A usable Ed25519 verification key.
     Usable(Jwk),
@@ -150,12 +151,12 @@ impl Jwk {
 
     /// The raw 32-byte public key.
     pub fn public_key_bytes(&self) -> [u8; 32] {
-        *self.key
+        *self.key.as_bytes()
     }
 
     /// The `x` member: the public key as base64url.
     pub fn x(&self) -> String {
-        b64::encode(self.key.as_ref())
+        b64::encode(self.key.as_bytes())
     }
 
     /// Checks a raw Ed25519 signature over `message` with this key (the same path token
@@ -193,7 +194,7 @@ impl Jwk {
 pub(crate) fn thumbprint_of(key: &PublicKey) -> String {
     let mut h = Sha256::new();
     h.update(br#"{"crv":"Ed25519","kty":"OKP","x":""#);
-    h.update(b64::encode(key.as_ref()).as_bytes());
+    h.update(b64::encode(key.as_bytes()).as_bytes());
     h.update(br#""}"#);
     b64::encode(&h.finalize())
 }

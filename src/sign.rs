@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 #[derive(Clone)]
 pub struct SigningKey {
     pair: KeyPair,
+    public: crate::sig::PublicKey,
     kid: String,
 }
 
@@ -26,8 +27,9 @@ impl SigningKey {
     /// thumbprint of the public key.
     pub fn from_seed(seed: &[u8; 32]) -> Self {
         let pair = KeyPair::from_seed(Seed::new(*seed));
-        let kid = thumbprint_of(&pair.pk);
-        Self { pair, kid }
+        let public = crate::sig::public_key_from_seed(seed);
+        let kid = thumbprint_of(&public);
+        Self { pair, public, kid }
     }
 
     /// Replaces the `kid`.
@@ -44,7 +46,7 @@ impl SigningKey {
 
     /// The public JWK (`OKP`, `Ed25519`, `x`, `kid`, `alg: EdDSA`, `use: sig`).
     pub fn public_jwk(&self) -> Jwk {
-        Jwk::from_public_key(self.pair.pk, Some(self.kid.clone()))
+        Jwk::from_public_key(self.public, Some(self.kid.clone()))
     }
 
     /// Signs `message` (deterministic RFC 8032 Ed25519).

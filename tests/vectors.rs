@@ -17,7 +17,8 @@ fn hex(s: &str) -> Vec<u8> {
 }
 
 /// Every Wycheproof vector goes through the core's key path (a JWK, validated on load)
-/// and signature path (`Jwk::verify_signature`, the seam tokens use).
+/// and signature path (`Jwk::verify_signature`, the seam tokens use). `make test` runs it
+/// once per signature backend: default features (ed25519-compact), `--all-features` (dalek).
 #[test]
 fn wycheproof_ed25519_every_vector_gives_its_expected_result() {
     let doc = shared("wycheproof/ed25519_test.json");
