@@ -110,3 +110,54 @@ test("jose rejects a core token once tampered", async () => {
   const evil = `${h}.${jose.base64url.encode(JSON.stringify({ iss: ISS, sub: "admin", exp: NOW + 60 }))}.${s}`;
   await assert.rejects(jose.jwtVerify(evil, jose.createLocalJWKSet(jwks)), { code: "ERR_JWS_SIGNATURE_VERIFICATION_FAILED" });
 });
+
+// Issue 4: every minted token verifies in jose; its typ keeps a template token out of a
+// session-token check, in jose as in the core.
+function mintInput(extra = {}) {
+  return {
+    issuer: ISS, tenant: "app_1", session: "sess_9",
+    user: {
+      id: "user_9", email: "ada@example.com", email_verified: true, first_name: "Ada", last_name: "L",
+      public_metadata: { role: "admin", team: { id: 7 } }, unsafe_metadata: { theme: "dark" },
+      private_metadata: { marker: "PRIVATE-MARKER-8f3a" },
+    },
+    lifetime: 300,
+    ...extra,
+  };
+}
+
+test("minted session and template tokens verify in jose", async () => {
+  const seed = "44".repeat(32);
+  const jwks = jose.createLocalJWKSet(JSON.parse(core(["jwks", seed]).out));
+  const opts = { issuer: ISS, algorithms: ["EdDSA"], currentDate: new Date(NOW * 1000) };
+
+  const session = core(["mint", seed, String(NOW)], JSON.stringify(mintInput()));
+  assert.ok(session.ok, session.out);
+  const s = JSON.parse(session.out);
+  const { payload: sp, protectedHeader: sh } = await jose.jwtVerify(s.accessToken, jwks, { ...opts, typ: "JWT" });
+  assert.equal(sh.typ, "JWT");
+  assert.deepEqual(sp, { iss: ISS, sub: "user_9", pid: "app_1", sid: "sess_9", iat: NOW, exp: NOW + 300 });
+  assert.equal(s.expiresAt, new Date((NOW + 300) * 1000).toISOString().replace(/\.000Z$/, "Z"));
+
+  const template = { role: "{{ user.public_metadata.role }}", team: "{{user.public_metadata.team}}", hi: "Hi {{user.first_name}}!" };
+  const minted = core(["mint", seed, String(NOW)], JSON.stringify(mintInput({ template, template_lifetime: 120 })));
+  assert.ok(minted.ok, minted.out);
+  const t = JSON.parse(minted.out);
+  assert.ok(!Buffer.from(t.accessToken.split(".")[1], "base64url").toString().includes("PRIVATE-MARKER"));
+  const { payload: tp, protectedHeader: th } = await jose.jwtVerify(t.accessToken, jwks, { ...opts, typ: "torii-template+jwt" });
+  assert.equal(th.typ, "torii-template+jwt");
+  assert.deepEqual(tp, { role: "admin", team: { id: 7 }, hi: "Hi Ada!", iss: ISS, sub: "user_9", pid: "app_1", sid: "sess_9", iat: NOW, exp: NOW + 120 });
+  // A session-token check refuses the template token, in jose and in the core.
+  await assert.rejects(jose.jwtVerify(t.accessToken, jwks, { ...opts, typ: "JWT" }), { code: "ERR_JWT_CLAIM_VALIDATION_FAILED" });
+  const dir = mkdtempSync(join(tmpdir(), "torii-interop-"));
+  const jwksFile = join(dir, "jwks.json");
+  writeFileSync(jwksFile, core(["jwks", seed]).out);
+  assert.equal(core(["verify", jwksFile, ISS, String(NOW)], t.accessToken).out, "error: invalid_token_type");
+  assert.ok(core(["verify", jwksFile, ISS, String(NOW)], s.accessToken).ok);
+});
+
+test("minting refuses a template that reaches for private metadata", () => {
+  const r = core(["mint", "55".repeat(32), String(NOW)], JSON.stringify(mintInput({ template: { x: "{{user.private_metadata.marker}}" } })));
+  assert.equal(r.ok, false);
+  assert.equal(r.out, "error: private_metadata_not_allowed");
+});
