@@ -131,6 +131,7 @@ js-test: rust-tools wasm-bindgen npm-tools
 # ---------------------------------------------------------------- not gates
 bench:
 	cargo bench --locked --bench verify
+	cargo bench --locked --bench verify --features dalek
 	cargo bench --locked --bench templates
 
 # cargo-fuzz needs nightly-only rustc flags; RUSTC_BOOTSTRAP lets the machine's stable
