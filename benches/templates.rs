@@ -15,8 +15,11 @@
 )]
 #![allow(missing_docs)]
 
+mod common;
+use common::{run_rounds, Case, Plan};
+
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::json;
 use torii_edge::{mint_template_token, SessionInput, SigningKey, Template, UnixTime, User};
@@ -74,62 +77,6 @@ fn user() -> User {
     u
 }
 
-struct Case {
-    name: &'static str,
-    run: Box<dyn FnMut() -> usize>,
-    iters: u64,
-    samples: Vec<f64>,
-}
-
-impl Case {
-    fn new(name: &'static str, run: impl FnMut() -> usize + 'static) -> Self {
-        Self {
-            name,
-            run: Box::new(run),
-            iters: 1,
-            samples: Vec::with_capacity(BATCHES),
-        }
-    }
-
-    fn batch(&mut self) -> f64 {
-        let start = Instant::now();
-        for _ in 0..self.iters {
-            black_box((self.run)());
-        }
-        start.elapsed().as_nanos() as f64 / self.iters as f64
-    }
-
-    fn warm_up(&mut self) {
-        let start = Instant::now();
-        let mut n = 0u64;
-        while start.elapsed() < WARMUP {
-            black_box((self.run)());
-            n += 1;
-        }
-        let per_op = WARMUP.as_nanos() / u128::from(n.max(1));
-        self.iters = u64::try_from((BATCH_NS / per_op.max(1)).max(1)).unwrap_or(u64::MAX);
-    }
-
-    fn median(&self) -> f64 {
-        median(self.samples.clone())
-    }
-
-    fn paired_ratio(&self, base: &Case) -> f64 {
-        median(
-            self.samples
-                .iter()
-                .zip(&base.samples)
-                .map(|(a, b)| a / b)
-                .collect(),
-        )
-    }
-}
-
-fn median(mut s: Vec<f64>) -> f64 {
-    s.sort_by(f64::total_cmp);
-    s[s.len() / 2]
-}
-
 fn signing_input(token: &str) -> &'static [u8] {
     let cut = token.rfind('.').unwrap();
     Box::leak(token.as_bytes()[..cut].to_vec().into_boxed_slice())
@@ -183,17 +130,12 @@ fn main() {
         }),
     ];
 
-    for c in &mut cases {
-        c.warm_up();
-    }
-    let n = cases.len();
-    for round in 0..BATCHES {
-        for k in 0..n {
-            let c = &mut cases[(round + k) % n];
-            let ns = c.batch();
-            c.samples.push(ns);
-        }
-    }
+    let plan = Plan {
+        batch_ns: BATCH_NS,
+        rounds: BATCHES,
+        warmup: WARMUP,
+    };
+    run_rounds(&mut cases, &plan);
 
     println!();
     println!(

@@ -21,8 +21,11 @@
 )]
 #![allow(missing_docs)]
 
+mod common;
+use common::{run_rounds, Case, Plan};
+
 use std::hint::black_box;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
 use torii_edge::{Jwks, Policy, SigningKey, UnixTime, UntrustedToken, Verifier};
@@ -34,69 +37,6 @@ const BATCH_NS: u128 = 5_000_000;
 const BATCHES: usize = 301;
 /// Warmup per case before sizing the batches.
 const WARMUP: Duration = Duration::from_millis(300);
-
-struct Case {
-    name: &'static str,
-    run: Box<dyn FnMut() -> bool>,
-    iters: u64,
-    samples: Vec<f64>,
-}
-
-impl Case {
-    fn new(name: &'static str, run: impl FnMut() -> bool + 'static) -> Self {
-        Self {
-            name,
-            run: Box::new(run),
-            iters: 1,
-            samples: Vec::with_capacity(BATCHES),
-        }
-    }
-
-    /// Runs `iters` iterations; returns ns per iteration.
-    fn batch(&mut self, iters: u64) -> f64 {
-        let run = &mut self.run;
-        let start = Instant::now();
-        for _ in 0..iters {
-            black_box(run());
-        }
-        start.elapsed().as_nanos() as f64 / iters as f64
-    }
-
-    /// Warms up, then picks the iteration count of one ~`BATCH_NS` batch.
-    fn warm_up(&mut self) {
-        let start = Instant::now();
-        let mut n = 0u64;
-        while start.elapsed() < WARMUP {
-            black_box((self.run)());
-            n += 1;
-        }
-        let per_op = WARMUP.as_nanos().max(1) / u128::from(n.max(1));
-        self.iters = u64::try_from((BATCH_NS / per_op.max(1)).max(1)).unwrap_or(u64::MAX);
-    }
-
-    fn median(&self) -> f64 {
-        median(self.samples.clone())
-    }
-
-    /// Median over rounds of this case's time divided by `base`'s time in the same round.
-    fn paired_ratio(&self, base: &Case) -> f64 {
-        median(
-            self.samples
-                .iter()
-                .zip(&base.samples)
-                .map(|(a, b)| a / b)
-                .collect(),
-        )
-    }
-
-    /// Half the interquartile range, relative to the median (a spread indicator).
-    fn spread(&self) -> f64 {
-        let mut s = self.samples.clone();
-        s.sort_by(f64::total_cmp);
-        let (q1, q3) = (s[s.len() / 4], s[(3 * s.len()) / 4]);
-        (q3 - q1) / 2.0 / self.median()
-    }
-}
 
 /// Claims of a realistic session token (`sign_jwt` sorts keys: serde_json `Map` is a
 /// `BTreeMap` here). `azp` is left out: with a 43-character thumbprint `kid` in the header
@@ -212,18 +152,12 @@ fn main() {
     }
     assert!(verifier.verify(&tamper(token), now).is_err());
 
-    for c in &mut cases {
-        c.warm_up();
-    }
-    let n = cases.len();
-    for round in 0..BATCHES {
-        for k in 0..n {
-            let c = &mut cases[(round + k) % n];
-            let iters = c.iters;
-            let ns = c.batch(iters);
-            c.samples.push(ns);
-        }
-    }
+    let plan = Plan {
+        batch_ns: BATCH_NS,
+        rounds: BATCHES,
+        warmup: WARMUP,
+    };
+    run_rounds(&mut cases, &plan);
 
     let raw_ns = cases[0].median();
     let ours_ns = cases[1].median();
@@ -256,11 +190,6 @@ fn main() {
         if ratio <= 1.10 { "PASS" } else { "FAIL" },
         ours_ns - raw_ns
     );
-}
-
-fn median(mut s: Vec<f64>) -> f64 {
-    s.sort_by(f64::total_cmp);
-    s[s.len() / 2]
 }
 
 /// The token with one signature character changed (still canonical base64url).
