@@ -21,7 +21,8 @@ export type CoreErrorCode =
   | "invalid_claim_type"
   | "invalid_jwks"
   | "invalid_key"
-  | "jwks_unavailable";
+  | "jwks_unavailable"
+  | "origin_unreachable";
 
 /**
  * Every code a `ToriiError` can carry: the core's, plus `jwks_fetch_failed` (a JWKS fetch

@@ -52,6 +52,8 @@ pub enum ErrorCode {
     InvalidKey,
     /// No usable key set: fetching it failed and the last good one is too old (or absent).
     JwksUnavailable,
+    /// The edge could not reach the origin it fronts (gateway).
+    OriginUnreachable,
 }
 
 /// All codes, in documentation order.
@@ -76,6 +78,7 @@ pub const ALL_CODES: &[ErrorCode] = &[
     ErrorCode::InvalidJwks,
     ErrorCode::InvalidKey,
     ErrorCode::JwksUnavailable,
+    ErrorCode::OriginUnreachable,
 ];
 
 impl ErrorCode {
@@ -102,6 +105,7 @@ impl ErrorCode {
             Self::InvalidJwks => "invalid_jwks",
             Self::InvalidKey => "invalid_key",
             Self::JwksUnavailable => "jwks_unavailable",
+            Self::OriginUnreachable => "origin_unreachable",
         }
     }
 
@@ -114,6 +118,7 @@ impl ErrorCode {
             Self::InvalidRequest => 400,
             Self::InvalidJwks | Self::InvalidKey => 500,
             Self::JwksUnavailable => 503,
+            Self::OriginUnreachable => 502,
             _ => 401,
         }
     }
@@ -141,6 +146,7 @@ impl ErrorCode {
             Self::InvalidJwks => "The JWKS is not `{\"keys\":[...]}`, exceeds 64 KiB or 64 keys, has duplicate `kid`s or no usable key.",
             Self::InvalidKey => "A JWK is not `OKP`/`Ed25519`, has a bad `x`, is weak (small order / non-canonical), carries `d`, or forbids verification (`use`, `key_ops`, `alg`).",
             Self::JwksUnavailable => "The issuer's JWKS could not be fetched and no cached set is young enough (fail closed, with `Retry-After`).",
+            Self::OriginUnreachable => "The gateway could not connect to `ORIGIN_URL` (the request was not forwarded).",
         }
     }
 }

@@ -8,6 +8,8 @@
 //!   routes answer 500 `misconfigured`.
 //! * `TORII_ISSUER` (var, optional): the issuer URL; defaults to the request's origin.
 
+mod gateway;
+mod jwks_kv;
 mod routes;
 
 use alloc::rc::Rc;
@@ -73,9 +75,23 @@ fn to_response(reply: Reply) -> Result<Response> {
 pub async fn fetch(
     req: worker::worker_sys::web_sys::Request,
     env: Env,
-    _ctx: worker::worker_sys::Context,
+    ctx: worker::worker_sys::Context,
 ) -> core::result::Result<JsValue, JsValue> {
-    let response = match handle(&Request::from(req), &env) {
+    let req = Request::from(req);
+    let path = req.path();
+    let edge_owned =
+        path.starts_with("/_torii/") || path == "/_torii" || path.starts_with("/.well-known/");
+    let result = if path.starts_with("/_torii/dev/") {
+        match gateway::dev_route(&req, &env) {
+            Some(result) => result,
+            None => handle(&req, &env),
+        }
+    } else if edge_owned {
+        handle(&req, &env)
+    } else {
+        gateway::handle(req, &env, &worker::Context::new(ctx)).await
+    };
+    let response = match result {
         Ok(response) => response,
         Err(err) => {
             worker::console_error!("torii-edge: {}", err);
