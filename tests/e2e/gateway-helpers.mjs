@@ -99,12 +99,18 @@ export function signToken(key, { iss, aud, sub = 'ext_user', typ = 'JWT', exp = 
 
 /**
  * A loopback JWKS server: `keys` (public JWKs) served at `/jwks` with `cacheControl`;
+ * a discovery document for issuer `<url>/disc` at `/disc/.well-known/openid-configuration`;
  * `down = true` makes it answer 503; `hits` counts requests.
  */
 export async function startJwksServer({ keys = [], cacheControl = 'public, max-age=120' } = {}) {
   const state = { keys, cacheControl, down: false, hits: 0 };
   const server = createServer((req, res) => {
     state.hits += 1;
+    if (!state.down && req.url === '/disc/.well-known/openid-configuration') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ issuer: `${state.url}/disc`, jwks_uri: `${state.url}/jwks` }));
+      return;
+    }
     if (state.down || req.url !== '/jwks') {
       res.writeHead(state.down ? 503 : 404).end();
       return;
