@@ -33,7 +33,7 @@ export WRANGLER_SEND_METRICS := false
 
 CLIPPY := cargo clippy --locked --all-targets
 .PHONY: help tools rust-tools wasm-bindgen worker-build-tool npm-tools build-worker dev \
-	test fmt-check clippy cargo-test wasm-core wasm-size dry-run e2e interop js js-test bench fuzz clean
+	test fmt-check clippy cargo-test wasm-core wasm-vectors wasm-size dry-run e2e interop js js-test bench fuzz clean
 
 help:
 	@echo "make dev    build the Worker and run it on http://127.0.0.1:$(DEV_PORT) (wrangler dev)"
@@ -84,7 +84,7 @@ dev: build-worker .dev.vars
 	node scripts/dev.mjs --port $(DEV_PORT)
 
 # ---------------------------------------------------------------- gates
-test: fmt-check clippy cargo-test interop wasm-core build-worker wasm-size dry-run e2e js-test
+test: fmt-check clippy cargo-test interop wasm-core wasm-vectors build-worker wasm-size dry-run e2e js-test
 	@echo "make test: all gates passed"
 
 fmt-check: rust-tools
@@ -106,6 +106,14 @@ cargo-test:
 wasm-core: rust-tools
 	cargo rustc --locked --target wasm32-unknown-unknown --no-default-features --lib --crate-type rlib
 	cargo rustc --locked --target wasm32-unknown-unknown --no-default-features --features dalek --lib --crate-type rlib
+
+# The Wycheproof and RFC 8037 vector checks again, compiled for wasm32-unknown-unknown and
+# run in Node by wasm-bindgen-test-runner, once per signature backend.
+WASM_TEST := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=$(BIN)/wasm-bindgen-test-runner \
+	cargo test --locked --target wasm32-unknown-unknown --no-default-features --test wasm_vectors
+wasm-vectors: rust-tools wasm-bindgen
+	$(WASM_TEST)
+	$(WASM_TEST) --features dalek
 
 wasm-size: build-worker
 	@node scripts/wasm-size.mjs build/index_bg.wasm $(WASM_GZIP_BUDGET)
