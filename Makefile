@@ -72,7 +72,7 @@ node_modules/.installed: package.json package-lock.json
 
 # ---------------------------------------------------------------- Worker
 build-worker: tools
-	$(WORKER_BUILD_ENV) $(BIN)/worker-build --release --locked --features worker --no-default-features
+	$(WORKER_BUILD_ENV) $(BIN)/worker-build --release --locked --features worker,dalek --no-default-features
 
 .dev.vars:
 	@umask 077; printf 'TORII_MASTER_SECRET=%s\n' \
