@@ -141,6 +141,7 @@ bench:
 	cargo bench --locked --bench verify
 	cargo bench --locked --bench verify --features dalek
 	cargo bench --locked --bench templates
+	$(MAKE) build-worker && node benches/edge/bench.mjs
 
 # cargo-fuzz needs nightly-only rustc flags; RUSTC_BOOTSTRAP lets the machine's stable
 # toolchain accept them (no nightly download). cargo-fuzz is installed into .tools.

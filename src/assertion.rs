@@ -82,16 +82,16 @@ pub fn claims_hash(claims_header: &str) -> String {
     b64::encode(&Sha256::digest(claims_header.as_bytes()))
 }
 
-/// Signs an edge assertion for one forwarded request.
-pub fn mint_edge_assertion(
-    key: &SigningKey,
+/// The claims of an edge assertion for one forwarded request (what
+/// [`mint_edge_assertion`] signs; adapters with a native signer sign these themselves).
+pub fn edge_assertion_claims(
     issuer: &str,
     origin: &str,
     binding: Binding<'_>,
     sub: Option<&str>,
     now: UnixTime,
     lifetime: i64,
-) -> String {
+) -> Map<String, Value> {
     let mut c = Map::new();
     c.insert("iss".into(), issuer.into());
     c.insert("aud".into(), origin.into());
@@ -108,7 +108,21 @@ pub fn mint_edge_assertion(
     if let Some(sub) = sub {
         c.insert("sub".into(), sub.into());
     }
-    key.sign_jwt(Some(EDGE_ASSERTION_TYP), &c)
+    c
+}
+
+/// Signs an edge assertion for one forwarded request.
+pub fn mint_edge_assertion(
+    key: &SigningKey,
+    issuer: &str,
+    origin: &str,
+    binding: Binding<'_>,
+    sub: Option<&str>,
+    now: UnixTime,
+    lifetime: i64,
+) -> String {
+    let claims = edge_assertion_claims(issuer, origin, binding, sub, now, lifetime);
+    key.sign_jwt(Some(EDGE_ASSERTION_TYP), &claims)
 }
 
 /// Verifies an edge assertion for the request the origin received.

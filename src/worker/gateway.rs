@@ -13,7 +13,9 @@
 
 use super::jwks_kv::{self, KeysError, TrustedIssuer};
 use super::routes::{self, Config, Reply};
-use crate::assertion::{mint_edge_assertion, Binding, MAX_ASSERTION_LIFETIME};
+use crate::assertion::{
+    edge_assertion_claims, Binding, EDGE_ASSERTION_TYP, MAX_ASSERTION_LIFETIME,
+};
 use crate::gateway::{
     claims_headers, connection_listed, must_strip, normalize_path, Access, GatewayError,
     Requirements, Route, RouteTable,
@@ -109,6 +111,9 @@ pub(crate) struct GatewayTenant {
     pub(crate) issuer: String,
     /// The key that signs edge assertions.
     pub(crate) key: SigningKey,
+    /// Its seed, when known: assertions are then signed with WebCrypto (native code)
+    /// rather than in wasm.
+    pub(crate) seed: Option<[u8; 32]>,
     /// Its published keys (tokens it issued verify against these).
     pub(crate) jwks: Jwks,
 }
@@ -144,17 +149,23 @@ fn tenant_for(request_origin: &str, env: &Env) -> Result<GatewayTenant, Reply> {
             let key = routes::demo_signing_key(&config)?;
             DEMO_KEY.with(|k| {
                 if let Ok(mut slot) = k.try_borrow_mut() {
-                    *slot = Some((secret, key.clone()));
+                    *slot = Some((secret.clone(), key.clone()));
                 }
             });
             key
         }
     };
+    let seed = crate::derive_signing_seed(
+        secret.as_bytes(),
+        routes::DEMO_TENANT,
+        routes::DEMO_KEY_VERSION,
+    );
     Ok(GatewayTenant {
         id: routes::DEMO_TENANT.to_string(),
         issuer: routes::issuer(&config, request_origin).to_string(),
         jwks: Jwks::from_keys(vec![key.public_jwk()]),
         key,
+        seed: Some(seed),
     })
 }
 
@@ -666,8 +677,7 @@ async fn forward(
         }
         Verified::Anonymous => (String::new(), None),
     };
-    let assertion = mint_edge_assertion(
-        &tenant.key,
+    let assertion_claims = edge_assertion_claims(
         &tenant.issuer,
         &config.audience,
         Binding {
@@ -679,6 +689,7 @@ async fn forward(
         UnixTime(jwks_kv::now_secs()),
         ASSERTION_LIFETIME,
     );
+    let assertion = sign_jwt(tenant, EDGE_ASSERTION_TYP, &assertion_claims).await;
     added.push(("x-torii-edge-assertion", assertion));
     let inbound: Vec<(String, String)> = req.headers().entries().collect();
     let proto = url.scheme().to_string();
@@ -739,6 +750,106 @@ async fn forward(
     Ok(Response::from(response))
 }
 
+// ------------------------------------------------------------------ WebCrypto signing
+
+/// DER prefix of a PKCS#8 Ed25519 private key (RFC 8410); the 32-byte seed follows.
+const PKCS8_ED25519_PREFIX: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
+
+std::thread_local! {
+    /// The WebCrypto signing key of the last tenant key used, by `kid`.
+    static WEBCRYPTO_KEY: RefCell<Option<(String, JsValue)>> = const { RefCell::new(None) };
+}
+
+/// Calls `obj.method(...args)` and awaits the promise it returns.
+async fn call_async(obj: &JsValue, method: &str, args: &js_sys::Array) -> Option<JsValue> {
+    let f: js_sys::Function = js_sys::Reflect::get(obj, &method.into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let promise: js_sys::Promise = f.apply(obj, args).ok()?.dyn_into().ok()?;
+    worker::wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .ok()
+}
+
+fn ed25519_algorithm() -> JsValue {
+    let algo = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&algo, &"name".into(), &"Ed25519".into());
+    algo.into()
+}
+
+/// Signs with WebCrypto (`crypto.subtle`, native Ed25519); `None` when it is unavailable.
+async fn webcrypto_sign(kid: &str, seed: &[u8; 32], message: &[u8]) -> Option<[u8; 64]> {
+    let subtle = js_sys::Reflect::get(&js_sys::global(), &"crypto".into())
+        .and_then(|c| js_sys::Reflect::get(&c, &"subtle".into()))
+        .ok()?;
+    let cached = WEBCRYPTO_KEY.with(|k| {
+        k.try_borrow().ok().and_then(|slot| match slot.as_ref() {
+            Some((cached_kid, key)) if cached_kid == kid => Some(key.clone()),
+            _ => None,
+        })
+    });
+    let key = match cached {
+        Some(key) => key,
+        None => {
+            let mut der = PKCS8_ED25519_PREFIX.to_vec();
+            der.extend_from_slice(seed);
+            let usages = js_sys::Array::of1(&"sign".into());
+            let args = js_sys::Array::of5(
+                &"pkcs8".into(),
+                &js_sys::Uint8Array::from(der.as_slice()).into(),
+                &ed25519_algorithm(),
+                &JsValue::FALSE,
+                &usages.into(),
+            );
+            let key = call_async(&subtle, "importKey", &args).await?;
+            WEBCRYPTO_KEY.with(|k| {
+                if let Ok(mut slot) = k.try_borrow_mut() {
+                    *slot = Some((kid.to_string(), key.clone()));
+                }
+            });
+            key
+        }
+    };
+    let args = js_sys::Array::of3(
+        &ed25519_algorithm(),
+        &key,
+        &js_sys::Uint8Array::from(message).into(),
+    );
+    let signature = js_sys::Uint8Array::new(&call_async(&subtle, "sign", &args).await?);
+    let mut out = [0u8; 64];
+    if signature.length() != 64 {
+        return None;
+    }
+    signature.copy_to(&mut out);
+    Some(out)
+}
+
+/// Signs `claims` as a compact JWT with the tenant key, header
+/// `{"alg":"EdDSA","kid":…,"typ":…}` (the same bytes as [`SigningKey::sign_jwt`]):
+/// WebCrypto when the seed is known, the core signer otherwise.
+async fn sign_jwt(
+    tenant: &GatewayTenant,
+    typ: &str,
+    claims: &serde_json::Map<String, Value>,
+) -> String {
+    let header = json!({ "alg": "EdDSA", "kid": tenant.key.kid(), "typ": typ }).to_string();
+    let payload = serde_json::to_vec(claims).unwrap_or_default();
+    let mut out = crate::b64::encode(header.as_bytes());
+    out.push('.');
+    out.push_str(&crate::b64::encode(&payload));
+    let native = match &tenant.seed {
+        Some(seed) => webcrypto_sign(tenant.key.kid(), seed, out.as_bytes()).await,
+        None => None,
+    };
+    let signature = native.unwrap_or_else(|| tenant.key.sign_raw(out.as_bytes()));
+    out.push('.');
+    out.push_str(&crate::b64::encode(&signature));
+    out
+}
+
 // ------------------------------------------------------------------ dev mode
 
 /// `/_torii/dev/*` (only with `TORII_DEV_MODE=1`; `None` otherwise): I/O counters, the
@@ -795,6 +906,7 @@ mod tests {
             issuer: "http://127.0.0.1:8787".into(),
             jwks: Jwks::from_keys(vec![key.public_jwk()]),
             key,
+            seed: Some([3; 32]),
         }
     }
 

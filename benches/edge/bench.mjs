@@ -1,0 +1,235 @@
+#!/usr/bin/env node
+// Edge benchmark (`make bench`): the latency the gateway adds per request over a
+// pass-through (public) route to the same loopback origin, measured sequentially through
+// Miniflare's dispatchFetch, for first-seen tokens and a repeated token; next to the
+// same measurement of a minimal jose Worker doing the same checks
+// (benches/edge/jose-worker.mjs). Also: the Worker's wasm size (raw, gzip) and the cold
+// start of a fresh Miniflare isolate.
+//
+//   node benches/edge/bench.mjs [--rounds 20] [--batch 50]
+import { build } from 'esbuild';
+import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { Miniflare } from 'miniflare';
+import { deriveKey, mintDevToken } from '../../scripts/dev-token.mjs';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '20' },
+    batch: { type: 'string', default: '50' },
+    cold: { type: 'string', default: '5' },
+  },
+});
+const ROUNDS = Number(values.rounds);
+const BATCH = Number(values.batch);
+const COLD = Number(values.cold);
+const SECRET = 'bench-master-secret-not-for-production-0123456789abcdef';
+const ISSUER = 'http://bench.torii.test';
+const ROUTES = JSON.stringify([{ path: '/public/**', access: 'public' }]);
+const COMPAT = '2026-04-20';
+
+// ---------------------------------------------------------------- origin
+const originServer = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' });
+    res.end('ok');
+  });
+});
+await new Promise((r) => originServer.listen(0, '127.0.0.1', r));
+const ORIGIN_URL = `http://127.0.0.1:${originServer.address().port}`;
+
+// ---------------------------------------------------------------- workers
+// The Workers' stdout (torii-edge logs a JSON line per request) is drained, not printed.
+const quiet = (stdout, stderr) => {
+  stdout.resume();
+  stderr.on('data', (d) => process.stderr.write(d));
+};
+const wasmPath = join(ROOT, 'build', 'index_bg.wasm');
+const toriiOptions = () => ({
+  modules: true,
+  scriptPath: join(ROOT, 'build', 'index.js'),
+  modulesRoot: join(ROOT, 'build'),
+  modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
+  compatibilityDate: COMPAT,
+  handleRuntimeStdio: quiet,
+  kvNamespaces: ['JWKS_CACHE'],
+  bindings: { TORII_MASTER_SECRET: SECRET, TORII_ISSUER: ISSUER, ORIGIN_URL, ROUTES },
+});
+
+const tmp = mkdtempSync(join(tmpdir(), 'torii-bench-'));
+const joseBundle = join(tmp, 'jose-worker.js');
+await build({
+  entryPoints: [join(ROOT, 'benches', 'edge', 'jose-worker.mjs')],
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  conditions: ['workerd', 'worker', 'browser'],
+  minify: true,
+  outfile: joseBundle,
+  logLevel: 'warning',
+});
+const { privateKey, publicJwk, kid } = await deriveKey(SECRET);
+const signingJwk = { ...privateKey.export({ format: 'jwk' }), kid };
+// The baseline: a bare pass-through Worker (no checks at all) to the same origin.
+const passBundle = join(tmp, 'pass-through.js');
+writeFileSync(
+  passBundle,
+  `export default { fetch(req, env) { const u = new URL(req.url); return fetch(env.ORIGIN_URL + u.pathname + u.search, req); } };`,
+);
+const passOptions = () => ({
+  modules: true,
+  scriptPath: passBundle,
+  modulesRoot: tmp,
+  compatibilityDate: COMPAT,
+  handleRuntimeStdio: quiet,
+  bindings: { ORIGIN_URL },
+});
+const joseOptions = () => ({
+  modules: true,
+  scriptPath: joseBundle,
+  modulesRoot: tmp,
+  compatibilityDate: COMPAT,
+  handleRuntimeStdio: quiet,
+  bindings: {
+    ISSUER,
+    ORIGIN_URL,
+    JWKS: JSON.stringify({ keys: [publicJwk] }),
+    SIGNING_JWK: JSON.stringify(signingJwk),
+  },
+});
+
+// ---------------------------------------------------------------- tokens
+const N_FIRST = 2 * (ROUNDS * BATCH + 100) + 10; // two Workers, warm-up included
+const firstSeen = [];
+for (let i = 0; i < N_FIRST; i++) {
+  firstSeen.push(await mintDevToken({ masterSecret: SECRET, issuer: ISSUER, claims: { jti: `t${i}` }, lifetime: 3600 }));
+}
+const repeated = await mintDevToken({ masterSecret: SECRET, issuer: ISSUER, lifetime: 3600 });
+
+// ---------------------------------------------------------------- measurement
+async function once(mf, path, token) {
+  const headers = token ? { authorization: `Bearer ${token}` } : {};
+  const t0 = performance.now();
+  const res = await mf.fetch(`${ISSUER}${path}`, { headers });
+  await res.arrayBuffer();
+  const dt = performance.now() - t0;
+  if (res.status !== 200) throw new Error(`${path}: ${res.status}`);
+  return dt;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/**
+ * Runs every case of every Worker once per iteration, in an order rotated each iteration,
+ * so load drift on the machine hits all of them alike. `added` is the median over
+ * iterations of (case - public route of the same Worker, same iteration).
+ */
+async function measure(workers, baseline) {
+  let next = 0;
+  const cases = [{ w: baseline, c: 'baseline', run: () => once(baseline.mf, '/public/x', null) }];
+  for (const w of workers) {
+    cases.push({ w, c: 'public', run: () => once(w.mf, '/public/x', null) });
+    cases.push({ w, c: 'repeated', run: () => once(w.mf, '/api/x', repeated) });
+    cases.push({ w, c: 'first', run: () => once(w.mf, '/api/x', firstSeen[next++]) });
+  }
+  for (let i = 0; i < 100; i++) for (const k of cases) await k.run();
+  const iterations = ROUNDS * BATCH;
+  const times = new Map(cases.map((k) => [k, []]));
+  for (let i = 0; i < iterations; i++) {
+    for (let j = 0; j < cases.length; j++) {
+      const k = cases[(i + j) % cases.length];
+      times.get(k).push(await k.run());
+    }
+  }
+  const base = times.get(cases[0]);
+  const us = (x) => Math.round(x * 1000);
+  return {
+    baseline_us: us(median(base)),
+    rows: workers.map((w) => {
+      const t = (c) => times.get(cases.find((k) => k.w === w && k.c === c));
+      // Per iteration, against the pass-through request of the same iteration.
+      const added = (c) => us(median(t(c).map((x, i) => x - base[i])));
+      return { name: w.name, n: iterations, public: added('public'), first: added('first'), repeated: added('repeated') };
+    }),
+  };
+}
+
+async function coldStart(options) {
+  const ready = [];
+  const first = [];
+  for (let i = 0; i < COLD; i++) {
+    const t0 = performance.now();
+    const mf = new Miniflare(options());
+    await mf.ready;
+    const t1 = performance.now();
+    const res = await mf.dispatchFetch(`${ISSUER}/api/x`, { headers: { authorization: `Bearer ${repeated}` } });
+    await res.arrayBuffer();
+    const t2 = performance.now();
+    if (res.status !== 200) throw new Error(`cold: ${res.status}`);
+    ready.push(t1 - t0);
+    first.push(t2 - t1);
+    await mf.dispose();
+  }
+  return { ready_ms: median(ready), first_request_ms: median(first) };
+}
+
+let results;
+try {
+  // One workerd process runs all three Workers, so none gets a different process or core.
+  const strip = ({ handleRuntimeStdio, ...rest }) => rest;
+  const mf = new Miniflare({
+    handleRuntimeStdio: quiet,
+    workers: [
+      { name: 'pass', ...strip(passOptions()) },
+      { name: 'torii', ...strip(toriiOptions()) },
+      { name: 'jose', ...strip(joseOptions()) },
+    ],
+  });
+  await mf.ready;
+  try {
+    const [pass, torii, jose] = await Promise.all(['pass', 'torii', 'jose'].map((n) => mf.getWorker(n)));
+    results = await measure(
+      [
+        { name: 'torii-edge (Rust/wasm)', mf: torii },
+        { name: 'jose Worker (JS)', mf: jose },
+      ],
+      { name: 'pass-through', mf: pass },
+    );
+  } finally {
+    await mf.dispose();
+  }
+  const coldTorii = await coldStart(toriiOptions);
+  const coldJose = await coldStart(joseOptions);
+
+  const wasm = readFileSync(wasmPath);
+  const gz = gzipSync(wasm, { level: 9 }).length;
+  const jsBytes = readFileSync(joseBundle).length;
+
+  console.log(`\nEdge benchmark: sequential dispatchFetch through Miniflare to a loopback origin.`);
+  console.log(`${results.rows[0].n} iterations, each sending one request of every case below (order rotated).`);
+  console.log(`Added = median over iterations of (request - the bare pass-through request of the same iteration);`);
+  console.log(`the pass-through Worker's own median is ${results.baseline_us} µs (dispatchFetch + loopback origin).\n`);
+  console.log('| Worker | public route (no token) | first-seen token | repeated token | token cost (first-seen - public) |');
+  console.log('|---|---|---|---|---|');
+  for (const r of results.rows) {
+    console.log(`| ${r.name} | +${r.public} µs | +${r.first} µs | +${r.repeated} µs | ${r.first - r.public} µs |`);
+  }
+  console.log(`\nWorker wasm: ${wasm.length} bytes raw, ${gz} bytes gzip (-9)`);
+  console.log(`jose Worker bundle: ${jsBytes} bytes (minified JS)`);
+  console.log(`Cold start, fresh Miniflare isolate (median of ${COLD}): torii-edge ready ${coldTorii.ready_ms.toFixed(0)} ms + first request ${coldTorii.first_request_ms.toFixed(1)} ms; jose Worker ready ${coldJose.ready_ms.toFixed(0)} ms + first request ${coldJose.first_request_ms.toFixed(1)} ms`);
+} finally {
+  originServer.close();
+  rmSync(tmp, { recursive: true, force: true });
+}
