@@ -57,6 +57,15 @@ impl Verifier {
         token: &UntrustedToken<'_>,
         now: UnixTime,
     ) -> Result<VerifiedClaims, VerifyError> {
+        let key = self.select_key(token)?;
+        check_signature(key, token)?;
+        self.check_claims_of(key, token, now)
+    }
+
+    /// Phase 1 of [`Verifier::verify_untrusted`]: `typ`, key selection by `kid`, and the
+    /// token's `alg` against the key's. (Adapters with a native signature verifier run the
+    /// phases themselves; phase 3 must only follow a verified signature.)
+    pub(crate) fn select_key(&self, token: &UntrustedToken<'_>) -> Result<&Jwk, VerifyError> {
         if !self.policy.typ.accepts(token.typ()) {
             return Err(VerifyError::InvalidTokenType);
         }
@@ -64,7 +73,19 @@ impl Verifier {
             .jwks
             .select(token.kid())
             .ok_or(VerifyError::UnknownKey)?;
-        check_signature(key, token)?;
+        if key.alg.is_some_and(|a| a != token.alg) {
+            return Err(VerifyError::UnsupportedAlgorithm);
+        }
+        Ok(key)
+    }
+
+    /// Phase 3 of [`Verifier::verify_untrusted`], after the signature verified: the claims.
+    pub(crate) fn check_claims_of(
+        &self,
+        key: &Jwk,
+        token: &UntrustedToken<'_>,
+        now: UnixTime,
+    ) -> Result<VerifiedClaims, VerifyError> {
         let claims = json::parse_object(&token.payload, json::DEFAULT_MAX_DEPTH)
             .map_err(|e| VerifyError::MalformedToken(e.reason()))?;
         check_claims(&claims, &self.policy, now)?;

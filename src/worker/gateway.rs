@@ -451,8 +451,10 @@ async fn verify_token(
     match pick_issuer(&untrusted, tenant, &config.trusted) {
         Ok(Issuer::Tenant) => {
             line.issuer = Some("tenant");
-            crate::Verifier::new(tenant.jwks.clone(), tenant_policy(tenant, &untrusted))
-                .verify_untrusted(&untrusted, now)
+            let verifier =
+                crate::Verifier::new(tenant.jwks.clone(), tenant_policy(tenant, &untrusted));
+            verify_native(&verifier, &untrusted, now)
+                .await
                 .map_err(|e| token_error_reply(realm, &e))
         }
         Ok(Issuer::Trusted(issuer)) => {
@@ -470,8 +472,9 @@ async fn verify_token(
                     return Err(reply);
                 }
             };
-            crate::Verifier::new(jwks, issuer.policy())
-                .verify_untrusted(&untrusted, now)
+            let verifier = crate::Verifier::new(jwks, issuer.policy());
+            verify_native(&verifier, &untrusted, now)
+                .await
                 .map_err(|e| token_error_reply(realm, &e))
         }
         Err(e) => Err(token_error_reply(realm, &e)),
@@ -844,17 +847,198 @@ async fn sign_jwt(
         Some(seed) => webcrypto_sign(tenant.key.kid(), seed, out.as_bytes()).await,
         None => None,
     };
-    let signature = native.unwrap_or_else(|| tenant.key.sign_raw(out.as_bytes()));
+    let signature = match native {
+        Some(signature) => {
+            jwks_kv::bump(|c| &c.webcrypto_signs);
+            signature
+        }
+        None => {
+            jwks_kv::bump(|c| &c.wasm_signs);
+            tenant.key.sign_raw(out.as_bytes())
+        }
+    };
     out.push('.');
     out.push_str(&crate::b64::encode(&signature));
     out
 }
 
+// ------------------------------------------------------------------ WebCrypto verification
+
+/// The group order L, little-endian.
+const ED25519_ORDER: [u8; 32] = [
+    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10,
+];
+
+/// The canonical encodings of the eight points of small order.
+const SMALL_ORDER_POINTS: [[u8; 32]; 8] = {
+    let mut pts = [[0u8; 32]; 8];
+    // Identity (y = 1).
+    pts[0][0] = 1;
+    // y = -1 = p - 1 (order 2).
+    pts[1] = [
+        0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0x7f,
+    ];
+    // y = 0, both signs of x (order 4).
+    pts[3][31] = 0x80;
+    // Order 8.
+    pts[4] = [
+        0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98,
+        0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53,
+        0xfc, 0x05,
+    ];
+    pts[5] = pts[4];
+    pts[5][31] = 0x85;
+    pts[6] = [
+        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67,
+        0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
+        0x03, 0x7a,
+    ];
+    pts[7] = pts[6];
+    pts[7][31] = 0xfa;
+    pts
+};
+
+/// The checks `verify_strict` makes beyond the cofactorless equation that WebCrypto
+/// (BoringSSL's `ED25519_verify`) does not all make: `S < L` and `R` not of small order.
+/// (A non-canonical `R` never matches: BoringSSL compares `R` with the canonical encoding
+/// it computes. Public keys were validated when the key set was loaded.)
+pub(crate) fn strict_signature_precheck(signature: &[u8; 64]) -> bool {
+    let (r, s) = signature.split_at(32);
+    let s_below_order = s
+        .iter()
+        .rev()
+        .zip(ED25519_ORDER.iter().rev())
+        .find(|(a, b)| a != b)
+        .is_some_and(|(a, b)| a < b);
+    s_below_order && !SMALL_ORDER_POINTS.iter().any(|p| p.as_slice() == r)
+}
+
+std::thread_local! {
+    /// Imported WebCrypto public keys, by their 32 bytes (bounded).
+    static VERIFY_KEYS: RefCell<alloc::collections::BTreeMap<[u8; 32], JsValue>> =
+        const { RefCell::new(alloc::collections::BTreeMap::new()) };
+}
+
+/// Verifies with WebCrypto (native Ed25519); `None` when WebCrypto is unavailable.
+async fn webcrypto_verify(public: [u8; 32], message: &[u8], signature: &[u8; 64]) -> Option<bool> {
+    let subtle = js_sys::Reflect::get(&js_sys::global(), &"crypto".into())
+        .and_then(|c| js_sys::Reflect::get(&c, &"subtle".into()))
+        .ok()?;
+    let cached = VERIFY_KEYS.with(|k| k.try_borrow().ok().and_then(|m| m.get(&public).cloned()));
+    let key = match cached {
+        Some(key) => key,
+        None => {
+            let args = js_sys::Array::of5(
+                &"raw".into(),
+                &js_sys::Uint8Array::from(public.as_slice()).into(),
+                &ed25519_algorithm(),
+                &JsValue::FALSE,
+                &js_sys::Array::of1(&"verify".into()).into(),
+            );
+            let key = call_async(&subtle, "importKey", &args).await?;
+            VERIFY_KEYS.with(|k| {
+                if let Ok(mut m) = k.try_borrow_mut() {
+                    if m.len() >= 256 {
+                        m.clear();
+                    }
+                    m.insert(public, key.clone());
+                }
+            });
+            key
+        }
+    };
+    let args = js_sys::Array::of4(
+        &ed25519_algorithm(),
+        &key,
+        &js_sys::Uint8Array::from(signature.as_slice()).into(),
+        &js_sys::Uint8Array::from(message).into(),
+    );
+    call_async(&subtle, "verify", &args).await?.as_bool()
+}
+
+/// [`crate::Verifier::verify_untrusted`] with the signature checked by WebCrypto (the same
+/// strict rules: see [`strict_signature_precheck`]); the core's verifier when WebCrypto is
+/// unavailable. Phases, order and error codes are the core's.
+async fn verify_native(
+    verifier: &crate::Verifier,
+    token: &UntrustedToken<'_>,
+    now: UnixTime,
+) -> Result<VerifiedClaims, VerifyError> {
+    let key = verifier.select_key(token)?;
+    if !signature_ok(key, token.signing_input().as_bytes(), &token.signature).await {
+        return Err(VerifyError::InvalidSignature);
+    }
+    verifier.check_claims_of(key, token, now)
+}
+
+/// Whether `signature` over `message` verifies under `key` (a validated key): the strict
+/// precheck, then WebCrypto, or the core's backend when WebCrypto is unavailable.
+async fn signature_ok(key: &crate::Jwk, message: &[u8], signature: &[u8; 64]) -> bool {
+    if !strict_signature_precheck(signature) {
+        return false;
+    }
+    match webcrypto_verify(key.public_key_bytes(), message, signature).await {
+        Some(ok) => {
+            jwks_kv::bump(|c| &c.webcrypto_verifies);
+            ok
+        }
+        None => {
+            jwks_kv::bump(|c| &c.wasm_verifies);
+            crate::sig::verify(&key.key, message, signature)
+        }
+    }
+}
+
+fn hex_decode(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+        .collect()
+}
+
+/// `GET /_torii/dev/ed25519?pk=&msg=&sig=` (hex): the gateway's signature check next to
+/// the core's, so tests can run the Wycheproof vectors through the Worker's native path.
+async fn dev_ed25519(url: &Url) -> Reply {
+    let param = |name: &str| {
+        url.query_pairs()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, v)| hex_decode(&v))
+            .unwrap_or_default()
+    };
+    let (pk, msg, sig) = (param("pk"), param("msg"), param("sig"));
+    let jwk = format!(
+        r#"{{"kty":"OKP","crv":"Ed25519","x":"{}"}}"#,
+        crate::b64::encode(&pk)
+    );
+    let (gateway, core) = match (
+        crate::Jwk::from_json(jwk.as_bytes()),
+        <[u8; 64]>::try_from(sig.as_slice()),
+    ) {
+        (Ok(key), Ok(sig64)) => (
+            signature_ok(&key, &msg, &sig64).await,
+            key.verify_signature(&msg, &sig),
+        ),
+        (Ok(key), Err(_)) => (false, key.verify_signature(&msg, &sig)),
+        (Err(_), _) => (false, false),
+    };
+    Reply {
+        status: 200,
+        headers: vec![("content-type", "application/json".into())],
+        body: Some(json!({ "gateway": gateway, "core": core }).to_string()),
+    }
+}
+
 // ------------------------------------------------------------------ dev mode
 
 /// `/_torii/dev/*` (only with `TORII_DEV_MODE=1`; `None` otherwise): I/O counters, the
-/// cache's test clock, and forgetting isolate memory.
-pub(crate) fn dev_route(req: &Request, env: &Env) -> Option<worker::Result<Response>> {
+/// cache's test clock, forgetting isolate memory, and a raw signature check.
+pub(crate) async fn dev_route(req: &Request, env: &Env) -> Option<worker::Result<Response>> {
     if string_var(env, "TORII_DEV_MODE").as_deref() != Some("1") {
         return None;
     }
@@ -882,6 +1066,7 @@ pub(crate) fn dev_route(req: &Request, env: &Env) -> Option<worker::Result<Respo
                 body: Some(jwks_kv::counters_json()),
             }
         }
+        ("GET", "/_torii/dev/ed25519") => dev_ed25519(&url).await,
         ("POST", "/_torii/dev/forget") => {
             jwks_kv::forget();
             Reply {
@@ -1017,6 +1202,38 @@ mod tests {
         let body: Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
         assert_eq!(body["code"], "invalid_signature");
         assert!(body["message"].is_string());
+    }
+
+    #[test]
+    fn strict_precheck_refuses_non_canonical_s_and_small_order_r() {
+        let key = SigningKey::from_seed(&[9; 32]);
+        let sig = key.sign_raw(b"message");
+        assert!(strict_signature_precheck(&sig));
+        // S + L: the same signature to a lax verifier, refused here.
+        let mut malleated = sig;
+        let mut carry = 0u16;
+        for (b, l) in malleated[32..].iter_mut().zip(ED25519_ORDER) {
+            let v = u16::from(*b) + u16::from(l) + carry;
+            *b = (v & 0xff) as u8;
+            carry = v >> 8;
+        }
+        assert!(!strict_signature_precheck(&malleated));
+        let mut s_is_l = sig;
+        s_is_l[32..].copy_from_slice(&ED25519_ORDER);
+        assert!(!strict_signature_precheck(&s_is_l));
+        // Each small-order R is refused; the list is the canonical small-order set.
+        for p in SMALL_ORDER_POINTS {
+            let mut bad = sig;
+            bad[..32].copy_from_slice(&p);
+            assert!(!strict_signature_precheck(&bad));
+            assert!(
+                crate::sig::validate_public_key(&p).is_none(),
+                "{p:?} is not small order"
+            );
+        }
+        let distinct: alloc::collections::BTreeSet<[u8; 32]> =
+            SMALL_ORDER_POINTS.into_iter().collect();
+        assert_eq!(distinct.len(), 8);
     }
 
     #[test]

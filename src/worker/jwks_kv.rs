@@ -182,6 +182,10 @@ pub(crate) struct Counters {
     pub(crate) jwks_fetch_failures: Cell<u64>,
     pub(crate) origin_fetches: Cell<u64>,
     pub(crate) revalidations: Cell<u64>,
+    pub(crate) webcrypto_signs: Cell<u64>,
+    pub(crate) wasm_signs: Cell<u64>,
+    pub(crate) webcrypto_verifies: Cell<u64>,
+    pub(crate) wasm_verifies: Cell<u64>,
 }
 
 std::thread_local! {
@@ -209,6 +213,10 @@ pub(crate) fn counters_json() -> String {
             "jwks_fetch_failures": c.jwks_fetch_failures.get(),
             "origin_fetches": c.origin_fetches.get(),
             "revalidations": c.revalidations.get(),
+            "webcrypto_signs": c.webcrypto_signs.get(),
+            "wasm_signs": c.wasm_signs.get(),
+            "webcrypto_verifies": c.webcrypto_verifies.get(),
+            "wasm_verifies": c.wasm_verifies.get(),
             "clock_offset": CLOCK_OFFSET.with(Cell::get),
         })
         .to_string()

@@ -82,7 +82,7 @@ pub async fn fetch(
     let edge_owned =
         path.starts_with("/_torii/") || path == "/_torii" || path.starts_with("/.well-known/");
     let result = if path.starts_with("/_torii/dev/") {
-        match gateway::dev_route(&req, &env) {
+        match gateway::dev_route(&req, &env).await {
             Some(result) => result,
             None => handle(&req, &env),
         }
