@@ -6,7 +6,7 @@
 // (benches/edge/jose-worker.mjs). Also: the Worker's wasm size (raw, gzip) and the cold
 // start of a fresh Miniflare isolate.
 //
-//   node benches/edge/bench.mjs [--rounds 20] [--batch 50]
+//   node benches/edge/bench.mjs [--rounds 20] [--batch 50] [--cold 5]   (NOLOG=1: torii-edge with TORII_LOG=off)
 import { build } from 'esbuild';
 import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -61,7 +61,7 @@ const toriiOptions = () => ({
   compatibilityDate: COMPAT,
   handleRuntimeStdio: quiet,
   kvNamespaces: ['JWKS_CACHE'],
-  bindings: { TORII_MASTER_SECRET: SECRET, TORII_ISSUER: ISSUER, ORIGIN_URL, ROUTES },
+  bindings: { TORII_MASTER_SECRET: SECRET, TORII_ISSUER: ISSUER, ORIGIN_URL, ROUTES, ...(process.env.NOLOG ? { TORII_LOG: 'off' } : {}) },
 });
 
 const tmp = mkdtempSync(join(tmpdir(), 'torii-bench-'));

@@ -378,10 +378,15 @@ struct LogLine {
     started_ms: f64,
     verify_ms: Option<f64>,
     origin_ms: Option<f64>,
+    /// `TORII_LOG=off` silences the per-request line.
+    off: bool,
 }
 
 impl LogLine {
     fn emit(&self) {
+        if self.off {
+            return;
+        }
         let line = json!({
             "msg": "torii-edge gateway",
             "request_id": self.request_id,
@@ -499,6 +504,7 @@ pub(crate) async fn handle(
         method: req.method().to_string(),
         path: url.path().chars().take(256).collect(),
         started_ms,
+        off: string_var(env, "TORII_LOG").as_deref() == Some("off"),
         ..LogLine::default()
     };
     let reply = match decide(&req, &url, env, ctx, &mut line).await {
