@@ -324,8 +324,11 @@ pub(crate) async fn keys_for(
                     Step::Revalidate(j)
                 }
             }
+            // Another request of this isolate is reading KV or fetching: wait for it.
+            Lookup::Fetch if s.in_flight => Step::Wait,
             Lookup::Fetch if !s.kv_checked && s.cache.jwks().is_none() => {
                 s.kv_checked = true;
+                s.in_flight = true;
                 Step::ReadKv
             }
             Lookup::Fetch => {
@@ -349,6 +352,7 @@ pub(crate) async fn keys_for(
             }
             Step::ReadKv => {
                 let _ = read_kv(issuer, env).await;
+                with_state(&issuer.issuer, |s| s.in_flight = false);
             }
             Step::Fetch => fetch_and_store(issuer, env).await,
             Step::Wait => {

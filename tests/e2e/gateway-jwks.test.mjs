@@ -127,6 +127,23 @@ describe('trusted issuer JWKS cache under wrangler dev', () => {
     assert.deepEqual([r.delta.kv_reads, r.delta.jwks_fetches, r.hits], [1, 0, 0]);
   });
 
+  test('a burst on a fresh isolate: one KV read, no fetch, every request verified', async () => {
+    await (await fetch(`${worker.origin}/_torii/dev/forget`, { method: 'POST' })).arrayBuffer();
+    const c0 = await counters();
+    const h0 = jwks.hits;
+    const tokens = await Promise.all(Array.from({ length: 8 }, (_, i) => signToken(keyA, { iss, aud: AUD, sub: `burst${i}` })));
+    const statuses = await Promise.all(
+      tokens.map(async (t) => {
+        const res = await fetch(`${worker.origin}/api/burst`, { headers: { authorization: `Bearer ${t}` } });
+        await res.arrayBuffer();
+        return res.status;
+      }),
+    );
+    assert.deepEqual(statuses, Array(8).fill(200));
+    const c1 = await counters();
+    assert.deepEqual([c1.kv_reads - c0.kv_reads, c1.jwks_fetches - c0.jwks_fetches, jwks.hits - h0], [1, 0, 0]);
+  });
+
   test('discovery: the jwks_uri comes from the issuer\'s discovery document', async () => {
     const r = await call(await signToken(keyA, { iss: `${iss}/disc`, aud: AUD }));
     assert.equal(r.status, 200, JSON.stringify(r.body));
