@@ -122,7 +122,7 @@ dry-run: build-worker
 	@out=$$(mktemp -d); trap 'rm -rf "$$out"' EXIT; \
 		$(WRANGLER) deploy --dry-run --outdir "$$out"
 
-e2e: build-worker
+e2e: build-worker js
 	node --test tests/e2e/
 
 # jose <-> core interop (drives examples/jwt.rs).

@@ -26,9 +26,11 @@ export type CoreErrorCode =
 
 /**
  * Every code a `ToriiError` can carry: the core's, plus `jwks_fetch_failed` (a JWKS fetch
- * made for this call failed and no cached set can be served; `cause` says why).
+ * made for this call failed and no cached set can be served; `cause` says why; 503) and
+ * `assertion_mismatch` (an edge assertion that is valid but bound to another method, URL
+ * or `x-torii-claims`; 401).
  */
-export type ToriiErrorCode = CoreErrorCode | "jwks_fetch_failed";
+export type ToriiErrorCode = CoreErrorCode | "jwks_fetch_failed" | "assertion_mismatch";
 
 /** A verification failure. `code` is stable API; `message` is for humans. */
 export class ToriiError extends Error {
@@ -180,3 +182,65 @@ export class JwksCachePolicy<T = unknown> {
   /** The cached value, whatever its age. */
   readonly value: T | undefined;
 }
+
+/** `x-torii-edge-assertion`: the header the edge signs every forwarded request with. */
+export const EDGE_ASSERTION_HEADER: "x-torii-edge-assertion";
+/** `x-torii-claims`: the verified claims as base64url JSON, bound by the assertion. */
+export const CLAIMS_HEADER: "x-torii-claims";
+
+/** Where edge assertions come from and who they are for. */
+export interface EdgeAssertionOptions {
+  /** The tenant's issuer (the edge's URL, as in its tokens' `iss`); required. */
+  issuer: string;
+  /**
+   * This origin, as the edge's `ORIGIN_URL` names it: `scheme://host[:port]` (a path or
+   * query is refused). The assertion's `aud`, and the base of the bound URL.
+   */
+  audience: string | URL;
+  /** The tenant's key set inline... */
+  jwks?: JSONWebKeySet | string;
+  /** ...or fetched and cached (default `${issuer}/_torii/.well-known/jwks.json`). */
+  jwksUrl?: string | URL;
+  fetch?: RemoteJwksOptions["fetch"];
+  now?: RemoteJwksOptions["now"];
+  timeoutMs?: number;
+  cacheConfig?: Partial<JwksCacheConfig>;
+}
+
+/** What identifies the request when the first argument does not (or to override it). */
+export interface EdgeRequestOptions extends VerifyOptions {
+  /**
+   * The full URL the origin received. Default: the `audience` origin + the request's path
+   * and query (`IncomingMessage.url`, or the path and query of `Request.url`), which is how
+   * the edge builds it (`ORIGIN_URL` + forwarded path), whatever host the origin sees.
+   */
+  url?: string | URL;
+  /** The request method (default: the request's). */
+  method?: string;
+}
+
+/** A Fetch `Request`, a Node `http.IncomingMessage` (anything with `method`, `url`, `headers`), or headers alone. */
+export type EdgeRequest =
+  | { method: string; url: string; headers: Headers | Record<string, string | string[] | undefined> }
+  | Headers
+  | Record<string, string | string[] | undefined>;
+
+export interface EdgeAssertionVerifier {
+  /**
+   * Checks `x-torii-edge-assertion` (EdDSA signature against the tenant JWKS, `typ`
+   * `torii-edge-assertion+jwt`, issuer, audience, at most 60 s old) and its binding to the
+   * method, the URL and `x-torii-claims`. Resolves to the claims the edge verified (the
+   * decoded `x-torii-claims`), or `null` for a request the edge forwarded without a token.
+   */
+  verify<T extends Claims = Claims>(request: EdgeRequest, options?: EdgeRequestOptions): Promise<T | null>;
+  readonly jwksFetches?: number;
+}
+
+/** A verifier of edge assertions for one origin. */
+export function createEdgeAssertionVerifier(options: EdgeAssertionOptions): EdgeAssertionVerifier;
+
+/** One-shot form of `createEdgeAssertionVerifier(options).verify(request, options)` (verifiers are reused). */
+export function verifyEdgeAssertion<T extends Claims = Claims>(
+  request: EdgeRequest,
+  options: EdgeAssertionOptions & EdgeRequestOptions,
+): Promise<T | null>;

@@ -5,6 +5,7 @@
 //! a thrown JS `Error` carrying the core's stable `code`. Every decision is the core's.
 //! The JS wrapper in `js/src/` turns the thrown error into a `ToriiError`.
 
+use crate::assertion::{verify_edge_assertion, AssertionError, Binding};
 use crate::error::{ErrorCode, KeyError, VerifyError, ALL_CODES};
 use crate::header::bearer_token;
 use crate::jwk::Jwks;
@@ -178,6 +179,68 @@ impl Verifier {
         #[allow(clippy::cast_precision_loss)]
         let skew = self.inner.policy().clock_skew() as f64;
         skew
+    }
+}
+
+fn assertion_error(e: &AssertionError) -> JsValue {
+    coded_error(e.code(), &e.to_string())
+}
+
+/// A verifier of edge assertions (`x-torii-edge-assertion`) for one origin: the core's
+/// [`verify_edge_assertion`] with one key set, issuer and audience.
+#[wasm_bindgen]
+pub struct AssertionVerifier {
+    jwks: Jwks,
+    issuer: String,
+    audience: String,
+}
+
+#[wasm_bindgen]
+impl AssertionVerifier {
+    /// Loads the tenant's JWKS (JSON text); `issuer` is the tenant's issuer and `audience`
+    /// the origin (`scheme://host[:port]`) the edge forwards to. Throws an `Error` with
+    /// `code` `invalid_jwks`/`invalid_key`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        jwks_json: &str,
+        issuer: &str,
+        audience: &str,
+    ) -> Result<AssertionVerifier, JsValue> {
+        let jwks = Jwks::from_json(jwks_json.as_bytes()).map_err(|e| key_error(&e))?;
+        Ok(Self {
+            jwks,
+            issuer: issuer.to_string(),
+            audience: audience.to_string(),
+        })
+    }
+
+    /// Verifies `assertion` for the request the origin received (`method`, full `url`,
+    /// `x-torii-claims` value or `""`) at `now_secs`; returns the assertion's claims as
+    /// JSON text, or throws an `Error` whose `code` is the core's (`assertion_mismatch`
+    /// when it is valid but bound to another request).
+    pub fn verify(
+        &self,
+        assertion: &str,
+        method: &str,
+        url: &str,
+        claims_header: &str,
+        now_secs: f64,
+    ) -> Result<String, JsValue> {
+        let binding = Binding {
+            method,
+            url,
+            claims_header,
+        };
+        let verified = verify_edge_assertion(
+            &self.jwks,
+            &self.issuer,
+            &self.audience,
+            assertion,
+            binding,
+            unix_time(now_secs),
+        )
+        .map_err(|e| assertion_error(&e))?;
+        Ok(Value::Object(verified.into_claims()).to_string())
     }
 }
 

@@ -5,6 +5,7 @@
 // ToriiError. The entry points (node.mjs, worker.mjs, browser.mjs) instantiate the wasm
 // module and re-export this file; nothing here runs at import.
 import {
+  AssertionVerifier as WasmAssertionVerifier,
   Verifier as WasmVerifier,
   errorCodes as wasmErrorCodes,
   httpStatus,
@@ -28,6 +29,9 @@ export const DEFAULT_CACHE_CONFIG = Object.freeze({
   maxStale: 86_400,
 });
 
+// Codes that are not in the core's ALL_CODES table, with their HTTP status.
+const JS_ONLY_STATUS = { jwks_fetch_failed: 503, assertion_mismatch: 401 };
+
 /** A verification failure; `code` is the core's stable snake_case code. */
 export class ToriiError extends Error {
   /**
@@ -39,7 +43,7 @@ export class ToriiError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ToriiError";
     this.code = code;
-    this.status = code === "jwks_fetch_failed" ? 503 : httpStatus(code) || 500;
+    this.status = JS_ONLY_STATUS[code] ?? (httpStatus(code) || 500);
     if (options.retryAfter !== undefined) this.retryAfter = options.retryAfter;
   }
 }
@@ -216,9 +220,10 @@ async function readBody(response, limit) {
 
 /** A remote key set: fetch, cache in memory, hand out a verifier per policy. */
 class RemoteJwks {
-  constructor(url, policy, { fetch: fetchImpl, now, timeoutMs, cacheConfig }) {
+  /** `build(jwksText)` makes the verifier object cached for the key set. */
+  constructor(url, build, { fetch: fetchImpl, now, timeoutMs, cacheConfig }) {
     this.url = String(url);
-    this.policy = policy;
+    this.build = build;
     this.fetch = fetchImpl ?? ((...a) => globalThis.fetch(...a));
     this.now = now ?? (() => Date.now());
     this.timeoutMs = timeoutMs ?? JWKS_FETCH_TIMEOUT_MS;
@@ -259,7 +264,7 @@ class RemoteJwks {
     this.inflight = (async () => {
       try {
         const { text, maxAge } = await this.download();
-        const verifier = newVerifier(text, this.policy); // invalid_jwks/invalid_key: a failed fetch
+        const verifier = this.build(text); // invalid_jwks/invalid_key: a failed fetch
         this.cache.onFetchOk(verifier, maxAge, this.clock());
         return true;
       } finally {
@@ -315,20 +320,34 @@ class RemoteJwks {
     }
   }
 
-  async verify(input, now) {
+  /** Runs `run(verifier)` with the cached verifier, once more after a refetch on `unknown_key`. */
+  async with(run) {
     const verifier = await this.current(true);
     try {
-      return runVerify(verifier, input, now);
+      return run(verifier);
     } catch (e) {
       if (!(e instanceof ToriiError && e.code === "unknown_key")) throw e;
       const next = await this.current(false);
       if (next === verifier) throw e;
-      return runVerify(next, input, now);
+      return run(next);
     }
   }
 }
 
 // ------------------------------------------------------------------ API
+
+function httpUrl(value, name) {
+  let url;
+  try {
+    url = new URL(String(value));
+  } catch {
+    throw new TypeError(`torii-edge: \`${name}\` must be an absolute URL`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new TypeError(`torii-edge: \`${name}\` must be an http(s) URL`);
+  }
+  return url;
+}
 
 /**
  * A verifier for one issuer: `verify(tokenOrAuthorizationHeader, { currentDate? })`
@@ -350,21 +369,12 @@ export function createVerifier(options) {
       },
     });
   }
-  let url;
-  try {
-    url = new URL(String(jwksUrl));
-  } catch {
-    throw new TypeError("torii-edge: `jwksUrl` must be an absolute URL");
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new TypeError("torii-edge: `jwksUrl` must be an http(s) URL");
-  }
-  const remote = new RemoteJwks(url, policy, options);
+  const remote = new RemoteJwks(httpUrl(jwksUrl, "jwksUrl"), (text) => newVerifier(text, policy), options);
   return Object.freeze({
     async verify(tokenOrHeader, { currentDate } = {}) {
       const input = tokenInput(tokenOrHeader);
       const now = secondsOf(currentDate);
-      return remote.verify(input, now);
+      return remote.with((verifier) => runVerify(verifier, input, now));
     },
     /** How many JWKS fetches were started (for tests and metrics). */
     get jwksFetches() {
@@ -373,32 +383,188 @@ export function createVerifier(options) {
   });
 }
 
-// verifyToken keeps one verifier per option set, so repeated calls with a jwksUrl share
-// one cache (no fetch on the hot path). Options holding functions are not memoized.
+// The one-shot forms keep one verifier per option set, so repeated calls with a jwksUrl
+// share one cache (no fetch on the hot path). Options holding functions are not memoized.
 const MEMO_LIMIT = 32;
-const memo = new Map();
 
-function memoKey(options) {
-  if (typeof options.fetch === "function" || typeof options.now === "function") return null;
-  const { currentDate: _ignored, ...rest } = options;
-  try {
-    return JSON.stringify(rest, (_k, v) => (v instanceof URL ? v.href : v));
-  } catch {
-    return null;
-  }
+function memoized(create) {
+  const memo = new Map();
+  return (options) => {
+    let key = null;
+    if (typeof options.fetch !== "function" && typeof options.now !== "function") {
+      const { currentDate: _d, url: _u, method: _m, ...rest } = options;
+      try {
+        key = JSON.stringify(rest, (_k, v) => (v instanceof URL ? v.href : v));
+      } catch {
+        key = null;
+      }
+    }
+    let made = key === null ? undefined : memo.get(key);
+    if (!made) {
+      made = create(options);
+      if (key !== null) {
+        if (memo.size >= MEMO_LIMIT) memo.delete(memo.keys().next().value);
+        memo.set(key, made);
+      }
+    }
+    return made;
+  };
 }
+
+const memoVerifier = memoized(createVerifier);
 
 /** One-shot form of `createVerifier(options).verify(tokenOrHeader, options)`. */
 export async function verifyToken(tokenOrHeader, options) {
   if (!options || typeof options !== "object") throw new TypeError("torii-edge: options are required");
-  const key = memoKey(options);
-  let verifier = key === null ? undefined : memo.get(key);
-  if (!verifier) {
-    verifier = createVerifier(options);
-    if (key !== null) {
-      if (memo.size >= MEMO_LIMIT) memo.delete(memo.keys().next().value);
-      memo.set(key, verifier);
-    }
+  return memoVerifier(options).verify(tokenOrHeader, { currentDate: options.currentDate });
+}
+
+// ------------------------------------------------------------------ edge assertions
+
+/** The header the edge signs every forwarded request with. */
+export const EDGE_ASSERTION_HEADER = "x-torii-edge-assertion";
+/** The header carrying the verified claims (base64url JSON), bound by the assertion. */
+export const CLAIMS_HEADER = "x-torii-claims";
+
+/** `get(name)` over a Fetch `Headers`, a Node `IncomingMessage.headers` or a plain object. */
+function headerReader(headers) {
+  if (headers && typeof headers.get === "function") {
+    return (name) => headers.get(name) ?? undefined;
   }
-  return verifier.verify(tokenOrHeader, { currentDate: options.currentDate });
+  if (headers && typeof headers === "object") {
+    return (name) => {
+      for (const [k, v] of Object.entries(headers)) {
+        if (k.toLowerCase() !== name) continue;
+        // Node joins most duplicates; an array means the header came more than once.
+        if (Array.isArray(v)) throw new ToriiError("invalid_request", `${name} appears more than once`);
+        return v === undefined || v === null ? undefined : String(v);
+      }
+      return undefined;
+    };
+  }
+  throw new TypeError("torii-edge: expected a Request, an IncomingMessage or headers");
+}
+
+/** What the request says: `{ header, method, target }` (target: path+query or absolute URL). */
+function requestParts(input) {
+  const isRequest = input && typeof input === "object" && "headers" in input && typeof input.method === "string";
+  if (isRequest) return { header: headerReader(input.headers), method: input.method, target: input.url };
+  return { header: headerReader(input), method: undefined, target: undefined };
+}
+
+/** The URL the origin received: origin of the audience + path and query of the request. */
+function boundUrl(audienceOrigin, target) {
+  if (typeof target !== "string" || target === "") return undefined;
+  if (target.startsWith("/")) return audienceOrigin + target;
+  let u;
+  try {
+    u = new URL(target);
+  } catch {
+    return undefined;
+  }
+  return audienceOrigin + u.pathname + u.search;
+}
+
+function base64urlText(value) {
+  const b64 = value.replaceAll("-", "+").replaceAll("_", "/");
+  const bin = atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4));
+  const bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
+  return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+}
+
+function originOf(audience) {
+  if (typeof audience !== "string" && !(audience instanceof URL)) {
+    throw new TypeError("torii-edge: `audience` (this origin, as the edge's ORIGIN_URL names it) is required");
+  }
+  const url = httpUrl(audience, "audience");
+  if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash) {
+    throw new TypeError("torii-edge: `audience` must be an origin (scheme://host[:port]), without path or query");
+  }
+  return url.origin;
+}
+
+/**
+ * A verifier of edge assertions for one origin. Options: `issuer` (the tenant's issuer),
+ * `audience` (this origin: `scheme://host[:port]`, the origin of the edge's ORIGIN_URL),
+ * `jwks` or `jwksUrl` (default `${issuer}/_torii/.well-known/jwks.json`), plus the
+ * cache options of `createVerifier`.
+ */
+export function createEdgeAssertionVerifier(options) {
+  if (!options || typeof options !== "object") throw new TypeError("torii-edge: options are required");
+  const { issuer, jwks, jwksUrl } = options;
+  if (typeof issuer !== "string" || issuer === "") {
+    throw new TypeError("torii-edge: `issuer` (the tenant's issuer URL) must be a non-empty string");
+  }
+  const audience = originOf(options.audience);
+  if (jwks !== undefined && jwksUrl !== undefined) {
+    throw new TypeError("torii-edge: give at most one of `jwks` and `jwksUrl`");
+  }
+  const build = (text) => {
+    try {
+      return new WasmAssertionVerifier(text, issuer, audience);
+    } catch (e) {
+      throw toToriiError(e);
+    }
+  };
+  let withVerifier;
+  let remote = null;
+  if (jwks !== undefined) {
+    const verifier = build(typeof jwks === "string" ? jwks : JSON.stringify(jwks));
+    withVerifier = async (run) => run(verifier);
+  } else {
+    const url = httpUrl(jwksUrl ?? `${issuer.replace(/\/+$/, "")}/_torii/.well-known/jwks.json`, "jwksUrl");
+    remote = new RemoteJwks(url, build, options);
+    withVerifier = (run) => remote.with(run);
+  }
+  return Object.freeze({
+    /**
+     * Verifies the request's edge assertion; resolves to the claims the edge verified
+     * (the decoded `x-torii-claims`), or `null` for a request the edge let through
+     * without a token (a public route).
+     */
+    async verify(requestOrHeaders, { url, method, currentDate } = {}) {
+      const parts = requestParts(requestOrHeaders);
+      const theMethod = method ?? parts.method;
+      if (typeof theMethod !== "string" || theMethod === "") {
+        throw new TypeError("torii-edge: no request method: pass a request or `method`");
+      }
+      const theUrl = url === undefined ? boundUrl(audience, parts.target) : String(url instanceof URL ? url.href : url);
+      if (theUrl === undefined) throw new TypeError("torii-edge: no request URL: pass a request or `url`");
+      const now = secondsOf(currentDate);
+      const assertion = parts.header(EDGE_ASSERTION_HEADER);
+      if (assertion === undefined || assertion === "") {
+        throw new ToriiError("missing_token", "no x-torii-edge-assertion header: the request did not come through the edge");
+      }
+      const claimsHeader = parts.header(CLAIMS_HEADER) ?? "";
+      await withVerifier((v) => {
+        try {
+          return v.verify(assertion, theMethod, theUrl, claimsHeader, now);
+        } catch (e) {
+          throw toToriiError(e);
+        }
+      });
+      if (claimsHeader === "") return null;
+      try {
+        return JSON.parse(base64urlText(claimsHeader));
+      } catch (cause) {
+        throw new ToriiError("malformed_token", "x-torii-claims is not base64url JSON", { cause });
+      }
+    },
+    /** How many JWKS fetches were started (remote key sets only). */
+    get jwksFetches() {
+      return remote?.fetchCount;
+    },
+  });
+}
+
+const memoAssertionVerifier = memoized(createEdgeAssertionVerifier);
+
+/**
+ * One-shot form of `createEdgeAssertionVerifier(options).verify(requestOrHeaders, options)`
+ * (verifiers, and so JWKS caches, are reused across calls with equal options).
+ */
+export async function verifyEdgeAssertion(requestOrHeaders, options) {
+  if (!options || typeof options !== "object") throw new TypeError("torii-edge: options are required");
+  const { url, method, currentDate } = options;
+  return memoAssertionVerifier(options).verify(requestOrHeaders, { url, method, currentDate });
 }

@@ -1,5 +1,5 @@
 // Test helpers: Ed25519 keys from node:crypto, tokens signed by hand (any header) or by jose.
-import { generateKeyPairSync, sign } from "node:crypto";
+import { createHash, generateKeyPairSync, sign } from "node:crypto";
 
 export const ISS = "https://demo.torii.test";
 export const NOW = 1_800_000_000; // pinned with currentDate in every test
@@ -26,4 +26,23 @@ export function claims(extra = {}) {
 
 export function token(key, extraClaims = {}, extraHeader = {}) {
   return signToken(key, { alg: "EdDSA", kid: key.kid, typ: "JWT", ...extraHeader }, claims(extraClaims));
+}
+
+export const ASSERTION_TYP = "torii-edge-assertion+jwt";
+export const ORIGIN = "https://api.example.test";
+
+/** base64url(SHA-256(value)): the core's `claims_hash`. */
+export const chash = (value) => createHash("sha256").update(value).digest("base64url");
+
+/** The `x-torii-claims` value for a claims object (base64url JSON, as the edge sends it). */
+export const claimsHeader = (c) => Buffer.from(JSON.stringify(c)).toString("base64url");
+
+/**
+ * An edge assertion as the core's `edge_assertion_claims` + the Worker sign it: same claim
+ * names, order and formats (htm upper case, chash = base64url SHA-256 of x-torii-claims).
+ */
+export function edgeAssertion(key, { method = "GET", url = `${ORIGIN}/`, claims: c = "", sub, iss = ISS, aud = ORIGIN, now = NOW, lifetime = 60 } = {}, header = {}) {
+  const payload = { iss, aud, iat: now, exp: now + lifetime, htm: method.toUpperCase(), htu: url, chash: chash(c) };
+  if (sub !== undefined) payload.sub = sub;
+  return signToken(key, { alg: "EdDSA", kid: key.kid, typ: ASSERTION_TYP, ...header }, payload);
 }

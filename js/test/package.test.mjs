@@ -3,14 +3,14 @@
 // wrangler, as users deploy it), verifying a token in each.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, execFile } from "node:child_process";
+import { execFileSync, execFile, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync, readdirSync, rmSync, existsSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
-import { ISS, newKey, signToken } from "./helpers.mjs";
+import { ISS, newKey, signToken, edgeAssertion, claimsHeader } from "./helpers.mjs";
 
 const pkgDir = fileURLToPath(new URL("..", import.meta.url));
 const root = join(pkgDir, "..");
@@ -66,6 +66,59 @@ test("the tarball installs and the README's Node example verifies a token (JWKS 
   assert.ok(existsSync(join(installed, "index.d.ts")));
   const mod = await import(pathToFileURL(join(installed, "src", "node.mjs")).href);
   assert.equal(typeof mod.createVerifier, "function");
+});
+
+test("the README's origin example (node:http) accepts edge-signed requests and refuses others", async () => {
+  const app = join(scratch, "app");
+  writeFileSync(join(app, "origin-example.mjs"), example("origin-example"));
+  const jwksPaths = [];
+  const issuerServer = createServer((req, res) => {
+    jwksPaths.push(req.url);
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: [key.jwk] }));
+  });
+  await new Promise((r) => issuerServer.listen(0, "127.0.0.1", r));
+  const issuer = `http://127.0.0.1:${issuerServer.address().port}`;
+  const port = await new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+  const origin = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, ["origin-example.mjs"], {
+    cwd: app,
+    env: { ...process.env, TORII_ISSUER: issuer, ORIGIN_URL: origin, PORT: String(port) },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  try {
+    const send = async (path, headers = {}, method = "GET") => {
+      for (let i = 0; ; i++) {
+        try {
+          const res = await fetch(origin + path, { method, headers });
+          return [res.status, await res.json()];
+        } catch (e) {
+          if (i > 100) throw e;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    };
+    const now = nowSecs();
+    const user = claimsHeader({ iss: issuer, sub: "user_42", org_role: "admin" });
+    const a = edgeAssertion(key, { iss: issuer, aud: origin, now, method: "POST", url: `${origin}/orders?id=9`, claims: user, sub: "user_42" });
+    const h = { "x-torii-edge-assertion": a, "x-torii-claims": user };
+    assert.deepEqual(await send("/orders?id=9", h, "POST"), [200, { user: "user_42", role: "admin" }]);
+    assert.deepEqual(await send("/orders?id=10", h, "POST"), [401, { error: "assertion_mismatch" }]);
+    assert.deepEqual(await send("/orders?id=9", { ...h, "x-torii-claims": claimsHeader({ iss: issuer, sub: "user_42", org_role: "owner" }) }, "POST"), [401, { error: "assertion_mismatch" }]);
+    assert.deepEqual(await send("/orders?id=9", { "x-torii-claims": user }, "POST"), [401, { error: "missing_token" }]);
+    const anon = edgeAssertion(key, { iss: issuer, aud: origin, now, url: `${origin}/public` });
+    assert.deepEqual(await send("/public", { "x-torii-edge-assertion": anon }), [200, { user: null, role: null }]);
+    const stale = edgeAssertion(key, { iss: issuer, aud: origin, now: now - 600, url: `${origin}/public` });
+    assert.deepEqual(await send("/public", { "x-torii-edge-assertion": stale }), [401, { error: "token_expired" }]);
+    assert.deepEqual(jwksPaths, ["/_torii/.well-known/jwks.json"]);
+  } finally {
+    child.kill();
+    issuerServer.close();
+  }
 });
 
 const miniflareEntry = join(root, "node_modules", "miniflare", "dist", "src", "index.js");

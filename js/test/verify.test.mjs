@@ -24,13 +24,17 @@ async function rejects(promise, code) {
 
 test("the package exports exactly its API", () => {
   assert.deepEqual(Object.keys(torii).sort(), [
+    "CLAIMS_HEADER",
     "DEFAULT_CACHE_CONFIG",
+    "EDGE_ASSERTION_HEADER",
     "JWKS_FETCH_TIMEOUT_MS",
     "JwksCachePolicy",
     "MAX_JWKS_BYTES",
     "ToriiError",
+    "createEdgeAssertionVerifier",
     "createVerifier",
     "errorCodes",
+    "verifyEdgeAssertion",
     "verifyToken",
   ]);
   assert.equal(torii.MAX_JWKS_BYTES, 65536);
@@ -48,7 +52,7 @@ test("errorCodes() is the core's table, and index.d.ts lists every code", async 
   const dts = readFileSync(new URL("../index.d.ts", import.meta.url), "utf8");
   const union = dts.slice(dts.indexOf("export type CoreErrorCode"), dts.indexOf(";", dts.indexOf("export type CoreErrorCode")));
   assert.deepEqual([...union.matchAll(/"([a-z_]+)"/g)].map((m) => m[1]), codes);
-  assert.match(dts, /export type ToriiErrorCode = CoreErrorCode \| "jwks_fetch_failed"/);
+  assert.match(dts, /export type ToriiErrorCode = CoreErrorCode \| "jwks_fetch_failed" \| "assertion_mismatch"/);
   // The core's error table in the README agrees too.
   const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
   for (const c of codes) assert.ok(readme.includes(`\`${c}\``), c);
