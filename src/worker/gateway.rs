@@ -122,8 +122,8 @@ pub(crate) struct GatewayTenant {
 type Parsed = Rc<Result<GatewayConfig, String>>;
 
 std::thread_local! {
-    /// The demo tenant's key, derived once per isolate and secret.
-    static DEMO_KEY: RefCell<Option<(String, SigningKey)>> = const { RefCell::new(None) };
+    /// The demo tenant, derived once per isolate, secret and issuer.
+    static DEMO_TENANT_CACHE: RefCell<Option<(String, GatewayTenant)>> = const { RefCell::new(None) };
     /// The parsed gateway configuration, with the raw vars it came from.
     static CONFIG: RefCell<Option<(String, Parsed)>> =
         const { RefCell::new(None) };
@@ -137,36 +137,35 @@ fn tenant_for(request_origin: &str, env: &Env) -> Result<GatewayTenant, Reply> {
         master_secret: string_var(env, "TORII_MASTER_SECRET"),
     };
     let secret = config.master_secret.clone().unwrap_or_default();
-    let cached = DEMO_KEY.with(|k| {
+    let issuer = routes::issuer(&config, request_origin).to_string();
+    let cached = DEMO_TENANT_CACHE.with(|k| {
         k.try_borrow().ok().and_then(|slot| match slot.as_ref() {
-            Some((s, key)) if *s == secret => Some(key.clone()),
+            Some((s, t)) if *s == secret && t.issuer == issuer => Some(t.clone()),
             _ => None,
         })
     });
-    let key = match cached {
-        Some(key) => key,
-        None => {
-            let key = routes::demo_signing_key(&config)?;
-            DEMO_KEY.with(|k| {
-                if let Ok(mut slot) = k.try_borrow_mut() {
-                    *slot = Some((secret.clone(), key.clone()));
-                }
-            });
-            key
-        }
-    };
+    if let Some(tenant) = cached {
+        return Ok(tenant);
+    }
+    let key = routes::demo_signing_key(&config)?;
     let seed = crate::derive_signing_seed(
         secret.as_bytes(),
         routes::DEMO_TENANT,
         routes::DEMO_KEY_VERSION,
     );
-    Ok(GatewayTenant {
+    let tenant = GatewayTenant {
         id: routes::DEMO_TENANT.to_string(),
-        issuer: routes::issuer(&config, request_origin).to_string(),
+        issuer,
         jwks: Jwks::from_keys(vec![key.public_jwk()]),
         key,
         seed: Some(seed),
-    })
+    };
+    DEMO_TENANT_CACHE.with(|k| {
+        if let Ok(mut slot) = k.try_borrow_mut() {
+            *slot = Some((secret, tenant.clone()));
+        }
+    });
+    Ok(tenant)
 }
 
 fn string_var(env: &Env, name: &str) -> Option<String> {
@@ -486,19 +485,42 @@ async fn verify_token(
     }
 }
 
-/// Handles one request for a path outside `/_torii/` and `/.well-known/`.
+/// The inbound request, read straight from the runtime's object (`worker::Request::from`
+/// would also parse `request.cf` on every request, which the gateway never reads).
+pub(crate) struct Incoming {
+    raw: web_sys::Request,
+    headers: worker::Headers,
+    method: String,
+}
+
+impl Incoming {
+    fn headers(&self) -> &worker::Headers {
+        &self.headers
+    }
+    fn method(&self) -> &str {
+        &self.method
+    }
+}
+
+/// Handles one request for a path outside `/_torii/` and `/.well-known/`; `url` is the
+/// request's parsed URL.
 pub(crate) async fn handle(
-    req: Request,
+    raw: web_sys::Request,
+    url: Url,
     env: &Env,
     ctx: &worker::Context,
 ) -> worker::Result<Response> {
+    let req = Incoming {
+        headers: worker::Headers(raw.headers()),
+        method: raw.method(),
+        raw,
+    };
     let started_ms = js_sys::Date::now();
     let inbound_id = req
         .headers()
         .get(REQUEST_ID)?
         .filter(|id| valid_request_id(id));
     let request_id = inbound_id.unwrap_or_else(new_request_id);
-    let url = req.url()?;
     let mut line = LogLine {
         request_id: request_id.clone(),
         method: req.method().to_string(),
@@ -556,7 +578,7 @@ enum Decision {
 
 /// Everything before the origin call: configuration, route, token, requirements.
 async fn decide(
-    req: &Request,
+    req: &Incoming,
     url: &Url,
     env: &Env,
     ctx: &worker::Context,
@@ -648,7 +670,7 @@ fn gateway_error_reply(e: &GatewayError) -> Reply {
 /// Sends the request to the origin with clean headers, claims headers and the assertion.
 #[allow(clippy::too_many_arguments)]
 async fn forward(
-    req: &Request,
+    req: &Incoming,
     url: &Url,
     config_rc: &Parsed,
     tenant: &GatewayTenant,
@@ -717,7 +739,7 @@ async fn forward(
     init.set_headers(&out_headers);
     init.set_redirect(web_sys::RequestRedirect::Manual);
     if !matches!(method.as_str(), "GET" | "HEAD") {
-        if let Some(body) = req.inner().body() {
+        if let Some(body) = req.raw.body() {
             init.set_body(&body);
         }
     }

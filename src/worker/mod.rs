@@ -77,19 +77,20 @@ pub async fn fetch(
     env: Env,
     ctx: worker::worker_sys::Context,
 ) -> core::result::Result<JsValue, JsValue> {
-    let req = Request::from(req);
-    let path = req.path();
+    let url = worker::Url::parse(&req.url()).map_err(|e| JsValue::from_str(&e.to_string()))?;
+    let path = url.path();
     let edge_owned =
         path.starts_with("/_torii/") || path == "/_torii" || path.starts_with("/.well-known/");
     let result = if path.starts_with("/_torii/dev/") {
+        let req = Request::from(req);
         match gateway::dev_route(&req, &env).await {
             Some(result) => result,
             None => handle(&req, &env),
         }
     } else if edge_owned {
-        handle(&req, &env)
+        handle(&Request::from(req), &env)
     } else {
-        gateway::handle(req, &env, &worker::Context::new(ctx)).await
+        gateway::handle(req, url, &env, &worker::Context::new(ctx)).await
     };
     let response = match result {
         Ok(response) => response,
