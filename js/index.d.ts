@@ -30,7 +30,20 @@ export type CoreErrorCode =
  * `assertion_mismatch` (an edge assertion that is valid but bound to another method, URL
  * or `x-torii-claims`; 401).
  */
-export type ToriiErrorCode = CoreErrorCode | "jwks_fetch_failed" | "assertion_mismatch";
+export type ToriiErrorCode = CoreErrorCode | "jwks_fetch_failed" | "assertion_mismatch" | TemplateErrorCode | UserErrorCode;
+
+/** Why a template was refused (the core's `TemplateError` codes). */
+export type TemplateErrorCode =
+  | "invalid_template"
+  | "template_too_large"
+  | "reserved_claim"
+  | "private_metadata_not_allowed"
+  | "unknown_shortcode"
+  | "invalid_shortcode"
+  | "invalid_lifetime";
+
+/** Why a user was refused (the core's `UserError` codes). */
+export type UserErrorCode = "metadata_too_large" | "metadata_too_deep" | "invalid_user_field";
 
 /** A verification failure. `code` is stable API; `message` is for humans. */
 export class ToriiError extends Error {
@@ -41,6 +54,10 @@ export class ToriiError extends Error {
   readonly status: number;
   /** Seconds until a JWKS fetch may be retried (`jwks_unavailable` only). */
   readonly retryAfter?: number;
+  /** Template errors: RFC 6901 JSON pointer of the offending value (`""`: the whole template). */
+  readonly pointer?: string;
+  /** User errors: the field refused (`id`, `email`, `public_metadata`, ...). */
+  readonly field?: string;
 }
 
 /** The verified claims (the token's payload, after every check passed). */
@@ -244,3 +261,39 @@ export function verifyEdgeAssertion<T extends Claims = Claims>(
   request: EdgeRequest,
   options: EdgeAssertionOptions & EdgeRequestOptions,
 ): Promise<T | null>;
+
+/** A JWT template: JSON text (checked byte for byte: size, duplicate keys) or an object. */
+export type JwtTemplate = string | Record<string, unknown>;
+
+/** A user as templates see it (camelCase spellings are accepted too). */
+export interface TemplateUser {
+  /** 1..64 printable ASCII bytes, no quotes or backslashes. */
+  id: string;
+  email?: string | null;
+  email_verified?: boolean;
+  first_name?: string | null;
+  last_name?: string | null;
+  /** Explicit full name (default: first and last joined by a space). */
+  name?: string | null;
+  /** ≤ 512 bytes as compact JSON, ≤ 8 levels deep (each bag). */
+  public_metadata?: Record<string, unknown>;
+  unsafe_metadata?: Record<string, unknown>;
+  /** Never reaches a token. */
+  private_metadata?: Record<string, unknown>;
+  [field: string]: unknown;
+}
+
+export interface TemplateOptions {
+  /** Budget for the worst-case size of the rendered claims, in bytes (default 1200). */
+  budget?: number;
+}
+
+export type TemplateValidation =
+  | { valid: true; /** Worst-case compact-JSON size of the rendered claims, in bytes. */ worstCaseSize: number }
+  | { valid: false; /** `code` is a TemplateErrorCode; `pointer` locates it. */ error: ToriiError };
+
+/** Validates a template as the edge does when it is saved (plus `lifetime`, 30..86400 s, when given). */
+export function validateTemplate(template: JwtTemplate, options?: TemplateOptions & { lifetime?: number }): TemplateValidation;
+
+/** The custom claims the edge would mint for `user`; throws a ToriiError (template or user code). */
+export function renderTemplate(template: JwtTemplate, user: TemplateUser, options?: TemplateOptions): Record<string, unknown>;

@@ -10,6 +10,8 @@ import {
   errorCodes as wasmErrorCodes,
   httpStatus,
   maxAgeFromCacheControl,
+  renderTemplate as wasmRenderTemplate,
+  validateTemplate as wasmValidateTemplate,
 } from "../pkg/torii_edge.js";
 
 /** Largest JWKS document accepted, in bytes (the core's MAX_JWKS_BYTES). */
@@ -30,14 +32,28 @@ export const DEFAULT_CACHE_CONFIG = Object.freeze({
 });
 
 // Codes that are not in the core's ALL_CODES table, with their HTTP status.
-const JS_ONLY_STATUS = { jwks_fetch_failed: 503, assertion_mismatch: 401 };
+// Template and user errors are bad input: 400.
+const JS_ONLY_STATUS = {
+  jwks_fetch_failed: 503,
+  assertion_mismatch: 401,
+  invalid_template: 400,
+  template_too_large: 400,
+  reserved_claim: 400,
+  private_metadata_not_allowed: 400,
+  unknown_shortcode: 400,
+  invalid_shortcode: 400,
+  invalid_lifetime: 400,
+  metadata_too_large: 400,
+  metadata_too_deep: 400,
+  invalid_user_field: 400,
+};
 
 /** A verification failure; `code` is the core's stable snake_case code. */
 export class ToriiError extends Error {
   /**
    * @param {string} code
    * @param {string} message
-   * @param {{ cause?: unknown, retryAfter?: number }} [options]
+   * @param {{ cause?: unknown, retryAfter?: number, pointer?: string, field?: string }} [options]
    */
   constructor(code, message, options = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -45,6 +61,8 @@ export class ToriiError extends Error {
     this.code = code;
     this.status = JS_ONLY_STATUS[code] ?? (httpStatus(code) || 500);
     if (options.retryAfter !== undefined) this.retryAfter = options.retryAfter;
+    if (options.pointer !== undefined) this.pointer = options.pointer;
+    if (options.field !== undefined) this.field = options.field;
   }
 }
 
@@ -56,7 +74,7 @@ export function errorCodes() {
 function toToriiError(e) {
   if (e instanceof ToriiError) return e;
   if (e && typeof e.code === "string" && !(e instanceof TypeError)) {
-    return new ToriiError(e.code, e.message);
+    return new ToriiError(e.code, e.message, { pointer: e.pointer, field: e.field });
   }
   return e;
 }
@@ -567,4 +585,60 @@ export async function verifyEdgeAssertion(requestOrHeaders, options) {
   if (!options || typeof options !== "object") throw new TypeError("torii-edge: options are required");
   const { url, method, currentDate } = options;
   return memoAssertionVerifier(options).verify(requestOrHeaders, { url, method, currentDate });
+}
+
+// ------------------------------------------------------------------ templates
+
+function templateText(template) {
+  if (typeof template === "string") return template;
+  if (template && typeof template === "object" && !Array.isArray(template)) return JSON.stringify(template);
+  throw new TypeError("torii-edge: a template is JSON text or an object");
+}
+
+function budgetOption(budget) {
+  if (budget === undefined) return undefined;
+  if (!(Number.isSafeInteger(budget) && budget >= 0)) {
+    throw new TypeError("torii-edge: `budget` must be a non-negative integer number of bytes");
+  }
+  return budget;
+}
+
+/**
+ * Validates a JWT template as the edge does when it is saved (strict JSON object ≤ 4 KiB,
+ * no reserved claims, known shortcodes, worst-case claims size within `budget`, default
+ * 1200 bytes; `lifetime` in seconds when given). Resolves nothing: returns
+ * `{ valid: true, worstCaseSize }` or `{ valid: false, error }`, `error` being a
+ * ToriiError with the core's `code` and the RFC 6901 `pointer` of the offending value.
+ */
+export function validateTemplate(template, { budget, lifetime } = {}) {
+  const text = templateText(template);
+  if (lifetime !== undefined && typeof lifetime !== "number") {
+    throw new TypeError("torii-edge: `lifetime` must be a number of seconds");
+  }
+  try {
+    return { valid: true, worstCaseSize: wasmValidateTemplate(text, budgetOption(budget), lifetime) };
+  } catch (e) {
+    const error = toToriiError(e);
+    if (!(error instanceof ToriiError)) throw error;
+    return { valid: false, error };
+  }
+}
+
+/**
+ * Renders a template's custom claims for `user` exactly as the edge mints them. `user`:
+ * `{ id, email?, email_verified?, first_name?, last_name?, name?, public_metadata?,
+ * unsafe_metadata?, private_metadata? }` (camelCase accepted). Throws a ToriiError: a
+ * template code with `pointer`, or a user code (`invalid_user_field`,
+ * `metadata_too_large`, `metadata_too_deep`) with `field`.
+ */
+export function renderTemplate(template, user, { budget } = {}) {
+  const text = templateText(template);
+  if (!user || typeof user !== "object" || Array.isArray(user)) {
+    throw new TypeError("torii-edge: `user` must be an object with at least an `id`");
+  }
+  try {
+    return JSON.parse(wasmRenderTemplate(text, JSON.stringify(user), budgetOption(budget)));
+  } catch (e) {
+    throw toToriiError(e);
+  }
 }

@@ -34,6 +34,8 @@ test("the package exports exactly its API", () => {
     "createEdgeAssertionVerifier",
     "createVerifier",
     "errorCodes",
+    "renderTemplate",
+    "validateTemplate",
     "verifyEdgeAssertion",
     "verifyToken",
   ]);
