@@ -28,9 +28,16 @@ export type CoreErrorCode =
  * Every code a `ToriiError` can carry: the core's, plus `jwks_fetch_failed` (a JWKS fetch
  * made for this call failed and no cached set can be served; `cause` says why; 503) and
  * `assertion_mismatch` (an edge assertion that is valid but bound to another method, URL
- * or `x-torii-claims`; 401).
+ * or `x-torii-claims`; 401), `token_request_failed` (the token endpoint failed or answered
+ * something unexpected; 502).
  */
-export type ToriiErrorCode = CoreErrorCode | "jwks_fetch_failed" | "assertion_mismatch" | TemplateErrorCode | UserErrorCode;
+export type ToriiErrorCode =
+  | CoreErrorCode
+  | "jwks_fetch_failed"
+  | "assertion_mismatch"
+  | "token_request_failed"
+  | TemplateErrorCode
+  | UserErrorCode;
 
 /** Why a template was refused (the core's `TemplateError` codes). */
 export type TemplateErrorCode =
@@ -297,3 +304,72 @@ export function validateTemplate(template: JwtTemplate, options?: TemplateOption
 
 /** The custom claims the edge would mint for `user`; throws a ToriiError (template or user code). */
 export function renderTemplate(template: JwtTemplate, user: TemplateUser, options?: TemplateOptions): Record<string, unknown>;
+
+/** `/.well-known/openid-configuration`. */
+export const DISCOVERY_PATH: string;
+/** `/_torii/auth/session/token`. */
+export const TOKEN_PATH: string;
+/** 30: cached tokens are handed out until this many seconds before they expire. */
+export const TOKEN_REFRESH_MARGIN_SECS: number;
+/** 10000: timeout of one token request, in milliseconds. */
+export const REQUEST_TIMEOUT_MS: number;
+
+export interface ServerClientOptions extends Omit<PolicyOptions, "issuer"> {
+  /** The edge's URL for this application (no query). */
+  baseUrl: string | URL;
+  /** The publishable application id, sent as `x-application-id`. */
+  applicationId: string;
+  /** Secret API key: only sent by `fetch` (management calls). */
+  apiKey?: string;
+  fetch?: RemoteJwksOptions["fetch"];
+  now?: RemoteJwksOptions["now"];
+  timeoutMs?: number;
+  cacheConfig?: Partial<JwksCacheConfig>;
+}
+
+export interface ServerClient {
+  readonly baseUrl: string;
+  readonly applicationId: string;
+  /**
+   * Verifies an end-user token locally: the issuer and JWKS come from the discovery
+   * document (fetched once), the JWKS is cached as `createVerifier` caches it.
+   */
+  verifyToken<T extends Claims = Claims>(authorizationHeader: string | null | undefined, options?: VerifyOptions): Promise<T>;
+  /** A management request below `baseUrl` with `x-application-id` and the API key as Bearer. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** Discovery and JWKS fetches started so far. */
+  readonly fetches: { discovery: number; jwks: number };
+}
+
+/** The server SDK shape (`IdentraServer`): local verification of end-user tokens. */
+export function createServerClient(options: ServerClientOptions): ServerClient;
+
+export interface TokenClientOptions {
+  /** The edge's URL (no query). */
+  baseUrl: string | URL;
+  /** The current session token (null/undefined/"" when signed out). */
+  getSessionToken: () => string | null | undefined | Promise<string | null | undefined>;
+  /** Sent as `x-application-id` when given. */
+  applicationId?: string;
+  fetch?: (input: string, init?: RequestInit) => Promise<Response>;
+  /** Clock for the cache, in milliseconds (default `Date.now`). */
+  now?: () => number;
+  /** Timeout of one request, in milliseconds (default 10000). */
+  timeoutMs?: number;
+}
+
+export interface TokenClient {
+  /**
+   * A session token (no `template`) or a token minted from the named template. Cached per
+   * template until ~30 s before `expiresAt`; one request in flight per template. `null`
+   * when the template does not exist, the session has ended (401) or there is no session.
+   */
+  getToken(options?: { template?: string }): Promise<string | null>;
+  /** Forgets every cached token. */
+  clear(): void;
+  /** Token requests sent so far. */
+  readonly requests: number;
+}
+
+/** `getToken({ template })` over the edge's token endpoint. */
+export function createTokenClient(options: TokenClientOptions): TokenClient;

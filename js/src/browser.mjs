@@ -5,3 +5,4 @@ import init from "../pkg/torii_edge.js";
 await init({ module_or_path: new URL("../pkg/torii_edge_bg.wasm", import.meta.url) });
 
 export * from "./lib.mjs";
+export * from "./clients.mjs";

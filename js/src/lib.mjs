@@ -36,6 +36,7 @@ export const DEFAULT_CACHE_CONFIG = Object.freeze({
 const JS_ONLY_STATUS = {
   jwks_fetch_failed: 503,
   assertion_mismatch: 401,
+  token_request_failed: 502,
   invalid_template: 400,
   template_too_large: 400,
   reserved_claim: 400,

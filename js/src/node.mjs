@@ -6,3 +6,4 @@ import { initSync } from "../pkg/torii_edge.js";
 initSync({ module: readFileSync(new URL("../pkg/torii_edge_bg.wasm", import.meta.url)) });
 
 export * from "./lib.mjs";
+export * from "./clients.mjs";

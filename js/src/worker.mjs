@@ -6,3 +6,4 @@ import { initSync } from "../pkg/torii_edge.js";
 initSync({ module: wasmModule });
 
 export * from "./lib.mjs";
+export * from "./clients.mjs";

@@ -1,0 +1,256 @@
+// torii-edge: clients of a torii edge. createServerClient verifies end-user tokens with the
+// tenant's discovery document and JWKS (fetched once, cached); createTokenClient mints
+// session and template tokens through the edge's endpoint, caching each until ~30 s
+// before it expires. Nothing here runs at import.
+import { ToriiError, createVerifier, JWKS_FETCH_TIMEOUT_MS } from "./lib.mjs";
+
+/** Path of the OIDC discovery document. */
+export const DISCOVERY_PATH = "/.well-known/openid-configuration";
+/** Path of the token endpoint (`?template=<name>` for a template token). */
+export const TOKEN_PATH = "/_torii/auth/session/token";
+/** A cached token is handed out until this many seconds before it expires. */
+export const TOKEN_REFRESH_MARGIN_SECS = 30;
+/** Timeout of one request to the edge, in milliseconds. */
+export const REQUEST_TIMEOUT_MS = 10_000;
+/** Largest discovery or token response read, in bytes. */
+const MAX_RESPONSE_BYTES = 64 * 1024;
+/** Minimum time between two failed discovery attempts, in seconds. */
+const DISCOVERY_COOLDOWN_SECS = 30;
+
+function baseUrlOf(baseUrl) {
+  let url;
+  try {
+    url = new URL(String(baseUrl));
+  } catch {
+    throw new TypeError("torii-edge: `baseUrl` must be an absolute URL");
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new TypeError("torii-edge: `baseUrl` must be an http(s) URL");
+  }
+  if (url.search || url.hash) throw new TypeError("torii-edge: `baseUrl` must not have a query or fragment");
+  return url.href.replace(/\/+$/, "");
+}
+
+function optionalString(value, name) {
+  if (value !== undefined && (typeof value !== "string" || value === "")) {
+    throw new TypeError(`torii-edge: \`${name}\` must be a non-empty string`);
+  }
+  return value;
+}
+
+/** fetch with a timeout; resolves to `{ status, json }` (json: parsed body or undefined). */
+async function request(fetchImpl, url, init, timeoutMs) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  try {
+    const res = await fetchImpl(url, { ...init, signal: controller.signal });
+    const text = await res.text();
+    if (text.length > MAX_RESPONSE_BYTES) throw new Error(`response of ${text.length} bytes`);
+    let json;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, json };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// ------------------------------------------------------------------ server client
+
+/**
+ * A server-side client of one application (tenant): `verifyToken(authorizationHeader)`
+ * verifies end-user tokens locally against the tenant's JWKS, found through its discovery
+ * document (`${baseUrl}/.well-known/openid-configuration` → `issuer`, `jwks_uri`). Both
+ * are fetched once, with `x-application-id`; the JWKS is then cached like `createVerifier`'s.
+ * `apiKey` (secret) is only sent by `fetch`, for management calls.
+ */
+export function createServerClient(options) {
+  if (!options || typeof options !== "object") throw new TypeError("torii-edge: options are required");
+  const baseUrl = baseUrlOf(options.baseUrl);
+  const applicationId = optionalString(options.applicationId, "applicationId");
+  if (applicationId === undefined) throw new TypeError("torii-edge: `applicationId` is required");
+  const apiKey = optionalString(options.apiKey, "apiKey");
+  const fetchImpl = options.fetch ?? ((...a) => globalThis.fetch(...a));
+  const now = options.now ?? (() => Date.now());
+  const timeoutMs = options.timeoutMs ?? JWKS_FETCH_TIMEOUT_MS;
+  const { audience, clockTolerance, requiredClaims, maxTokenLength, maxTokenAge, typ, cacheConfig } = options;
+  // JWKS requests carry the application id (the edge may resolve the tenant by it).
+  const appFetch = (url, init = {}) =>
+    fetchImpl(url, { ...init, headers: { ...init.headers, "x-application-id": applicationId } });
+
+  let verifier = null;
+  let discovering = null;
+  let failedAt = null;
+  let discoveryFetches = 0;
+
+  async function discover() {
+    discoveryFetches += 1;
+    let res;
+    try {
+      res = await request(appFetch, baseUrl + DISCOVERY_PATH, { headers: { accept: "application/json" } }, timeoutMs);
+    } catch (cause) {
+      throw new ToriiError("jwks_fetch_failed", `fetching the discovery document failed: ${cause?.message ?? cause}`, { cause });
+    }
+    const doc = res.json;
+    if (res.status !== 200 || !doc || typeof doc.issuer !== "string" || typeof doc.jwks_uri !== "string") {
+      throw new ToriiError("jwks_fetch_failed", `${baseUrl}${DISCOVERY_PATH} answered ${res.status} without an issuer and a jwks_uri`);
+    }
+    return createVerifier({
+      issuer: doc.issuer,
+      jwksUrl: doc.jwks_uri,
+      audience,
+      clockTolerance,
+      requiredClaims,
+      maxTokenLength,
+      maxTokenAge,
+      typ,
+      cacheConfig,
+      timeoutMs,
+      now,
+      fetch: appFetch,
+    });
+  }
+
+  async function current() {
+    if (verifier) return verifier;
+    if (!discovering) {
+      const t = Math.floor(now() / 1000);
+      if (failedAt !== null && t < failedAt + DISCOVERY_COOLDOWN_SECS) {
+        throw new ToriiError("jwks_unavailable", "the discovery document could not be fetched recently", {
+          retryAfter: failedAt + DISCOVERY_COOLDOWN_SECS - t,
+        });
+      }
+      discovering = discover().then(
+        (v) => {
+          verifier = v;
+          discovering = null;
+          return v;
+        },
+        (e) => {
+          failedAt = Math.floor(now() / 1000);
+          discovering = null;
+          throw e;
+        },
+      );
+    }
+    return discovering;
+  }
+
+  return Object.freeze({
+    baseUrl,
+    applicationId,
+    /** Verifies an `Authorization` header value (or a bare token); resolves to the claims. */
+    async verifyToken(authorizationHeader, verifyOptions) {
+      return (await current()).verify(authorizationHeader, verifyOptions);
+    },
+    /**
+     * A management request: `path` below `baseUrl`, sent with `x-application-id` and
+     * `Authorization: Bearer <apiKey>`. Returns the Response.
+     */
+    async fetch(path, init = {}) {
+      if (apiKey === undefined) throw new TypeError("torii-edge: management calls need `apiKey`");
+      if (typeof path !== "string" || !path.startsWith("/")) throw new TypeError("torii-edge: `path` must start with /");
+      return fetchImpl(baseUrl + path, {
+        ...init,
+        headers: { ...init.headers, "x-application-id": applicationId, authorization: `Bearer ${apiKey}` },
+      });
+    },
+    /** How many discovery and JWKS fetches were started (tests, metrics). */
+    get fetches() {
+      return { discovery: discoveryFetches, jwks: verifier?.jwksFetches ?? 0 };
+    },
+  });
+}
+
+// ------------------------------------------------------------------ token client
+
+function expirySecs(expiresAt) {
+  if (typeof expiresAt === "number" && Number.isFinite(expiresAt)) return expiresAt;
+  if (typeof expiresAt === "string") {
+    const ms = Date.parse(expiresAt);
+    if (Number.isFinite(ms)) return Math.floor(ms / 1000);
+  }
+  return undefined;
+}
+
+/**
+ * A client-side token source: `getToken()` returns a fresh session token, and
+ * `getToken({ template })` a token minted from the named JWT template, both through
+ * `POST ${baseUrl}/_torii/auth/session/token[?template=<name>]` with the session token
+ * from `getSessionToken()` as Bearer. Each template's token is cached in memory and
+ * reused until ~30 s before `expiresAt` (and only for the same session token); concurrent
+ * calls share one request. Resolves `null` when the template does not exist (404
+ * `jwt_template_not_found`) or the session has ended (401, or no session token).
+ */
+export function createTokenClient(options) {
+  if (!options || typeof options !== "object") throw new TypeError("torii-edge: options are required");
+  const baseUrl = baseUrlOf(options.baseUrl);
+  const { getSessionToken } = options;
+  if (typeof getSessionToken !== "function") throw new TypeError("torii-edge: `getSessionToken` must be a function");
+  const applicationId = optionalString(options.applicationId, "applicationId");
+  const fetchImpl = options.fetch ?? ((...a) => globalThis.fetch(...a));
+  const now = options.now ?? (() => Date.now());
+  const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
+  const cache = new Map(); // template ("" = session) → { token, exp, session }
+  const inflight = new Map(); // `${template}\0${session}` → Promise
+  let requests = 0;
+
+  async function mint(template, session) {
+    requests += 1;
+    const url = baseUrl + TOKEN_PATH + (template ? `?template=${encodeURIComponent(template)}` : "");
+    const headers = { authorization: `Bearer ${session}`, accept: "application/json" };
+    if (applicationId !== undefined) headers["x-application-id"] = applicationId;
+    let res;
+    try {
+      res = await request(fetchImpl, url, { method: "POST", headers }, timeoutMs);
+    } catch (cause) {
+      throw new ToriiError("token_request_failed", `POST ${TOKEN_PATH} failed: ${cause?.message ?? cause}`, { cause });
+    }
+    if (res.status === 404 && res.json?.code === "jwt_template_not_found") return null;
+    if (res.status === 401) {
+      // The session ended: nothing minted for it may be handed out any more.
+      for (const [k, v] of cache) if (v.session === session) cache.delete(k);
+      return null;
+    }
+    const exp = expirySecs(res.json?.expiresAt);
+    if (res.status !== 200 || typeof res.json?.accessToken !== "string" || exp === undefined) {
+      const code = typeof res.json?.code === "string" ? ` (${res.json.code})` : "";
+      throw new ToriiError("token_request_failed", `POST ${TOKEN_PATH} answered ${res.status}${code}`);
+    }
+    cache.set(template, { token: res.json.accessToken, exp, session });
+    return res.json.accessToken;
+  }
+
+  return Object.freeze({
+    /** Resolves to a token (string) or null; rejects with `token_request_failed`. */
+    async getToken({ template } = {}) {
+      if (template !== undefined && (typeof template !== "string" || template === "")) {
+        throw new TypeError("torii-edge: `template` must be a non-empty string");
+      }
+      const name = template ?? "";
+      const session = await getSessionToken();
+      if (session === null || session === undefined || session === "") return null;
+      if (typeof session !== "string") throw new TypeError("torii-edge: getSessionToken() must resolve to a string or null");
+      const hit = cache.get(name);
+      if (hit && hit.session === session && Math.floor(now() / 1000) < hit.exp - TOKEN_REFRESH_MARGIN_SECS) return hit.token;
+      const key = `${name}\0${session}`;
+      let p = inflight.get(key);
+      if (!p) {
+        p = mint(name, session).finally(() => inflight.delete(key));
+        inflight.set(key, p);
+      }
+      return p;
+    },
+    /** Forgets every cached token (e.g. on sign-out). */
+    clear() {
+      cache.clear();
+    },
+    /** How many token requests were sent (tests, metrics). */
+    get requests() {
+      return requests;
+    },
+  });
+}
