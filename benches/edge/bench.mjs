@@ -6,7 +6,7 @@
 // (benches/edge/jose-worker.mjs). Also: the Worker's wasm size (raw, gzip) and the cold
 // start of a fresh Miniflare isolate.
 //
-//   node benches/edge/bench.mjs [--rounds 20] [--batch 50] [--cold 5]   (NOLOG=1: torii-edge with TORII_LOG=off)
+//   node benches/edge/bench.mjs [--rounds 20] [--batch 50] [--cold 5]
 import { build } from 'esbuild';
 import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -61,7 +61,7 @@ const toriiOptions = () => ({
   compatibilityDate: COMPAT,
   handleRuntimeStdio: quiet,
   kvNamespaces: ['JWKS_CACHE'],
-  bindings: { TORII_MASTER_SECRET: SECRET, TORII_ISSUER: ISSUER, ORIGIN_URL, ROUTES, ...(process.env.NOLOG ? { TORII_LOG: 'off' } : {}) },
+  bindings: { TORII_MASTER_SECRET: SECRET, TORII_ISSUER: ISSUER, ORIGIN_URL, ROUTES },
 });
 
 const tmp = mkdtempSync(join(tmpdir(), 'torii-bench-'));
@@ -107,7 +107,7 @@ const joseOptions = () => ({
 });
 
 // ---------------------------------------------------------------- tokens
-const N_FIRST = 2 * (ROUNDS * BATCH + 100) + 10; // two Workers, warm-up included
+const N_FIRST = 3 * (ROUNDS * BATCH + 100) + 10; // three gateways, warm-up included
 const firstSeen = [];
 for (let i = 0; i < N_FIRST; i++) {
   firstSeen.push(await mintDevToken({ masterSecret: SECRET, issuer: ISSUER, claims: { jti: `t${i}` }, lifetime: 3600 }));
@@ -194,15 +194,19 @@ try {
     workers: [
       { name: 'pass', ...strip(passOptions()) },
       { name: 'torii', ...strip(toriiOptions()) },
+      { name: 'torii-nolog', ...strip(toriiOptions()), bindings: { ...toriiOptions().bindings, TORII_LOG: 'off' } },
       { name: 'jose', ...strip(joseOptions()) },
     ],
   });
   await mf.ready;
   try {
-    const [pass, torii, jose] = await Promise.all(['pass', 'torii', 'jose'].map((n) => mf.getWorker(n)));
+    const [pass, torii, toriiNoLog, jose] = await Promise.all(
+      ['pass', 'torii', 'torii-nolog', 'jose'].map((n) => mf.getWorker(n)),
+    );
     results = await measure(
       [
         { name: 'torii-edge (Rust/wasm)', mf: torii },
+        { name: 'torii-edge, `TORII_LOG=off`', mf: toriiNoLog },
         { name: 'jose Worker (JS)', mf: jose },
       ],
       { name: 'pass-through', mf: pass },

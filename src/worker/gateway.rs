@@ -381,26 +381,51 @@ struct LogLine {
     off: bool,
 }
 
+/// The serialized form of [`LogLine`] (absent values omitted).
+#[derive(serde::Serialize)]
+struct LogRecord<'a> {
+    msg: &'static str,
+    request_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tenant: Option<&'a str>,
+    method: &'a str,
+    path: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    route: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issuer: Option<&'static str>,
+    decision: &'static str,
+    status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verify_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    origin_ms: Option<f64>,
+    total_ms: f64,
+}
+
 impl LogLine {
     fn emit(&self) {
         if self.off {
             return;
         }
-        let line = json!({
-            "msg": "torii-edge gateway",
-            "request_id": self.request_id,
-            "tenant": self.tenant,
-            "method": self.method,
-            "path": self.path,
-            "route": self.route,
-            "issuer": self.issuer,
-            "decision": self.decision,
-            "status": self.status,
-            "code": self.code,
-            "verify_ms": self.verify_ms,
-            "origin_ms": self.origin_ms,
-            "total_ms": js_sys::Date::now() - self.started_ms,
-        });
+        let record = LogRecord {
+            msg: "torii-edge gateway",
+            request_id: &self.request_id,
+            tenant: self.tenant.as_deref(),
+            method: &self.method,
+            path: &self.path,
+            route: self.route.as_deref(),
+            issuer: self.issuer,
+            decision: self.decision,
+            status: self.status,
+            code: self.code.as_deref(),
+            verify_ms: self.verify_ms,
+            origin_ms: self.origin_ms,
+            total_ms: js_sys::Date::now() - self.started_ms,
+        };
+        let line = serde_json::to_string(&record).unwrap_or_default();
         worker::console_log!("{}", line);
     }
 }
@@ -509,7 +534,7 @@ pub(crate) async fn handle(
     url: Url,
     env: &Env,
     ctx: &worker::Context,
-) -> worker::Result<Response> {
+) -> worker::Result<web_sys::Response> {
     let req = Incoming {
         headers: worker::Headers(raw.headers()),
         method: raw.method(),
@@ -564,7 +589,7 @@ pub(crate) async fn handle(
             .and_then(|v| v.get("code").and_then(Value::as_str).map(str::to_string));
     }
     line.emit();
-    to_response(&reply, &request_id)
+    Ok(to_response(&reply, &request_id)?.into())
 }
 
 enum Decision {
@@ -678,7 +703,7 @@ async fn forward(
     verified: Verified,
     request_id: &str,
     line: &mut LogLine,
-) -> Result<Response, Reply> {
+) -> Result<web_sys::Response, Reply> {
     let internal = |e: worker::Error| {
         worker::console_error!("torii-edge: {}", e);
         error_reply(500, "internal_error", "internal error")
@@ -778,7 +803,7 @@ async fn forward(
     let response =
         web_sys::Response::new_with_opt_readable_stream_and_init(body.as_ref(), &resp_init)
             .map_err(|e| internal(e.into()))?;
-    Ok(Response::from(response))
+    Ok(response)
 }
 
 // ------------------------------------------------------------------ WebCrypto signing

@@ -90,7 +90,16 @@ pub async fn fetch(
     } else if edge_owned {
         handle(&Request::from(req), &env)
     } else {
-        gateway::handle(req, url, &env, &worker::Context::new(ctx)).await
+        // The gateway hands back the runtime's response as is (no re-wrapping).
+        return match gateway::handle(req, url, &env, &worker::Context::new(ctx)).await {
+            Ok(raw) => Ok(raw.into()),
+            Err(err) => {
+                worker::console_error!("torii-edge: {}", err);
+                let raw: worker::worker_sys::web_sys::Response =
+                    to_response(routes::internal_error())?.into();
+                Ok(raw.into())
+            }
+        };
     };
     let response = match result {
         Ok(response) => response,
