@@ -1021,10 +1021,47 @@ async fn verify_native(
     now: UnixTime,
 ) -> Result<VerifiedClaims, VerifyError> {
     let key = verifier.select_key(token)?;
-    if !signature_ok(key, token.signing_input().as_bytes(), &token.signature).await {
-        return Err(VerifyError::InvalidSignature);
+    let message = token.signing_input().as_bytes();
+    // A signature is a pure function of (key, message, signature): one that verified
+    // needs no second check. Everything else (typ, kid, alg above; every claim below,
+    // against the current time and policy) runs on every request.
+    let memo = signature_memo_key(&key.public_key_bytes(), message, &token.signature);
+    if !VERIFIED_SIGNATURES.with(|m| m.try_borrow().is_ok_and(|m| m.contains(&memo))) {
+        if !signature_ok(key, message, &token.signature).await {
+            return Err(VerifyError::InvalidSignature);
+        }
+        VERIFIED_SIGNATURES.with(|m| {
+            if let Ok(mut m) = m.try_borrow_mut() {
+                if m.len() >= MAX_VERIFIED_SIGNATURES {
+                    m.clear();
+                }
+                m.insert(memo);
+            }
+        });
+    } else {
+        jwks_kv::bump(|c| &c.memo_hits);
     }
     verifier.check_claims_of(key, token, now)
+}
+
+/// Most remembered signatures per isolate (32 bytes each); the set is cleared when full.
+const MAX_VERIFIED_SIGNATURES: usize = 4096;
+
+std::thread_local! {
+    /// SHA-256 of (key, message, signature) of signatures that verified in this isolate.
+    static VERIFIED_SIGNATURES: RefCell<alloc::collections::BTreeSet<[u8; 32]>> =
+        const { RefCell::new(alloc::collections::BTreeSet::new()) };
+}
+
+/// The memo entry of a verified signature: SHA-256 over the key, the signature and the
+/// message (fixed-length fields first, so the encoding is unambiguous).
+pub(crate) fn signature_memo_key(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(key);
+    h.update(signature);
+    h.update(message);
+    h.finalize().into()
 }
 
 /// Whether `signature` over `message` verifies under `key` (a validated key): the strict

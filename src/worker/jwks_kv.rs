@@ -186,6 +186,7 @@ pub(crate) struct Counters {
     pub(crate) wasm_signs: Cell<u64>,
     pub(crate) webcrypto_verifies: Cell<u64>,
     pub(crate) wasm_verifies: Cell<u64>,
+    pub(crate) memo_hits: Cell<u64>,
 }
 
 std::thread_local! {
@@ -217,6 +218,7 @@ pub(crate) fn counters_json() -> String {
             "wasm_signs": c.wasm_signs.get(),
             "webcrypto_verifies": c.webcrypto_verifies.get(),
             "wasm_verifies": c.wasm_verifies.get(),
+            "signature_memo_hits": c.memo_hits.get(),
             "clock_offset": CLOCK_OFFSET.with(Cell::get),
         })
         .to_string()

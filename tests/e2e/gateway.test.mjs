@@ -307,6 +307,23 @@ describe('gateway under wrangler dev', () => {
     assert.equal(c1.kv_reads - c0.kv_reads, 0);
     assert.equal(c1.jwks_fetches - c0.jwks_fetches, 0);
     assert.equal(c1.origin_fetches - c0.origin_fetches, 3);
+    // The repeated token's signature was checked once (WebCrypto), then remembered.
+    assert.equal(c1.signature_memo_hits - c0.signature_memo_hits, 3);
+    assert.equal(c1.webcrypto_verifies - c0.webcrypto_verifies, 0);
+    assert.equal(c1.wasm_verifies, 0);
+  });
+
+  test('a remembered signature still goes through every claim and route check', async () => {
+    const member = await mintDevToken({ masterSecret: SECRET, issuer: worker.origin, claims: { org_role: 'member' } });
+    const ok = await get('/api/m', bearer(member));
+    assert.equal(ok.status, 200);
+    await ok.arrayBuffer();
+    // Same token, same signature: the role rule is still enforced.
+    await assertRejected(get('/admin/m', bearer(member)), 403, 'insufficient_scope');
+    // The same signature on other bytes is not remembered.
+    const [h, p, s] = member.split('.');
+    const other = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, 'base64url')), org_role: 'admin' })).toString('base64url');
+    await assertRejected(get('/admin/m', bearer(`${h}.${other}.${s}`)), 401, 'invalid_signature');
   });
 
   test('origin down: 502 origin_unreachable', async () => {
