@@ -130,7 +130,7 @@ interop: npm-tools
 	node --test tests/interop/
 
 # The npm package in js/ (filled in by its own Makefile or package.json).
-js: rust-tools wasm-bindgen
+js: rust-tools wasm-bindgen npm-tools
 	$(MAKE) -C js
 
 js-test: rust-tools wasm-bindgen npm-tools

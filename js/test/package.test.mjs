@@ -33,7 +33,7 @@ before(() => {
   const [info] = JSON.parse(out);
   tarball = join(scratch, info.filename);
   const files = info.files.map((f) => f.path).sort();
-  assert.deepEqual(files, ["README.md", "index.d.ts", "package.json", "pkg/torii_edge.js", "pkg/torii_edge_bg.wasm", "src/browser.mjs", "src/clients.mjs", "src/lib.mjs", "src/node.mjs", "src/worker.mjs"]);
+  assert.deepEqual(files, ["README.md", "dist/node.cjs", "dist/node.d.cts", "index.d.ts", "package.json", "pkg/torii_edge.js", "pkg/torii_edge_bg.wasm", "src/browser.mjs", "src/cjs.mjs", "src/clients.mjs", "src/lib.mjs", "src/node.mjs", "src/worker.mjs"]);
   const app = join(scratch, "app");
   execFileSync("mkdir", ["-p", app]);
   writeFileSync(join(app, "package.json"), JSON.stringify({ name: "scratch-app", private: true, type: "module" }));
@@ -119,6 +119,32 @@ test("the README's origin example (node:http) accepts edge-signed requests and r
     child.kill();
     issuerServer.close();
   }
+});
+
+test("CommonJS: require('torii-edge') from the installed tarball verifies a token", async () => {
+  const app = join(scratch, "app");
+  writeFileSync(
+    join(app, "cjs-example.cjs"),
+    `const torii = require("torii-edge");
+const assert = require("node:assert/strict");
+assert.equal(require.resolve("torii-edge"), require("node:path").join(__dirname, "node_modules/torii-edge/dist/node.cjs"));
+const verifier = torii.createVerifier({ issuer: process.env.ISSUER, jwks: process.env.JWKS });
+verifier.verify(process.env.AUTHORIZATION).then(
+  (c) => console.log(c.sub),
+  (e) => { console.error(e); process.exit(1); },
+);
+verifier.verify("Bearer x.y.z").catch((e) => assert.ok(e instanceof torii.ToriiError && e.code === "malformed_token"));
+`,
+  );
+  const { stdout } = await promisify(execFile)(process.execPath, ["cjs-example.cjs"], {
+    cwd: app,
+    env: { ...process.env, AUTHORIZATION: `Bearer ${freshToken()}`, ISSUER: ISS, JWKS: JSON.stringify({ keys: [key.jwk] }) },
+  });
+  assert.equal(stdout.trim(), "user_42");
+  // The same API as the ESM entry.
+  const esm = await import(pathToFileURL(join(app, "node_modules", "torii-edge", "src", "node.mjs")).href);
+  const cjs = (await import("node:module")).createRequire(join(app, "x.cjs"))("torii-edge");
+  assert.deepEqual(Object.keys(cjs).sort(), Object.keys(esm).sort());
 });
 
 const miniflareEntry = join(root, "node_modules", "miniflare", "dist", "src", "index.js");

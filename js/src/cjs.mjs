@@ -1,0 +1,12 @@
+// Source of the CommonJS entry (dist/node.cjs, bundled by esbuild in `make -C js`): like
+// node.mjs, with the wasm path from __dirname (dist/) since CommonJS has no import.meta.
+// `require("torii-edge")` gets its own copy of the classes: a ToriiError from the ESM
+// entry is not `instanceof` the CommonJS one (check `.code`/`.name` across the two).
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { initSync } from "../pkg/torii_edge.js";
+
+initSync({ module: readFileSync(join(__dirname, "..", "pkg", "torii_edge_bg.wasm")) });
+
+export * from "./lib.mjs";
+export * from "./clients.mjs";
