@@ -22,7 +22,10 @@ export type CoreErrorCode =
   | "invalid_jwks"
   | "invalid_key"
   | "jwks_unavailable"
-  | "origin_unreachable";
+  | "origin_unreachable"
+  | "tenant_not_found"
+  | "session_revoked"
+  | "jwt_template_not_found";
 
 /**
  * Every code a `ToriiError` can carry: the core's, plus `jwks_fetch_failed` (a JWKS fetch

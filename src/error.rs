@@ -54,6 +54,12 @@ pub enum ErrorCode {
     JwksUnavailable,
     /// The edge could not reach the origin it fronts (gateway).
     OriginUnreachable,
+    /// No tenant is configured for the request's host or `x-application-id`.
+    TenantNotFound,
+    /// The session behind a session token was revoked, has ended, or does not exist.
+    SessionRevoked,
+    /// No JWT template with the requested name exists for the tenant.
+    JwtTemplateNotFound,
 }
 
 /// All codes, in documentation order.
@@ -79,6 +85,9 @@ pub const ALL_CODES: &[ErrorCode] = &[
     ErrorCode::InvalidKey,
     ErrorCode::JwksUnavailable,
     ErrorCode::OriginUnreachable,
+    ErrorCode::TenantNotFound,
+    ErrorCode::SessionRevoked,
+    ErrorCode::JwtTemplateNotFound,
 ];
 
 impl ErrorCode {
@@ -106,6 +115,9 @@ impl ErrorCode {
             Self::InvalidKey => "invalid_key",
             Self::JwksUnavailable => "jwks_unavailable",
             Self::OriginUnreachable => "origin_unreachable",
+            Self::TenantNotFound => "tenant_not_found",
+            Self::SessionRevoked => "session_revoked",
+            Self::JwtTemplateNotFound => "jwt_template_not_found",
         }
     }
 
@@ -119,6 +131,7 @@ impl ErrorCode {
             Self::InvalidJwks | Self::InvalidKey => 500,
             Self::JwksUnavailable => 503,
             Self::OriginUnreachable => 502,
+            Self::TenantNotFound | Self::JwtTemplateNotFound => 404,
             _ => 401,
         }
     }
@@ -147,6 +160,9 @@ impl ErrorCode {
             Self::InvalidKey => "A JWK is not `OKP`/`Ed25519`, has a bad `x`, is weak (small order / non-canonical), carries `d`, or forbids verification (`use`, `key_ops`, `alg`).",
             Self::JwksUnavailable => "The issuer's JWKS could not be fetched and no cached set is young enough (fail closed, with `Retry-After`).",
             Self::OriginUnreachable => "The gateway could not connect to `ORIGIN_URL` (the request was not forwarded).",
+            Self::TenantNotFound => "No tenant for the request's host (`<tenant>.<TORII_BASE_DOMAIN>`, a custom domain in D1, loopback → `TORII_DEFAULT_TENANT`) or its `x-application-id`.",
+            Self::SessionRevoked => "Minting: the session token's session was revoked, has ended, or does not exist (D1 `sessions`).",
+            Self::JwtTemplateNotFound => "Minting: the tenant has no JWT template with the requested `template` name.",
         }
     }
 }

@@ -12,7 +12,7 @@
 //! * `TORII_DEV_MODE=1` (var, dev and tests only): enables `/_torii/dev/*`.
 
 use super::jwks_kv::{self, KeysError, TrustedIssuer};
-use super::routes::{self, Config, Reply};
+use super::routes::Reply;
 use crate::assertion::{
     edge_assertion_claims, Binding, EDGE_ASSERTION_TYP, MAX_ASSERTION_LIFETIME,
 };
@@ -122,50 +122,29 @@ pub(crate) struct GatewayTenant {
 type Parsed = Rc<Result<GatewayConfig, String>>;
 
 std::thread_local! {
-    /// The demo tenant, derived once per isolate, secret and issuer.
-    static DEMO_TENANT_CACHE: RefCell<Option<(String, GatewayTenant)>> = const { RefCell::new(None) };
     /// The parsed gateway configuration, with the raw vars it came from.
     static CONFIG: RefCell<Option<(String, Parsed)>> =
         const { RefCell::new(None) };
 }
 
-/// The tenant of this request. The single demo tenant for now (the tenant store replaces
-/// this with its resolver).
-fn tenant_for(request_origin: &str, env: &Env) -> Result<GatewayTenant, Reply> {
-    let config = Config {
-        issuer: string_var(env, "TORII_ISSUER"),
-        master_secret: string_var(env, "TORII_MASTER_SECRET"),
-    };
-    let secret = config.master_secret.clone().unwrap_or_default();
-    let issuer = routes::issuer(&config, request_origin).to_string();
-    let cached = DEMO_TENANT_CACHE.with(|k| {
-        k.try_borrow().ok().and_then(|slot| match slot.as_ref() {
-            Some((s, t)) if *s == secret && t.issuer == issuer => Some(t.clone()),
-            _ => None,
-        })
-    });
-    if let Some(tenant) = cached {
-        return Ok(tenant);
-    }
-    let key = routes::demo_signing_key(&config)?;
-    let seed = crate::derive_signing_seed(
-        secret.as_bytes(),
-        routes::DEMO_TENANT,
-        routes::DEMO_KEY_VERSION,
-    );
-    let tenant = GatewayTenant {
-        id: routes::DEMO_TENANT.to_string(),
-        issuer,
-        jwks: Jwks::from_keys(vec![key.public_jwk()]),
-        key,
-        seed: Some(seed),
-    };
-    DEMO_TENANT_CACHE.with(|k| {
-        if let Ok(mut slot) = k.try_borrow_mut() {
-            *slot = Some((secret, tenant.clone()));
-        }
-    });
-    Ok(tenant)
+/// The tenant of this request, from the tenant store ([`super::tenant::resolve_tenant`]):
+/// its id, issuer, signing key and published keys (isolate-cached; a warm request reads
+/// neither D1 nor KV).
+async fn tenant_for(req: &Incoming, url: &Url, env: &Env) -> Result<GatewayTenant, Reply> {
+    let app_id = req
+        .headers()
+        .get(super::tenant::APPLICATION_ID_HEADER)
+        .ok()
+        .flatten();
+    let t =
+        super::tenant::resolve(url.host_str().unwrap_or_default(), app_id.as_deref(), env).await?;
+    Ok(GatewayTenant {
+        id: t.id,
+        issuer: t.issuer,
+        key: t.key,
+        seed: Some(t.seed),
+        jwks: t.jwks,
+    })
 }
 
 fn string_var(env: &Env, name: &str) -> Option<String> {
@@ -624,8 +603,7 @@ async fn decide(
             ));
         }
     };
-    let request_origin = url.origin().ascii_serialization();
-    let tenant = tenant_for(&request_origin, env)?;
+    let tenant = tenant_for(req, url, env).await?;
     line.tenant = Some(tenant.id.clone());
     let path = normalize_path(url.path()).map_err(|e| gateway_error_reply(&e))?;
     let method = req.method().to_string();

@@ -1,56 +1,32 @@
 //! The Cloudflare Worker edge (feature `worker`): thin glue between the Workers runtime
-//! and [`routes`], which holds every rule and is tested natively.
+//! and the pure rules in [`routes`], [`tenant`], [`mint`] and [`gateway`].
 //!
-//! Environment:
-//! * `TORII_MASTER_SECRET` (secret, required): at least 32 bytes, used as its UTF-8
-//!   bytes as the HKDF key material of every signing key (see
-//!   [`derive_signing_seed`](crate::derive_signing_seed)). Missing or short: the key
-//!   routes answer 500 `misconfigured`.
-//! * `TORII_ISSUER` (var, optional): the issuer URL; defaults to the request's origin.
+//! * `fetch`: `/.well-known/openid-configuration` and `/_torii/.well-known/jwks.json` of
+//!   the request's tenant; `POST /_torii/auth/session/token` (minting); dev-mode helpers
+//!   under `/_torii/dev/` (gateway) and `/_torii/devtools/` (store); any other path under
+//!   `/_torii/` or `/.well-known/` is 404; every other path goes to the gateway.
+//! * `scheduled`: the Cron Trigger rotating due tenants' keys ([`tenant::rotate_due_tenants`]).
+//!
+//! Environment (see the README's configuration table):
+//! * `TORII_MASTER_SECRET` (secret, required): at least 32 bytes, the HKDF input key
+//!   material of every signing key. Missing or short: tenant routes answer 500
+//!   `misconfigured`.
+//! * `DB` (D1): the system of record; `JWKS_CACHE` (KV): caches only.
+//! * `TORII_BASE_DOMAIN`, `TORII_DEFAULT_TENANT`, `TORII_TENANT_CACHE_TTL_SECS`,
+//!   `TORII_ROTATION_PERIOD_SECS`, `TORII_ROTATION_PUBLISH_LEAD_SECS`,
+//!   `TORII_TOKEN_LIFETIME_SECS`, `TORII_DEV_MODE` (vars).
 
 mod gateway;
 mod jwks_kv;
+mod mint;
 mod routes;
+mod store;
+mod tenant;
 
-use alloc::rc::Rc;
-use alloc::string::{String, ToString};
-use alloc::vec::Vec;
-use core::cell::RefCell;
-use routes::{Config, Reply};
+use alloc::string::ToString;
+use routes::Reply;
 use worker::wasm_bindgen::JsValue;
 use worker::{Env, Headers, Request, Response, Result};
-
-std::thread_local! {
-    /// The signing keys derived in this isolate, with the secret they came from.
-    static KEYS: RefCell<Option<(String, Rc<Vec<crate::SigningKey>>)>> =
-        const { RefCell::new(None) };
-}
-
-/// Reads a string binding (var or secret); absent or non-string bindings are `None`.
-fn string_binding(env: &Env, name: &str) -> Option<String> {
-    env.var(name).ok().map(|v| v.to_string())
-}
-
-/// The signing keys of the demo tenant, derived once per isolate and secret.
-fn cached_keys(config: &Config) -> core::result::Result<Vec<crate::SigningKey>, Reply> {
-    let secret = config.master_secret.clone().unwrap_or_default();
-    let hit = KEYS.with(|cell| {
-        cell.try_borrow().ok().and_then(|slot| match slot.as_ref() {
-            Some((cached_secret, keys)) if *cached_secret == secret => Some(Rc::clone(keys)),
-            _ => None,
-        })
-    });
-    if let Some(keys) = hit {
-        return Ok(keys.as_ref().clone());
-    }
-    let keys = Rc::new(alloc::vec![routes::demo_signing_key(config)?]);
-    KEYS.with(|cell| {
-        if let Ok(mut slot) = cell.try_borrow_mut() {
-            *slot = Some((secret, Rc::clone(&keys)));
-        }
-    });
-    Ok(keys.as_ref().clone())
-}
 
 fn to_response(reply: Reply) -> Result<Response> {
     let headers = Headers::new();
@@ -66,8 +42,14 @@ fn to_response(reply: Reply) -> Result<Response> {
     })
 }
 
+/// Whether the edge itself owns `path` (it is never proxied to the origin).
+fn edge_owned(path: &str) -> bool {
+    path.starts_with("/_torii/") || path == "/_torii" || path.starts_with("/.well-known/")
+}
+
 /// The Worker's `fetch` handler, exported by hand rather than with `#[worker::event]`:
 /// that macro's glue needs the std prelude, which this `no_std` crate does not have.
+/// worker-build's shim calls `exports.fetch(request, env, ctx)`.
 #[worker::wasm_bindgen::prelude::wasm_bindgen(
     wasm_bindgen = ::worker::wasm_bindgen,
     wasm_bindgen_futures = ::worker::wasm_bindgen_futures
@@ -78,17 +60,15 @@ pub async fn fetch(
     ctx: worker::worker_sys::Context,
 ) -> core::result::Result<JsValue, JsValue> {
     let url = worker::Url::parse(&req.url()).map_err(|e| JsValue::from_str(&e.to_string()))?;
-    let path = url.path();
-    let edge_owned =
-        path.starts_with("/_torii/") || path == "/_torii" || path.starts_with("/.well-known/");
+    let path = url.path().to_string();
     let result = if path.starts_with("/_torii/dev/") {
         let req = Request::from(req);
         match gateway::dev_route(&req, &env).await {
             Some(result) => result,
-            None => handle(&req, &env),
+            None => to_response(routes::not_found()),
         }
-    } else if edge_owned {
-        handle(&Request::from(req), &env)
+    } else if edge_owned(&path) {
+        edge(&mut Request::from(req), &path, &env).await
     } else {
         // The gateway hands back the runtime's response as is (no re-wrapping).
         return match gateway::handle(req, url, &env, &worker::Context::new(ctx)).await {
@@ -112,19 +92,59 @@ pub async fn fetch(
     Ok(raw.into())
 }
 
-fn handle(req: &Request, env: &Env) -> Result<Response> {
-    let url = req.url()?;
-    let origin = url.origin().ascii_serialization();
-    let config = Config {
-        issuer: string_binding(env, "TORII_ISSUER"),
-        master_secret: string_binding(env, "TORII_MASTER_SECRET"),
-    };
+/// The Worker's `scheduled` handler (Cron Trigger), exported by hand like `fetch`
+/// (worker-build's shim calls `exports.scheduled(event, env, ctx)`): rotates the keys of
+/// every tenant whose rotation is due.
+#[worker::wasm_bindgen::prelude::wasm_bindgen(
+    wasm_bindgen = ::worker::wasm_bindgen,
+    wasm_bindgen_futures = ::worker::wasm_bindgen_futures
+)]
+pub async fn scheduled(
+    event: worker::worker_sys::ScheduledEvent,
+    env: Env,
+    _ctx: worker::worker_sys::ScheduleContext,
+) -> core::result::Result<JsValue, JsValue> {
+    let cron = event.cron().unwrap_or_default();
+    match tenant::rotate_due_tenants(&env).await {
+        Ok(o) => worker::console_log!(
+            "{}",
+            serde_json::json!({
+                "event": "scheduled",
+                "cron": cron,
+                "tenants": o.tenants,
+                "rotated": o.rotated,
+                "retired": o.retired,
+                "failed": o.failed,
+            })
+        ),
+        Err(e) => {
+            worker::console_error!("torii-edge: scheduled rotation failed: {}", e);
+            return Err(JsValue::from_str("rotation failed"));
+        }
+    }
+    Ok(JsValue::UNDEFINED)
+}
+
+/// The edge's own routes.
+async fn edge(req: &mut Request, path: &str, env: &Env) -> Result<Response> {
     let method = req.method().to_string();
-    to_response(routes::route(
-        &method,
-        url.path(),
-        &origin,
-        &config,
-        cached_keys,
-    ))
+    let reply = if routes::is_well_known(path) {
+        match routes::well_known_method(&method) {
+            Some(reply) => reply,
+            None => match tenant::resolve_tenant(req, env).await {
+                Ok(t) => {
+                    let inm = req.headers().get("if-none-match").ok().flatten();
+                    routes::well_known(path, &t.issuer, &t.jwks_json, t.max_age, inm.as_deref())
+                }
+                Err(reply) => reply.with_cors(),
+            },
+        }
+    } else if path == mint::MINT_PATH {
+        mint::handle(req, env).await
+    } else if path.starts_with(mint::DEVTOOLS_PREFIX) {
+        mint::devtools(req, env).await
+    } else {
+        routes::not_found()
+    };
+    to_response(reply)
 }

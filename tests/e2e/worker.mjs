@@ -1,11 +1,15 @@
 // Starts the real, built Worker (build/index.js, from `make build-worker`) under
-// `wrangler dev` on a free loopback port, with its own env file and state directory.
-import { spawn } from 'node:child_process';
+// `wrangler dev` on a free loopback port, with its own env file and state directory:
+// the D1 migrations are applied to that state with `wrangler d1 migrations apply --local`
+// and the demo tenant is seeded (scripts/seed.mjs) before the Worker starts.
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { seedSql } from '../../scripts/seed.mjs';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const WRANGLER = join(ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
@@ -24,12 +28,30 @@ export function freePort() {
   });
 }
 
+const run = promisify(execFile);
+const WRANGLER_ENV = { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', CI: '1' };
+
+/** Runs a wrangler command against local D1 in `persistTo`; returns its stdout. */
+export async function wranglerD1(persistTo, args) {
+  const { stdout } = await run(
+    process.execPath,
+    [WRANGLER, 'd1', ...args, '--local', '--persist-to', persistTo],
+    { cwd: ROOT, env: WRANGLER_ENV, maxBuffer: 16 * 1024 * 1024 },
+  );
+  return stdout;
+}
+
 /**
  * Runs `wrangler dev` with `vars` (written to a temporary env file, so the developer's
  * .dev.vars is never read) and resolves once the Worker answers.
- * Returns `{ origin, stop, output }`.
+ *
+ * Before it starts, the migrations are applied to a fresh local D1 and `tenants` are
+ * seeded: each `{ id, issuer?, domains?, user?, templates? }` (issuer default: the
+ * Worker's origin; default: the demo tenant). `TORII_DEFAULT_TENANT` defaults to `demo`.
+ * `/__scheduled` is enabled (`--test-scheduled`) to drive the cron.
+ * Returns `{ origin, port, stop, output, state }`.
  */
-export async function startWorker(vars) {
+export async function startWorker(vars, { tenants = [{ id: 'demo' }] } = {}) {
   if (!existsSync(join(ROOT, 'build', 'index.js'))) {
     throw new Error('build/index.js is missing: run `make build-worker` first');
   }
@@ -37,19 +59,37 @@ export async function startWorker(vars) {
   const envFile = join(dir, 'test.env');
   writeFileSync(
     envFile,
-    Object.entries(vars)
+    Object.entries({ TORII_DEFAULT_TENANT: 'demo', ...vars })
       .map(([k, v]) => `${k}=${v}\n`)
       .join(''),
     { mode: 0o600 },
   );
   const [port, inspectorPort] = [await freePort(), await freePort()];
   const origin = `http://127.0.0.1:${port}`;
+  const state = join(dir, 'state');
+  try {
+    await wranglerD1(state, ['migrations', 'apply', 'DB']);
+    if (tenants.length) {
+      const seedFile = join(dir, 'seed.sql');
+      writeFileSync(
+        seedFile,
+        tenants
+          .map(({ id, issuer, ...rest }) => seedSql({ tenant: id, issuer: issuer ?? origin, ...rest }))
+          .join(''),
+      );
+      await wranglerD1(state, ['execute', 'DB', '--file', seedFile]);
+    }
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   const args = [
     WRANGLER, 'dev',
     '--ip', '127.0.0.1', '--port', String(port),
     '--inspector-port', String(inspectorPort),
     '--env-file', envFile,
-    '--persist-to', join(dir, 'state'),
+    '--persist-to', state,
+    '--test-scheduled',
     '--show-interactive-dev-session=false',
     '--live-reload=false',
   ];
@@ -57,7 +97,7 @@ export async function startWorker(vars) {
     cwd: ROOT,
     detached: true, // own process group: stop() ends wrangler and its workerd children
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', CI: '1' },
+    env: WRANGLER_ENV,
   });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
@@ -97,5 +137,5 @@ export async function startWorker(vars) {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { origin, stop, output: () => output };
+  return { origin, port, stop, output: () => output, state };
 }

@@ -1,0 +1,441 @@
+//! The minting endpoint, `POST /_torii/auth/session/token[?template=<name>]`, and the
+//! dev-mode helpers under `/_torii/devtools/`.
+//!
+//! Minting (seed 002): the caller presents a session token of this tenant
+//! (`Authorization: Bearer`, `typ: "JWT"`; template tokens are refused with
+//! `invalid_token_type`), whose session row in D1 must be active (else 401
+//! `session_revoked`). With `template`, the named template is rendered for the session's
+//! user into a template token (404 `jwt_template_not_found` when the tenant has none by
+//! that name); without it, a fresh session token (standard claims plus the default
+//! template's) is minted for the same session. `200 {"accessToken","expiresAt"}`, never
+//! cached; CORS allows any origin (the credential is a bearer token, not a cookie).
+
+use super::gateway::token_error_reply;
+use super::routes::{self, Reply};
+use super::store::{self, n, opt, s, SessionRow, UserRow};
+use super::tenant::{self, Tenant};
+use crate::{
+    bearer_token, mint_session_token, mint_template_token, ErrorCode, MetadataBag, MintedToken,
+    Policy, SessionInput, Template, TypPolicy, UnixTime, User, Verifier, SESSION_TOKEN_TYP,
+};
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use serde_json::{json, Map, Value};
+use worker::{Env, Request};
+
+/// Path of the minting endpoint.
+pub(crate) const MINT_PATH: &str = "/_torii/auth/session/token";
+/// Prefix of the dev-mode helpers (only with `TORII_DEV_MODE=1`).
+pub(crate) const DEVTOOLS_PREFIX: &str = "/_torii/devtools/";
+/// Default lifetime of minted session and template tokens (`TORII_TOKEN_LIFETIME_SECS`).
+pub(crate) const DEFAULT_TOKEN_LIFETIME_SECS: i64 = 60;
+/// Longest template name looked up.
+const MAX_TEMPLATE_NAME: usize = 64;
+/// Largest dev-mode request body.
+const MAX_DEV_BODY: usize = 64 * 1024;
+
+fn lifetime(env: &Env) -> i64 {
+    env.var("TORII_TOKEN_LIFETIME_SECS")
+        .ok()
+        .and_then(|v| v.to_string().trim().parse::<i64>().ok())
+        .unwrap_or(DEFAULT_TOKEN_LIFETIME_SECS)
+        .clamp(30, 86_400)
+}
+
+fn code_reply(code: ErrorCode, message: &str) -> Reply {
+    Reply::error(code.http_status(), code.as_str(), message)
+}
+
+fn session_revoked(realm: &str) -> Reply {
+    let mut reply = code_reply(ErrorCode::SessionRevoked, "the session is not active");
+    reply.headers.push((
+        "www-authenticate",
+        format!("Bearer realm=\"{realm}\", error=\"invalid_token\", error_description=\"session_revoked\""),
+    ));
+    reply
+}
+
+fn storage_error(err: &worker::Error) -> Reply {
+    worker::console_error!("torii-edge: D1: {}", err);
+    Reply::error(503, "storage_unavailable", "the store is unavailable")
+}
+
+fn server_error(why: &str) -> Reply {
+    Reply::error(500, "misconfigured", why)
+}
+
+/// `POST /_torii/auth/session/token`.
+pub(crate) async fn handle(req: &Request, env: &Env) -> Reply {
+    match req.method().to_string().as_str() {
+        "OPTIONS" => return routes::preflight("POST, OPTIONS"),
+        "POST" => {}
+        _ => return routes::method_not_allowed("POST, OPTIONS"),
+    }
+    let reply = mint(req, env).await.unwrap_or_else(|r| r);
+    if reply.status >= 500 {
+        worker::console_error!(
+            "torii-edge: mint: {}",
+            reply.body.as_deref().unwrap_or_default()
+        );
+    }
+    reply.with_cors()
+}
+
+async fn mint(req: &Request, env: &Env) -> Result<Reply, Reply> {
+    let tenant = tenant::resolve_tenant(req, env).await?;
+    let url = req.url().map_err(|_| routes::internal_error())?;
+    let template_name = url
+        .query_pairs()
+        .find(|(k, _)| k == "template")
+        .map(|(_, v)| v.into_owned());
+    let authorization = req.headers().get("authorization").ok().flatten();
+    let token =
+        bearer_token(authorization.as_deref()).map_err(|e| token_error_reply(&tenant.id, &e))?;
+    let now = tenant::now_secs();
+    let policy = Policy::new(&tenant.issuer)
+        .with_typ(TypPolicy::Exact(SESSION_TOKEN_TYP.into()))
+        .require_claim("sid");
+    let claims = Verifier::new(tenant.jwks.clone(), policy)
+        .verify(token, UnixTime(now))
+        .map_err(|e| token_error_reply(&tenant.id, &e))?;
+    let (Some(sid), Some(sub)) = (claims.sid(), claims.sub()) else {
+        return Err(session_revoked(&tenant.id));
+    };
+    if claims.pid().is_some_and(|pid| pid != tenant.id) {
+        return Err(session_revoked(&tenant.id));
+    }
+    let db = store::db(env).map_err(|e| storage_error(&e))?;
+    let session = store::session(&db, sid)
+        .await
+        .map_err(|e| storage_error(&e))?
+        .filter(|row| active(row, &tenant.id, sub, now))
+        .ok_or_else(|| session_revoked(&tenant.id))?;
+    let template = match template_name.as_deref() {
+        Some(name) => {
+            let row = if name.is_empty() || name.len() > MAX_TEMPLATE_NAME {
+                None
+            } else {
+                store::template(&db, &tenant.id, name)
+                    .await
+                    .map_err(|e| storage_error(&e))?
+            };
+            let row = row.ok_or_else(|| {
+                code_reply(
+                    ErrorCode::JwtTemplateNotFound,
+                    "no JWT template with this name",
+                )
+            })?;
+            Some(parse_template(&row)?)
+        }
+        None => None,
+    };
+    let default = if template.is_none() {
+        match store::default_template(&db, &tenant.id)
+            .await
+            .map_err(|e| storage_error(&e))?
+        {
+            Some(row) => Some(parse_template(&row)?),
+            None => None,
+        }
+    } else {
+        None
+    };
+    let user_row = store::user(&db, &tenant.id, &session.user_id)
+        .await
+        .map_err(|e| storage_error(&e))?
+        .ok_or_else(|| session_revoked(&tenant.id))?;
+    let user = user_from_row(&user_row)?;
+    let minted = mint_for(
+        &tenant,
+        &session,
+        &user,
+        template.as_ref(),
+        default.as_ref(),
+        now,
+        lifetime(env),
+    )?;
+    let mut reply = Reply::json(200, minted.to_json());
+    reply.headers.push(("cache-control", "no-store".into()));
+    Ok(reply)
+}
+
+/// Whether a session row is an active session of `tenant` for `user` at `now`.
+fn active(row: &SessionRow, tenant: &str, user: &str, now: i64) -> bool {
+    row.tenant_id == tenant && row.user_id == user && row.status == "active" && row.expires_at > now
+}
+
+fn parse_template(row: &store::TemplateRow) -> Result<Template, Reply> {
+    let template = Template::parse(row.body.as_bytes())
+        .map_err(|e| server_error(&format!("template {:?}: {}", row.name, e.code())))?;
+    match row.lifetime {
+        Some(secs) => template
+            .with_lifetime(secs)
+            .map_err(|e| server_error(&format!("template {:?}: {}", row.name, e.code()))),
+        None => Ok(template),
+    }
+}
+
+fn bag(text: &str) -> Option<Map<String, Value>> {
+    match serde_json::from_str::<Value>(text).ok()? {
+        Value::Object(map) => Some(map),
+        _ => None,
+    }
+}
+
+/// The core's [`User`] from its D1 row (caps re-checked: a bad row fails closed).
+pub(crate) fn user_from_row(row: &UserRow) -> Result<User, Reply> {
+    let bad = |what: &str| server_error(&format!("user {:?}: {what}", row.id));
+    let mut user = User::new(&row.id).map_err(|e| bad(e.code()))?;
+    user.set_email(row.email.as_deref(), row.email_verified != 0)
+        .map_err(|e| bad(e.code()))?;
+    user.set_names(row.first_name.as_deref(), row.last_name.as_deref())
+        .map_err(|e| bad(e.code()))?;
+    for (which, text) in [
+        (MetadataBag::Public, &row.public_metadata),
+        (MetadataBag::Unsafe, &row.unsafe_metadata),
+        (MetadataBag::Private, &row.private_metadata),
+    ] {
+        let map = bag(text).ok_or_else(|| bad("metadata is not a JSON object"))?;
+        user.set_metadata(which, map).map_err(|e| bad(e.code()))?;
+    }
+    Ok(user)
+}
+
+/// Mints a template token (with `template`) or a session token (with the default
+/// template, never outliving the session by more than the 30 s minimum lifetime).
+fn mint_for(
+    tenant: &Tenant,
+    session: &SessionRow,
+    user: &User,
+    template: Option<&Template>,
+    default: Option<&Template>,
+    now: i64,
+    lifetime: i64,
+) -> Result<MintedToken, Reply> {
+    let mut input = SessionInput::new(&tenant.issuer, &tenant.id, user, &session.id);
+    if let Some(aal) = session.aal.as_deref() {
+        input = input.with_aal(aal);
+    }
+    if let (Some(org), Some(role)) = (session.org_id.as_deref(), session.org_role.as_deref()) {
+        input = input.with_org(org, role);
+    }
+    let result = match template {
+        Some(t) => mint_template_token(&tenant.key, &input, t, UnixTime(now), lifetime, None),
+        None => {
+            let left = session.expires_at.saturating_sub(now);
+            let secs = lifetime.min(left).max(30);
+            mint_session_token(&tenant.key, &input, default, UnixTime(now), secs, None)
+        }
+    };
+    result.map_err(|e| server_error(e.code()))
+}
+
+// ------------------------------------------------------------------ dev mode
+
+/// Whether the dev-mode helpers are on (`TORII_DEV_MODE=1`; never in a deployed config).
+pub(crate) fn dev_mode(env: &Env) -> bool {
+    env.var("TORII_DEV_MODE")
+        .ok()
+        .is_some_and(|v| v.to_string() == "1")
+}
+
+/// `/_torii/devtools/*` (dev mode only, else 404):
+/// * `POST sessions` `{"userId"}`: creates an active session for a user of the request's
+///   tenant and returns `{"sessionId","accessToken","expiresAt"}` (its first session token);
+/// * `POST sessions/revoke` `{"sessionId"}`: revokes it;
+/// * `GET counters`: `{"d1_queries"}` of this isolate;
+/// * `POST forget`: drops the isolate's tenant cache.
+pub(crate) async fn devtools(req: &mut Request, env: &Env) -> Reply {
+    if !dev_mode(env) {
+        return routes::not_found();
+    }
+    let path = req.path();
+    let method = req.method().to_string();
+    let sub = path.strip_prefix(DEVTOOLS_PREFIX).unwrap_or_default();
+    let result = match (method.as_str(), sub) {
+        ("GET", "counters") => Ok(Reply::json(
+            200,
+            json!({ "d1_queries": store::queries() }).to_string(),
+        )),
+        ("POST", "forget") => {
+            tenant::forget(None);
+            Ok(Reply::json(200, "{}".into()))
+        }
+        ("POST", "sessions") => create_session(req, env).await,
+        ("POST", "sessions/revoke") => revoke_session(req, env).await,
+        _ => Err(routes::not_found()),
+    };
+    let mut reply = result.unwrap_or_else(|r| r);
+    reply.headers.push(("cache-control", "no-store".into()));
+    reply
+}
+
+async fn json_body(req: &mut Request) -> Result<Map<String, Value>, Reply> {
+    let bytes = req.bytes().await.map_err(|_| routes::internal_error())?;
+    if bytes.len() > MAX_DEV_BODY {
+        return Err(Reply::error(413, "invalid_request", "body too large"));
+    }
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(Reply::error(
+            400,
+            "invalid_request",
+            "body must be a JSON object",
+        )),
+    }
+}
+
+fn random_id(prefix: &str) -> Result<String, Reply> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|_| routes::internal_error())?;
+    Ok(format!("{prefix}{}", crate::b64::encode(&bytes)))
+}
+
+async fn create_session(req: &mut Request, env: &Env) -> Result<Reply, Reply> {
+    let tenant = tenant::resolve_tenant(req, env).await?;
+    let body = json_body(req).await?;
+    let user_id = body
+        .get("userId")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Reply::error(400, "invalid_request", "userId is required"))?
+        .to_string();
+    let ttl = body
+        .get("ttl")
+        .and_then(Value::as_i64)
+        .unwrap_or(7 * 86_400)
+        .clamp(1, 365 * 86_400);
+    let field = |name: &str| body.get(name).and_then(Value::as_str).map(str::to_string);
+    let db = store::db(env).map_err(|e| storage_error(&e))?;
+    let user_row = store::user(&db, &tenant.id, &user_id)
+        .await
+        .map_err(|e| storage_error(&e))?
+        .ok_or_else(|| Reply::error(404, "not_found", "no such user in this tenant"))?;
+    let user = user_from_row(&user_row)?;
+    let now = tenant::now_secs();
+    let session = SessionRow {
+        id: random_id("sess_")?,
+        tenant_id: tenant.id.clone(),
+        user_id: user_id.clone(),
+        status: "active".into(),
+        aal: field("aal"),
+        org_id: field("orgId"),
+        org_role: field("orgRole"),
+        expires_at: now.saturating_add(ttl),
+    };
+    let insert = store::prepared(
+        &db,
+        "INSERT INTO sessions (id, tenant_id, user_id, status, aal, org_id, org_role, created_at, expires_at) \
+         VALUES (?1, ?2, ?3, 'active', ?4, ?5, ?6, ?7, ?8)",
+        &[
+            s(&session.id),
+            s(&tenant.id),
+            s(&user_id),
+            opt(session.aal.as_deref()),
+            opt(session.org_id.as_deref()),
+            opt(session.org_role.as_deref()),
+            n(now),
+            n(session.expires_at),
+        ],
+    )
+    .map_err(|e| storage_error(&e))?;
+    store::batch(&db, Vec::from([insert]))
+        .await
+        .map_err(|e| storage_error(&e))?;
+    let default = match store::default_template(&db, &tenant.id)
+        .await
+        .map_err(|e| storage_error(&e))?
+    {
+        Some(row) => Some(parse_template(&row)?),
+        None => None,
+    };
+    let minted = mint_for(
+        &tenant,
+        &session,
+        &user,
+        None,
+        default.as_ref(),
+        now,
+        lifetime(env),
+    )?;
+    let body = json!({
+        "sessionId": session.id,
+        "accessToken": minted.access_token,
+        "expiresAt": minted.expires_at,
+        "keyVersion": tenant.key_version,
+    });
+    Ok(Reply::json(201, body.to_string()))
+}
+
+async fn revoke_session(req: &mut Request, env: &Env) -> Result<Reply, Reply> {
+    let tenant = tenant::resolve_tenant(req, env).await?;
+    let body = json_body(req).await?;
+    let sid = body
+        .get("sessionId")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Reply::error(400, "invalid_request", "sessionId is required"))?;
+    let db = store::db(env).map_err(|e| storage_error(&e))?;
+    let update = store::prepared(
+        &db,
+        "UPDATE sessions SET status = 'revoked' WHERE id = ?1 AND tenant_id = ?2",
+        &[s(sid), s(&tenant.id)],
+    )
+    .map_err(|e| storage_error(&e))?;
+    store::batch(&db, Vec::from([update]))
+        .await
+        .map_err(|e| storage_error(&e))?;
+    Ok(Reply {
+        status: 204,
+        headers: Vec::new(),
+        body: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(status: &str, expires_at: i64) -> SessionRow {
+        SessionRow {
+            id: "sess_1".into(),
+            tenant_id: "demo".into(),
+            user_id: "user_1".into(),
+            status: status.into(),
+            aal: None,
+            org_id: None,
+            org_role: None,
+            expires_at,
+        }
+    }
+
+    #[test]
+    fn only_active_unexpired_sessions_of_this_tenant_and_user_mint() {
+        assert!(active(&row("active", 100), "demo", "user_1", 99));
+        assert!(!active(&row("active", 100), "demo", "user_1", 100));
+        assert!(!active(&row("revoked", 100), "demo", "user_1", 99));
+        assert!(!active(&row("active", 100), "acme", "user_1", 99));
+        assert!(!active(&row("active", 100), "demo", "user_2", 99));
+    }
+
+    #[test]
+    fn user_rows_become_core_users_and_bad_rows_fail_closed() {
+        let mut r = UserRow {
+            id: "user_1".into(),
+            email: Some("ada@example.com".into()),
+            email_verified: 1,
+            first_name: Some("Ada".into()),
+            last_name: None,
+            public_metadata: r#"{"role":"admin"}"#.into(),
+            unsafe_metadata: "{}".into(),
+            private_metadata: r#"{"ssn":"x"}"#.into(),
+        };
+        let u = user_from_row(&r).unwrap();
+        assert_eq!(u.email(), Some("ada@example.com"));
+        assert!(u.email_verified());
+        assert_eq!(u.public_metadata()["role"], "admin");
+        r.public_metadata = "[1]".into();
+        assert_eq!(user_from_row(&r).unwrap_err().status, 500);
+        r.public_metadata = format!(r#"{{"k":"{}"}}"#, "x".repeat(600));
+        assert_eq!(user_from_row(&r).unwrap_err().status, 500);
+    }
+}

@@ -1,0 +1,329 @@
+//! D1, the system of record (binding `DB`): tenants and their domains, key versions,
+//! users, sessions and templates. Every query is a bound prepared statement; multi-row
+//! writes go through one [`batch`](worker::D1Database::batch), which D1 runs as a single
+//! transaction, so nothing is half-written.
+//!
+//! Each statement sent is counted per isolate (`d1_queries` in the dev-mode counters), so
+//! tests can prove that a warm request reads nothing from D1.
+
+use crate::rotation::KeyVersion;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::Cell;
+use serde::Deserialize;
+use worker::wasm_bindgen::JsValue;
+use worker::{D1Database, D1PreparedStatement, Env};
+
+/// The D1 binding.
+pub(crate) const DB_BINDING: &str = "DB";
+/// Most tenants one rotation run looks at.
+pub(crate) const MAX_TENANTS_PER_RUN: u32 = 1000;
+
+std::thread_local! {
+    static QUERIES: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Statements sent to D1 by this isolate (batched statements count one each).
+pub(crate) fn queries() -> u64 {
+    QUERIES.with(Cell::get)
+}
+
+fn count(n: usize) {
+    QUERIES.with(|q| q.set(q.get().saturating_add(n as u64)));
+}
+
+/// The database, or an error when the binding is missing.
+pub(crate) fn db(env: &Env) -> worker::Result<D1Database> {
+    env.d1(DB_BINDING)
+}
+
+fn stmt(db: &D1Database, sql: &str, args: &[JsValue]) -> worker::Result<D1PreparedStatement> {
+    db.prepare(sql).bind(args)
+}
+
+/// A string argument.
+pub(crate) fn s(v: &str) -> JsValue {
+    JsValue::from_str(v)
+}
+
+/// An integer argument (D1 numbers are JS numbers: exact up to 2^53).
+pub(crate) fn n(v: i64) -> JsValue {
+    #[allow(clippy::cast_precision_loss)]
+    JsValue::from_f64(v as f64)
+}
+
+/// An optional string argument (`NULL` when `None`).
+pub(crate) fn opt(v: Option<&str>) -> JsValue {
+    v.map_or(JsValue::NULL, JsValue::from_str)
+}
+
+async fn first<T: for<'a> Deserialize<'a>>(
+    db: &D1Database,
+    sql: &str,
+    args: &[JsValue],
+) -> worker::Result<Option<T>> {
+    count(1);
+    stmt(db, sql, args)?.first::<T>(None).await
+}
+
+async fn all<T: for<'a> Deserialize<'a>>(
+    db: &D1Database,
+    sql: &str,
+    args: &[JsValue],
+) -> worker::Result<Vec<T>> {
+    count(1);
+    stmt(db, sql, args)?.all().await?.results::<T>()
+}
+
+/// Runs `statements` as one atomic batch.
+pub(crate) async fn batch(
+    db: &D1Database,
+    statements: Vec<D1PreparedStatement>,
+) -> worker::Result<()> {
+    count(statements.len());
+    for result in db.batch(statements).await? {
+        if let Some(err) = result.error() {
+            return Err(worker::Error::RustError(err));
+        }
+    }
+    Ok(())
+}
+
+/// A prepared statement for [`batch`].
+pub(crate) fn prepared(
+    db: &D1Database,
+    sql: &str,
+    args: &[JsValue],
+) -> worker::Result<D1PreparedStatement> {
+    stmt(db, sql, args)
+}
+
+// ------------------------------------------------------------------ tenants
+
+/// A tenant row.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct TenantRow {
+    pub(crate) id: String,
+    pub(crate) issuer: String,
+}
+
+/// The tenant with this id.
+pub(crate) async fn tenant(db: &D1Database, id: &str) -> worker::Result<Option<TenantRow>> {
+    first(db, "SELECT id, issuer FROM tenants WHERE id = ?1", &[s(id)]).await
+}
+
+#[derive(Deserialize)]
+struct TenantId {
+    tenant_id: String,
+}
+
+/// The tenant a custom domain (lower case, no port) is mapped to.
+pub(crate) async fn tenant_of_domain(
+    db: &D1Database,
+    host: &str,
+) -> worker::Result<Option<String>> {
+    let row: Option<TenantId> = first(
+        db,
+        "SELECT tenant_id FROM tenant_domains WHERE host = ?1",
+        &[s(host)],
+    )
+    .await?;
+    Ok(row.map(|r| r.tenant_id))
+}
+
+#[derive(Deserialize)]
+struct Id {
+    id: String,
+}
+
+/// Tenant ids, in order (at most [`MAX_TENANTS_PER_RUN`]).
+pub(crate) async fn tenant_ids(db: &D1Database) -> worker::Result<Vec<String>> {
+    let rows: Vec<Id> = all(
+        db,
+        "SELECT id FROM tenants ORDER BY id LIMIT ?1",
+        &[n(i64::from(MAX_TENANTS_PER_RUN))],
+    )
+    .await?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+// ------------------------------------------------------------------ key versions
+
+#[derive(Deserialize)]
+struct KeyRow {
+    version: i64,
+    created_at: i64,
+    activated_at: i64,
+    retired_at: Option<i64>,
+}
+
+/// A tenant's key versions (rows whose numbers do not fit a `u32` are skipped).
+pub(crate) async fn key_versions(db: &D1Database, tenant: &str) -> worker::Result<Vec<KeyVersion>> {
+    let rows: Vec<KeyRow> = all(
+        db,
+        "SELECT version, created_at, activated_at, retired_at FROM key_versions \
+         WHERE tenant_id = ?1 AND state != 'retired' ORDER BY version LIMIT 64",
+        &[s(tenant)],
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(KeyVersion {
+                version: u32::try_from(r.version).ok()?,
+                published_at: r.created_at,
+                signs_from: r.activated_at,
+                signs_until: r.retired_at,
+            })
+        })
+        .collect())
+}
+
+/// The state a version is in at `now` (informational column).
+pub(crate) fn key_state(
+    v: &KeyVersion,
+    now: i64,
+    policy: &crate::rotation::RotationPolicy,
+) -> &'static str {
+    if !v.published_at_time(now, policy) && v.published_at <= now {
+        "retired"
+    } else if v.signs_until.is_some() {
+        "retiring"
+    } else if v.signs_at(now) {
+        "active"
+    } else {
+        "published"
+    }
+}
+
+/// Writes a rotation in one batch: `changed` versions get their new `retired_at` and
+/// state, `new` is inserted. Fails (and writes nothing) if another rotation inserted the
+/// same version first.
+pub(crate) async fn write_rotation(
+    db: &D1Database,
+    tenant: &str,
+    changed: &[(KeyVersion, &'static str)],
+    new: Option<(KeyVersion, &'static str)>,
+) -> worker::Result<()> {
+    let mut statements = Vec::with_capacity(changed.len() + 1);
+    for (v, state) in changed {
+        statements.push(prepared(
+            db,
+            "UPDATE key_versions SET retired_at = ?3, state = ?4 \
+             WHERE tenant_id = ?1 AND version = ?2",
+            &[
+                s(tenant),
+                n(i64::from(v.version)),
+                v.signs_until.map_or(JsValue::NULL, n),
+                s(state),
+            ],
+        )?);
+    }
+    if let Some((v, state)) = new {
+        statements.push(prepared(
+            db,
+            "INSERT INTO key_versions (tenant_id, version, state, created_at, activated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            &[
+                s(tenant),
+                n(i64::from(v.version)),
+                s(state),
+                n(v.published_at),
+                n(v.signs_from),
+            ],
+        )?);
+    }
+    if statements.is_empty() {
+        return Ok(());
+    }
+    batch(db, statements).await
+}
+
+// ------------------------------------------------------------------ users, sessions, templates
+
+/// A user row (metadata bags as JSON text).
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct UserRow {
+    pub(crate) id: String,
+    pub(crate) email: Option<String>,
+    pub(crate) email_verified: i64,
+    pub(crate) first_name: Option<String>,
+    pub(crate) last_name: Option<String>,
+    pub(crate) public_metadata: String,
+    pub(crate) unsafe_metadata: String,
+    pub(crate) private_metadata: String,
+}
+
+/// The user `id` of `tenant`.
+pub(crate) async fn user(
+    db: &D1Database,
+    tenant: &str,
+    id: &str,
+) -> worker::Result<Option<UserRow>> {
+    first(
+        db,
+        "SELECT id, email, email_verified, first_name, last_name, public_metadata, \
+         unsafe_metadata, private_metadata FROM users WHERE tenant_id = ?1 AND id = ?2",
+        &[s(tenant), s(id)],
+    )
+    .await
+}
+
+/// A session row.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct SessionRow {
+    pub(crate) id: String,
+    pub(crate) tenant_id: String,
+    pub(crate) user_id: String,
+    pub(crate) status: String,
+    pub(crate) aal: Option<String>,
+    pub(crate) org_id: Option<String>,
+    pub(crate) org_role: Option<String>,
+    pub(crate) expires_at: i64,
+}
+
+/// The session `id`.
+pub(crate) async fn session(db: &D1Database, id: &str) -> worker::Result<Option<SessionRow>> {
+    first(
+        db,
+        "SELECT id, tenant_id, user_id, status, aal, org_id, org_role, expires_at \
+         FROM sessions WHERE id = ?1",
+        &[s(id)],
+    )
+    .await
+}
+
+/// A template row.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct TemplateRow {
+    pub(crate) name: String,
+    pub(crate) body: String,
+    pub(crate) lifetime: Option<i64>,
+}
+
+/// The template `name` of `tenant`.
+pub(crate) async fn template(
+    db: &D1Database,
+    tenant: &str,
+    name: &str,
+) -> worker::Result<Option<TemplateRow>> {
+    first(
+        db,
+        "SELECT name, body, lifetime FROM templates WHERE tenant_id = ?1 AND name = ?2",
+        &[s(tenant), s(name)],
+    )
+    .await
+}
+
+/// The default template of `tenant`, if one is marked.
+pub(crate) async fn default_template(
+    db: &D1Database,
+    tenant: &str,
+) -> worker::Result<Option<TemplateRow>> {
+    first(
+        db,
+        "SELECT name, body, lifetime FROM templates WHERE tenant_id = ?1 AND is_default = 1",
+        &[s(tenant)],
+    )
+    .await
+}
