@@ -157,17 +157,19 @@ struct KeyRow {
     retired_at: Option<i64>,
 }
 
-/// A tenant's key versions (rows whose numbers do not fit a `u32` are skipped).
+/// A tenant's newest 64 non-retired key versions, oldest first (rows whose numbers do not
+/// fit a `u32` are skipped).
 pub(crate) async fn key_versions(db: &D1Database, tenant: &str) -> worker::Result<Vec<KeyVersion>> {
     let rows: Vec<KeyRow> = all(
         db,
         "SELECT version, created_at, activated_at, retired_at FROM key_versions \
-         WHERE tenant_id = ?1 AND state != 'retired' ORDER BY version LIMIT 64",
+         WHERE tenant_id = ?1 AND state != 'retired' ORDER BY version DESC LIMIT 64",
         &[s(tenant)],
     )
     .await?;
     Ok(rows
         .into_iter()
+        .rev()
         .filter_map(|r| {
             Some(KeyVersion {
                 version: u32::try_from(r.version).ok()?,
