@@ -32,7 +32,7 @@ WORKER_BUILD_ENV := \
 export WRANGLER_SEND_METRICS := false
 
 CLIPPY := cargo clippy --locked --all-targets
-.PHONY: help tools rust-tools wasm-bindgen worker-build-tool npm-tools build-worker dev \
+.PHONY: help tools rust-tools wasm-bindgen worker-build-tool npm-tools py-tools build-worker dev \
 	test fmt-check clippy cargo-test wasm-core wasm-vectors wasm-size dry-run e2e interop js js-test bench fuzz clean
 
 help:
@@ -65,6 +65,18 @@ worker-build-tool:
 	fi
 
 npm-tools: node_modules/.installed
+
+# Python for the PyJWT interop check (tests/e2e/pyjwt.test.mjs): a venv in .tools with the
+# exact pins of tests/e2e/requirements.txt, rebuilt when they change.
+VENV := $(TOOLS)/venv
+PY_REQUIREMENTS := tests/e2e/requirements.txt
+py-tools: $(VENV)/.installed
+
+$(VENV)/.installed: $(PY_REQUIREMENTS)
+	rm -rf "$(VENV)"
+	python3 -m venv "$(VENV)"
+	"$(VENV)/bin/pip" install --quiet --disable-pip-version-check --no-input -r $(PY_REQUIREMENTS)
+	@cp $(PY_REQUIREMENTS) $@
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -122,7 +134,7 @@ dry-run: build-worker
 	@out=$$(mktemp -d); trap 'rm -rf "$$out"' EXIT; \
 		$(WRANGLER) deploy --dry-run --outdir "$$out"
 
-e2e: build-worker js
+e2e: build-worker js py-tools
 	node --test tests/e2e/
 
 # jose <-> core interop (drives examples/jwt.rs).
