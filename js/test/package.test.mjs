@@ -27,6 +27,15 @@ const npmEnv = { ...process.env, npm_config_audit: "false", npm_config_fund: "fa
 let scratch;
 let tarball;
 
+test("the root README's npm examples are exactly js/README.md's (run below)", () => {
+  const rootReadme = readFileSync(join(root, "README.md"), "utf8");
+  for (const tag of ["node-example", "worker-example"]) {
+    const m = rootReadme.match(new RegExp("```js " + tag + "\\n([\\s\\S]*?)```"));
+    assert.ok(m, `README.md has a ${tag} block`);
+    assert.equal(m[1], example(tag), tag);
+  }
+});
+
 before(() => {
   scratch = mkdtempSync(join(tmpdir(), "torii-edge-pack-"));
   const out = execFileSync("npm", ["pack", "--json", "--pack-destination", scratch], { cwd: pkgDir, env: npmEnv, encoding: "utf8" });

@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// npm package benchmark (`make bench`, or `make -C js bench`): `verify` of a first-seen
+// ~400-byte EdDSA token in Node, torii-edge (wasm) vs `jose.jwtVerify` with a local JWKS,
+// in the same run. Every call verifies a token neither side has seen before (distinct
+// `jti`, pre-signed), so nothing can be cached per token; both sides keep their key set
+// (torii-edge: the wasm Verifier; jose: createLocalJWKSet, whose imported CryptoKey is
+// cached). Cases run round-robin in short batches; the median batch gives ns/op.
+//
+//   node js/bench/verify.mjs [--rounds 30] [--batch 200]
+import { generateKeyPairSync, sign } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import { createLocalJWKSet, jwtVerify } from "jose";
+import { createVerifier, verifyToken } from "../src/node.mjs";
+
+const { values } = parseArgs({ options: { rounds: { type: "string", default: "30" }, batch: { type: "string", default: "200" } } });
+const ROUNDS = Number(values.rounds);
+const BATCH = Number(values.batch);
+const ISSUER = "https://bench.torii.test";
+const NOW = Math.floor(Date.now() / 1000);
+
+const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+// A 43-character kid, like the edge's RFC 7638 thumbprints.
+const kid = "k".repeat(43);
+const jwks = { keys: [{ ...publicKey.export({ format: "jwk" }), kid, alg: "EdDSA", use: "sig" }] };
+const b64 = (v) => Buffer.from(JSON.stringify(v)).toString("base64url");
+const header = b64({ alg: "EdDSA", kid, typ: "JWT" });
+function mint(i) {
+  const claims = { aal: "aal1", exp: NOW + 3600, iat: NOW, iss: ISSUER, jti: `j${String(i).padStart(5, "0")}`, nbf: NOW - 5, org_role: "admin", sid: "s_1", sub: "user_2" };
+  const input = `${header}.${b64(claims)}`;
+  return `${input}.${sign(null, Buffer.from(input), privateKey).toString("base64url")}`;
+}
+const total = ROUNDS * BATCH + BATCH; // + warm-up
+const tokens = Array.from({ length: total }, (_, i) => mint(i));
+const size = tokens[0].length;
+
+const torii = createVerifier({ issuer: ISSUER, jwks });
+const joseKeys = createLocalJWKSet(jwks);
+const joseOptions = { issuer: ISSUER, algorithms: ["EdDSA"], requiredClaims: ["exp", "iss", "sub"] };
+const oneShotOptions = { issuer: ISSUER, jwks };
+
+const cases = [
+  { name: "torii-edge createVerifier().verify", run: (t) => torii.verify(t), next: 0 },
+  { name: "torii-edge verifyToken (one-shot)", run: (t) => verifyToken(t, oneShotOptions), next: 0 },
+  { name: "jose.jwtVerify, createLocalJWKSet", run: (t) => jwtVerify(t, joseKeys, joseOptions), next: 0 },
+];
+
+// Each case gets its own slice of first-seen tokens; all must verify (and a forged one not).
+for (const [i, c] of cases.entries()) {
+  c.tokens = tokens.map((t, j) => tokens[(j + i * 7919) % total]);
+  c.samples = [];
+  const claims = await c.run(c.tokens[0]);
+  if ((claims.payload ?? claims).sub !== "user_2") throw new Error(`${c.name} did not verify`);
+  const forged = `${c.tokens[0].slice(0, -4)}AAAA`;
+  if (await c.run(forged).then(() => true, () => false)) throw new Error(`${c.name} accepted a forged token`);
+}
+// Warm-up batch, then round-robin.
+for (const c of cases) for (let i = 0; i < BATCH; i++) await c.run(c.tokens[c.next++]);
+for (let r = 0; r < ROUNDS; r++) {
+  for (const c of cases) {
+    const start = performance.now();
+    for (let i = 0; i < BATCH; i++) await c.run(c.tokens[c.next++]);
+    c.samples.push(((performance.now() - start) * 1e6) / BATCH);
+  }
+}
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
+const jose = median(cases[2].samples);
+console.log(`npm verify, first-seen ${size}-byte token, Node ${process.version}, ${ROUNDS} rounds x ${BATCH}`);
+console.log("| case | ns/op (median) | vs jose |");
+console.log("|---|---:|---:|");
+for (const c of cases) {
+  const ns = median(c.samples);
+  console.log(`| ${c.name} | ${Math.round(ns)} | ${(ns / jose).toFixed(3)}x |`);
+}
+const ratio = median(cases[0].samples) / jose;
+console.log(`ratio torii-edge / jose = ${ratio.toFixed(3)} (budget <= 1.5)`);
+if (ratio > 1.5) {
+  console.error("over budget: torii-edge verify is more than 1.5x jose.jwtVerify");
+  process.exitCode = 1;
+}
