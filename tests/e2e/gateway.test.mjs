@@ -11,6 +11,7 @@ import { rawRequest } from './gateway-helpers.mjs';
 import { freePort, startWorker } from './worker.mjs';
 
 const SECRET = 'e2e-gateway-master-secret-not-for-production-0123456789';
+const ACME_ISSUER = 'https://acme.torii.test';
 const ROUTES = JSON.stringify([
   { path: '/public/**', access: 'public' },
   { path: '/maybe/**', access: 'optional' },
@@ -47,12 +48,15 @@ describe('gateway under wrangler dev', () => {
 
   before(async () => {
     origin = await startDemoOrigin({ quiet: true });
-    worker = await startWorker({
-      TORII_MASTER_SECRET: SECRET,
-      ORIGIN_URL: origin.url,
-      ROUTES,
-      TORII_DEV_MODE: '1',
-    });
+    worker = await startWorker(
+      {
+        TORII_MASTER_SECRET: SECRET,
+        ORIGIN_URL: origin.url,
+        ROUTES,
+        TORII_DEV_MODE: '1',
+      },
+      { tenants: [{ id: 'demo' }, { id: 'acme', issuer: ACME_ISSUER }] },
+    );
     origin.edge = worker.origin;
     token = await mintDevToken({ masterSecret: SECRET, issuer: worker.origin });
   });
@@ -226,6 +230,34 @@ describe('gateway under wrangler dev', () => {
     res = await assertRejected(get('/api/x', { authorization: 'Basic dXNlcjpwdw==' }), 400, 'invalid_request');
     // Optional routes too: a bad token is refused, not ignored.
     await assertRejected(get('/maybe/x', bearer(expired)), 401, 'token_expired');
+  });
+
+  test('tenants: each accepts only its own tokens; the origin learns which tenant', async () => {
+    const acme = await mintDevToken({ masterSecret: SECRET, issuer: ACME_ISSUER, tenant: 'acme' });
+    const asAcme = { 'x-application-id': 'acme' };
+    // acme's token at demo, demo's token at acme: refused, origin never called.
+    await assertRejected(get('/api/t', bearer(acme)), 401, 'invalid_issuer');
+    await assertRejected(get('/api/t', { ...bearer(token), ...asAcme }), 401, 'invalid_issuer');
+    // acme's key under demo's issuer (a kid that demo does not have): unknown_key.
+    const forged = await mintDevToken({ masterSecret: SECRET, issuer: worker.origin, tenant: 'acme' });
+    await assertRejected(get('/api/t', bearer(forged)), 401, 'unknown_key');
+    // acme's token at acme: forwarded as tenant acme, the assertion signed by acme's key.
+    const res = await get('/api/t', { ...bearer(acme), ...asAcme });
+    assert.equal(res.status, 200);
+    const got = await res.json();
+    const h = Object.fromEntries(got.rawHeaders.map(([n, v]) => [n.toLowerCase(), v]));
+    assert.equal(h['x-torii-tenant-id'], 'acme');
+    const jwks = createRemoteJWKSet(new URL(`${worker.origin}/_torii/.well-known/jwks.json`), {
+      headers: asAcme,
+    });
+    const { payload } = await jwtVerify(h['x-torii-edge-assertion'], jwks, {
+      issuer: ACME_ISSUER,
+      audience: origin.url,
+      typ: 'torii-edge-assertion+jwt',
+    });
+    assert.equal(payload.sub, 'user_demo');
+    // ...which demo's key set does not verify (the demo origin's verifier says so).
+    assert.equal(got.assertion.ok, false);
   });
 
   test('an edge assertion is not an access token, and an access token is not an assertion', async () => {
