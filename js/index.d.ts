@@ -25,7 +25,8 @@ export type CoreErrorCode =
   | "origin_unreachable"
   | "tenant_not_found"
   | "session_revoked"
-  | "jwt_template_not_found";
+  | "jwt_template_not_found"
+  | "storage_unavailable";
 
 /**
  * Every code a `ToriiError` can carry: the core's, plus `jwks_fetch_failed` (a JWKS fetch

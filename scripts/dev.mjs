@@ -90,7 +90,7 @@ const post = async (path, body, headers = {}) => {
   });
   return { status: res.status, body: await res.json().catch(() => null) };
 };
-const session = await post('/_torii/devtools/sessions', { userId: DEMO_USER, ttl: 86400 });
+const session = await post('/_torii/devtools/sessions', { userId: DEMO_USER, ttl: 86400, tokenLifetime: 3600 });
 if (session.status !== 201) {
   console.error('dev: could not create the demo session:', session);
   process.exit(1);
@@ -112,7 +112,7 @@ console.log(`
 ────────────────────────── torii-edge dev ──────────────────────────
 Tenant "${DEMO_TENANT}" (issuer ${edge}), user ${DEMO_USER}, session ${session.body.sessionId}.
 
-Session token (valid until ${session.body.expiresAt}; refresh with the minting endpoint):
+Session token (dev: valid 1 h, until ${session.body.expiresAt}; minted ones live TORII_TOKEN_LIFETIME_SECS, 60 s):
   TOKEN=${token}
 
 Discovery and JWKS (ETag; repeat with -H 'If-None-Match: "…"' for a 304):

@@ -60,6 +60,8 @@ pub enum ErrorCode {
     SessionRevoked,
     /// No JWT template with the requested name exists for the tenant.
     JwtTemplateNotFound,
+    /// The edge's store (D1) could not be read and nothing usable is cached.
+    StorageUnavailable,
 }
 
 /// All codes, in documentation order.
@@ -88,6 +90,7 @@ pub const ALL_CODES: &[ErrorCode] = &[
     ErrorCode::TenantNotFound,
     ErrorCode::SessionRevoked,
     ErrorCode::JwtTemplateNotFound,
+    ErrorCode::StorageUnavailable,
 ];
 
 impl ErrorCode {
@@ -118,6 +121,7 @@ impl ErrorCode {
             Self::TenantNotFound => "tenant_not_found",
             Self::SessionRevoked => "session_revoked",
             Self::JwtTemplateNotFound => "jwt_template_not_found",
+            Self::StorageUnavailable => "storage_unavailable",
         }
     }
 
@@ -129,7 +133,7 @@ impl ErrorCode {
         match self {
             Self::InvalidRequest => 400,
             Self::InvalidJwks | Self::InvalidKey => 500,
-            Self::JwksUnavailable => 503,
+            Self::JwksUnavailable | Self::StorageUnavailable => 503,
             Self::OriginUnreachable => 502,
             Self::TenantNotFound | Self::JwtTemplateNotFound => 404,
             _ => 401,
@@ -163,6 +167,7 @@ impl ErrorCode {
             Self::TenantNotFound => "No tenant for the request's host (`<tenant>.<TORII_BASE_DOMAIN>`, a custom domain in D1, loopback → `TORII_DEFAULT_TENANT`) or its `x-application-id`.",
             Self::SessionRevoked => "Minting: the session token's session was revoked, has ended, or does not exist (D1 `sessions`).",
             Self::JwtTemplateNotFound => "Minting: the tenant has no JWT template with the requested `template` name.",
+            Self::StorageUnavailable => "D1 could not be read and the isolate holds no tenant data younger than 1 h (fail closed).",
         }
     }
 }

@@ -58,7 +58,7 @@ fn session_revoked(realm: &str) -> Reply {
 
 fn storage_error(err: &worker::Error) -> Reply {
     worker::console_error!("torii-edge: D1: {}", err);
-    Reply::error(503, "storage_unavailable", "the store is unavailable")
+    code_reply(ErrorCode::StorageUnavailable, "the store is unavailable")
 }
 
 fn server_error(why: &str) -> Reply {
@@ -241,8 +241,9 @@ pub(crate) fn dev_mode(env: &Env) -> bool {
 }
 
 /// `/_torii/devtools/*` (dev mode only, else 404):
-/// * `POST sessions` `{"userId"}`: creates an active session for a user of the request's
-///   tenant and returns `{"sessionId","accessToken","expiresAt"}` (its first session token);
+/// * `POST sessions` `{"userId", "ttl"?, "tokenLifetime"?, "aal"?, "orgId"?, "orgRole"?}`:
+///   creates an active session (default 7 days) for a user of the request's tenant and
+///   returns `{"sessionId","accessToken","expiresAt","keyVersion"}` (its first session token);
 /// * `POST sessions/revoke` `{"sessionId"}`: revokes it;
 /// * `GET counters`: `{"d1_queries"}` of this isolate;
 /// * `POST forget`: drops the isolate's tenant cache.
@@ -305,6 +306,10 @@ async fn create_session(req: &mut Request, env: &Env) -> Result<Reply, Reply> {
         .and_then(Value::as_i64)
         .unwrap_or(7 * 86_400)
         .clamp(1, 365 * 86_400);
+    let token_lifetime = body
+        .get("tokenLifetime")
+        .and_then(Value::as_i64)
+        .map_or_else(|| lifetime(env), |t| t.clamp(30, 86_400));
     let field = |name: &str| body.get(name).and_then(Value::as_str).map(str::to_string);
     let db = store::db(env).map_err(|e| storage_error(&e))?;
     let user_row = store::user(&db, &tenant.id, &user_id)
@@ -356,7 +361,7 @@ async fn create_session(req: &mut Request, env: &Env) -> Result<Reply, Reply> {
         None,
         default.as_ref(),
         now,
-        lifetime(env),
+        token_lifetime,
     )?;
     let body = json!({
         "sessionId": session.id,

@@ -152,6 +152,7 @@ pub(crate) async fn tenant_ids(db: &D1Database) -> worker::Result<Vec<String>> {
 #[derive(Deserialize)]
 struct KeyRow {
     version: i64,
+    state: String,
     created_at: i64,
     activated_at: i64,
     retired_at: Option<i64>,
@@ -160,9 +161,21 @@ struct KeyRow {
 /// A tenant's newest 64 non-retired key versions, oldest first (rows whose numbers do not
 /// fit a `u32` are skipped).
 pub(crate) async fn key_versions(db: &D1Database, tenant: &str) -> worker::Result<Vec<KeyVersion>> {
+    Ok(key_versions_with_state(db, tenant)
+        .await?
+        .into_iter()
+        .map(|(v, _)| v)
+        .collect())
+}
+
+/// [`key_versions`] with each version's stored `state`.
+pub(crate) async fn key_versions_with_state(
+    db: &D1Database,
+    tenant: &str,
+) -> worker::Result<Vec<(KeyVersion, String)>> {
     let rows: Vec<KeyRow> = all(
         db,
-        "SELECT version, created_at, activated_at, retired_at FROM key_versions \
+        "SELECT version, state, created_at, activated_at, retired_at FROM key_versions \
          WHERE tenant_id = ?1 AND state != 'retired' ORDER BY version DESC LIMIT 64",
         &[s(tenant)],
     )
@@ -171,12 +184,13 @@ pub(crate) async fn key_versions(db: &D1Database, tenant: &str) -> worker::Resul
         .into_iter()
         .rev()
         .filter_map(|r| {
-            Some(KeyVersion {
+            let v = KeyVersion {
                 version: u32::try_from(r.version).ok()?,
                 published_at: r.created_at,
                 signs_from: r.activated_at,
                 signs_until: r.retired_at,
-            })
+            };
+            Some((v, r.state))
         })
         .collect())
 }
@@ -198,7 +212,7 @@ pub(crate) fn key_state(
     }
 }
 
-/// Writes a rotation in one batch: `changed` versions get their new `retired_at` and
+/// Writes a rotation in one batch: `changed` versions get their (new) `retired_at` and
 /// state, `new` is inserted. Fails (and writes nothing) if another rotation inserted the
 /// same version first.
 pub(crate) async fn write_rotation(

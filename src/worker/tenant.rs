@@ -31,6 +31,8 @@ pub(crate) const APPLICATION_ID_HEADER: &str = "x-application-id";
 pub(crate) const DEFAULT_CACHE_TTL_SECS: i64 = 60;
 /// Longest `max-age` the JWKS and discovery documents are served with, in seconds.
 pub(crate) const MAX_DOCUMENT_MAX_AGE: i64 = 300;
+/// Oldest cached tenant data used when D1 cannot be read, in seconds.
+pub(crate) const MAX_STALE_SECS: i64 = 3600;
 /// Most entries each isolate cache holds before it is cleared.
 const MAX_CACHE_ENTRIES: usize = 1024;
 
@@ -243,6 +245,8 @@ std::thread_local! {
     /// Custom domain → tenant id (`None`: not mapped), with the load time.
     static DOMAINS: RefCell<BTreeMap<String, (Option<String>, f64)>> =
         const { RefCell::new(BTreeMap::new()) };
+    /// Tenant ids not in D1, with the time they were looked up.
+    static MISSING: RefCell<BTreeMap<String, f64>> = const { RefCell::new(BTreeMap::new()) };
 }
 
 fn now_ms() -> f64 {
@@ -279,6 +283,11 @@ pub(crate) fn forget(tenant: Option<&str>) {
                 d.clear();
             }
         });
+        MISSING.with(|m| {
+            if let Ok(mut m) = m.try_borrow_mut() {
+                m.clear();
+            }
+        });
     }
 }
 
@@ -294,9 +303,14 @@ fn master_secret(env: &Env) -> Result<String, Reply> {
 
 fn storage_error(err: &worker::Error) -> Reply {
     worker::console_error!("torii-edge: D1: {}", err);
+    storage_unavailable()
+}
+
+fn storage_unavailable() -> Reply {
+    let code = ErrorCode::StorageUnavailable;
     Reply::error(
-        503,
-        "storage_unavailable",
+        code.http_status(),
+        code.as_str(),
         "the tenant store is unavailable",
     )
 }
@@ -364,6 +378,10 @@ async fn domain_tenant(
 }
 
 /// The tenant `id`, from the isolate cache or D1 (creating its first key if it has none).
+///
+/// When D1 cannot be read, a cached entry up to [`MAX_STALE_SECS`] old is used instead
+/// (its keys stay valid: a key a stale entry still signs with stays published for the
+/// longest token lifetime after it stops signing); with none, 503 `storage_unavailable`.
 pub(crate) async fn tenant_by_id(
     id: &str,
     config: &TenantConfig,
@@ -371,19 +389,81 @@ pub(crate) async fn tenant_by_id(
 ) -> Result<Tenant, Reply> {
     let secret = master_secret(env)?;
     let now = now_secs();
-    if let Some(tenant) = build_cached(id, &secret, config, now) {
+    if let Some(tenant) = build_cached(id, &secret, config, now, config.cache_ttl) {
         return tenant;
     }
-    let db = store::db(env).map_err(|e| storage_error(&e))?;
-    let Some(row) = store::tenant(&db, id)
-        .await
-        .map_err(|e| storage_error(&e))?
-    else {
+    let missing = MISSING.with(|m| {
+        m.try_borrow()
+            .ok()
+            .and_then(|m| m.get(id).copied())
+            .is_some_and(|at| fresh(at, config.cache_ttl))
+    });
+    if missing {
         return Err(not_found());
+    }
+    match load(id, now, config, env).await {
+        Ok(Some((row, versions))) => {
+            TENANTS.with(|t| {
+                if let Ok(mut t) = t.try_borrow_mut() {
+                    if t.len() >= MAX_CACHE_ENTRIES {
+                        t.clear();
+                    }
+                    t.insert(
+                        id.to_string(),
+                        Entry {
+                            secret: secret.clone(),
+                            row,
+                            versions,
+                            loaded_ms: now_ms(),
+                            keys: BTreeMap::new(),
+                            published: None,
+                        },
+                    );
+                }
+            });
+            build_cached(id, &secret, config, now, i64::MAX)
+                .unwrap_or_else(|| Err(misconfigured("the isolate's tenant cache is unavailable")))
+        }
+        Ok(None) => {
+            MISSING.with(|m| {
+                if let Ok(mut m) = m.try_borrow_mut() {
+                    if m.len() >= MAX_CACHE_ENTRIES {
+                        m.clear();
+                    }
+                    m.insert(id.to_string(), now_ms());
+                }
+            });
+            Err(not_found())
+        }
+        Err(e) => {
+            let stale = build_cached(id, &secret, config, now, MAX_STALE_SECS);
+            worker::console_error!(
+                "torii-edge: D1 read of tenant {} failed ({}): {}",
+                id,
+                if stale.is_some() {
+                    "serving cached keys"
+                } else {
+                    "nothing cached"
+                },
+                e
+            );
+            stale.unwrap_or_else(|| Err(storage_unavailable()))
+        }
+    }
+}
+
+/// Reads a tenant and its key versions from D1, creating its first key when none signs.
+async fn load(
+    id: &str,
+    now: i64,
+    config: &TenantConfig,
+    env: &Env,
+) -> worker::Result<Option<(TenantRow, Vec<KeyVersion>)>> {
+    let db = store::db(env)?;
+    let Some(row) = store::tenant(&db, id).await? else {
+        return Ok(None);
     };
-    let mut versions = store::key_versions(&db, id)
-        .await
-        .map_err(|e| storage_error(&e))?;
+    let mut versions = store::key_versions(&db, id).await?;
     if rotation::signing_version(&versions, now).is_none()
         && rotation::rotation_due(&versions, now, &config.policy)
     {
@@ -394,34 +474,10 @@ pub(crate) async fn tenant_by_id(
         if let Err(e) = store::write_rotation(&db, id, &changed, Some((new, "active"))).await {
             // Another isolate created it first: read what won.
             worker::console_log!("torii-edge: first key of {}: {}", id, e);
-            versions = store::key_versions(&db, id)
-                .await
-                .map_err(|e| storage_error(&e))?;
+            versions = store::key_versions(&db, id).await?;
         }
     }
-    TENANTS.with(|t| {
-        if let Ok(mut t) = t.try_borrow_mut() {
-            if t.len() >= MAX_CACHE_ENTRIES {
-                t.clear();
-            }
-            t.insert(
-                id.to_string(),
-                Entry {
-                    secret: secret.clone(),
-                    row,
-                    versions,
-                    loaded_ms: now_ms(),
-                    keys: BTreeMap::new(),
-                    published: None,
-                },
-            );
-        }
-    });
-    build_cached(id, &secret, config, now).unwrap_or_else(|| {
-        Err(misconfigured(
-            "the tenant has no signing key (isolate cache unavailable)",
-        ))
-    })
+    Ok(Some((row, versions)))
 }
 
 /// Builds the tenant from a fresh cache entry; `None` when there is none.
@@ -430,11 +486,12 @@ fn build_cached(
     secret: &str,
     config: &TenantConfig,
     now: i64,
+    max_age_secs: i64,
 ) -> Option<Result<Tenant, Reply>> {
     TENANTS.with(|t| {
         let mut t = t.try_borrow_mut().ok()?;
         let entry = t.get_mut(id)?;
-        if entry.secret != secret || !fresh(entry.loaded_ms, config.cache_ttl) {
+        if entry.secret != secret || !fresh(entry.loaded_ms, max_age_secs) {
             return None;
         }
         Some(build(entry, config, now))
@@ -549,30 +606,50 @@ pub(crate) async fn rotate_due_tenants(env: &Env) -> worker::Result<RotationOutc
     Ok(outcome)
 }
 
+/// What a rotation run writes for one tenant: versions whose schedule or state changed,
+/// and the new version when a rotation is due.
+pub(crate) type RotationPlan = (
+    Vec<(KeyVersion, &'static str)>,
+    Option<(KeyVersion, &'static str)>,
+);
+
+/// Plans one tenant's rotation at `now` from its stored versions and states.
+pub(crate) fn plan_rotation(
+    stored: &[(KeyVersion, String)],
+    now: i64,
+    policy: &RotationPolicy,
+) -> RotationPlan {
+    let mut versions: Vec<KeyVersion> = stored.iter().map(|(v, _)| *v).collect();
+    let new = rotation::rotation_due(&versions, now, policy)
+        .then(|| rotation::rotate(&mut versions, now, policy))
+        .map(|v| (v, store::key_state(&v, now, policy)));
+    let changed = stored
+        .iter()
+        .filter_map(|(before, state)| {
+            let after = versions.iter().find(|v| v.version == before.version)?;
+            let want = store::key_state(after, now, policy);
+            (after != before || want != state.as_str()).then_some((*after, want))
+        })
+        .collect();
+    (changed, new)
+}
+
 async fn rotate_tenant(
     db: &worker::D1Database,
     id: &str,
     now: i64,
     policy: &RotationPolicy,
 ) -> worker::Result<(bool, u32)> {
-    let mut versions = store::key_versions(db, id).await?;
-    let before = versions.clone();
-    let mut changed: Vec<(KeyVersion, &'static str)> =
-        rotation::retired_versions(&versions, now, policy)
-            .into_iter()
-            .map(|v| (*v, "retired"))
-            .collect();
-    let retired = u32::try_from(changed.len()).unwrap_or(u32::MAX);
-    let mut new = None;
-    if rotation::rotation_due(&versions, now, policy) {
-        let v = rotation::rotate(&mut versions, now, policy);
-        new = Some((v, store::key_state(&v, now, policy)));
-        for c in changed_versions(&before, &versions, now, policy) {
-            changed.retain(|(v, _)| v.version != c.0.version);
-            changed.push(c);
-        }
+    let stored = store::key_versions_with_state(db, id).await?;
+    let (changed, new) = plan_rotation(&stored, now, policy);
+    let retired: Vec<u32> = changed
+        .iter()
+        .filter(|(_, s)| *s == "retired")
+        .map(|(v, _)| v.version)
+        .collect();
+    if changed.is_empty() && new.is_none() {
+        return Ok((false, 0));
     }
-    let rotated = new.is_some();
     store::write_rotation(db, id, &changed, new).await?;
     worker::console_log!(
         "{}",
@@ -580,15 +657,20 @@ async fn rotate_tenant(
             "event": "rotation",
             "tenant": id,
             "rotated": new.map(|(v, _)| v.version),
-            "retired": changed.iter().filter(|(_, s)| *s == "retired").map(|(v, _)| v.version).collect::<Vec<_>>(),
+            "retired": retired,
+            "states": changed.iter().map(|(v, s)| (v.version.to_string(), *s)).collect::<BTreeMap<_, _>>(),
         })
     );
-    Ok((rotated, retired))
+    Ok((
+        new.is_some(),
+        u32::try_from(retired.len()).unwrap_or(u32::MAX),
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec;
 
     fn cfg(base: Option<&str>, default: Option<&str>) -> TenantConfig {
         TenantConfig::new(base, default, None, None, None)
@@ -671,6 +753,44 @@ mod tests {
         assert!(!valid_tenant_id("Acme"));
         assert!(!valid_tenant_id("a.b"));
         assert!(!valid_tenant_id(&"a".repeat(64)));
+    }
+
+    #[test]
+    fn rotation_plan_publishes_before_signing_and_tracks_states() {
+        let p = RotationPolicy {
+            period: 100,
+            publish_lead: 10,
+            max_token_lifetime: 50,
+            skew: 5,
+        };
+        let v1 = KeyVersion {
+            version: 1,
+            published_at: 0,
+            signs_from: 0,
+            signs_until: None,
+        };
+        // Not due: nothing to write.
+        let (changed, new) = plan_rotation(&[(v1, "active".into())], 50, &p);
+        assert!(changed.is_empty() && new.is_none());
+        // Due: v2 published now, signing after the lead; v1 retiring then.
+        let (changed, new) = plan_rotation(&[(v1, "active".into())], 100, &p);
+        let (v2, state) = new.unwrap();
+        assert_eq!(
+            (v2.version, v2.published_at, v2.signs_from, state),
+            (2, 100, 110, "published")
+        );
+        assert_eq!(changed.len(), 1);
+        assert_eq!(changed[0].0.signs_until, Some(110));
+        assert_eq!(changed[0].1, "retiring");
+        // Later runs: v2 becomes active, then v1 retired after its tokens expired + skew.
+        let v1r = changed[0].0;
+        let stored = [(v1r, "retiring".into()), (v2, "published".into())];
+        let (changed, new) = plan_rotation(&stored, 120, &p);
+        assert!(new.is_none());
+        assert_eq!(changed, vec![(v2, "active")]);
+        let stored = [(v1r, "retiring".into()), (v2, "active".into())];
+        let (changed, _) = plan_rotation(&stored, 110 + 50 + 5, &p);
+        assert_eq!(changed, vec![(v1r, "retired")]);
     }
 
     #[test]

@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { SignJWT, createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { deriveKey, mintDevToken } from '../../scripts/dev-token.mjs';
 import { DEMO_USER } from '../../scripts/seed.mjs';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
 import { startWorker } from './worker.mjs';
 
 const SECRET = 'e2e-tenants-master-secret-not-for-production-0123456789';
@@ -41,6 +41,8 @@ function getWithHost(origin, path, host, headers = {}) {
 
 describe('tenants and minting under wrangler dev', () => {
   let w;
+  let origin;
+  const seen = [];
   const get = (path, headers = {}) => fetch(w.origin + path, { headers });
   const mint = (token, { template, headers = {}, method = 'POST' } = {}) =>
     fetch(w.origin + MINT + (template === undefined ? '' : `?template=${encodeURIComponent(template)}`), {
@@ -59,8 +61,19 @@ describe('tenants and minting under wrangler dev', () => {
   const jwksOf = async (headers = {}) => (await (await get(JWKS, headers)).json()).keys;
 
   before(async () => {
+    origin = createServer((req, res) => {
+      seen.push({ url: req.url, user: req.headers['x-torii-user-id'], tenant: req.headers['x-torii-tenant-id'] });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+    await new Promise((r) => origin.listen(0, '127.0.0.1', r));
     w = await startWorker(
-      { TORII_MASTER_SECRET: SECRET, TORII_DEV_MODE: '1', TORII_BASE_DOMAIN: 'torii.test' },
+      {
+        TORII_MASTER_SECRET: SECRET,
+        TORII_DEV_MODE: '1',
+        TORII_BASE_DOMAIN: 'torii.test',
+        ORIGIN_URL: `http://127.0.0.1:${origin.address().port}`,
+        TORII_LOG: 'off',
+      },
       {
         tenants: [
           { id: 'demo' },
@@ -70,7 +83,10 @@ describe('tenants and minting under wrangler dev', () => {
       },
     );
   });
-  after(() => w?.stop());
+  after(async () => {
+    await w?.stop();
+    origin?.close();
+  });
 
   test('well-known per tenant: issuer, own keys, Cache-Control, ETag and 304', async () => {
     const demo = await get(DISCOVERY);
@@ -280,6 +296,35 @@ describe('tenants and minting under wrangler dev', () => {
       await (await get(i % 2 ? JWKS : DISCOVERY)).arrayBuffer();
     }
     assert.equal(await counters(), before);
+  });
+
+  test('the gateway accepts minted tokens of its tenant only; warm requests read nothing from D1', async () => {
+    const api = (token, headers = {}) =>
+      fetch(`${w.origin}/api/me`, { headers: { authorization: `Bearer ${token}`, ...headers } });
+    const demo = await newSession();
+    const minted = await (await mint(demo.accessToken)).json();
+    const hasura = await (await mint(demo.accessToken, { template: 'hasura' })).json();
+    for (const token of [demo.accessToken, minted.accessToken, hasura.accessToken]) {
+      const res = await api(token);
+      assert.equal(res.status, 200);
+      await res.arrayBuffer();
+    }
+    assert.deepEqual(seen.slice(-3).map((s) => [s.user, s.tenant]), Array(3).fill([DEMO_USER, 'demo']));
+    const acme = await newSession({ 'x-application-id': 'acme' });
+    const ok = await api(acme.accessToken, { 'x-application-id': 'acme' });
+    assert.equal(ok.status, 200);
+    await ok.arrayBuffer();
+    assert.equal(seen.at(-1).tenant, 'acme');
+    const before = seen.length;
+    const cross = await api(acme.accessToken);
+    assert.equal(cross.status, 401);
+    assert.ok(['invalid_issuer', 'unknown_key'].includes((await cross.json()).code));
+    assert.equal(seen.length, before, 'the origin is never called');
+
+    const counters = async () => (await (await get('/_torii/devtools/counters')).json()).d1_queries;
+    const d1 = await counters();
+    for (let i = 0; i < 10; i++) await (await api(minted.accessToken)).arrayBuffer();
+    assert.equal(await counters(), d1, 'warm gateway requests: 0 D1 queries');
   });
 
   test('dev-mode helpers are off without TORII_DEV_MODE', async () => {
