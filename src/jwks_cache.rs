@@ -102,6 +102,17 @@ impl JwksCache {
 
     /// Decides how to obtain keys for a token naming `kid` (or none) at `now`.
     pub fn lookup(&self, kid: Option<&str>, now: UnixTime) -> Lookup<'_> {
+        let knows_kid = match (&self.entry, kid) {
+            (Some(entry), Some(k)) => entry.jwks.select(Some(k)).is_some(),
+            _ => true,
+        };
+        self.lookup_known(knows_kid, now)
+    }
+
+    /// [`JwksCache::lookup`] for an adapter that says whether the token's key is in the
+    /// cached set (`false` after verifying with it gave `unknown_key`) instead of naming
+    /// the `kid` (the npm package, whose verifiers hold the keys).
+    pub fn lookup_known(&self, knows_kid: bool, now: UnixTime) -> Lookup<'_> {
         let now = now.0;
         let Some(entry) = &self.entry else {
             return match self.cooling_down(now) {
@@ -109,7 +120,6 @@ impl JwksCache {
                 None => Lookup::Fetch,
             };
         };
-        let knows_kid = kid.is_none_or(|k| entry.jwks.select(Some(k)).is_some());
         let cooling = self.cooling_down(now);
         if now < entry.fresh_until {
             if knows_kid || cooling.is_some() {
@@ -239,6 +249,35 @@ mod tests {
             c.lookup(Some(&kid(1)), t(600)),
             Lookup::UseAndRevalidate(_)
         ));
+    }
+
+    #[test]
+    fn lookup_known_decides_as_lookup_does() {
+        let mut c = JwksCache::default();
+        let mut times = alloc::vec::Vec::new();
+        for step in 0..6 {
+            // Walk through empty, cooling, fresh, stale and expired states.
+            match step {
+                1 => c.begin_fetch(t(0)),
+                2 => c
+                    .on_fetch_ok(body(&[1]).as_bytes(), Some(60), t(0))
+                    .unwrap(),
+                4 => c.begin_fetch(t(100)),
+                _ => {}
+            }
+            times.extend([0, 1, 29, 30, 59, 60, 100, 129, 130, 86_459, 86_460, 90_000]);
+            for &now in &times {
+                assert_eq!(
+                    c.lookup(Some(&kid(1)), t(now)),
+                    c.lookup_known(true, t(now))
+                );
+                assert_eq!(c.lookup(None, t(now)), c.lookup_known(true, t(now)));
+                assert_eq!(
+                    c.lookup(Some(&kid(9)), t(now)),
+                    c.lookup_known(false, t(now))
+                );
+            }
+        }
     }
 
     #[test]

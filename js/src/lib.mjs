@@ -6,6 +6,7 @@
 // module and re-export this file; nothing here runs at import.
 import {
   AssertionVerifier as WasmAssertionVerifier,
+  JwksCache as WasmJwksCache,
   Verifier as WasmVerifier,
   errorCodes as wasmErrorCodes,
   httpStatus,
@@ -157,8 +158,9 @@ function runVerify(verifier, input, now) {
 
 /**
  * The cache policy of one issuer's key set, as a state machine that does no I/O: the
- * mirror of the core's `JwksCache` (src/jwks_cache.rs), same defaults and decisions.
- * `lookup` answers one of:
+ * core's `JwksCache` (src/jwks_cache.rs) through wasm, so the package and the edge make
+ * the same decisions from the same code. It keeps the timing; `value` (here: the verifier
+ * built from the fetched set) is kept beside it. `lookup` answers one of:
  *   { kind: "use" }                  verify with the cached set, no I/O;
  *   { kind: "revalidate" }           verify with the (stale) set, refresh in background;
  *   { kind: "fetch" }                fetch first (call beginFetch);
@@ -166,48 +168,40 @@ function runVerify(verifier, input, now) {
  */
 export class JwksCachePolicy {
   constructor(config = DEFAULT_CACHE_CONFIG) {
-    this.config = { ...DEFAULT_CACHE_CONFIG, ...config };
-    this.entry = null; // { value, fetchedAt, freshUntil }
-    this.lastAttempt = null;
-  }
-
-  coolingDown(now) {
-    if (this.lastAttempt === null) return null;
-    const wait = this.lastAttempt + this.config.cooldown - now;
-    return wait > 0 ? wait : null;
+    this.config = Object.freeze({ ...DEFAULT_CACHE_CONFIG, ...config });
+    for (const [k, v] of Object.entries(this.config)) {
+      if (!(Number.isSafeInteger(v) && v >= 0)) throw new TypeError(`torii-edge: cacheConfig.${k} must be a non-negative integer`);
+    }
+    const { defaultTtl, minTtl, maxTtl, cooldown, maxStale } = this.config;
+    this.core = new WasmJwksCache(defaultTtl, minTtl, maxTtl, cooldown, maxStale);
+    this.stored = undefined;
   }
 
   /** @param {boolean} knowsKid whether the cached set has the token's key */
   lookup(knowsKid, now) {
-    const cooling = this.coolingDown(now);
-    const entry = this.entry;
-    if (!entry) return cooling === null ? { kind: "fetch" } : { kind: "unavailable", retryAfter: cooling };
-    if (now < entry.freshUntil) {
-      return knowsKid || cooling !== null ? { kind: "use" } : { kind: "fetch" };
-    }
-    if (now < entry.freshUntil + this.config.maxStale) {
-      if (cooling !== null) return { kind: "use" };
-      return knowsKid ? { kind: "revalidate" } : { kind: "fetch" };
-    }
-    return cooling === null ? { kind: "fetch" } : { kind: "unavailable", retryAfter: cooling };
+    const d = this.core.lookup(Boolean(knowsKid), now);
+    if (d === 0) return { kind: "use" };
+    if (d === 1) return { kind: "revalidate" };
+    if (d === 2) return { kind: "fetch" };
+    return { kind: "unavailable", retryAfter: -d };
   }
 
   beginFetch(now) {
-    this.lastAttempt = now;
+    this.core.beginFetch(now);
   }
 
   onFetchOk(value, maxAge, now) {
-    this.entry = { value, fetchedAt: now, freshUntil: now + this.ttl(maxAge) };
+    this.core.store(maxAge ?? undefined, now);
+    this.stored = value;
   }
 
   ttl(maxAge) {
-    const { defaultTtl, minTtl, maxTtl } = this.config;
-    return maxAge === undefined || maxAge === null ? defaultTtl : Math.min(Math.max(maxAge, minTtl), maxTtl);
+    return this.core.ttl(maxAge ?? undefined);
   }
 
   /** The cached value, whatever its age. */
   get value() {
-    return this.entry?.value;
+    return this.stored;
   }
 }
 

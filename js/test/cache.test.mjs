@@ -184,7 +184,7 @@ test("verifyToken with a jwksUrl shares one cache across calls", async () => {
   assert.equal(server.requests, 1);
 });
 
-test("JwksCachePolicy mirrors the core's decisions", () => {
+test("JwksCachePolicy is the core's JwksCache (through wasm)", () => {
   const c = new JwksCachePolicy();
   assert.deepEqual(c.lookup(true, 0), { kind: "fetch" });
   c.beginFetch(0);
@@ -198,4 +198,14 @@ test("JwksCachePolicy mirrors the core's decisions", () => {
   assert.equal(c.ttl(5), 60);
   assert.equal(c.ttl(10_000_000), 86_400);
   assert.equal(c.value, "set");
+  // A custom policy reaches the core; nonsense is refused.
+  const short = new JwksCachePolicy({ cooldown: 5, defaultTtl: 100 });
+  short.beginFetch(0);
+  assert.deepEqual(short.lookup(true, 1), { kind: "unavailable", retryAfter: 4 });
+  short.onFetchOk("v", undefined, 0);
+  assert.deepEqual(short.lookup(true, 99), { kind: "use" });
+  assert.deepEqual(short.lookup(true, 100), { kind: "revalidate" });
+  assert.deepEqual(short.lookup(false, 5), { kind: "fetch" });
+  assert.throws(() => new JwksCachePolicy({ cooldown: -1 }), TypeError);
+  assert.throws(() => new JwksCachePolicy({ maxStale: 1.5 }), TypeError);
 });
