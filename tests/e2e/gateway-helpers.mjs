@@ -100,6 +100,7 @@ export function signToken(key, { iss, aud, sub = 'ext_user', typ = 'JWT', exp = 
 /**
  * A loopback JWKS server: `keys` (public JWKs) served at `/jwks` with `cacheControl`;
  * a discovery document for issuer `<url>/disc` at `/disc/.well-known/openid-configuration`;
+ * `/big` a set over 64 KiB; `/slow` never answers;
  * `down = true` makes it answer 503; `hits` counts requests.
  */
 export async function startJwksServer({ keys = [], cacheControl = 'public, max-age=120' } = {}) {
@@ -111,6 +112,13 @@ export async function startJwksServer({ keys = [], cacheControl = 'public, max-a
       res.end(JSON.stringify({ issuer: `${state.url}/disc`, jwks_uri: `${state.url}/jwks` }));
       return;
     }
+    if (req.url === '/big') {
+      // 70 KiB: over the 64 KiB bound.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ keys: state.keys, pad: 'x'.repeat(70 * 1024) }));
+      return;
+    }
+    if (req.url === '/slow') return; // never answers: the edge's 5 s timeout must fire
     if (state.down || req.url !== '/jwks') {
       res.writeHead(state.down ? 503 : 404).end();
       return;

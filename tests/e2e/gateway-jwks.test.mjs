@@ -51,6 +51,8 @@ describe('trusted issuer JWKS cache under wrangler dev', () => {
         { issuer: iss, jwks_uri: `${iss}/jwks`, audiences: [AUD], tenant: 'demo' },
         { issuer: `${iss}/disc`, discovery: `${iss}/disc/.well-known/openid-configuration`, audiences: [AUD], tenant: 'demo' },
         { issuer: `${iss}/acme`, jwks_uri: `${iss}/jwks`, audiences: [AUD], tenant: 'acme' },
+        { issuer: `${iss}/big`, jwks_uri: `${iss}/big`, audiences: [AUD], tenant: 'demo' },
+        { issuer: `${iss}/slow`, jwks_uri: `${iss}/slow`, audiences: [AUD], tenant: 'demo' },
       ]),
     });
     origin.edge = worker.origin;
@@ -150,6 +152,20 @@ describe('trusted issuer JWKS cache under wrangler dev', () => {
     assert.deepEqual([r.delta.jwks_fetches, r.hits], [2, 2]);
     const again = await call(await signToken(keyA, { iss: `${iss}/disc`, aud: AUD }));
     assert.deepEqual([again.status, again.delta.jwks_fetches], [200, 0]);
+  });
+
+  test('a key set over 64 KiB, or one that takes over 5 s, is not used: 503 jwks_unavailable', async () => {
+    let r = await call(await signToken(keyA, { iss: `${iss}/big`, aud: AUD }));
+    assert.equal(r.status, 503);
+    assert.equal(r.body.code, 'jwks_unavailable');
+    assert.match(r.res.headers.get('retry-after') ?? '', /^\d+$/);
+    assert.deepEqual([r.delta.jwks_fetches, r.delta.jwks_fetch_failures], [1, 1]);
+    const t0 = Date.now();
+    r = await call(await signToken(keyA, { iss: `${iss}/slow`, aud: AUD }));
+    const took = Date.now() - t0;
+    assert.equal(r.status, 503);
+    assert.equal(r.body.code, 'jwks_unavailable');
+    assert.ok(took >= 4500 && took < 15_000, `took ${took} ms`);
   });
 
   test('issuer down: stale keys still verify (revalidation in the background fails)', async () => {
