@@ -26,7 +26,9 @@ export type CoreErrorCode =
   | "tenant_not_found"
   | "session_revoked"
   | "jwt_template_not_found"
-  | "storage_unavailable";
+  | "storage_unavailable"
+  | "insufficient_scope"
+  | "invalid_path";
 
 /**
  * Every code a `ToriiError` can carry: the core's, plus `jwks_fetch_failed` (a JWKS fetch

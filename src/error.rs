@@ -62,6 +62,10 @@ pub enum ErrorCode {
     JwtTemplateNotFound,
     /// The edge's store (D1) could not be read and nothing usable is cached.
     StorageUnavailable,
+    /// Gateway: the verified claims do not meet the route's `roles` or `claims`.
+    InsufficientScope,
+    /// Gateway: the request path cannot be matched safely (encoded `/` or `\`, bad escapes).
+    InvalidPath,
 }
 
 /// All codes, in documentation order.
@@ -91,6 +95,8 @@ pub const ALL_CODES: &[ErrorCode] = &[
     ErrorCode::SessionRevoked,
     ErrorCode::JwtTemplateNotFound,
     ErrorCode::StorageUnavailable,
+    ErrorCode::InsufficientScope,
+    ErrorCode::InvalidPath,
 ];
 
 impl ErrorCode {
@@ -122,6 +128,8 @@ impl ErrorCode {
             Self::SessionRevoked => "session_revoked",
             Self::JwtTemplateNotFound => "jwt_template_not_found",
             Self::StorageUnavailable => "storage_unavailable",
+            Self::InsufficientScope => "insufficient_scope",
+            Self::InvalidPath => "invalid_path",
         }
     }
 
@@ -131,7 +139,8 @@ impl ErrorCode {
     /// key set is the server's fault (500): it never lets a request through.
     pub const fn http_status(self) -> u16 {
         match self {
-            Self::InvalidRequest => 400,
+            Self::InvalidRequest | Self::InvalidPath => 400,
+            Self::InsufficientScope => 403,
             Self::InvalidJwks | Self::InvalidKey => 500,
             Self::JwksUnavailable | Self::StorageUnavailable => 503,
             Self::OriginUnreachable => 502,
@@ -168,6 +177,8 @@ impl ErrorCode {
             Self::SessionRevoked => "Minting: the session token's session was revoked, has ended, or does not exist (D1 `sessions`).",
             Self::JwtTemplateNotFound => "Minting: the tenant has no JWT template with the requested `template` name.",
             Self::StorageUnavailable => "D1 could not be read and the isolate holds no tenant data younger than 1 h (fail closed).",
+            Self::InsufficientScope => "Gateway: a valid token whose `org_role` or claims do not meet the route's `roles`/`claims`.",
+            Self::InvalidPath => "Gateway: the path has an encoded `/`, `\\` or `%`, a raw `\\`, or a malformed escape.",
         }
     }
 }

@@ -1305,6 +1305,21 @@ mod tests {
     }
 
     #[test]
+    fn gateway_codes_are_in_the_code_table() {
+        for (e, c) in [
+            (
+                GatewayError::InsufficientScope("x".into()),
+                ErrorCode::InsufficientScope,
+            ),
+            (GatewayError::InvalidPath, ErrorCode::InvalidPath),
+        ] {
+            assert_eq!(e.code(), c.as_str());
+            assert_eq!(e.http_status(), c.http_status());
+            assert!(crate::ALL_CODES.contains(&c));
+        }
+    }
+
+    #[test]
     fn request_ids_are_validated() {
         assert!(valid_request_id("abc-123_x.y:z"));
         assert!(!valid_request_id(""));
