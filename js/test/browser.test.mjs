@@ -20,6 +20,11 @@ test("the browser entry fetches the .wasm by URL and verifies a token", async ()
     const v = torii.createVerifier({ issuer: ISS, jwks: { keys: [key.jwk] } });
     assert.equal((await v.verify(`Bearer ${token(key)}`, { currentDate: at(NOW) })).sub, "user_1");
     await assert.rejects(v.verify("nope.nope.nope", { currentDate: at(NOW) }), (e) => e.code === "malformed_token");
+    // The same API as the Node entry, backed by the same wasm.
+    const node = await import("../src/node.mjs");
+    assert.deepEqual(Object.keys(torii).sort(), Object.keys(node).sort());
+    assert.deepEqual(torii.renderTemplate({ uid: "{{ user.id }}" }, { id: "u_1" }), { uid: "u_1" });
+    assert.equal(torii.validateTemplate({ sub: "x" }).error.pointer, "/sub");
   } finally {
     globalThis.fetch = realFetch;
   }
