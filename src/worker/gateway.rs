@@ -130,14 +130,24 @@ std::thread_local! {
 /// The tenant of this request, from the tenant store ([`super::tenant::resolve_tenant`]):
 /// its id, issuer, signing key and published keys (isolate-cached; a warm request reads
 /// neither D1 nor KV).
-async fn tenant_for(req: &Incoming, url: &Url, env: &Env) -> Result<GatewayTenant, Reply> {
+async fn tenant_for(
+    req: &Incoming,
+    url: &Url,
+    env: &Env,
+    ctx: &worker::Context,
+) -> Result<GatewayTenant, Reply> {
     let app_id = req
         .headers()
         .get(super::tenant::APPLICATION_ID_HEADER)
         .ok()
         .flatten();
-    let t =
-        super::tenant::resolve(url.host_str().unwrap_or_default(), app_id.as_deref(), env).await?;
+    let t = super::tenant::resolve(
+        url.host_str().unwrap_or_default(),
+        app_id.as_deref(),
+        env,
+        Some(ctx),
+    )
+    .await?;
     Ok(GatewayTenant {
         id: t.id,
         issuer: t.issuer,
@@ -603,7 +613,7 @@ async fn decide(
             ));
         }
     };
-    let tenant = tenant_for(req, url, env).await?;
+    let tenant = tenant_for(req, url, env, ctx).await?;
     line.tenant = Some(tenant.id.clone());
     let path = normalize_path(url.path()).map_err(|e| gateway_error_reply(&e))?;
     let method = req.method().to_string();

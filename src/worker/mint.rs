@@ -83,7 +83,7 @@ pub(crate) async fn handle(req: &Request, env: &Env) -> Reply {
 }
 
 async fn mint(req: &Request, env: &Env) -> Result<Reply, Reply> {
-    let tenant = tenant::resolve_tenant(req, env).await?;
+    let tenant = tenant::resolve_tenant(req, env, None).await?;
     let url = req.url().map_err(|_| routes::internal_error())?;
     let template_name = url
         .query_pairs()
@@ -105,46 +105,30 @@ async fn mint(req: &Request, env: &Env) -> Result<Reply, Reply> {
     if claims.pid().is_some_and(|pid| pid != tenant.id) {
         return Err(session_revoked(&tenant.id));
     }
+    let name = template_name
+        .as_deref()
+        .filter(|n| !n.is_empty() && n.len() <= MAX_TEMPLATE_NAME);
+    if template_name.is_some() && name.is_none() {
+        // Checked before any read: no such template can exist. The session is still
+        // checked first when the name is plausible (below).
+        verify_session_only(env, &tenant, sid, sub, now).await?;
+        return Err(template_not_found());
+    }
     let db = store::db(env).map_err(|e| storage_error(&e))?;
-    let session = store::session(&db, sid)
+    let rows = store::mint_rows(&db, &tenant.id, sid, sub, name)
         .await
-        .map_err(|e| storage_error(&e))?
+        .map_err(|e| storage_error(&e))?;
+    let session = rows
+        .session
         .filter(|row| active(row, &tenant.id, sub, now))
         .ok_or_else(|| session_revoked(&tenant.id))?;
-    let template = match template_name.as_deref() {
-        Some(name) => {
-            let row = if name.is_empty() || name.len() > MAX_TEMPLATE_NAME {
-                None
-            } else {
-                store::template(&db, &tenant.id, name)
-                    .await
-                    .map_err(|e| storage_error(&e))?
-            };
-            let row = row.ok_or_else(|| {
-                code_reply(
-                    ErrorCode::JwtTemplateNotFound,
-                    "no JWT template with this name",
-                )
-            })?;
-            Some(parse_template(&row)?)
-        }
-        None => None,
+    let user_row = rows.user.ok_or_else(|| session_revoked(&tenant.id))?;
+    let (template, default) = match (name, rows.template) {
+        (Some(_), Some(row)) => (Some(parse_template(&row)?), None),
+        (Some(_), None) => return Err(template_not_found()),
+        (None, Some(row)) => (None, Some(parse_template(&row)?)),
+        (None, None) => (None, None),
     };
-    let default = if template.is_none() {
-        match store::default_template(&db, &tenant.id)
-            .await
-            .map_err(|e| storage_error(&e))?
-        {
-            Some(row) => Some(parse_template(&row)?),
-            None => None,
-        }
-    } else {
-        None
-    };
-    let user_row = store::user(&db, &tenant.id, &session.user_id)
-        .await
-        .map_err(|e| storage_error(&e))?
-        .ok_or_else(|| session_revoked(&tenant.id))?;
     let user = user_from_row(&user_row)?;
     let minted = mint_for(
         &tenant,
@@ -158,6 +142,30 @@ async fn mint(req: &Request, env: &Env) -> Result<Reply, Reply> {
     let mut reply = Reply::json(200, minted.to_json());
     reply.headers.push(("cache-control", "no-store".into()));
     Ok(reply)
+}
+
+fn template_not_found() -> Reply {
+    code_reply(
+        ErrorCode::JwtTemplateNotFound,
+        "no JWT template with this name",
+    )
+}
+
+/// Checks the session alone (for requests that fail later without needing more rows).
+async fn verify_session_only(
+    env: &Env,
+    tenant: &Tenant,
+    sid: &str,
+    sub: &str,
+    now: i64,
+) -> Result<(), Reply> {
+    let db = store::db(env).map_err(|e| storage_error(&e))?;
+    store::session(&db, sid)
+        .await
+        .map_err(|e| storage_error(&e))?
+        .filter(|row| active(row, &tenant.id, sub, now))
+        .map(|_| ())
+        .ok_or_else(|| session_revoked(&tenant.id))
 }
 
 /// Whether a session row is an active session of `tenant` for `user` at `now`.
@@ -294,7 +302,7 @@ fn random_id(prefix: &str) -> Result<String, Reply> {
 }
 
 async fn create_session(req: &mut Request, env: &Env) -> Result<Reply, Reply> {
-    let tenant = tenant::resolve_tenant(req, env).await?;
+    let tenant = tenant::resolve_tenant(req, env, None).await?;
     let body = json_body(req).await?;
     let user_id = body
         .get("userId")
@@ -373,7 +381,7 @@ async fn create_session(req: &mut Request, env: &Env) -> Result<Reply, Reply> {
 }
 
 async fn revoke_session(req: &mut Request, env: &Env) -> Result<Reply, Reply> {
-    let tenant = tenant::resolve_tenant(req, env).await?;
+    let tenant = tenant::resolve_tenant(req, env, None).await?;
     let body = json_body(req).await?;
     let sid = body
         .get("sessionId")

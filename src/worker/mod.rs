@@ -68,7 +68,13 @@ pub async fn fetch(
             None => to_response(routes::not_found()),
         }
     } else if edge_owned(&path) {
-        edge(&mut Request::from(req), &path, &env).await
+        edge(
+            &mut Request::from(req),
+            &path,
+            &env,
+            &worker::Context::new(ctx),
+        )
+        .await
     } else {
         // The gateway hands back the runtime's response as is (no re-wrapping).
         return match gateway::handle(req, url, &env, &worker::Context::new(ctx)).await {
@@ -126,12 +132,12 @@ pub async fn scheduled(
 }
 
 /// The edge's own routes.
-async fn edge(req: &mut Request, path: &str, env: &Env) -> Result<Response> {
+async fn edge(req: &mut Request, path: &str, env: &Env, ctx: &worker::Context) -> Result<Response> {
     let method = req.method().to_string();
     let reply = if routes::is_well_known(path) {
         match routes::well_known_method(&method) {
             Some(reply) => reply,
-            None => match tenant::resolve_tenant(req, env).await {
+            None => match tenant::resolve_tenant(req, env, Some(ctx)).await {
                 Ok(t) => {
                     let inm = req.headers().get("if-none-match").ok().flatten();
                     routes::well_known(path, &t.issuer, &t.jwks_json, t.max_age, inm.as_deref())

@@ -317,20 +317,6 @@ pub(crate) struct TemplateRow {
     pub(crate) lifetime: Option<i64>,
 }
 
-/// The template `name` of `tenant`.
-pub(crate) async fn template(
-    db: &D1Database,
-    tenant: &str,
-    name: &str,
-) -> worker::Result<Option<TemplateRow>> {
-    first(
-        db,
-        "SELECT name, body, lifetime FROM templates WHERE tenant_id = ?1 AND name = ?2",
-        &[s(tenant), s(name)],
-    )
-    .await
-}
-
 /// The default template of `tenant`, if one is marked.
 pub(crate) async fn default_template(
     db: &D1Database,
@@ -342,4 +328,64 @@ pub(crate) async fn default_template(
         &[s(tenant)],
     )
     .await
+}
+
+/// What minting needs, read in one batch (one round trip): the session `sid`, the user
+/// `sub` of `tenant`, and the template `name` (or, without a name, the default template).
+#[derive(Debug, Default)]
+pub(crate) struct MintRows {
+    pub(crate) session: Option<SessionRow>,
+    pub(crate) user: Option<UserRow>,
+    pub(crate) template: Option<TemplateRow>,
+}
+
+/// Reads [`MintRows`] in one D1 batch.
+pub(crate) async fn mint_rows(
+    db: &D1Database,
+    tenant: &str,
+    sid: &str,
+    sub: &str,
+    template: Option<&str>,
+) -> worker::Result<MintRows> {
+    let template_stmt = match template {
+        Some(name) => prepared(
+            db,
+            "SELECT name, body, lifetime FROM templates WHERE tenant_id = ?1 AND name = ?2",
+            &[s(tenant), s(name)],
+        )?,
+        None => prepared(
+            db,
+            "SELECT name, body, lifetime FROM templates WHERE tenant_id = ?1 AND is_default = 1",
+            &[s(tenant)],
+        )?,
+    };
+    let statements = Vec::from([
+        prepared(
+            db,
+            "SELECT id, tenant_id, user_id, status, aal, org_id, org_role, expires_at \
+             FROM sessions WHERE id = ?1",
+            &[s(sid)],
+        )?,
+        prepared(
+            db,
+            "SELECT id, email, email_verified, first_name, last_name, public_metadata, \
+             unsafe_metadata, private_metadata FROM users WHERE tenant_id = ?1 AND id = ?2",
+            &[s(tenant), s(sub)],
+        )?,
+        template_stmt,
+    ]);
+    count(statements.len());
+    let results = db.batch(statements).await?;
+    let mut rows = MintRows::default();
+    for (i, result) in results.iter().enumerate() {
+        if let Some(err) = result.error() {
+            return Err(worker::Error::RustError(err));
+        }
+        match i {
+            0 => rows.session = result.results::<SessionRow>()?.into_iter().next(),
+            1 => rows.user = result.results::<UserRow>()?.into_iter().next(),
+            _ => rows.template = result.results::<TemplateRow>()?.into_iter().next(),
+        }
+    }
+    Ok(rows)
 }

@@ -10,7 +10,8 @@
 //!   its own published keys and accepts only its own issuer, so a token of another tenant
 //!   fails with `unknown_key` or `invalid_issuer` even when a `kid` collides.
 //! * Cache: each tenant's row and key versions stay in isolate memory for
-//!   `TORII_TENANT_CACHE_TTL_SECS` (default 60 s, at most half the publish lead), so a
+//!   `TORII_TENANT_CACHE_TTL_SECS` (default 60 s, at most a quarter of the publish lead;
+//!   served up to twice that while `waitUntil` refreshes it), so a
 //!   warm request reads neither D1 nor KV, and every isolate sees a new key before it
 //!   signs anything.
 
@@ -18,12 +19,12 @@ use super::routes::{Reply, MIN_SECRET_BYTES};
 use super::store::{self, TenantRow};
 use crate::rotation::{self, KeyVersion, RotationPolicy};
 use crate::{derive_signing_seed, ErrorCode, Jwks, SigningKey};
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::RefCell;
-use worker::{Env, Request};
+use worker::{Context, Env, Request};
 
 /// Header naming the tenant (application) of an API call.
 pub(crate) const APPLICATION_ID_HEADER: &str = "x-application-id";
@@ -64,8 +65,11 @@ pub(crate) struct TenantConfig {
     pub(crate) base_domain: Option<String>,
     /// `TORII_DEFAULT_TENANT`: the tenant of loopback hosts (local development).
     pub(crate) default_tenant: Option<String>,
-    /// Isolate-cache lifetime in seconds (`TORII_TENANT_CACHE_TTL_SECS`, clamped).
-    pub(crate) cache_ttl: i64,
+    /// Isolate-cache lifetime in milliseconds (`TORII_TENANT_CACHE_TTL_SECS`, at most a
+    /// quarter of the publish lead). An entry up to twice as old is still served while a
+    /// background refresh runs, so its age plus the documents' `max-age` stays within
+    /// the publish lead.
+    pub(crate) cache_ttl_ms: i64,
     /// `TORII_ROTATION_PERIOD_SECS` and `TORII_ROTATION_PUBLISH_LEAD_SECS`.
     pub(crate) policy: RotationPolicy,
 }
@@ -111,15 +115,17 @@ impl TenantConfig {
         if let Some(l) = publish_lead {
             policy.publish_lead = l;
         }
-        // Every isolate must see a new key before it signs: cache for at most half the lead.
-        let cache_ttl = cache_ttl
+        // Every isolate and every verifier honouring `max-age` must see a new key before it
+        // signs: entries are served up to 2 × TTL ≤ lead / 2 old, documents cached ≤ lead / 2.
+        let cache_ttl_ms = cache_ttl
             .unwrap_or(DEFAULT_CACHE_TTL_SECS)
-            .min(policy.publish_lead / 2)
+            .saturating_mul(1000)
+            .min(policy.publish_lead.saturating_mul(1000) / 4)
             .max(0);
         Self {
             base_domain: base_domain.map(|d| d.trim_matches('.').to_ascii_lowercase()),
             default_tenant: default_tenant.map(str::to_string),
-            cache_ttl,
+            cache_ttl_ms,
             policy,
         }
     }
@@ -245,6 +251,8 @@ std::thread_local! {
     /// Custom domain → tenant id (`None`: not mapped), with the load time.
     static DOMAINS: RefCell<BTreeMap<String, (Option<String>, f64)>> =
         const { RefCell::new(BTreeMap::new()) };
+    /// Tenants being refreshed in the background.
+    static REFRESHING: RefCell<BTreeSet<String>> = const { RefCell::new(BTreeSet::new()) };
     /// Tenant ids not in D1, with the time they were looked up.
     static MISSING: RefCell<BTreeMap<String, f64>> = const { RefCell::new(BTreeMap::new()) };
 }
@@ -261,8 +269,8 @@ pub(crate) fn now_secs() -> i64 {
 }
 
 #[allow(clippy::cast_precision_loss)]
-fn fresh(loaded_ms: f64, ttl_secs: i64) -> bool {
-    now_ms() - loaded_ms < (ttl_secs as f64) * 1000.0
+fn fresh(loaded_ms: f64, ttl_ms: i64) -> bool {
+    now_ms() - loaded_ms < ttl_ms as f64
 }
 
 /// Drops every cached tenant and domain (dev mode; and after a rotation).
@@ -316,15 +324,26 @@ fn storage_unavailable() -> Reply {
 }
 
 /// Resolves the tenant of `req` (see the module docs). `Err` is the reply to send.
-pub(crate) async fn resolve_tenant(req: &Request, env: &Env) -> Result<Tenant, Reply> {
+pub(crate) async fn resolve_tenant(
+    req: &Request,
+    env: &Env,
+    ctx: Option<&Context>,
+) -> Result<Tenant, Reply> {
     let url = req.url().map_err(|_| not_found())?;
     let host = url.host_str().unwrap_or_default().to_string();
     let app_id = req.headers().get(APPLICATION_ID_HEADER).ok().flatten();
-    resolve(&host, app_id.as_deref(), env).await
+    resolve(&host, app_id.as_deref(), env, ctx).await
 }
 
-/// Resolves the tenant for a host and `x-application-id`.
-pub(crate) async fn resolve(host: &str, app_id: Option<&str>, env: &Env) -> Result<Tenant, Reply> {
+/// Resolves the tenant for a host and `x-application-id`. With `ctx`, an expired cache
+/// entry (up to twice the TTL) is served while `ctx.waitUntil` refreshes it, so a busy
+/// isolate never waits on D1.
+pub(crate) async fn resolve(
+    host: &str,
+    app_id: Option<&str>,
+    env: &Env,
+    ctx: Option<&Context>,
+) -> Result<Tenant, Reply> {
     let config = TenantConfig::from_env(env);
     let id = match lookup(classify_host(host, &config), app_id)? {
         Lookup::Id(id) => id,
@@ -341,7 +360,7 @@ pub(crate) async fn resolve(host: &str, app_id: Option<&str>, env: &Env) -> Resu
     if !valid_tenant_id(&id) {
         return Err(not_found());
     }
-    tenant_by_id(&id, &config, env).await
+    tenant_by_id(&id, &config, env, ctx).await
 }
 
 async fn domain_tenant(
@@ -352,7 +371,7 @@ async fn domain_tenant(
     let hit = DOMAINS.with(|d| {
         d.try_borrow().ok().and_then(|d| {
             d.get(host)
-                .filter(|(_, at)| fresh(*at, config.cache_ttl))
+                .filter(|(_, at)| fresh(*at, config.cache_ttl_ms))
                 .map(|(id, _)| id.clone())
         })
     });
@@ -386,41 +405,38 @@ pub(crate) async fn tenant_by_id(
     id: &str,
     config: &TenantConfig,
     env: &Env,
+    ctx: Option<&Context>,
 ) -> Result<Tenant, Reply> {
     let secret = master_secret(env)?;
     let now = now_secs();
-    if let Some(tenant) = build_cached(id, &secret, config, now, config.cache_ttl) {
+    if let Some(tenant) = build_cached(id, &secret, config, now, config.cache_ttl_ms) {
         return tenant;
+    }
+    if let Some(ctx) = ctx {
+        let stale_ms = config.cache_ttl_ms.saturating_mul(2);
+        if let Some(tenant) = build_cached(id, &secret, config, now, stale_ms) {
+            if start_refresh(id) {
+                let (id, env, config) = (id.to_string(), env.clone(), config.clone());
+                ctx.wait_until(async move {
+                    refresh(&id, &secret, &config, &env).await;
+                    end_refresh(&id);
+                });
+            }
+            return tenant;
+        }
     }
     let missing = MISSING.with(|m| {
         m.try_borrow()
             .ok()
             .and_then(|m| m.get(id).copied())
-            .is_some_and(|at| fresh(at, config.cache_ttl))
+            .is_some_and(|at| fresh(at, config.cache_ttl_ms))
     });
     if missing {
         return Err(not_found());
     }
     match load(id, now, config, env).await {
         Ok(Some((row, versions))) => {
-            TENANTS.with(|t| {
-                if let Ok(mut t) = t.try_borrow_mut() {
-                    if t.len() >= MAX_CACHE_ENTRIES {
-                        t.clear();
-                    }
-                    t.insert(
-                        id.to_string(),
-                        Entry {
-                            secret: secret.clone(),
-                            row,
-                            versions,
-                            loaded_ms: now_ms(),
-                            keys: BTreeMap::new(),
-                            published: None,
-                        },
-                    );
-                }
-            });
+            store_entry(id, &secret, row, versions);
             build_cached(id, &secret, config, now, i64::MAX)
                 .unwrap_or_else(|| Err(misconfigured("the isolate's tenant cache is unavailable")))
         }
@@ -436,7 +452,7 @@ pub(crate) async fn tenant_by_id(
             Err(not_found())
         }
         Err(e) => {
-            let stale = build_cached(id, &secret, config, now, MAX_STALE_SECS);
+            let stale = build_cached(id, &secret, config, now, MAX_STALE_SECS * 1000);
             worker::console_error!(
                 "torii-edge: D1 read of tenant {} failed ({}): {}",
                 id,
@@ -449,6 +465,58 @@ pub(crate) async fn tenant_by_id(
             );
             stale.unwrap_or_else(|| Err(storage_unavailable()))
         }
+    }
+}
+
+/// Caches a tenant's row and versions, keeping the keys already derived for them.
+fn store_entry(id: &str, secret: &str, row: TenantRow, versions: Vec<KeyVersion>) {
+    TENANTS.with(|t| {
+        if let Ok(mut t) = t.try_borrow_mut() {
+            let keys = t
+                .remove(id)
+                .filter(|old| old.secret == secret)
+                .map(|old| old.keys)
+                .unwrap_or_default();
+            if t.len() >= MAX_CACHE_ENTRIES {
+                t.clear();
+            }
+            t.insert(
+                id.to_string(),
+                Entry {
+                    secret: secret.to_string(),
+                    row,
+                    versions,
+                    loaded_ms: now_ms(),
+                    keys,
+                    published: None,
+                },
+            );
+        }
+    });
+}
+
+/// Marks `id` as being refreshed; `false` if a refresh is already running.
+fn start_refresh(id: &str) -> bool {
+    REFRESHING.with(|r| {
+        r.try_borrow_mut()
+            .is_ok_and(|mut r| r.insert(id.to_string()))
+    })
+}
+
+fn end_refresh(id: &str) {
+    REFRESHING.with(|r| {
+        if let Ok(mut r) = r.try_borrow_mut() {
+            r.remove(id);
+        }
+    });
+}
+
+/// Background refresh of a cached tenant (failures keep the old entry until it is too old).
+async fn refresh(id: &str, secret: &str, config: &TenantConfig, env: &Env) {
+    match load(id, now_secs(), config, env).await {
+        Ok(Some((row, versions))) => store_entry(id, secret, row, versions),
+        Ok(None) => forget(Some(id)),
+        Err(e) => worker::console_error!("torii-edge: refreshing tenant {}: {}", id, e),
     }
 }
 
@@ -587,7 +655,10 @@ pub(crate) async fn rotate_due_tenants(env: &Env) -> worker::Result<RotationOutc
     let mut outcome = RotationOutcome::default();
     for id in store::tenant_ids(&db).await? {
         outcome.tenants += 1;
-        let now = now_secs();
+        // A new version is in D1 (and so in any JWKS) only once the batch commits: date it
+        // from the next second, so `published_at` is never before it is visible and the
+        // whole publish lead separates visibility from signing.
+        let now = now_secs().saturating_add(1);
         let result = rotate_tenant(&db, &id, now, &config.policy).await;
         match result {
             Ok((rotated, retired)) => {
@@ -796,14 +867,22 @@ mod tests {
     #[test]
     fn cache_ttl_and_max_age_stay_below_the_publish_lead() {
         let c = TenantConfig::new(None, None, Some(3600), None, None);
-        assert_eq!(c.cache_ttl, 300);
+        assert_eq!(c.cache_ttl_ms, 150_000);
         assert_eq!(c.max_age(), 300);
-        let c = TenantConfig::new(None, None, None, Some(10), Some(4));
-        assert_eq!(c.cache_ttl, 2);
-        assert_eq!(c.max_age(), 2);
+        let c = TenantConfig::new(None, None, None, Some(10), Some(2));
+        assert_eq!(c.cache_ttl_ms, 500);
+        assert_eq!(c.max_age(), 1);
         assert_eq!(c.policy.period, 10);
+        // Served age (≤ 2 × TTL) plus max-age never exceeds the publish lead.
+        for lead in [1, 2, 3, 10, 600, 7200] {
+            let c = TenantConfig::new(None, None, Some(86_400), None, Some(lead));
+            assert!(
+                2 * c.cache_ttl_ms + 1000 * c.max_age() <= 1000 * lead,
+                "{lead}"
+            );
+        }
         let c = TenantConfig::new(None, None, None, None, None);
-        assert_eq!(c.cache_ttl, DEFAULT_CACHE_TTL_SECS);
+        assert_eq!(c.cache_ttl_ms, DEFAULT_CACHE_TTL_SECS * 1000);
         assert_eq!(c.policy, RotationPolicy::default());
     }
 }

@@ -58,6 +58,8 @@ describe('key rotation under wrangler dev', () => {
     assert.deepEqual(await kids(), [v1]);
     await sleep(PERIOD * 1000 + 200);
     await cron();
+    // Dated from the next second (when it is surely visible in D1).
+    await sleep(1100);
     const published = await kids();
     assert.equal(published.length, 2, 'the new key is published');
     assert.equal(published[0], v1);

@@ -14,8 +14,10 @@ import { after, before, describe, test } from 'node:test';
 import { SignJWT, createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { deriveKey, mintDevToken } from '../../scripts/dev-token.mjs';
 import { DEMO_USER } from '../../scripts/seed.mjs';
+import { readFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
-import { startWorker } from './worker.mjs';
+import { join } from 'node:path';
+import { ROOT, startWorker } from './worker.mjs';
 
 const SECRET = 'e2e-tenants-master-secret-not-for-production-0123456789';
 const DISCOVERY = '/.well-known/openid-configuration';
@@ -337,4 +339,13 @@ describe('tenants and minting under wrangler dev', () => {
       await off.stop();
     }
   });
+});
+
+test('wrangler.toml (the deploy config) never enables dev mode or a default tenant, and has the cron', () => {
+  const toml = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8');
+  const active = toml.split('\n').filter((l) => !/^\s*(#|$)/.test(l));
+  for (const name of ['TORII_DEV_MODE', 'TORII_DEFAULT_TENANT', 'TORII_MASTER_SECRET']) {
+    assert.ok(!active.some((l) => l.includes(name)), `${name} must not be set in wrangler.toml`);
+  }
+  assert.ok(active.some((l) => /^crons\s*=\s*\[\s*"[^"]+"/.test(l)), 'a Cron Trigger rotates keys');
 });
