@@ -195,3 +195,54 @@ test("the README's Worker example, bundled by wrangler, verifies a token under M
     await mf.dispose();
   }
 });
+
+test("inside a Worker (wrangler bundle, Miniflare): verifyEdgeAssertion on a Fetch Request, renderTemplate", { skip: !haveWorkerTools && "no root node_modules (run `make npm-tools`)" }, async () => {
+  const app = join(scratch, "app");
+  const ORIGIN = "https://api.example.test";
+  writeFileSync(
+    join(app, "origin-worker.mjs"),
+    `import { verifyEdgeAssertion, renderTemplate } from "torii-edge";
+export default {
+  async fetch(request, env) {
+    try {
+      const claims = await verifyEdgeAssertion(request, { issuer: env.ISSUER, audience: env.ORIGIN, jwks: env.JWKS });
+      return Response.json({ claims, rendered: renderTemplate({ uid: "{{ user.id }}" }, { id: claims?.sub ?? "anon" }) });
+    } catch (e) {
+      return Response.json({ error: e.code }, { status: e.status ?? 500 });
+    }
+  },
+};
+`,
+  );
+  const dir = join(scratch, "origin-worker");
+  execFileSync("mkdir", ["-p", dir]);
+  writeFileSync(join(app, "wrangler-origin.toml"), 'name = "scratch-origin"\nmain = "origin-worker.mjs"\ncompatibility_date = "2025-01-01"\n');
+  execFileSync(wrangler, ["deploy", "--dry-run", "--config", "wrangler-origin.toml", "--outdir", dir], {
+    cwd: app,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },
+    stdio: "pipe",
+  });
+  const { Miniflare } = await import(pathToFileURL(miniflareEntry).href);
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: join(dir, "origin-worker.js"),
+    modulesRoot: dir,
+    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
+    compatibilityDate: "2025-01-01",
+    bindings: { ISSUER: ISS, ORIGIN, JWKS: JSON.stringify({ keys: [key.jwk] }) },
+  });
+  try {
+    const now = nowSecs();
+    const user = claimsHeader({ iss: ISS, sub: "user_42" });
+    const a = edgeAssertion(key, { iss: ISS, aud: ORIGIN, now, method: "PUT", url: `${ORIGIN}/v1/x?y=1`, claims: user, sub: "user_42" });
+    const headers = { "x-torii-edge-assertion": a, "x-torii-claims": user };
+    const ok = await mf.dispatchFetch("http://localhost/v1/x?y=1", { method: "PUT", headers });
+    assert.deepEqual(await ok.json(), { claims: { iss: ISS, sub: "user_42" }, rendered: { uid: "user_42" } });
+    const moved = await mf.dispatchFetch("http://localhost/v1/z?y=1", { method: "PUT", headers });
+    assert.deepEqual([moved.status, await moved.json()], [401, { error: "assertion_mismatch" }]);
+    const none = await mf.dispatchFetch("http://localhost/v1/x?y=1", { method: "PUT" });
+    assert.deepEqual([none.status, await none.json()], [401, { error: "missing_token" }]);
+  } finally {
+    await mf.dispose();
+  }
+});
