@@ -3,6 +3,7 @@
 // session and template tokens through the edge's endpoint, caching each until ~30 s
 // before it expires. Nothing here runs at import.
 import { ToriiError, createVerifier, JWKS_FETCH_TIMEOUT_MS } from "./lib.mjs";
+import { readBody } from "./io.mjs";
 
 /** Path of the OIDC discovery document. */
 export const DISCOVERY_PATH = "/.well-known/openid-configuration";
@@ -44,8 +45,7 @@ async function request(fetchImpl, url, init, timeoutMs) {
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
     const res = await fetchImpl(url, { ...init, signal: controller.signal });
-    const text = await res.text();
-    if (text.length > MAX_RESPONSE_BYTES) throw new Error(`response of ${text.length} bytes`);
+    const text = await readBody(res, MAX_RESPONSE_BYTES);
     let json;
     try {
       json = text ? JSON.parse(text) : undefined;

@@ -14,6 +14,7 @@ import {
   renderTemplate as wasmRenderTemplate,
   validateTemplate as wasmValidateTemplate,
 } from "../pkg/torii_edge.js";
+import { readBody } from "./io.mjs";
 
 /** Largest JWKS document accepted, in bytes (the core's MAX_JWKS_BYTES). */
 export const MAX_JWKS_BYTES = 64 * 1024;
@@ -205,31 +206,6 @@ export class JwksCachePolicy {
   }
 }
 
-async function readBody(response, limit) {
-  const declared = Number(response.headers.get("content-length"));
-  if (declared > limit) throw new Error(`JWKS is ${declared} bytes, more than ${limit}`);
-  if (!response.body) return "";
-  const reader = response.body.getReader();
-  const chunks = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => {});
-      throw new Error(`JWKS is more than ${limit} bytes`);
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.byteLength;
-  }
-  return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-}
 
 /** A remote key set: fetch, cache in memory, hand out a verifier per policy. */
 class RemoteJwks {

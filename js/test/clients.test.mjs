@@ -199,6 +199,13 @@ test("token client: server errors reject with token_request_failed and are not c
   const dead = createTokenClient({ baseUrl: "http://127.0.0.1:1", getSessionToken: () => "s", timeoutMs: 2000 });
   await assert.rejects(dead.getToken(), (e) => e.code === "token_request_failed");
   assert.throws(() => createTokenClient({ baseUrl: edge.url }), TypeError);
+  // Responses are bounded (64 KiB), streamed or declared.
+  const huge = createTokenClient({
+    baseUrl: edge.url,
+    getSessionToken: () => "s",
+    fetch: async () => new Response(new ReadableStream({ pull: (c) => c.enqueue(new Uint8Array(16 * 1024)) }), { status: 200 }),
+  });
+  await assert.rejects(huge.getToken(), (e) => e.code === "token_request_failed" && /more than 65536/.test(e.message));
   await assert.rejects(tokens.getToken({ template: "" }), TypeError);
 });
 
