@@ -4,16 +4,17 @@
 // in the same run. Every call verifies a token neither side has seen before (distinct
 // `jti`, pre-signed), so nothing can be cached per token; both sides keep their key set
 // (torii-edge: the wasm Verifier; jose: createLocalJWKSet, whose imported CryptoKey is
-// cached). Cases run round-robin in short batches; the median batch gives ns/op.
+// cached). Cases run round-robin in short batches (short, so load from other processes
+// hits every case alike); the median batch gives ns/op.
 //
-//   node js/bench/verify.mjs [--rounds 30] [--batch 200]
+//   node js/bench/verify.mjs [--rounds 300] [--batch 20]
 import { generateKeyPairSync, sign } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { createVerifier, verifyToken } from "../src/node.mjs";
 
-const { values } = parseArgs({ options: { rounds: { type: "string", default: "30" }, batch: { type: "string", default: "200" } } });
+const { values } = parseArgs({ options: { rounds: { type: "string", default: "300" }, batch: { type: "string", default: "20" } } });
 const ROUNDS = Number(values.rounds);
 const BATCH = Number(values.batch);
 const ISSUER = "https://bench.torii.test";
