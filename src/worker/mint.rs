@@ -16,7 +16,8 @@ use super::store::{self, n, opt, s, SessionRow, UserRow};
 use super::tenant::{self, Tenant};
 use crate::{
     bearer_token, mint_session_token, mint_template_token, ErrorCode, MetadataBag, MintedToken,
-    Policy, SessionInput, Template, TypPolicy, UnixTime, User, Verifier, SESSION_TOKEN_TYP,
+    Policy, SessionInput, Template, TypPolicy, UnixTime, UntrustedToken, User, Verifier,
+    VerifyError, DEFAULT_MAX_TOKEN_LEN, SESSION_TOKEN_TYP,
 };
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -96,8 +97,21 @@ async fn mint(req: &Request, env: &Env) -> Result<Reply, Reply> {
     let policy = Policy::new(&tenant.issuer)
         .with_typ(TypPolicy::Exact(SESSION_TOKEN_TYP.into()))
         .require_claim("sid");
+    // Keys are scoped by tenant and issuer: another issuer's token is refused as such
+    // before any key lookup (as the gateway does), then verified against this tenant's keys.
+    let untrusted = UntrustedToken::parse(token, DEFAULT_MAX_TOKEN_LEN)
+        .map_err(|e| token_error_reply(&tenant.id, &e))?;
+    let iss = untrusted
+        .claims_unverified()
+        .map_err(|e| token_error_reply(&tenant.id, &e))?
+        .get("iss")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    if iss.as_deref() != Some(tenant.issuer.as_str()) {
+        return Err(token_error_reply(&tenant.id, &VerifyError::InvalidIssuer));
+    }
     let claims = Verifier::new(tenant.jwks.clone(), policy)
-        .verify(token, UnixTime(now))
+        .verify_untrusted(&untrusted, UnixTime(now))
         .map_err(|e| token_error_reply(&tenant.id, &e))?;
     let (Some(sid), Some(sub)) = (claims.sid(), claims.sub()) else {
         return Err(session_revoked(&tenant.id));

@@ -239,13 +239,25 @@ describe('tenants and minting under wrangler dev', () => {
     const demo = await newSession();
     const atAcme = await mint(demo.accessToken, { headers: { 'x-application-id': 'acme' } });
     assert.equal(atAcme.status, 401);
-    assert.equal((await atAcme.json()).code, 'unknown_key');
+    assert.equal((await atAcme.json()).code, 'invalid_issuer');
 
     const acme = await newSession({ 'x-application-id': 'acme' });
     assert.equal(decodeJwt(acme.accessToken).iss, ACME_ISSUER);
     const atDemo = await mint(acme.accessToken);
     assert.equal(atDemo.status, 401);
-    assert.equal((await atDemo.json()).code, 'unknown_key');
+    assert.equal((await atDemo.json()).code, 'invalid_issuer');
+    // With acme's issuer forged into a token signed by demo's key, sent to acme: no such key there.
+    const demoKey = await deriveKey(SECRET, 'demo', 1);
+    const t = Math.floor(Date.now() / 1000);
+    const foreignKey = await new SignJWT({ sub: DEMO_USER, sid: acme.sessionId, pid: 'acme' })
+      .setProtectedHeader({ alg: 'EdDSA', kid: demoKey.kid, typ: 'JWT' })
+      .setIssuer(ACME_ISSUER)
+      .setIssuedAt(t)
+      .setExpirationTime(t + 60)
+      .sign(demoKey.privateKey);
+    const unknown = await mint(foreignKey, { headers: { 'x-application-id': 'acme' } });
+    assert.equal(unknown.status, 401);
+    assert.equal((await unknown.json()).code, 'unknown_key');
 
     // acme's real key, but demo's kid in the header: the kid collides, the key does not.
     const now = Math.floor(Date.now() / 1000);
