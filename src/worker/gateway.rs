@@ -421,19 +421,21 @@ impl LogLine {
 
 // ------------------------------------------------------------------ I/O
 
-fn to_response(reply: &Reply, request_id: &str) -> worker::Result<Response> {
-    let headers = worker::Headers::new();
+/// A [`Reply`] as the runtime's `Response`, built directly with `web_sys` (a string body
+/// and plain `ResponseInit`: measurably cheaper per request than `worker::Response`).
+fn to_web_response(reply: &Reply, request_id: &str) -> worker::Result<web_sys::Response> {
+    let headers = web_sys::Headers::new()?;
     for (name, value) in &reply.headers {
         headers.set(name, value)?;
     }
     headers.set(REQUEST_ID, request_id)?;
-    let builder = Response::builder()
-        .with_status(reply.status)
-        .with_headers(headers);
-    Ok(match &reply.body {
-        Some(body) => builder.fixed(body.clone().into_bytes()),
-        None => builder.empty(),
-    })
+    let init = web_sys::ResponseInit::new();
+    init.set_status(reply.status);
+    init.set_headers(&headers);
+    Ok(web_sys::Response::new_with_opt_str_and_init(
+        reply.body.as_deref(),
+        &init,
+    )?)
 }
 
 fn new_request_id() -> String {
@@ -578,7 +580,7 @@ pub(crate) async fn handle(
             .and_then(|v| v.get("code").and_then(Value::as_str).map(str::to_string));
     }
     line.emit();
-    Ok(to_response(&reply, &request_id)?.into())
+    to_web_response(&reply, &request_id)
 }
 
 enum Decision {
@@ -1155,7 +1157,7 @@ pub(crate) async fn dev_route(req: &Request, env: &Env) -> Option<worker::Result
         }
         _ => return None,
     };
-    Some(to_response(&reply, &new_request_id()))
+    Some(to_web_response(&reply, &new_request_id()).map(Response::from))
 }
 
 #[cfg(test)]
