@@ -107,11 +107,6 @@ pub(crate) struct TenantRow {
     pub(crate) issuer: String,
 }
 
-/// The tenant with this id.
-pub(crate) async fn tenant(db: &D1Database, id: &str) -> worker::Result<Option<TenantRow>> {
-    first(db, "SELECT id, issuer FROM tenants WHERE id = ?1", &[s(id)]).await
-}
-
 #[derive(Deserialize)]
 struct TenantId {
     tenant_id: String,
@@ -168,20 +163,11 @@ pub(crate) async fn key_versions(db: &D1Database, tenant: &str) -> worker::Resul
         .collect())
 }
 
-/// [`key_versions`] with each version's stored `state`.
-pub(crate) async fn key_versions_with_state(
-    db: &D1Database,
-    tenant: &str,
-) -> worker::Result<Vec<(KeyVersion, String)>> {
-    let rows: Vec<KeyRow> = all(
-        db,
-        "SELECT version, state, created_at, activated_at, retired_at FROM key_versions \
-         WHERE tenant_id = ?1 AND state != 'retired' ORDER BY version DESC LIMIT 64",
-        &[s(tenant)],
-    )
-    .await?;
-    Ok(rows
-        .into_iter()
+const KEY_VERSIONS_SQL: &str = "SELECT version, state, created_at, activated_at, retired_at \
+     FROM key_versions WHERE tenant_id = ?1 AND state != 'retired' ORDER BY version DESC LIMIT 64";
+
+fn key_rows(rows: Vec<KeyRow>) -> Vec<(KeyVersion, String)> {
+    rows.into_iter()
         .rev()
         .filter_map(|r| {
             let v = KeyVersion {
@@ -192,7 +178,47 @@ pub(crate) async fn key_versions_with_state(
             };
             Some((v, r.state))
         })
-        .collect())
+        .collect()
+}
+
+/// [`key_versions`] with each version's stored `state`.
+pub(crate) async fn key_versions_with_state(
+    db: &D1Database,
+    tenant: &str,
+) -> worker::Result<Vec<(KeyVersion, String)>> {
+    let rows: Vec<KeyRow> = all(db, KEY_VERSIONS_SQL, &[s(tenant)]).await?;
+    Ok(key_rows(rows))
+}
+
+/// The tenant and its key versions in one D1 batch (one round trip).
+pub(crate) async fn tenant_with_versions(
+    db: &D1Database,
+    id: &str,
+) -> worker::Result<Option<(TenantRow, Vec<KeyVersion>)>> {
+    let statements = Vec::from([
+        prepared(db, "SELECT id, issuer FROM tenants WHERE id = ?1", &[s(id)])?,
+        prepared(db, KEY_VERSIONS_SQL, &[s(id)])?,
+    ]);
+    count(statements.len());
+    let results = db.batch(statements).await?;
+    let (Some(tenant), Some(keys)) = (results.first(), results.get(1)) else {
+        return Err(worker::Error::RustError(
+            "D1 batch returned too few results".into(),
+        ));
+    };
+    for r in [tenant, keys] {
+        if let Some(err) = r.error() {
+            return Err(worker::Error::RustError(err));
+        }
+    }
+    let Some(row) = tenant.results::<TenantRow>()?.into_iter().next() else {
+        return Ok(None);
+    };
+    let versions = key_rows(keys.results::<KeyRow>()?)
+        .into_iter()
+        .map(|(v, _)| v)
+        .collect();
+    Ok(Some((row, versions)))
 }
 
 /// The state a version is in at `now` (informational column).

@@ -528,10 +528,9 @@ async fn load(
     env: &Env,
 ) -> worker::Result<Option<(TenantRow, Vec<KeyVersion>)>> {
     let db = store::db(env)?;
-    let Some(row) = store::tenant(&db, id).await? else {
+    let Some((row, mut versions)) = store::tenant_with_versions(&db, id).await? else {
         return Ok(None);
     };
-    let mut versions = store::key_versions(&db, id).await?;
     if rotation::signing_version(&versions, now).is_none()
         && rotation::rotation_due(&versions, now, &config.policy)
     {
