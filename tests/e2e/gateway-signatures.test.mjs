@@ -2,6 +2,7 @@
 // strict rules the core's backends enforce. Every Wycheproof Ed25519 vector gives the same
 // answer through the Worker's path as through the core's, and the expected one.
 import assert from 'node:assert/strict';
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -44,6 +45,33 @@ describe('gateway signature checks under wrangler dev', () => {
     const c = await (await fetch(`${worker.origin}/_torii/dev/counters`)).json();
     assert.ok(c.webcrypto_verifies > 0, 'WebCrypto was used');
     assert.equal(c.wasm_verifies, 0);
+  });
+
+  test('random keys and messages: valid, bit-flipped and small-order-R signatures agree with the core', async () => {
+    const ask = async (pk, msg, sig) => {
+      const q = new URLSearchParams({ pk: pk.toString('hex'), msg: msg.toString('hex'), sig: sig.toString('hex') });
+      return (await fetch(`${worker.origin}/_torii/dev/ed25519?${q}`)).json();
+    };
+    const identity = Buffer.alloc(32);
+    identity[0] = 1;
+    for (let i = 0; i < 60; i++) {
+      const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+      const pk = Buffer.from(publicKey.export({ format: 'jwk' }).x, 'base64url');
+      const msg = randomBytes(i % 7 === 0 ? 0 : 1 + (i * 37) % 300);
+      const sig = sign(null, msg, privateKey);
+      assert.deepEqual(await ask(pk, msg, sig), { gateway: true, core: true }, `valid #${i}`);
+      const flipped = Buffer.from(sig);
+      flipped[(i * 13) % 64] ^= 1 << (i % 8);
+      const r1 = await ask(pk, msg, flipped);
+      assert.deepEqual(r1, { gateway: false, core: false }, `sig bit flip #${i}`);
+      if (msg.length > 0) {
+        const other = Buffer.from(msg);
+        other[i % other.length] ^= 0x80;
+        assert.deepEqual(await ask(pk, other, sig), { gateway: false, core: false }, `msg flip #${i}`);
+      }
+      const smallR = Buffer.concat([identity, sig.subarray(32)]);
+      assert.deepEqual(await ask(pk, msg, smallR), { gateway: false, core: false }, `small-order R #${i}`);
+    }
   });
 
   test('a token whose S was malleated to S + L is refused (401 invalid_signature)', async () => {
