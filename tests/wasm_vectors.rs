@@ -16,13 +16,13 @@ fn parse(text: &str) -> Value {
 #[wasm_bindgen_test]
 fn wycheproof_ed25519_every_vector_gives_its_expected_result_in_wasm() {
     vector_checks::wycheproof_ed25519(&parse(include_str!(
-        "../../shared/vectors/wycheproof/ed25519_test.json"
+        "data/vectors/wycheproof/ed25519_test.json"
     )));
 }
 
 #[wasm_bindgen_test]
 fn rfc8037_signs_byte_for_byte_and_thumbprint_matches_in_wasm() {
-    let v = parse(include_str!("../../shared/vectors/rfc8037.json"));
+    let v = parse(include_str!("data/vectors/rfc8037.json"));
     vector_checks::rfc8037_sign_and_thumbprint(&v);
     vector_checks::rfc8037_private_jwk_refused(&v);
 }

@@ -28,7 +28,7 @@ describe('gateway signature checks under wrangler dev', () => {
   });
 
   test('Wycheproof Ed25519: the Worker path agrees with the core and the expected result', async () => {
-    const doc = JSON.parse(readFileSync(join(ROOT, '..', 'shared', 'vectors', 'wycheproof', 'ed25519_test.json'), 'utf8'));
+    const doc = JSON.parse(readFileSync(join(ROOT, 'tests', 'data', 'vectors', 'wycheproof', 'ed25519_test.json'), 'utf8'));
     let n = 0;
     for (const group of doc.testGroups) {
       for (const t of group.tests) {

@@ -1,5 +1,5 @@
 //! The vector checks, shared by `tests/vectors.rs` (native, vectors read from
-//! `../shared/vectors/`) and `tests/wasm_vectors.rs` (wasm32, vectors compiled in), so the
+//! `tests/data/vectors/`) and `tests/wasm_vectors.rs` (wasm32, vectors compiled in), so the
 //! same assertions run on both.
 
 use serde_json::Value;
