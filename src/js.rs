@@ -5,15 +5,15 @@
 //! a thrown JS `Error` carrying the core's stable `code`. Every decision is the core's.
 //! The JS wrapper in `js/src/` turns the thrown error into a `ToriiError`.
 
-use crate::assertion::{verify_edge_assertion, AssertionError, Binding};
+use crate::edge::assertion::{verify_edge_assertion, AssertionError, Binding};
+use crate::edge::extract::bearer_token;
 use crate::error::{ErrorCode, KeyError, VerifyError, ALL_CODES};
-use crate::header::bearer_token;
-use crate::jwk::Jwks;
-use crate::jwks_cache::{CacheConfig, JwksCache, Lookup};
-use crate::policy::{Policy, TypPolicy};
-use crate::template::{Template, TemplateError, DEFAULT_TEMPLATE_BUDGET};
+use crate::jose::jwk::Jwks;
+use crate::jose::policy::{Policy, TypPolicy};
+use crate::keys::jwks_cache::{CacheConfig, JwksCache, Lookup};
+use crate::templates::engine::{Template, TemplateError, DEFAULT_TEMPLATE_BUDGET};
+use crate::templates::user::{MetadataBag, User, UserError};
 use crate::time::UnixTime;
-use crate::user::{MetadataBag, User, UserError};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -498,7 +498,7 @@ impl WasmJwksCache {
 pub fn max_age_from_cache_control(value: &str) -> Option<f64> {
     // Whole seconds well inside f64's exact range in practice; `as` rounds otherwise.
     #[allow(clippy::cast_precision_loss)]
-    crate::jwks_cache::max_age_from_cache_control(value).map(|s| s as f64)
+    crate::keys::jwks_cache::max_age_from_cache_control(value).map(|s| s as f64)
 }
 
 /// The HTTP status the edge answers with for `code` (0 for an unknown code).

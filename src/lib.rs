@@ -46,46 +46,33 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
-pub mod assertion;
-pub mod b64;
-mod claims;
-mod docs;
+pub mod crypto;
+pub mod edge;
+pub mod encoding;
 mod error;
-pub mod gateway;
-mod header;
-pub mod json;
-mod jwk;
-mod jwks_cache;
-mod keys;
-pub mod mint;
-mod policy;
-pub mod rotation;
-mod sig;
-mod sign;
-pub mod template;
+pub mod jose;
+pub mod keys;
+pub mod templates;
 mod time;
-mod token;
-pub mod user;
-mod verifier;
 
-pub use claims::VerifiedClaims;
-pub use docs::discovery_document;
+pub use crypto::{Ed25519Verify, PublicKey, RustBackend};
+pub use edge::discovery::discovery_document;
+pub use edge::extract::bearer_token;
+pub use encoding::{b64, json};
 pub use error::{ErrorCode, KeyError, VerifyError, ALL_CODES};
-pub use header::bearer_token;
-pub use jwk::{Jwk, Jwks, MAX_JWKS_BYTES, MAX_JWKS_KEYS};
-pub use jwks_cache::{max_age_from_cache_control, CacheConfig, JwksCache, Lookup};
-pub use keys::derive_signing_seed;
-pub use mint::{
+pub use jose::{
+    Jwk, Jwks, Policy, SignatureCheck, SignatureMemo, SigningKey, TypPolicy, UntrustedToken,
+    VerifiedClaims, Verifier, DEFAULT_MAX_TOKEN_LEN, DEFAULT_SKEW_SECS, MAX_JWKS_BYTES,
+    MAX_JWKS_KEYS, MAX_SKEW_SECS,
+};
+pub use keys::{derive_signing_seed, max_age_from_cache_control, CacheConfig, JwksCache, Lookup};
+pub use templates::engine::{preview, Template, TemplateError};
+pub use templates::mint::{
     iso8601_utc, mint_session_token, mint_template_token, MintError, MintedToken, SessionInput,
     SESSION_TOKEN_TYP, TEMPLATE_TOKEN_TYP,
 };
-pub use policy::{Policy, TypPolicy, DEFAULT_MAX_TOKEN_LEN, DEFAULT_SKEW_SECS, MAX_SKEW_SECS};
-pub use sign::SigningKey;
-pub use template::{preview, Template, TemplateError};
+pub use templates::user::{MetadataBag, User, UserError};
 pub use time::UnixTime;
-pub use token::UntrustedToken;
-pub use user::{MetadataBag, User, UserError};
-pub use verifier::Verifier;
 
 /// Re-export of the JSON types claims are expressed in.
 pub use serde_json::{Map, Value};

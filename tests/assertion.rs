@@ -1,7 +1,7 @@
 //! The edge assertion: bound to method, URL and claims header; never an access token.
 
 use serde_json::{json, Map, Value};
-use torii_edge::assertion::{
+use torii_edge::edge::assertion::{
     check_binding, mint_edge_assertion, verify_edge_assertion, Binding, EDGE_ASSERTION_TYP,
 };
 use torii_edge::{Jwks, Policy, SigningKey, UnixTime, Verifier};
@@ -152,7 +152,7 @@ fn edge_assertion_verifier_rejects_an_access_token() {
         ("exp", json!(NOW + 30)),
         ("htm", json!("POST")),
         ("htu", json!(binding("").url)),
-        ("chash", json!(torii_edge::assertion::claims_hash(""))),
+        ("chash", json!(torii_edge::edge::assertion::claims_hash(""))),
     ] {
         c.insert(k.into(), v);
     }

@@ -3,11 +3,13 @@
 
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
-use torii_edge::template::{
+use torii_edge::templates::engine::{
     DEFAULT_TEMPLATE_BUDGET, MAX_TEMPLATE_BYTES, MAX_TEMPLATE_LIFETIME_SECS,
     MIN_TEMPLATE_LIFETIME_SECS, RESERVED_CLAIMS,
 };
-use torii_edge::user::{MAX_EMAIL_BYTES, MAX_METADATA_BYTES, MAX_NAME_BYTES, MAX_USER_ID_BYTES};
+use torii_edge::templates::user::{
+    MAX_EMAIL_BYTES, MAX_METADATA_BYTES, MAX_NAME_BYTES, MAX_USER_ID_BYTES,
+};
 use torii_edge::{preview, MetadataBag, Template, TemplateError, User};
 
 fn obj(v: Value) -> Map<String, Value> {

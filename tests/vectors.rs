@@ -43,6 +43,9 @@ fn vendored_vectors_match_their_source_when_it_is_present() {
             continue;
         };
         let ours = std::fs::read(format!("{root}/tests/data/vectors/{path}")).unwrap();
-        assert!(ours == source, "tests/data/vectors/{path} differs from its source");
+        assert!(
+            ours == source,
+            "tests/data/vectors/{path} differs from its source"
+        );
     }
 }

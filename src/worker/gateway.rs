@@ -1,6 +1,6 @@
 //! The gateway in front of the origin: route rules, token verification, header hygiene,
-//! claims headers and the edge assertion, over the sans-I/O [`crate::gateway`] and
-//! [`crate::assertion`] modules. Everything that is not I/O is a plain function tested
+//! claims headers and the edge assertion, over the sans-I/O [`crate::edge::routing`] and
+//! [`crate::edge::assertion`] modules. Everything that is not I/O is a plain function tested
 //! natively below; [`handle`] only wires them to the Workers runtime.
 //!
 //! Environment:
@@ -13,16 +13,17 @@
 
 use super::jwks_kv::{self, KeysError, TrustedIssuer};
 use super::routes::Reply;
-use crate::assertion::{
+use crate::edge::assertion::{
     edge_assertion_claims, Binding, EDGE_ASSERTION_TYP, MAX_ASSERTION_LIFETIME,
 };
-use crate::gateway::{
+use crate::edge::routing::{
     claims_headers, connection_listed, must_strip, normalize_path, Access, GatewayError,
     Requirements, Route, RouteTable,
 };
 use crate::{
-    bearer_token, ErrorCode, Jwks, Policy, SigningKey, TypPolicy, UnixTime, UntrustedToken,
-    VerifiedClaims, VerifyError, DEFAULT_MAX_TOKEN_LEN, TEMPLATE_TOKEN_TYP,
+    bearer_token, Ed25519Verify, ErrorCode, Jwks, Policy, SignatureMemo, SigningKey, TypPolicy,
+    UnixTime, UntrustedToken, VerifiedClaims, VerifyError, DEFAULT_MAX_TOKEN_LEN,
+    TEMPLATE_TOKEN_TYP,
 };
 use alloc::format;
 use alloc::rc::Rc;
@@ -883,9 +884,9 @@ async fn sign_jwt(
 ) -> String {
     let header = json!({ "alg": "EdDSA", "kid": tenant.key.kid(), "typ": typ }).to_string();
     let payload = serde_json::to_vec(claims).unwrap_or_default();
-    let mut out = crate::b64::encode(header.as_bytes());
+    let mut out = crate::encoding::b64::encode(header.as_bytes());
     out.push('.');
-    out.push_str(&crate::b64::encode(&payload));
+    out.push_str(&crate::encoding::b64::encode(&payload));
     let native = match &tenant.seed {
         Some(seed) => webcrypto_sign(tenant.key.kid(), seed, out.as_bytes()).await,
         None => None,
@@ -901,63 +902,11 @@ async fn sign_jwt(
         }
     };
     out.push('.');
-    out.push_str(&crate::b64::encode(&signature));
+    out.push_str(&crate::encoding::b64::encode(&signature));
     out
 }
 
 // ------------------------------------------------------------------ WebCrypto verification
-
-/// The group order L, little-endian.
-const ED25519_ORDER: [u8; 32] = [
-    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10,
-];
-
-/// The canonical encodings of the eight points of small order.
-const SMALL_ORDER_POINTS: [[u8; 32]; 8] = {
-    let mut pts = [[0u8; 32]; 8];
-    // Identity (y = 1).
-    pts[0][0] = 1;
-    // y = -1 = p - 1 (order 2).
-    pts[1] = [
-        0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0x7f,
-    ];
-    // y = 0, both signs of x (order 4).
-    pts[3][31] = 0x80;
-    // Order 8.
-    pts[4] = [
-        0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98,
-        0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53,
-        0xfc, 0x05,
-    ];
-    pts[5] = pts[4];
-    pts[5][31] = 0x85;
-    pts[6] = [
-        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67,
-        0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
-        0x03, 0x7a,
-    ];
-    pts[7] = pts[6];
-    pts[7][31] = 0xfa;
-    pts
-};
-
-/// The checks `verify_strict` makes beyond the cofactorless equation that WebCrypto
-/// (BoringSSL's `ED25519_verify`) does not all make: `S < L` and `R` not of small order.
-/// (A non-canonical `R` never matches: BoringSSL compares `R` with the canonical encoding
-/// it computes. Public keys were validated when the key set was loaded.)
-pub(crate) fn strict_signature_precheck(signature: &[u8; 64]) -> bool {
-    let (r, s) = signature.split_at(32);
-    let s_below_order = s
-        .iter()
-        .rev()
-        .zip(ED25519_ORDER.iter().rev())
-        .find(|(a, b)| a != b)
-        .is_some_and(|(a, b)| a < b);
-    s_below_order && !SMALL_ORDER_POINTS.iter().any(|p| p.as_slice() == r)
-}
 
 std::thread_local! {
     /// Imported WebCrypto public keys, by their 32 bytes (bounded).
@@ -1002,72 +951,49 @@ async fn webcrypto_verify(public: [u8; 32], message: &[u8], signature: &[u8; 64]
     call_async(&subtle, "verify", &args).await?.as_bool()
 }
 
-/// [`crate::Verifier::verify_untrusted`] with the signature checked by WebCrypto (the same
-/// strict rules: see [`strict_signature_precheck`]); the core's verifier when WebCrypto is
-/// unavailable. Phases, order and error codes are the core's.
+/// [`crate::Verifier::verify_untrusted`] with the signature equation computed by
+/// WebCrypto (the core's backend when WebCrypto is unavailable): the core orders every
+/// check ([`crate::Verifier::prepare`] / [`crate::SignatureCheck::complete`]); this only
+/// makes the native call, and skips it for a signature this isolate already verified
+/// ([`SignatureMemo`]).
 async fn verify_native(
     verifier: &crate::Verifier,
     token: &UntrustedToken<'_>,
     now: UnixTime,
 ) -> Result<VerifiedClaims, VerifyError> {
-    let key = verifier.select_key(token)?;
-    let message = token.signing_input().as_bytes();
-    // A signature is a pure function of (key, message, signature): one that verified
-    // needs no second check. Everything else (typ, kid, alg above; every claim below,
-    // against the current time and policy) runs on every request.
-    let memo = signature_memo_key(&key.public_key_bytes(), message, &token.signature);
-    if !VERIFIED_SIGNATURES.with(|m| m.try_borrow().is_ok_and(|m| m.contains(&memo))) {
-        if !signature_ok(key, message, &token.signature).await {
-            return Err(VerifyError::InvalidSignature);
-        }
-        VERIFIED_SIGNATURES.with(|m| {
+    let check = verifier.prepare(token)?;
+    if SIGNATURE_MEMO.with(|m| m.try_borrow().is_ok_and(|m| m.contains(&check))) {
+        jwks_kv::bump(|c| &c.memo_hits);
+        return check.complete(true, now);
+    }
+    let valid = signature_ok(check.key(), check.message(), check.signature()).await;
+    if valid {
+        SIGNATURE_MEMO.with(|m| {
             if let Ok(mut m) = m.try_borrow_mut() {
-                if m.len() >= MAX_VERIFIED_SIGNATURES {
-                    m.clear();
-                }
-                m.insert(memo);
+                m.remember(&check);
             }
         });
-    } else {
-        jwks_kv::bump(|c| &c.memo_hits);
     }
-    verifier.check_claims_of(key, token, now)
+    check.complete(valid, now)
 }
-
-/// Most remembered signatures per isolate (32 bytes each); the set is cleared when full.
-const MAX_VERIFIED_SIGNATURES: usize = 4096;
 
 std::thread_local! {
-    /// SHA-256 of (key, message, signature) of signatures that verified in this isolate.
-    static VERIFIED_SIGNATURES: RefCell<alloc::collections::BTreeSet<[u8; 32]>> =
-        const { RefCell::new(alloc::collections::BTreeSet::new()) };
+    /// Signatures that verified in this isolate (bounded, cleared when full).
+    static SIGNATURE_MEMO: RefCell<SignatureMemo> = RefCell::new(SignatureMemo::default());
 }
 
-/// The memo entry of a verified signature: SHA-256 over the key, the signature and the
-/// message (fixed-length fields first, so the encoding is unambiguous).
-pub(crate) fn signature_memo_key(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> [u8; 32] {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    h.update(key);
-    h.update(signature);
-    h.update(message);
-    h.finalize().into()
-}
-
-/// Whether `signature` over `message` verifies under `key` (a validated key): the strict
-/// precheck, then WebCrypto, or the core's backend when WebCrypto is unavailable.
-async fn signature_ok(key: &crate::Jwk, message: &[u8], signature: &[u8; 64]) -> bool {
-    if !strict_signature_precheck(signature) {
-        return false;
-    }
-    match webcrypto_verify(key.public_key_bytes(), message, signature).await {
+/// The signature equation for a key and a strictly encoded signature (the core's
+/// [`crate::Verifier::prepare`] checked both): WebCrypto, or the core's backend when
+/// WebCrypto is unavailable.
+async fn signature_ok(key: &crate::PublicKey, message: &[u8], signature: &[u8; 64]) -> bool {
+    match webcrypto_verify(*key.as_bytes(), message, signature).await {
         Some(ok) => {
             jwks_kv::bump(|c| &c.webcrypto_verifies);
             ok
         }
         None => {
             jwks_kv::bump(|c| &c.wasm_verifies);
-            crate::sig::verify(&key.key, message, signature)
+            crate::RustBackend.verify(key, message, signature)
         }
     }
 }
@@ -1094,14 +1020,15 @@ async fn dev_ed25519(url: &Url) -> Reply {
     let (pk, msg, sig) = (param("pk"), param("msg"), param("sig"));
     let jwk = format!(
         r#"{{"kty":"OKP","crv":"Ed25519","x":"{}"}}"#,
-        crate::b64::encode(&pk)
+        crate::encoding::b64::encode(&pk)
     );
     let (gateway, core) = match (
         crate::Jwk::from_json(jwk.as_bytes()),
         <[u8; 64]>::try_from(sig.as_slice()),
     ) {
         (Ok(key), Ok(sig64)) => (
-            signature_ok(&key, &msg, &sig64).await,
+            crate::crypto::strict::signature_encoding_ok(&sig64)
+                && signature_ok(key.public_key(), &msg, &sig64).await,
             key.verify_signature(&msg, &sig),
         ),
         (Ok(key), Err(_)) => (false, key.verify_signature(&msg, &sig)),
@@ -1285,38 +1212,6 @@ mod tests {
     }
 
     #[test]
-    fn strict_precheck_refuses_non_canonical_s_and_small_order_r() {
-        let key = SigningKey::from_seed(&[9; 32]);
-        let sig = key.sign_raw(b"message");
-        assert!(strict_signature_precheck(&sig));
-        // S + L: the same signature to a lax verifier, refused here.
-        let mut malleated = sig;
-        let mut carry = 0u16;
-        for (b, l) in malleated[32..].iter_mut().zip(ED25519_ORDER) {
-            let v = u16::from(*b) + u16::from(l) + carry;
-            *b = (v & 0xff) as u8;
-            carry = v >> 8;
-        }
-        assert!(!strict_signature_precheck(&malleated));
-        let mut s_is_l = sig;
-        s_is_l[32..].copy_from_slice(&ED25519_ORDER);
-        assert!(!strict_signature_precheck(&s_is_l));
-        // Each small-order R is refused; the list is the canonical small-order set.
-        for p in SMALL_ORDER_POINTS {
-            let mut bad = sig;
-            bad[..32].copy_from_slice(&p);
-            assert!(!strict_signature_precheck(&bad));
-            assert!(
-                crate::sig::validate_public_key(&p).is_none(),
-                "{p:?} is not small order"
-            );
-        }
-        let distinct: alloc::collections::BTreeSet<[u8; 32]> =
-            SMALL_ORDER_POINTS.into_iter().collect();
-        assert_eq!(distinct.len(), 8);
-    }
-
-    #[test]
     fn gateway_codes_are_in_the_code_table() {
         for (e, c) in [
             (
@@ -1377,7 +1272,7 @@ mod tests {
             (None, true),
             (Some("JWT"), true),
             (Some(TEMPLATE_TOKEN_TYP), true),
-            (Some(crate::assertion::EDGE_ASSERTION_TYP), false),
+            (Some(crate::edge::assertion::EDGE_ASSERTION_TYP), false),
         ] {
             let tok = sign("http://127.0.0.1:8787", typ);
             let u = UntrustedToken::parse(&tok, 8192).unwrap();

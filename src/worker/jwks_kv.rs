@@ -93,7 +93,8 @@ pub(crate) fn fetchable(url: &str) -> bool {
 /// Parses `TRUSTED_ISSUERS`: a JSON array of
 /// `{"issuer", "jwks_uri" | "discovery", "audiences": [..], "tenant", "typ"?}`.
 pub(crate) fn parse_trusted_issuers(raw: &str) -> Result<Vec<TrustedIssuer>, String> {
-    let value = crate::json::parse(raw.as_bytes(), 4).map_err(|e| e.reason().to_string())?;
+    let value =
+        crate::encoding::json::parse(raw.as_bytes(), 4).map_err(|e| e.reason().to_string())?;
     let Value::Array(items) = value else {
         return Err("TRUSTED_ISSUERS must be a JSON array".into());
     };
@@ -376,14 +377,14 @@ pub(crate) async fn keys_for(
 
 /// The KV key of an issuer's set (hashed: KV keys are at most 512 bytes).
 fn kv_key(issuer: &str) -> String {
-    format!("jwks:v1:{}", crate::assertion::claims_hash(issuer))
+    format!("jwks:v1:{}", crate::edge::assertion::claims_hash(issuer))
 }
 
 async fn read_kv(issuer: &TrustedIssuer, env: &Env) -> Option<()> {
     let kv = env.kv(KV_BINDING).ok()?;
     bump(|c| &c.kv_reads);
     let text = kv.get(&kv_key(&issuer.issuer)).text().await.ok()??;
-    let value = crate::json::parse(text.as_bytes(), 8).ok()?;
+    let value = crate::encoding::json::parse(text.as_bytes(), 8).ok()?;
     if value.get("issuer").and_then(Value::as_str) != Some(issuer.issuer.as_str()) {
         return None;
     }
@@ -422,7 +423,7 @@ async fn fetch_and_store_inner(issuer: &TrustedIssuer, env: &Env) -> Option<()> 
         (None, Some(uri), _) => uri,
         (None, None, Some(discovery)) => {
             let (body, _) = fetch_bounded(discovery, MAX_DISCOVERY_BYTES).await?;
-            let doc = crate::json::parse(&body, 8).ok()?;
+            let doc = crate::encoding::json::parse(&body, 8).ok()?;
             if doc.get("issuer").and_then(Value::as_str) != Some(issuer.issuer.as_str()) {
                 worker::console_warn!(
                     "torii-edge: discovery issuer mismatch for {}",

@@ -312,7 +312,7 @@ async fn json_body(req: &mut Request) -> Result<Map<String, Value>, Reply> {
 fn random_id(prefix: &str) -> Result<String, Reply> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|_| routes::internal_error())?;
-    Ok(format!("{prefix}{}", crate::b64::encode(&bytes)))
+    Ok(format!("{prefix}{}", crate::encoding::b64::encode(&bytes)))
 }
 
 async fn create_session(req: &mut Request, env: &Env) -> Result<Reply, Reply> {

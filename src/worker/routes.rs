@@ -83,7 +83,7 @@ pub(crate) fn etag(body: &str) -> String {
     let digest = Sha256::digest(body.as_bytes());
     format!(
         "\"{}\"",
-        crate::b64::encode(digest.get(..16).unwrap_or_default())
+        crate::encoding::b64::encode(digest.get(..16).unwrap_or_default())
     )
 }
 

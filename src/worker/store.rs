@@ -6,7 +6,7 @@
 //! Each statement sent is counted per isolate (`d1_queries` in the dev-mode counters), so
 //! tests can prove that a warm request reads nothing from D1.
 
-use crate::rotation::KeyVersion;
+use crate::keys::rotation::KeyVersion;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::Cell;
@@ -225,7 +225,7 @@ pub(crate) async fn tenant_with_versions(
 pub(crate) fn key_state(
     v: &KeyVersion,
     now: i64,
-    policy: &crate::rotation::RotationPolicy,
+    policy: &crate::keys::rotation::RotationPolicy,
 ) -> &'static str {
     if !v.published_at_time(now, policy) && v.published_at <= now {
         "retired"

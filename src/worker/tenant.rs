@@ -6,7 +6,7 @@
 //!   `TORII_DEFAULT_TENANT` when it is set. `x-application-id` names the tenant of API
 //!   calls on a host that is not tenant-specific; on a tenant host it must agree.
 //! * Keys: seeds are derived per (tenant, version) from `TORII_MASTER_SECRET`; D1 holds
-//!   only the versions' timestamps ([`crate::rotation`]). The tenant's verifier holds only
+//!   only the versions' timestamps ([`crate::keys::rotation`]). The tenant's verifier holds only
 //!   its own published keys and accepts only its own issuer, so a token of another tenant
 //!   fails with `unknown_key` or `invalid_issuer` even when a `kid` collides.
 //! * Cache: each tenant's row and key versions stay in isolate memory for
@@ -17,7 +17,7 @@
 
 use super::routes::{Reply, MIN_SECRET_BYTES};
 use super::store::{self, TenantRow};
-use crate::rotation::{self, KeyVersion, RotationPolicy};
+use crate::keys::rotation::{self, KeyVersion, RotationPolicy};
 use crate::{derive_signing_seed, ErrorCode, Jwks, SigningKey};
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::rc::Rc;
@@ -646,7 +646,7 @@ pub(crate) struct RotationOutcome {
     pub(crate) failed: u32,
 }
 
-/// Rotates every tenant whose key is due, with the overlap rules of [`crate::rotation`],
+/// Rotates every tenant whose key is due, with the overlap rules of [`crate::keys::rotation`],
 /// and marks versions whose tokens have all expired as retired.
 pub(crate) async fn rotate_due_tenants(env: &Env) -> worker::Result<RotationOutcome> {
     let config = TenantConfig::from_env(env);

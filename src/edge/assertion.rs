@@ -17,14 +17,14 @@
 //! An origin verifies it against the tenant JWKS with any JOSE library: `alg` EdDSA,
 //! `typ` [`EDGE_ASSERTION_TYP`], issuer, audience, then compares `htm`, `htu` and `chash`.
 
-use crate::b64;
-use crate::claims::VerifiedClaims;
+use crate::encoding::b64;
 use crate::error::VerifyError;
-use crate::jwk::Jwks;
-use crate::policy::{Policy, TypPolicy};
-use crate::sign::SigningKey;
+use crate::jose::claims::VerifiedClaims;
+use crate::jose::jwk::Jwks;
+use crate::jose::policy::{Policy, TypPolicy};
+use crate::jose::sign::SigningKey;
+use crate::jose::verify::Verifier;
 use crate::time::UnixTime;
-use crate::verifier::Verifier;
 use alloc::string::{String, ToString};
 use core::fmt;
 use serde_json::{Map, Value};

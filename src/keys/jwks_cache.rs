@@ -15,7 +15,7 @@
 //! Nothing here shares a fetch across requests: the adapter decides per request.
 
 use crate::error::KeyError;
-use crate::jwk::Jwks;
+use crate::jose::jwk::Jwks;
 use crate::time::UnixTime;
 
 /// Tunables of the cache policy, all in seconds.

@@ -3,8 +3,8 @@
 //! The Worker asks this module which rule a request falls under, whether verified claims
 //! satisfy it, which inbound headers to strip, and which headers to add; it does the I/O.
 
-use crate::claims::VerifiedClaims;
-use crate::{b64, json};
+use crate::encoding::{b64, json};
+use crate::jose::claims::VerifiedClaims;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;

@@ -1,8 +1,9 @@
 //! JWK and JWKS (RFC 7517, RFC 8037): only `OKP`/`Ed25519` public keys are ever loaded.
 
+use crate::crypto as sig;
+use crate::crypto::PublicKey;
+use crate::encoding::{b64, json};
 use crate::error::KeyError;
-use crate::sig::PublicKey;
-use crate::{b64, json, sig};
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use serde_json::{Map, Value};
@@ -149,6 +150,11 @@ impl Jwk {
         self.kid.as_deref()
     }
 
+    /// The validated public key.
+    pub fn public_key(&self) -> &PublicKey {
+        &self.key
+    }
+
     /// The raw 32-byte public key.
     pub fn public_key_bytes(&self) -> [u8; 32] {
         *self.key.as_bytes()
@@ -160,12 +166,13 @@ impl Jwk {
     }
 
     /// Checks a raw Ed25519 signature over `message` with this key (the same path token
-    /// verification takes). Any length other than 64 bytes is simply a failed check.
+    /// verification takes: the strict encoding, then the Rust backend). Any length other
+    /// than 64 bytes is simply a failed check.
     pub fn verify_signature(&self, message: &[u8], signature: &[u8]) -> bool {
         let Ok(sig) = <[u8; sig::SIGNATURE_LEN]>::try_from(signature) else {
             return false;
         };
-        sig::verify(&self.key, message, &sig)
+        sig::strict::signature_encoding_ok(&sig) && sig::verify(&self.key, message, &sig)
     }
 
     /// The RFC 7638 JWK SHA-256 thumbprint, base64url.

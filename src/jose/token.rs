@@ -1,9 +1,9 @@
 //! Compact JWS parsing into an untrusted token: nothing here is trusted until verified.
 
+use crate::crypto::SIGNATURE_LEN;
+use crate::encoding::{b64, json};
 use crate::error::VerifyError;
-use crate::jwk::KeyAlg;
-use crate::sig::SIGNATURE_LEN;
-use crate::{b64, json};
+use crate::jose::jwk::KeyAlg;
 use alloc::string::String;
 use alloc::vec::Vec;
 use serde_json::{Map, Value};

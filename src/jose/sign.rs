@@ -1,7 +1,7 @@
 //! Signing: keys come from a caller-supplied seed (the core draws no randomness).
 
-use crate::b64;
-use crate::jwk::{thumbprint_of, Jwk};
+use crate::encoding::b64;
+use crate::jose::jwk::{thumbprint_of, Jwk};
 use alloc::string::{String, ToString};
 use ed25519_compact::{KeyPair, Seed};
 use serde_json::{Map, Value};
@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 #[derive(Clone)]
 pub struct SigningKey {
     pair: KeyPair,
-    public: crate::sig::PublicKey,
+    public: crate::crypto::PublicKey,
     kid: String,
 }
 
@@ -27,7 +27,7 @@ impl SigningKey {
     /// thumbprint of the public key.
     pub fn from_seed(seed: &[u8; 32]) -> Self {
         let pair = KeyPair::from_seed(Seed::new(*seed));
-        let public = crate::sig::public_key_from_seed(seed);
+        let public = crate::crypto::public_key_from_seed(seed);
         let kid = thumbprint_of(&public);
         Self { pair, public, kid }
     }

@@ -10,11 +10,17 @@ use serde_json::{Map, Value};
 /// below were type-checked there, so the accessors cannot see a wrong JSON type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerifiedClaims {
-    pub(crate) claims: Map<String, Value>,
-    pub(crate) kid: Option<String>,
+    claims: Map<String, Value>,
+    kid: Option<String>,
 }
 
 impl VerifiedClaims {
+    /// Only [`SignatureCheck::complete`](crate::SignatureCheck::complete) calls this,
+    /// after the signature verified and every claim check passed.
+    pub(in crate::jose) fn new(claims: Map<String, Value>, kid: Option<String>) -> Self {
+        Self { claims, kid }
+    }
+
     fn str_claim(&self, name: &str) -> Option<&str> {
         self.claims.get(name).and_then(Value::as_str)
     }

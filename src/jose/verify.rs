@@ -1,14 +1,18 @@
-//! The verifier: signature first, then claims; no partial results.
+//! The verifier: the one place that orders the checks of a token; signature first, then
+//! claims; no partial results.
 
-use crate::claims::{numeric_date, VerifiedClaims};
+use crate::crypto::strict::signature_encoding_ok;
+use crate::crypto::{Ed25519Verify, PublicKey, RustBackend, SIGNATURE_LEN};
+use crate::encoding::json;
 use crate::error::VerifyError;
-use crate::jwk::{Jwk, Jwks};
-use crate::policy::Policy;
+use crate::jose::claims::{numeric_date, VerifiedClaims};
+use crate::jose::jwk::{Jwk, Jwks};
+use crate::jose::policy::Policy;
+use crate::jose::token::UntrustedToken;
 use crate::time::UnixTime;
-use crate::token::UntrustedToken;
-use crate::{json, sig};
 use alloc::string::{String, ToString};
 use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 
 /// Registered claims that must be strings when present.
 const STRING_CLAIMS: &[&str] = &[
@@ -40,15 +44,28 @@ impl Verifier {
         &self.policy
     }
 
-    /// Verifies a compact token at time `now`.
+    /// Verifies a compact token at time `now` with the compiled-in Rust backend.
     ///
     /// In order: size and structure ([`UntrustedToken::parse`]), `typ`, key selection by
-    /// `kid`, `alg` agreement with the key, the Ed25519 signature, then the claims:
-    /// strict JSON object, JSON types of registered claims, required claims, `iss`, `aud`,
+    /// `kid`, `alg` agreement with the key, the strict signature encoding
+    /// ([`signature_encoding_ok`]), the Ed25519 signature, then the claims: strict JSON
+    /// object, JSON types of registered claims, required claims, `iss`, `aud`,
     /// `exp`/`nbf`/`iat` with the policy's skew, maximum age.
     pub fn verify(&self, token: &str, now: UnixTime) -> Result<VerifiedClaims, VerifyError> {
+        self.verify_with(token, now, &RustBackend)
+    }
+
+    /// [`Verifier::verify`] with the signature equation computed by `backend`.
+    pub fn verify_with(
+        &self,
+        token: &str,
+        now: UnixTime,
+        backend: &impl Ed25519Verify,
+    ) -> Result<VerifiedClaims, VerifyError> {
         let untrusted = UntrustedToken::parse(token, self.policy.max_token_len)?;
-        self.verify_untrusted(&untrusted, now)
+        let check = self.prepare(&untrusted)?;
+        let valid = check.verify_with(backend);
+        check.complete(valid, now)
     }
 
     /// Verifies an already parsed token (see [`Verifier::verify`]).
@@ -57,15 +74,21 @@ impl Verifier {
         token: &UntrustedToken<'_>,
         now: UnixTime,
     ) -> Result<VerifiedClaims, VerifyError> {
-        let key = self.select_key(token)?;
-        check_signature(key, token)?;
-        self.check_claims_of(key, token, now)
+        let check = self.prepare(token)?;
+        let valid = check.verify_with(&RustBackend);
+        check.complete(valid, now)
     }
 
-    /// Phase 1 of [`Verifier::verify_untrusted`]: `typ`, key selection by `kid`, and the
-    /// token's `alg` against the key's. (Adapters with a native signature verifier run the
-    /// phases themselves; phase 3 must only follow a verified signature.)
-    pub(crate) fn select_key(&self, token: &UntrustedToken<'_>) -> Result<&Jwk, VerifyError> {
+    /// The first half of a verification whose signature equation the caller computes
+    /// (an async native primitive such as WebCrypto): `typ`, key selection by `kid`,
+    /// `alg` against the key, and the strict signature encoding. The returned
+    /// [`SignatureCheck`] names the key, message and signature to verify; its
+    /// [`complete`](SignatureCheck::complete) takes the primitive's answer and checks
+    /// the claims.
+    pub fn prepare<'v, 't>(
+        &'v self,
+        token: &'v UntrustedToken<'t>,
+    ) -> Result<SignatureCheck<'v, 't>, VerifyError> {
         if !self.policy.typ.accepts(token.typ()) {
             return Err(VerifyError::InvalidTokenType);
         }
@@ -76,36 +99,75 @@ impl Verifier {
         if key.alg.is_some_and(|a| a != token.alg) {
             return Err(VerifyError::UnsupportedAlgorithm);
         }
-        Ok(key)
-    }
-
-    /// Phase 3 of [`Verifier::verify_untrusted`], after the signature verified: the claims.
-    pub(crate) fn check_claims_of(
-        &self,
-        key: &Jwk,
-        token: &UntrustedToken<'_>,
-        now: UnixTime,
-    ) -> Result<VerifiedClaims, VerifyError> {
-        let claims = json::parse_object(&token.payload, json::DEFAULT_MAX_DEPTH)
-            .map_err(|e| VerifyError::MalformedToken(e.reason()))?;
-        check_claims(&claims, &self.policy, now)?;
-        Ok(VerifiedClaims {
-            claims,
-            kid: key.kid.clone(),
+        if !signature_encoding_ok(&token.signature) {
+            return Err(VerifyError::InvalidSignature);
+        }
+        Ok(SignatureCheck {
+            verifier: self,
+            key,
+            token,
         })
     }
 }
 
-/// The key decides: the token's `alg` must agree with the key's declared `alg` (if any),
-/// then the signature must verify.
-pub(crate) fn check_signature(key: &Jwk, token: &UntrustedToken<'_>) -> Result<(), VerifyError> {
-    if key.alg.is_some_and(|a| a != token.alg) {
-        return Err(VerifyError::UnsupportedAlgorithm);
+/// A token whose header, key and signature encoding passed, waiting for the signature
+/// equation (see [`Verifier::prepare`]). Claims are not read until
+/// [`complete`](Self::complete) is told the signature verified.
+#[derive(Debug)]
+#[must_use = "a prepared check verifies nothing until it is completed"]
+pub struct SignatureCheck<'v, 't> {
+    verifier: &'v Verifier,
+    key: &'v Jwk,
+    token: &'v UntrustedToken<'t>,
+}
+
+impl SignatureCheck<'_, '_> {
+    /// The selected key (validated when its set was loaded).
+    pub fn key(&self) -> &PublicKey {
+        &self.key.key
     }
-    if sig::verify(&key.key, token.signing_input().as_bytes(), &token.signature) {
-        Ok(())
-    } else {
-        Err(VerifyError::InvalidSignature)
+
+    /// The bytes the signature covers (`header "." payload`).
+    pub fn message(&self) -> &[u8] {
+        self.token.signing_input().as_bytes()
+    }
+
+    /// The 64-byte signature (strictly encoded).
+    pub fn signature(&self) -> &[u8; SIGNATURE_LEN] {
+        &self.token.signature
+    }
+
+    /// SHA-256 over the key, the signature and the message (fixed-length fields first,
+    /// so the encoding is unambiguous): the identity of this signature check, for a memo
+    /// of signatures that verified ([`SignatureMemo`](crate::jose::SignatureMemo)).
+    pub fn memo_key(&self) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(self.key.key.as_bytes());
+        h.update(self.token.signature);
+        h.update(self.message());
+        h.finalize().into()
+    }
+
+    /// Computes the signature equation with `backend`.
+    pub fn verify_with(&self, backend: &impl Ed25519Verify) -> bool {
+        backend.verify(&self.key.key, self.message(), &self.token.signature)
+    }
+
+    /// The second half: `signature_valid` is the primitive's answer for
+    /// ([`key`](Self::key), [`message`](Self::message), [`signature`](Self::signature)).
+    /// `false` is `invalid_signature`; `true` goes on to the claims at `now`.
+    pub fn complete(
+        self,
+        signature_valid: bool,
+        now: UnixTime,
+    ) -> Result<VerifiedClaims, VerifyError> {
+        if !signature_valid {
+            return Err(VerifyError::InvalidSignature);
+        }
+        let claims = json::parse_object(&self.token.payload, json::DEFAULT_MAX_DEPTH)
+            .map_err(|e| VerifyError::MalformedToken(e.reason()))?;
+        check_claims(&claims, &self.verifier.policy, now)?;
+        Ok(VerifiedClaims::new(claims, self.key.kid.clone()))
     }
 }
 
@@ -141,7 +203,7 @@ fn date(claims: &Map<String, Value>, name: &str) -> Option<i64> {
     claims.get(name).and_then(numeric_date)
 }
 
-pub(crate) fn check_claims(
+fn check_claims(
     claims: &Map<String, Value>,
     policy: &Policy,
     now: UnixTime,

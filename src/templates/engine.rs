@@ -52,7 +52,7 @@
 //! # Worst-case size
 //!
 //! [`Template::worst_case_size`] bounds the compact-JSON size of the rendered claims for
-//! every [`User`] (whose fields are capped on write, see [`crate::user`]). Literal parts
+//! every [`User`] (whose fields are capped on write, see [`crate::templates::user`]). Literal parts
 //! count their exact serialized size; each whole-value member counts as present. A
 //! shortcode counts its field's cap after JSON escaping, or its fallback if larger: `id`
 //! 64 (never escaped); `email` 254 × 2 (user text has no control characters, so only `"`
@@ -63,8 +63,10 @@
 //! `W × 512` (plus fallbacks), `W` being the largest total weight of selections on one
 //! chain of nested paths. A property test checks the bound against random users.
 
-use crate::json::{self, JsonError};
-use crate::user::{User, MAX_EMAIL_BYTES, MAX_METADATA_BYTES, MAX_NAME_BYTES, MAX_USER_ID_BYTES};
+use crate::encoding::json::{self, JsonError};
+use crate::templates::user::{
+    User, MAX_EMAIL_BYTES, MAX_METADATA_BYTES, MAX_NAME_BYTES, MAX_USER_ID_BYTES,
+};
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;

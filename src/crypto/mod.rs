@@ -1,7 +1,15 @@
 //! The one seam every signature check goes through.
 //!
-//! The rest of the crate sees only [`PublicKey`], [`validate_public_key`] and [`verify`];
-//! the backend is chosen by a crate feature without touching callers:
+//! The verifier ([`Verifier`](crate::Verifier)) decides everything about a signature but
+//! the equation itself: key selection, `alg`, and the strict encoding checks of
+//! [`strict`] all run before a backend is asked. A backend answers one question through
+//! [`Ed25519Verify`]: does this signature verify under this (validated) key? Adapters
+//! with a native primitive (WebCrypto in the Worker, later `node:crypto`) use the
+//! verifier's prepare/complete pair ([`Verifier::prepare`](crate::Verifier::prepare))
+//! and call it themselves, synchronously or not.
+//!
+//! The compiled-in Rust backend ([`RustBackend`]) is chosen by a crate feature without
+//! touching callers:
 //!
 //! * default: `ed25519-compact` (the reference backend);
 //! * feature `dalek`: `ed25519-dalek`'s `verify_strict` (measured 2.6× faster in wasm,
@@ -12,13 +20,36 @@
 //! cofactor. The Wycheproof and RFC 8037 vectors run against each (`tests/vectors.rs`).
 //! Every failure is the same `false`: callers report one public `invalid_signature` code.
 
+pub mod strict;
+
 /// Length of an Ed25519 signature in bytes.
-pub(crate) const SIGNATURE_LEN: usize = 64;
+pub const SIGNATURE_LEN: usize = 64;
+
+/// An Ed25519 signature primitive: the cofactorless RFC 8032 equation under a key that
+/// was validated when its key set was loaded. Every failure is `false`.
+///
+/// Called by [`Verifier::verify_with`](crate::Verifier::verify_with) only after `typ`,
+/// key, `alg` and [`strict::signature_encoding_ok`] passed.
+pub trait Ed25519Verify {
+    /// Whether `signature` over `message` verifies under `key`.
+    fn verify(&self, key: &PublicKey, message: &[u8], signature: &[u8; SIGNATURE_LEN]) -> bool;
+}
+
+/// The compiled-in Rust backend: `ed25519-compact` by default, `ed25519-dalek`'s
+/// `verify_strict` with feature `dalek`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RustBackend;
+
+impl Ed25519Verify for RustBackend {
+    fn verify(&self, key: &PublicKey, message: &[u8], signature: &[u8; SIGNATURE_LEN]) -> bool {
+        verify(key, message, signature)
+    }
+}
 
 /// A validated Ed25519 public key: a canonical encoding of a point not of small order.
-/// Only [`validate_public_key`] builds one.
+/// Only key loading ([`Jwk`](crate::Jwk)) and [`SigningKey`](crate::SigningKey) build one.
 #[derive(Clone, Copy)]
-pub(crate) struct PublicKey {
+pub struct PublicKey {
     bytes: [u8; 32],
     #[cfg(feature = "dalek")]
     key: ed25519_dalek::VerifyingKey,
@@ -28,7 +59,7 @@ pub(crate) struct PublicKey {
 
 impl PublicKey {
     /// The 32-byte encoding.
-    pub(crate) fn as_bytes(&self) -> &[u8; 32] {
+    pub fn as_bytes(&self) -> &[u8; 32] {
         &self.bytes
     }
 }

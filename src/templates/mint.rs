@@ -21,12 +21,12 @@
 //! * Private metadata has no path into a token: templates cannot select it and minting
 //!   never reads it.
 
-use crate::sign::SigningKey;
-use crate::template::{
+use crate::jose::sign::SigningKey;
+use crate::templates::engine::{
     Template, MAX_TEMPLATE_LIFETIME_SECS, MIN_TEMPLATE_LIFETIME_SECS, RESERVED_CLAIMS,
 };
+use crate::templates::user::User;
 use crate::time::UnixTime;
-use crate::user::User;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
@@ -345,7 +345,7 @@ mod tests {
                 .unwrap();
         let payload = minted.access_token.split('.').nth(1).unwrap();
         let claims: Map<String, Value> =
-            serde_json::from_slice(&crate::b64::decode(payload).unwrap()).unwrap();
+            serde_json::from_slice(&crate::encoding::b64::decode(payload).unwrap()).unwrap();
         let expect = [
             ("iss", Value::from("https://torii.test")),
             ("sub", "user_1".into()),
