@@ -86,3 +86,13 @@ mod worker;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+/// The Rust examples of docs/rust.md (verifying in Rust), run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/rust.md")]
+struct RustDocDoctests;
+
+/// The Rust examples of docs/templates.md (JWT templates and minting), run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/templates.md")]
+struct TemplatesDocDoctests;

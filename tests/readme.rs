@@ -1,10 +1,33 @@
-//! The README's error-code table is generated from the code table: this test fails when
-//! they drift apart, and prints the table to paste.
+//! Documentation checks: the README opens with the two commands, docs/errors.md's error-code
+//! table is generated from the code table (this test fails when they drift apart, and prints
+//! the table to paste), and every relative link in README.md and docs/*.md resolves.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// README.md and every docs/*.md, sorted.
+fn doc_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .collect();
+    files.sort();
+    files.insert(0, root().join("README.md"));
+    files
+}
 
 #[test]
-fn readme_lists_every_error_code_with_its_cause_and_status() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+fn error_codes_page_lists_every_error_code_with_its_cause_and_status() {
+    let page = read(&root().join("docs/errors.md"));
     let mut table = String::from("| code | HTTP | cause |\n|---|---|---|\n");
     for c in torii_edge::ALL_CODES {
         table.push_str(&format!(
@@ -15,15 +38,14 @@ fn readme_lists_every_error_code_with_its_cause_and_status() {
         ));
     }
     assert!(
-        readme.contains(&table),
-        "README.md must contain this exact table:\n\n{table}"
+        page.contains(&table),
+        "docs/errors.md must contain this exact table:\n\n{table}"
     );
 }
 
 #[test]
 fn readme_opens_with_the_two_commands() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme = read(&root().join("README.md"));
     let first_block = readme.split("```").nth(1).unwrap();
     let commands: Vec<&str> = first_block
         .lines()
@@ -31,4 +53,134 @@ fn readme_opens_with_the_two_commands() {
         .filter(|l| !l.trim().is_empty())
         .collect();
     assert_eq!(commands, ["make dev", "make test"]);
+}
+
+/// The text outside fenced code blocks.
+fn prose(markdown: &str) -> String {
+    let mut out = String::new();
+    let mut fenced = false;
+    for line in markdown.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if !fenced {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// `prose` without inline code spans (which may span lines).
+fn without_code_spans(prose: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in prose.split('`').enumerate() {
+        if i % 2 == 0 {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
+/// GitHub's heading anchors: lower case, punctuation dropped, spaces to `-`, `-1`, `-2`...
+/// for repeats.
+fn anchors(markdown: &str) -> HashSet<String> {
+    let mut seen = HashSet::new();
+    for line in prose(markdown).lines() {
+        let Some(text) = line.strip_prefix('#') else {
+            continue;
+        };
+        let text = text.trim_start_matches('#');
+        if !text.starts_with(' ') {
+            continue;
+        }
+        let slug: String = text
+            .trim()
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+            .map(|c| if c == ' ' { '-' } else { c })
+            .collect();
+        let mut candidate = slug.clone();
+        let mut n = 0;
+        while seen.contains(&candidate) {
+            n += 1;
+            candidate = format!("{slug}-{n}");
+        }
+        seen.insert(candidate);
+    }
+    seen
+}
+
+/// The targets of the inline links `[text](target)`.
+fn link_targets(markdown: &str) -> Vec<String> {
+    let text = without_code_spans(&prose(markdown));
+    let mut targets = Vec::new();
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find("](") {
+        rest = &rest[i + 2..];
+        let end = rest.find(')').expect("unclosed link");
+        targets.push(rest[..end].trim().to_string());
+        rest = &rest[end..];
+    }
+    targets
+}
+
+#[test]
+fn every_relative_link_in_the_docs_resolves() {
+    let mut broken = Vec::new();
+    for file in doc_files() {
+        let name = file.strip_prefix(root()).unwrap().display().to_string();
+        for target in link_targets(&read(&file)) {
+            if target.starts_with("http://")
+                || target.starts_with("https://")
+                || target.starts_with("mailto:")
+            {
+                continue;
+            }
+            let (path, anchor) = match target.split_once('#') {
+                Some((p, a)) => (p, Some(a)),
+                None => (target.as_str(), None),
+            };
+            let resolved = if path.is_empty() {
+                file.clone()
+            } else {
+                file.parent().unwrap().join(path)
+            };
+            if !resolved.exists() {
+                broken.push(format!("{name}: {target} (no such file)"));
+                continue;
+            }
+            if let Some(anchor) = anchor {
+                let is_md = resolved.extension().is_some_and(|x| x == "md");
+                if is_md && !anchors(&read(&resolved)).contains(anchor) {
+                    broken.push(format!("{name}: {target} (no such heading)"));
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}
+
+#[test]
+fn the_readme_links_every_docs_page() {
+    let readme = read(&root().join("README.md"));
+    let linked: HashSet<String> = link_targets(&readme)
+        .into_iter()
+        .map(|t| t.split('#').next().unwrap_or_default().to_string())
+        .collect();
+    for file in doc_files().into_iter().skip(1) {
+        let page = format!("docs/{}", file.file_name().unwrap().to_string_lossy());
+        assert!(linked.contains(&page), "README.md does not link {page}");
+    }
+}
+
+#[test]
+fn the_link_checker_sees_links_and_anchors() {
+    let md =
+        "# A `b`: c\n\n## A b c\n\n```sh\n[x](nope.md)\n```\n[y](docs/x.md#a-b-c-1) `[z](no)`\n";
+    assert_eq!(link_targets(md), ["docs/x.md#a-b-c-1"]);
+    let a = anchors(md);
+    assert!(a.contains("a-b-c") && a.contains("a-b-c-1"), "{a:?}");
 }

@@ -27,12 +27,15 @@ const npmEnv = { ...process.env, npm_config_audit: "false", npm_config_fund: "fa
 let scratch;
 let tarball;
 
-test("the root README's npm examples are exactly js/README.md's (run below)", () => {
-  const rootReadme = readFileSync(join(root, "README.md"), "utf8");
-  for (const tag of ["node-example", "worker-example"]) {
-    const m = rootReadme.match(new RegExp("```js " + tag + "\\n([\\s\\S]*?)```"));
-    assert.ok(m, `README.md has a ${tag} block`);
-    assert.equal(m[1], example(tag), tag);
+test("the npm examples of the root README and docs/npm.md are exactly js/README.md's (run below)", () => {
+  const pages = { "README.md": ["node-example"], "docs/npm.md": ["node-example", "worker-example"] };
+  for (const [page, tags] of Object.entries(pages)) {
+    const text = readFileSync(join(root, page), "utf8");
+    for (const tag of tags) {
+      const m = text.match(new RegExp("```js " + tag + "\\n([\\s\\S]*?)```"));
+      assert.ok(m, `${page} has a ${tag} block`);
+      assert.equal(m[1], example(tag), `${page}: ${tag}`);
+    }
   }
 });
 

@@ -62,9 +62,9 @@ test("errorCodes() is the core's table, and index.d.ts lists every code", async 
   assert.deepEqual([...union.matchAll(/"([a-z_]+)"/g)].map((m) => m[1]), codes);
   const extra = dts.slice(dts.indexOf("export type ToriiErrorCode"), dts.indexOf(";", dts.indexOf("export type ToriiErrorCode")));
   assert.deepEqual([...extra.matchAll(/"([a-z_]+)"/g)].map((m) => m[1]), ["jwks_fetch_failed", "assertion_mismatch", "token_request_failed"]);
-  // The core's error table in the README agrees too.
-  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-  for (const c of codes) assert.ok(readme.includes(`\`${c}\``), c);
+  // The core's error table in docs/errors.md agrees too.
+  const errorsPage = readFileSync(new URL("../../docs/errors.md", import.meta.url), "utf8");
+  for (const c of codes) assert.ok(errorsPage.includes(`\`${c}\``), c);
 });
 
 test("createVerifier verifies a bare token and an Authorization header", async () => {
