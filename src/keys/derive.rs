@@ -4,6 +4,9 @@ use hkdf::Hkdf;
 use sha2::Sha256;
 
 /// HKDF salt for signing-key derivation (versioned so the scheme can change).
+/// Shortest master secret accepted (`TORII_MASTER_SECRET`), in bytes: 256 bits.
+pub const MIN_MASTER_SECRET_BYTES: usize = 32;
+
 const SALT: &[u8] = b"torii-edge/signing-key/v1";
 
 /// Derives the 32-byte Ed25519 seed of a tenant's signing key `version` from a master

@@ -12,10 +12,10 @@
 //! * `TORII_DEV_MODE=1` (var, dev and tests only): enables `/_torii/dev/*`.
 
 use super::jwks_kv::{self, KeysError, TrustedIssuer};
-use super::routes::Reply;
 use crate::edge::assertion::{
     edge_assertion_claims, Binding, EDGE_ASSERTION_TYP, MAX_ASSERTION_LIFETIME,
 };
+use crate::edge::reply::Reply;
 use crate::edge::routing::{
     claims_headers, connection_listed, must_strip, normalize_path, Access, GatewayError,
     Requirements, Route, RouteTable,

@@ -11,9 +11,9 @@
 //! cached; CORS allows any origin (the credential is a bearer token, not a cookie).
 
 use super::gateway::token_error_reply;
-use super::routes::{self, Reply};
 use super::store::{self, n, opt, s, SessionRow, UserRow};
 use super::tenant::{self, Tenant};
+use crate::edge::reply::{self, Reply};
 use crate::{
     bearer_token, mint_session_token, mint_template_token, ErrorCode, MetadataBag, MintedToken,
     Policy, SessionInput, Template, TypPolicy, UnixTime, UntrustedToken, User, Verifier,
@@ -69,9 +69,9 @@ fn server_error(why: &str) -> Reply {
 /// `POST /_torii/auth/session/token`.
 pub(crate) async fn handle(req: &Request, env: &Env) -> Reply {
     match req.method().to_string().as_str() {
-        "OPTIONS" => return routes::preflight("POST, OPTIONS"),
+        "OPTIONS" => return reply::preflight("POST, OPTIONS"),
         "POST" => {}
-        _ => return routes::method_not_allowed("POST, OPTIONS"),
+        _ => return reply::method_not_allowed("POST, OPTIONS"),
     }
     let reply = mint(req, env).await.unwrap_or_else(|r| r);
     if reply.status >= 500 {
@@ -85,7 +85,7 @@ pub(crate) async fn handle(req: &Request, env: &Env) -> Reply {
 
 async fn mint(req: &Request, env: &Env) -> Result<Reply, Reply> {
     let tenant = tenant::resolve_tenant(req, env, None).await?;
-    let url = req.url().map_err(|_| routes::internal_error())?;
+    let url = req.url().map_err(|_| reply::internal_error())?;
     let template_name = url
         .query_pairs()
         .find(|(k, _)| k == "template")
@@ -271,7 +271,7 @@ pub(crate) fn dev_mode(env: &Env) -> bool {
 /// * `POST forget`: drops the isolate's tenant cache.
 pub(crate) async fn devtools(req: &mut Request, env: &Env) -> Reply {
     if !dev_mode(env) {
-        return routes::not_found();
+        return reply::not_found();
     }
     let path = req.path();
     let method = req.method().to_string();
@@ -287,7 +287,7 @@ pub(crate) async fn devtools(req: &mut Request, env: &Env) -> Reply {
         }
         ("POST", "sessions") => create_session(req, env).await,
         ("POST", "sessions/revoke") => revoke_session(req, env).await,
-        _ => Err(routes::not_found()),
+        _ => Err(reply::not_found()),
     };
     let mut reply = result.unwrap_or_else(|r| r);
     reply.headers.push(("cache-control", "no-store".into()));
@@ -295,7 +295,7 @@ pub(crate) async fn devtools(req: &mut Request, env: &Env) -> Reply {
 }
 
 async fn json_body(req: &mut Request) -> Result<Map<String, Value>, Reply> {
-    let bytes = req.bytes().await.map_err(|_| routes::internal_error())?;
+    let bytes = req.bytes().await.map_err(|_| reply::internal_error())?;
     if bytes.len() > MAX_DEV_BODY {
         return Err(Reply::error(413, "invalid_request", "body too large"));
     }
@@ -311,7 +311,7 @@ async fn json_body(req: &mut Request) -> Result<Map<String, Value>, Reply> {
 
 fn random_id(prefix: &str) -> Result<String, Reply> {
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|_| routes::internal_error())?;
+    getrandom::fill(&mut bytes).map_err(|_| reply::internal_error())?;
     Ok(format!("{prefix}{}", crate::encoding::b64::encode(&bytes)))
 }
 

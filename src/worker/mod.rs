@@ -19,12 +19,12 @@
 mod gateway;
 mod jwks_kv;
 mod mint;
-mod routes;
 mod store;
 mod tenant;
 
+use crate::edge::reply::{self, Reply};
+use crate::edge::well_known;
 use alloc::string::ToString;
-use routes::Reply;
 use worker::wasm_bindgen::JsValue;
 use worker::{Env, Headers, Request, Response, Result};
 
@@ -65,7 +65,7 @@ pub async fn fetch(
         let req = Request::from(req);
         match gateway::dev_route(&req, &env).await {
             Some(result) => result,
-            None => to_response(routes::not_found()),
+            None => to_response(reply::not_found()),
         }
     } else if edge_owned(&path) {
         edge(
@@ -82,7 +82,7 @@ pub async fn fetch(
             Err(err) => {
                 worker::console_error!("torii-edge: {}", err);
                 let raw: worker::worker_sys::web_sys::Response =
-                    to_response(routes::internal_error())?.into();
+                    to_response(reply::internal_error())?.into();
                 Ok(raw.into())
             }
         };
@@ -91,7 +91,7 @@ pub async fn fetch(
         Ok(response) => response,
         Err(err) => {
             worker::console_error!("torii-edge: {}", err);
-            to_response(routes::internal_error())?
+            to_response(reply::internal_error())?
         }
     };
     let raw: worker::worker_sys::web_sys::Response = response.into();
@@ -134,13 +134,13 @@ pub async fn scheduled(
 /// The edge's own routes.
 async fn edge(req: &mut Request, path: &str, env: &Env, ctx: &worker::Context) -> Result<Response> {
     let method = req.method().to_string();
-    let reply = if routes::is_well_known(path) {
-        match routes::well_known_method(&method) {
+    let reply = if well_known::is_well_known(path) {
+        match well_known::well_known_method(&method) {
             Some(reply) => reply,
             None => match tenant::resolve_tenant(req, env, Some(ctx)).await {
                 Ok(t) => {
                     let inm = req.headers().get("if-none-match").ok().flatten();
-                    routes::well_known(path, &t.issuer, &t.jwks_json, t.max_age, inm.as_deref())
+                    well_known::well_known(path, &t.issuer, &t.jwks_json, t.max_age, inm.as_deref())
                 }
                 Err(reply) => reply.with_cors(),
             },
@@ -150,7 +150,7 @@ async fn edge(req: &mut Request, path: &str, env: &Env, ctx: &worker::Context) -
     } else if path.starts_with(mint::DEVTOOLS_PREFIX) {
         mint::devtools(req, env).await
     } else {
-        routes::not_found()
+        reply::not_found()
     };
     to_response(reply)
 }

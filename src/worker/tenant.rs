@@ -15,9 +15,10 @@
 //!   warm request reads neither D1 nor KV, and every isolate sees a new key before it
 //!   signs anything.
 
-use super::routes::{Reply, MIN_SECRET_BYTES};
 use super::store::{self, TenantRow};
+use crate::edge::reply::Reply;
 use crate::keys::rotation::{self, KeyVersion, RotationPolicy};
+use crate::keys::MIN_MASTER_SECRET_BYTES;
 use crate::{derive_signing_seed, ErrorCode, Jwks, SigningKey};
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::rc::Rc;
@@ -301,7 +302,7 @@ pub(crate) fn forget(tenant: Option<&str>) {
 
 fn master_secret(env: &Env) -> Result<String, Reply> {
     match env.var("TORII_MASTER_SECRET").ok().map(|v| v.to_string()) {
-        Some(secret) if secret.len() >= MIN_SECRET_BYTES => Ok(secret),
+        Some(secret) if secret.len() >= MIN_MASTER_SECRET_BYTES => Ok(secret),
         Some(_) => Err(misconfigured(
             "TORII_MASTER_SECRET is shorter than 32 bytes",
         )),

@@ -1,85 +1,25 @@
-//! The edge's own routes as pure functions: method, path, headers and the resolved
-//! tenant's documents in, a [`Reply`] out. No Worker types here, so every rule is
-//! unit-tested natively.
+//! The tenant's public well-known documents: OIDC discovery and the JWKS, with
+//! `Cache-Control`, a strong `ETag`, `304` revalidation and CORS.
 
-use crate::discovery_document;
+use super::discovery::discovery_document;
+use super::reply::{method_not_allowed, preflight, Reply};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec;
-use alloc::vec::Vec;
 use sha2::{Digest, Sha256};
 
 /// Path of the OIDC discovery document.
-pub(crate) const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
+pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
 /// Path of the JWKS, relative to the issuer.
-pub(crate) const JWKS_PATH: &str = "/_torii/.well-known/jwks.json";
-/// Minimum length of `TORII_MASTER_SECRET`, in bytes.
-pub(crate) const MIN_SECRET_BYTES: usize = 32;
-
-/// An HTTP response, independent of the runtime.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Reply {
-    /// Status code.
-    pub(crate) status: u16,
-    /// Header names and values, in order.
-    pub(crate) headers: Vec<(&'static str, String)>,
-    /// Body (`None` for an empty body).
-    pub(crate) body: Option<String>,
-}
-
-impl Reply {
-    /// A JSON body.
-    pub(crate) fn json(status: u16, body: String) -> Self {
-        Self {
-            status,
-            headers: vec![
-                ("content-type", "application/json".into()),
-                ("x-content-type-options", "nosniff".into()),
-            ],
-            body: Some(body),
-        }
-    }
-
-    /// An error body `{"code": …, "message": …}`, never cached.
-    pub(crate) fn error(status: u16, code: &str, message: &str) -> Self {
-        let body = serde_json::json!({ "code": code, "message": message }).to_string();
-        let mut reply = Self::json(status, body);
-        reply.headers.push(("cache-control", "no-store".into()));
-        reply
-    }
-
-    /// Readable from any origin (no cookies are involved in any edge route).
-    pub(crate) fn with_cors(mut self) -> Self {
-        if self.header("access-control-allow-origin").is_none() {
-            self.headers
-                .push(("access-control-allow-origin", "*".into()));
-        }
-        self
-    }
-
-    /// The value of header `name` (lower case), if set.
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The body's `code`.
-    #[cfg(test)]
-    pub(crate) fn code(&self) -> Option<String> {
-        let body: serde_json::Value = serde_json::from_str(self.body.as_deref()?).ok()?;
-        body.get("code")?.as_str().map(str::to_string)
-    }
-}
+pub const JWKS_PATH: &str = "/_torii/.well-known/jwks.json";
 
 /// Whether `path` is one of the public well-known documents.
-pub(crate) fn is_well_known(path: &str) -> bool {
+pub fn is_well_known(path: &str) -> bool {
     path == DISCOVERY_PATH || path == JWKS_PATH
 }
 
 /// The strong `ETag` of a body: a quoted base64url SHA-256 prefix (128 bits).
-pub(crate) fn etag(body: &str) -> String {
+pub fn etag(body: &str) -> String {
     let digest = Sha256::digest(body.as_bytes());
     format!(
         "\"{}\"",
@@ -88,7 +28,7 @@ pub(crate) fn etag(body: &str) -> String {
 }
 
 /// Whether `If-None-Match` matches `etag` (weak comparison, RFC 9110 §13.1.2).
-pub(crate) fn none_match(if_none_match: Option<&str>, etag: &str) -> bool {
+pub fn none_match(if_none_match: Option<&str>, etag: &str) -> bool {
     let Some(header) = if_none_match else {
         return false;
     };
@@ -101,7 +41,7 @@ pub(crate) fn none_match(if_none_match: Option<&str>, etag: &str) -> bool {
 }
 
 /// Method check of the well-known documents: `Some(reply)` ends the request.
-pub(crate) fn well_known_method(method: &str) -> Option<Reply> {
+pub fn well_known_method(method: &str) -> Option<Reply> {
     match method {
         "GET" | "HEAD" => None,
         "OPTIONS" => Some(preflight("GET, HEAD, OPTIONS")),
@@ -111,7 +51,7 @@ pub(crate) fn well_known_method(method: &str) -> Option<Reply> {
 
 /// A well-known document of a tenant: discovery (from its issuer) or its JWKS, with
 /// `Cache-Control`, a strong `ETag`, `304` on a matching `If-None-Match`, and CORS.
-pub(crate) fn well_known(
+pub fn well_known(
     path: &str,
     issuer: &str,
     jwks_json: &str,
@@ -141,46 +81,6 @@ pub(crate) fn well_known(
     reply.headers.push(("cache-control", cache));
     reply.headers.push(("etag", tag));
     reply
-}
-
-/// 404 for a path the edge does not serve.
-pub(crate) fn not_found() -> Reply {
-    Reply::error(404, "not_found", "no route for this path")
-}
-
-/// 405 with `Allow`.
-pub(crate) fn method_not_allowed(allow: &str) -> Reply {
-    let mut reply = Reply::error(
-        405,
-        "method_not_allowed",
-        &format!("only {allow} are allowed"),
-    )
-    .with_cors();
-    reply.headers.push(("allow", allow.into()));
-    reply
-}
-
-/// The reply when the runtime failed under us (details go to the log, not the client).
-pub(crate) fn internal_error() -> Reply {
-    Reply::error(500, "internal_error", "internal error")
-}
-
-/// CORS preflight answer allowing `methods`, the `Authorization` and
-/// `x-application-id` headers, from any origin (no cookies are used).
-pub(crate) fn preflight(methods: &str) -> Reply {
-    Reply {
-        status: 204,
-        headers: vec![
-            ("access-control-allow-origin", "*".into()),
-            ("access-control-allow-methods", methods.into()),
-            (
-                "access-control-allow-headers",
-                "authorization, content-type, x-application-id".into(),
-            ),
-            ("access-control-max-age", "86400".into()),
-        ],
-        body: None,
-    }
 }
 
 #[cfg(test)]
@@ -243,13 +143,5 @@ mod tests {
         assert_eq!(post.status, 405);
         assert_eq!(body_json(&post)["code"], "method_not_allowed");
         assert_eq!(post.header("allow"), Some("GET, HEAD, OPTIONS"));
-    }
-
-    #[test]
-    fn errors_are_json_and_never_cached() {
-        let reply = not_found();
-        assert_eq!(reply.status, 404);
-        assert_eq!(reply.code().as_deref(), Some("not_found"));
-        assert_eq!(reply.header("cache-control"), Some("no-store"));
     }
 }

@@ -1,0 +1,116 @@
+//! HTTP replies, independent of any runtime: a status, headers and a body. Every edge
+//! route builds one of these; the Worker converts it to the runtime's `Response` in one
+//! place. No Worker types here, so every reply is unit-tested natively.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+
+/// An HTTP response, independent of the runtime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// Status code.
+    pub status: u16,
+    /// Header names and values, in order.
+    pub headers: Vec<(&'static str, String)>,
+    /// Body (`None` for an empty body).
+    pub body: Option<String>,
+}
+
+impl Reply {
+    /// A JSON body.
+    pub fn json(status: u16, body: String) -> Self {
+        Self {
+            status,
+            headers: vec![
+                ("content-type", "application/json".into()),
+                ("x-content-type-options", "nosniff".into()),
+            ],
+            body: Some(body),
+        }
+    }
+
+    /// An error body `{"code": …, "message": …}`, never cached.
+    pub fn error(status: u16, code: &str, message: &str) -> Self {
+        let body = serde_json::json!({ "code": code, "message": message }).to_string();
+        let mut reply = Self::json(status, body);
+        reply.headers.push(("cache-control", "no-store".into()));
+        reply
+    }
+
+    /// Readable from any origin (no cookies are involved in any edge route).
+    pub fn with_cors(mut self) -> Self {
+        if self.header("access-control-allow-origin").is_none() {
+            self.headers
+                .push(("access-control-allow-origin", "*".into()));
+        }
+        self
+    }
+
+    /// The value of header `name` (lower case), if set.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body's `code`, if it is an error reply.
+    pub fn code(&self) -> Option<String> {
+        let body: serde_json::Value = serde_json::from_str(self.body.as_deref()?).ok()?;
+        body.get("code")?.as_str().map(str::to_string)
+    }
+}
+
+/// 404 for a path the edge does not serve.
+pub fn not_found() -> Reply {
+    Reply::error(404, "not_found", "no route for this path")
+}
+
+/// 405 with `Allow`.
+pub fn method_not_allowed(allow: &str) -> Reply {
+    let mut reply = Reply::error(
+        405,
+        "method_not_allowed",
+        &format!("only {allow} are allowed"),
+    )
+    .with_cors();
+    reply.headers.push(("allow", allow.into()));
+    reply
+}
+
+/// The reply when the runtime failed under us (details go to the log, not the client).
+pub fn internal_error() -> Reply {
+    Reply::error(500, "internal_error", "internal error")
+}
+
+/// CORS preflight answer allowing `methods`, the `Authorization` and
+/// `x-application-id` headers, from any origin (no cookies are used).
+pub fn preflight(methods: &str) -> Reply {
+    Reply {
+        status: 204,
+        headers: vec![
+            ("access-control-allow-origin", "*".into()),
+            ("access-control-allow-methods", methods.into()),
+            (
+                "access-control-allow-headers",
+                "authorization, content-type, x-application-id".into(),
+            ),
+            ("access-control-max-age", "86400".into()),
+        ],
+        body: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn errors_are_json_and_never_cached() {
+        let reply = not_found();
+        assert_eq!(reply.status, 404);
+        assert_eq!(reply.code().as_deref(), Some("not_found"));
+        assert_eq!(reply.header("cache-control"), Some("no-store"));
+    }
+}
