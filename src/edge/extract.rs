@@ -41,6 +41,32 @@ fn is_b64token(s: &str) -> bool {
         })
 }
 
+/// Name of the session cookie a token may come in.
+pub const SESSION_COOKIE: &str = "__session";
+
+/// The value of cookie `name` in a `Cookie` header, if present and non-empty.
+pub fn cookie_value<'a>(cookie_header: &'a str, name: &str) -> Option<&'a str> {
+    cookie_header.split(';').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k.trim() == name)
+            .then(|| v.trim().trim_matches('"'))
+            .filter(|v| !v.is_empty())
+    })
+}
+
+/// The token of a request: `Authorization: Bearer` first, else the `__session` cookie.
+/// `Ok(None)`: no token at all. A malformed `Authorization` header is an error.
+pub fn request_token<'a>(
+    authorization: Option<&'a str>,
+    cookie: Option<&'a str>,
+) -> Result<Option<&'a str>, VerifyError> {
+    match bearer_token(authorization) {
+        Ok(token) => Ok(Some(token)),
+        Err(VerifyError::MissingToken) => Ok(cookie.and_then(|c| cookie_value(c, SESSION_COOKIE))),
+        Err(e) => Err(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,5 +104,23 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+    #[test]
+    fn token_comes_from_bearer_then_session_cookie() {
+        assert_eq!(
+            request_token(Some("Bearer a.b.c"), Some("__session=x.y.z")),
+            Ok(Some("a.b.c"))
+        );
+        assert_eq!(
+            request_token(None, Some("theme=dark; __session=x.y.z")),
+            Ok(Some("x.y.z"))
+        );
+        assert_eq!(request_token(None, Some("__session_other=x")), Ok(None));
+        assert_eq!(request_token(None, Some("__session=")), Ok(None));
+        assert_eq!(request_token(None, None), Ok(None));
+        assert_eq!(
+            request_token(Some("Basic abc"), Some("__session=x.y.z")),
+            Err(VerifyError::InvalidRequest)
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! route builds one of these; the Worker converts it to the runtime's `Response` in one
 //! place. No Worker types here, so every reply is unit-tested natively.
 
+use crate::error::{ErrorCode, VerifyError};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec;
@@ -103,14 +104,68 @@ pub fn preflight(methods: &str) -> Reply {
     }
 }
 
+/// `WWW-Authenticate` for a 401/403: the realm, plus the RFC 6750 error and our code
+/// when a token was presented.
+pub fn www_authenticate(realm: &str, error: Option<(&str, &str)>) -> String {
+    let realm: String = realm
+        .chars()
+        .filter(|c| *c != '"' && *c != '\\' && !c.is_control())
+        .collect();
+    match error {
+        None => format!("Bearer realm=\"{realm}\""),
+        Some((error, code)) => {
+            format!("Bearer realm=\"{realm}\", error=\"{error}\", error_description=\"{code}\"")
+        }
+    }
+}
+
+/// The reply for a token that failed verification.
+pub fn token_error_reply(realm: &str, err: &VerifyError) -> Reply {
+    let code = err.error_code();
+    let status = code.http_status();
+    let mut reply = Reply::error(status, code.as_str(), &err.to_string());
+    let error = match code {
+        ErrorCode::MissingToken => None,
+        ErrorCode::InvalidRequest => Some(("invalid_request", code.as_str())),
+        _ => Some(("invalid_token", code.as_str())),
+    };
+    if status == 401 || status == 400 {
+        reply
+            .headers
+            .push(("www-authenticate", www_authenticate(realm, error)));
+    }
+    reply
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
     #[test]
     fn errors_are_json_and_never_cached() {
         let reply = not_found();
         assert_eq!(reply.status, 404);
         assert_eq!(reply.code().as_deref(), Some("not_found"));
         assert_eq!(reply.header("cache-control"), Some("no-store"));
+    }
+    #[test]
+    fn www_authenticate_values() {
+        assert_eq!(www_authenticate("demo", None), "Bearer realm=\"demo\"");
+        assert_eq!(
+            www_authenticate("de\"mo", Some(("invalid_token", "token_expired"))),
+            "Bearer realm=\"demo\", error=\"invalid_token\", error_description=\"token_expired\""
+        );
+        let r = token_error_reply("demo", &VerifyError::MissingToken);
+        assert_eq!(r.status, 401);
+        assert_eq!(r.header("www-authenticate"), Some("Bearer realm=\"demo\""));
+        let r = token_error_reply("demo", &VerifyError::InvalidSignature);
+        assert_eq!(r.status, 401);
+        assert!(r
+            .header("www-authenticate")
+            .unwrap()
+            .contains("error=\"invalid_token\""));
+        let body: Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
+        assert_eq!(body["code"], "invalid_signature");
+        assert!(body["message"].is_string());
     }
 }

@@ -1,17 +1,14 @@
-//! The gateway's decisions, sans-I/O: route rules, header hygiene, claims headers.
-//!
-//! The Worker asks this module which rule a request falls under, whether verified claims
-//! satisfy it, which inbound headers to strip, and which headers to add; it does the I/O.
+//! The gateway's first phases, sans-I/O: classify the path (normalization, route rules,
+//! first match wins, default deny) and authorize verified claims against the route's
+//! requirements. Header hygiene is [`super::headers`].
 
-use crate::encoding::{b64, json};
+use crate::encoding::json;
 use crate::jose::claims::VerifiedClaims;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 use serde_json::{Map, Value};
 
-/// Prefix of every header the edge adds; inbound look-alikes are always stripped.
-pub const HEADER_PREFIX: &str = "x-torii-";
 /// Most rules a route table may hold.
 pub const MAX_RULES: usize = 256;
 
@@ -57,73 +54,6 @@ impl fmt::Display for GatewayError {
 }
 
 impl core::error::Error for GatewayError {}
-
-/// Whether a header name is one of ours: lower-cased, with `_` read as `-`, it starts
-/// with `x-torii-`. Such inbound headers are always removed before forwarding.
-pub fn is_reserved_header(name: &str) -> bool {
-    let prefix = HEADER_PREFIX.as_bytes();
-    name.len() >= prefix.len()
-        && name.bytes().zip(prefix.iter()).all(|(b, p)| {
-            (if b == b'_' {
-                b'-'
-            } else {
-                b.to_ascii_lowercase()
-            }) == *p
-        })
-}
-
-/// Header names listed in a `Connection` header value (hop-by-hop), lower-cased.
-pub fn connection_listed(connection: &str) -> Vec<String> {
-    connection
-        .split(',')
-        .map(|t| t.trim().to_ascii_lowercase())
-        .filter(|t| !t.is_empty())
-        .collect()
-}
-
-/// Whether an inbound header must be removed before the request goes to the origin:
-/// one of ours (any case, `_` or `-`), a hop-by-hop header, or one that `Connection` names.
-pub fn must_strip(name: &str, connection_listed: &[String]) -> bool {
-    const HOP_BY_HOP: &[&str] = &[
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-    ];
-    let lower = name.to_ascii_lowercase();
-    is_reserved_header(name)
-        || HOP_BY_HOP.contains(&lower.as_str())
-        || connection_listed.contains(&lower)
-}
-
-/// The headers the origin receives for a verified request, in a stable order.
-///
-/// `x-torii-claims` is the base64url of the verified claims' JSON; the other values are
-/// single claims, present only when the claim is.
-pub fn claims_headers(claims: &VerifiedClaims, tenant_id: &str) -> Vec<(&'static str, String)> {
-    let mut out = Vec::with_capacity(7);
-    let mut push = |name: &'static str, v: Option<&str>| {
-        if let Some(v) = v {
-            out.push((name, v.to_string()));
-        }
-    };
-    push("x-torii-user-id", claims.sub());
-    push("x-torii-session-id", claims.sid());
-    push("x-torii-tenant-id", Some(tenant_id));
-    push("x-torii-org-id", claims.org_id());
-    push("x-torii-org-role", claims.org_role());
-    push("x-torii-aal", claims.aal());
-    out.push(("x-torii-claims", claims_header_value(claims.claims())));
-    out
-}
-
-/// The `x-torii-claims` value: base64url (no padding) of the claims' JSON.
-pub fn claims_header_value(claims: &Map<String, Value>) -> String {
-    b64::encode(Value::Object(claims.clone()).to_string().as_bytes())
-}
 
 /// Who may pass a route.
 #[derive(Debug, Clone, PartialEq)]
@@ -282,7 +212,7 @@ impl RouteTable {
 
     /// Routes a request. `path` must be the output of [`normalize_path`].
     pub fn route(&self, method: &str, path: &str) -> Route<'_> {
-        if path.starts_with("/_torii/") || path == "/_torii" || path.starts_with("/.well-known/") {
+        if edge_owned(path) {
             return Route::Edge;
         }
         let rule = self.rules.iter().find(|r| {
@@ -290,6 +220,54 @@ impl RouteTable {
                 && glob(&r.pattern, path)
         });
         Route::Origin(rule)
+    }
+}
+
+/// Path of the minting endpoint (`POST`).
+pub const MINT_PATH: &str = "/_torii/auth/session/token";
+/// Prefix of the dev-mode store helpers (dev builds only).
+pub const DEVTOOLS_PREFIX: &str = "/_torii/devtools/";
+/// Prefix of the dev-mode gateway helpers (dev builds only).
+pub const DEV_PREFIX: &str = "/_torii/dev/";
+
+/// Whether the edge itself owns `path` (`/_torii`, `/_torii/…`, `/.well-known/…`): such a
+/// path is never proxied to the origin, whatever the route table says.
+pub fn edge_owned(path: &str) -> bool {
+    path.starts_with("/_torii/") || path == "/_torii" || path.starts_with("/.well-known/")
+}
+
+/// Which handler of the edge a request path goes to: the first dispatch decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EdgeRoute {
+    /// A public well-known document of the tenant.
+    WellKnown,
+    /// The minting endpoint ([`MINT_PATH`]).
+    Mint,
+    /// A dev-mode store helper ([`DEVTOOLS_PREFIX`]).
+    DevTools,
+    /// A dev-mode gateway helper ([`DEV_PREFIX`]).
+    DevGateway,
+    /// Another edge-owned path: 404.
+    NotFound,
+    /// Everything else: the gateway in front of the origin.
+    Gateway,
+}
+
+/// Dispatches a raw request path (before normalization: the edge's own paths are
+/// matched exactly, and anything the gateway gets is normalized there).
+pub fn edge_route(path: &str) -> EdgeRoute {
+    if path.starts_with(DEV_PREFIX) {
+        EdgeRoute::DevGateway
+    } else if !edge_owned(path) {
+        EdgeRoute::Gateway
+    } else if super::well_known::is_well_known(path) {
+        EdgeRoute::WellKnown
+    } else if path == MINT_PATH {
+        EdgeRoute::Mint
+    } else if path.starts_with(DEVTOOLS_PREFIX) {
+        EdgeRoute::DevTools
+    } else {
+        EdgeRoute::NotFound
     }
 }
 
@@ -377,40 +355,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reserved_headers_in_any_spelling() {
-        for n in [
-            "x-torii-user-id",
-            "X-Torii-User-Id",
-            "x_torii_user_id",
-            "X-TORII-CLAIMS",
-            "x_torii-claims",
-            "X_Torii_Edge_Assertion",
-            "x-torii-",
-        ] {
-            assert!(is_reserved_header(n), "{n}");
-        }
-        for n in [
-            "x-toriiuser",
-            "x-tori-user",
-            "authorization",
-            "x-torii",
-            "xx-torii-a",
-            "",
-        ] {
-            assert!(!is_reserved_header(n), "{n}");
-        }
-    }
-
-    #[test]
-    fn connection_listed_headers_and_hop_by_hop_are_stripped() {
-        let listed = connection_listed("keep-alive, X-Secret-Role , ");
-        assert!(must_strip("x-secret-role", &listed));
-        assert!(must_strip("X-SECRET-ROLE", &listed));
-        assert!(must_strip("Upgrade", &[]));
-        assert!(!must_strip("x-other", &listed));
-    }
-
-    #[test]
     fn glob_semantics() {
         assert!(glob("/api/", "/api/x/y"));
         assert!(!glob("/api/", "/apix"));
@@ -478,6 +422,26 @@ mod tests {
                 RouteTable::from_json(bad).unwrap_err().code(),
                 "invalid_route_config"
             );
+        }
+    }
+
+    #[test]
+    fn edge_paths_dispatch_before_the_gateway() {
+        for (path, want) in [
+            ("/.well-known/openid-configuration", EdgeRoute::WellKnown),
+            ("/_torii/.well-known/jwks.json", EdgeRoute::WellKnown),
+            ("/_torii/auth/session/token", EdgeRoute::Mint),
+            ("/_torii/devtools/sessions", EdgeRoute::DevTools),
+            ("/_torii/dev/counters", EdgeRoute::DevGateway),
+            ("/_torii", EdgeRoute::NotFound),
+            ("/_torii/other", EdgeRoute::NotFound),
+            ("/.well-known/other", EdgeRoute::NotFound),
+            ("/_toriix", EdgeRoute::Gateway),
+            ("/api/x", EdgeRoute::Gateway),
+            ("/", EdgeRoute::Gateway),
+        ] {
+            assert_eq!(edge_route(path), want, "{path}");
+            assert_eq!(edge_owned(path), want != EdgeRoute::Gateway, "{path}");
         }
     }
 }

@@ -56,26 +56,43 @@ impl SigningKey {
 
     /// Signs a compact JWS over the exact header and payload bytes given.
     pub fn sign_compact(&self, header_json: &[u8], payload: &[u8]) -> String {
-        let mut out = b64::encode(header_json);
-        out.push('.');
-        out.push_str(&b64::encode(payload));
-        let sig = self.sign_raw(out.as_bytes());
-        out.push('.');
-        out.push_str(&b64::encode(&sig));
-        out
+        let mut input = b64::encode(header_json);
+        input.push('.');
+        input.push_str(&b64::encode(payload));
+        let sig = self.sign_raw(input.as_bytes());
+        finish_jws(input, &sig)
     }
 
     /// Signs `claims` into a compact JWT with header `{"alg":"EdDSA","kid":…,"typ":…}`
     /// (`typ` omitted when `None`).
     pub fn sign_jwt(&self, typ: Option<&str>, claims: &Map<String, Value>) -> String {
-        let mut header = Map::new();
-        header.insert("alg".into(), "EdDSA".into());
-        header.insert("kid".into(), self.kid.as_str().into());
-        if let Some(typ) = typ {
-            header.insert("typ".into(), typ.into());
-        }
-        let header = Value::Object(header).to_string();
-        let payload = serde_json::to_vec(claims).unwrap_or_default();
-        self.sign_compact(header.as_bytes(), &payload)
+        let input = jwt_signing_input(&self.kid, typ, claims);
+        let sig = self.sign_raw(input.as_bytes());
+        finish_jws(input, &sig)
     }
+}
+
+/// The signing input of a JWT, `base64url(header) "." base64url(claims)`, with the header
+/// `{"alg":"EdDSA","kid":…,"typ":…}` (`typ` omitted when `None`): what
+/// [`SigningKey::sign_jwt`] signs, for adapters that sign with a native primitive.
+pub fn jwt_signing_input(kid: &str, typ: Option<&str>, claims: &Map<String, Value>) -> String {
+    let mut header = Map::new();
+    header.insert("alg".into(), "EdDSA".into());
+    header.insert("kid".into(), kid.into());
+    if let Some(typ) = typ {
+        header.insert("typ".into(), typ.into());
+    }
+    let header = Value::Object(header).to_string();
+    let payload = serde_json::to_vec(claims).unwrap_or_default();
+    let mut input = b64::encode(header.as_bytes());
+    input.push('.');
+    input.push_str(&b64::encode(&payload));
+    input
+}
+
+/// A compact JWS from its signing input and the signature over it.
+pub fn finish_jws(mut signing_input: String, signature: &[u8; 64]) -> String {
+    signing_input.push('.');
+    signing_input.push_str(&b64::encode(signature));
+    signing_input
 }

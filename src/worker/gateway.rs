@@ -11,35 +11,31 @@
 //! * `TRUSTED_ISSUERS` (var, optional): external issuers ([`super::jwks_kv`]).
 //! * `TORII_DEV_MODE=1` (var, dev and tests only): enables `/_torii/dev/*`.
 
+use super::http::{new_request_id, to_web_response};
 use super::jwks_kv::{self, KeysError, TrustedIssuer};
+use super::log::LogLine;
+use super::webcrypto::{sign_jwt, verify_native};
 use crate::edge::assertion::{
     edge_assertion_claims, Binding, EDGE_ASSERTION_TYP, MAX_ASSERTION_LIFETIME,
 };
-use crate::edge::reply::Reply;
-use crate::edge::routing::{
-    claims_headers, connection_listed, must_strip, normalize_path, Access, GatewayError,
-    Requirements, Route, RouteTable,
-};
+use crate::edge::extract::request_token;
+use crate::edge::headers::{claims_headers, forward_headers, valid_request_id, REQUEST_ID};
+use crate::edge::reply::{token_error_reply, www_authenticate, Reply};
+use crate::edge::routing::{normalize_path, Access, GatewayError, Requirements, Route, RouteTable};
 use crate::{
-    bearer_token, Ed25519Verify, ErrorCode, Jwks, Policy, SignatureMemo, SigningKey, TypPolicy,
-    UnixTime, UntrustedToken, VerifiedClaims, VerifyError, DEFAULT_MAX_TOKEN_LEN,
-    TEMPLATE_TOKEN_TYP,
+    ErrorCode, Jwks, Policy, SigningKey, TypPolicy, UnixTime, UntrustedToken, VerifiedClaims,
+    VerifyError, DEFAULT_MAX_TOKEN_LEN, TEMPLATE_TOKEN_TYP,
 };
 use alloc::format;
 use alloc::rc::Rc;
 use alloc::string::{String, ToString};
-use alloc::vec;
 use alloc::vec::Vec;
 use core::cell::RefCell;
-use serde_json::{json, Value};
+use serde_json::Value;
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::worker_sys::web_sys;
-use worker::{Env, Request, Response, Url};
+use worker::{Env, Url};
 
-/// Name of the session cookie a token may come in.
-pub(crate) const SESSION_COOKIE: &str = "__session";
-/// Request id header, propagated or created.
-pub(crate) const REQUEST_ID: &str = "x-request-id";
 /// Lifetime of edge assertions, in seconds.
 const ASSERTION_LIFETIME: i64 = MAX_ASSERTION_LIFETIME;
 
@@ -193,119 +189,7 @@ fn load_config(env: &Env) -> Option<Parsed> {
     Some(parsed)
 }
 
-// ------------------------------------------------------------------ pure helpers
-
-/// An error reply `{"code", "message"}`, never cached.
-pub(crate) fn error_reply(status: u16, code: &str, message: &str) -> Reply {
-    Reply {
-        status,
-        headers: vec![
-            ("content-type", "application/json".into()),
-            ("x-content-type-options", "nosniff".into()),
-            ("cache-control", "no-store".into()),
-        ],
-        body: Some(json!({ "code": code, "message": message }).to_string()),
-    }
-}
-
-/// `WWW-Authenticate` for a 401/403: the realm, plus the RFC 6750 error and our code
-/// when a token was presented.
-pub(crate) fn www_authenticate(realm: &str, error: Option<(&str, &str)>) -> String {
-    let realm: String = realm
-        .chars()
-        .filter(|c| *c != '"' && *c != '\\' && !c.is_control())
-        .collect();
-    match error {
-        None => format!("Bearer realm=\"{realm}\""),
-        Some((error, code)) => {
-            format!("Bearer realm=\"{realm}\", error=\"{error}\", error_description=\"{code}\"")
-        }
-    }
-}
-
-/// The reply for a token that failed verification.
-pub(crate) fn token_error_reply(realm: &str, err: &VerifyError) -> Reply {
-    let code = err.error_code();
-    let status = code.http_status();
-    let mut reply = error_reply(status, code.as_str(), &err.to_string());
-    let error = match code {
-        ErrorCode::MissingToken => None,
-        ErrorCode::InvalidRequest => Some(("invalid_request", code.as_str())),
-        _ => Some(("invalid_token", code.as_str())),
-    };
-    if status == 401 || status == 400 {
-        reply
-            .headers
-            .push(("www-authenticate", www_authenticate(realm, error)));
-    }
-    reply
-}
-
-/// The value of cookie `name` in a `Cookie` header, if present and non-empty.
-pub(crate) fn cookie_value<'a>(cookie_header: &'a str, name: &str) -> Option<&'a str> {
-    cookie_header.split(';').find_map(|pair| {
-        let (k, v) = pair.split_once('=')?;
-        (k.trim() == name)
-            .then(|| v.trim().trim_matches('"'))
-            .filter(|v| !v.is_empty())
-    })
-}
-
-/// The token of a request: `Authorization: Bearer` first, else the `__session` cookie.
-/// `Ok(None)`: no token at all. A malformed `Authorization` header is an error.
-pub(crate) fn request_token<'a>(
-    authorization: Option<&'a str>,
-    cookie: Option<&'a str>,
-) -> Result<Option<&'a str>, VerifyError> {
-    match bearer_token(authorization) {
-        Ok(token) => Ok(Some(token)),
-        Err(VerifyError::MissingToken) => Ok(cookie.and_then(|c| cookie_value(c, SESSION_COOKIE))),
-        Err(e) => Err(e),
-    }
-}
-
-/// A usable inbound request id (1–128 visible ASCII characters from a safe set).
-pub(crate) fn valid_request_id(id: &str) -> bool {
-    (1..=128).contains(&id.len())
-        && id.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':' | b'/' | b'+' | b'=')
-        })
-}
-
-/// The headers the origin receives: the inbound ones minus ours (any spelling), hop-by-hop
-/// and `Connection`-listed headers, `Host` and the request id; then the request id, the
-/// forwarding headers and `added` (claims headers and the assertion).
-pub(crate) fn forward_headers(
-    inbound: &[(String, String)],
-    request_id: &str,
-    forwarded_host: Option<&str>,
-    forwarded_proto: &str,
-    added: Vec<(&'static str, String)>,
-) -> Vec<(String, String)> {
-    let listed: Vec<String> = inbound
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case("connection"))
-        .flat_map(|(_, v)| connection_listed(v))
-        .collect();
-    let mut out: Vec<(String, String)> = inbound
-        .iter()
-        .filter(|(n, _)| {
-            !must_strip(n, &listed)
-                && !n.eq_ignore_ascii_case("host")
-                && !n.eq_ignore_ascii_case(REQUEST_ID)
-                && !n.eq_ignore_ascii_case("x-forwarded-host")
-                && !n.eq_ignore_ascii_case("x-forwarded-proto")
-        })
-        .cloned()
-        .collect();
-    out.push((REQUEST_ID.into(), request_id.into()));
-    if let Some(host) = forwarded_host {
-        out.push(("x-forwarded-host".into(), host.into()));
-    }
-    out.push(("x-forwarded-proto".into(), forwarded_proto.into()));
-    out.extend(added.into_iter().map(|(n, v)| (n.to_string(), v)));
-    out
-}
+// ------------------------------------------------------------------ issuer selection
 
 /// Which verifier a token goes to, chosen from its (unverified) `iss`.
 #[derive(Debug)]
@@ -350,103 +234,7 @@ pub(crate) fn tenant_policy(tenant: &GatewayTenant, untrusted: &UntrustedToken<'
     }
 }
 
-// ------------------------------------------------------------------ request log
-
-/// One structured log line per request; never holds a token or a header value.
-#[derive(Debug, Default)]
-struct LogLine {
-    request_id: String,
-    tenant: Option<String>,
-    method: String,
-    path: String,
-    route: Option<String>,
-    issuer: Option<&'static str>,
-    decision: &'static str,
-    status: u16,
-    code: Option<String>,
-    started_ms: f64,
-    verify_ms: Option<f64>,
-    origin_ms: Option<f64>,
-    /// `TORII_LOG=off` silences the per-request line.
-    off: bool,
-}
-
-/// The serialized form of [`LogLine`] (absent values omitted).
-#[derive(serde::Serialize)]
-struct LogRecord<'a> {
-    msg: &'static str,
-    request_id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tenant: Option<&'a str>,
-    method: &'a str,
-    path: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    route: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    issuer: Option<&'static str>,
-    decision: &'static str,
-    status: u16,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    code: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    verify_ms: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    origin_ms: Option<f64>,
-    total_ms: f64,
-}
-
-impl LogLine {
-    fn emit(&self) {
-        if self.off {
-            return;
-        }
-        let record = LogRecord {
-            msg: "torii-edge gateway",
-            request_id: &self.request_id,
-            tenant: self.tenant.as_deref(),
-            method: &self.method,
-            path: &self.path,
-            route: self.route.as_deref(),
-            issuer: self.issuer,
-            decision: self.decision,
-            status: self.status,
-            code: self.code.as_deref(),
-            verify_ms: self.verify_ms,
-            origin_ms: self.origin_ms,
-            total_ms: js_sys::Date::now() - self.started_ms,
-        };
-        let line = serde_json::to_string(&record).unwrap_or_default();
-        worker::console_log!("{}", line);
-    }
-}
-
 // ------------------------------------------------------------------ I/O
-
-/// A [`Reply`] as the runtime's `Response`, built directly with `web_sys` (a string body
-/// and plain `ResponseInit`: measurably cheaper per request than `worker::Response`).
-fn to_web_response(reply: &Reply, request_id: &str) -> worker::Result<web_sys::Response> {
-    let headers = web_sys::Headers::new()?;
-    for (name, value) in &reply.headers {
-        headers.set(name, value)?;
-    }
-    headers.set(REQUEST_ID, request_id)?;
-    let init = web_sys::ResponseInit::new();
-    init.set_status(reply.status);
-    init.set_headers(&headers);
-    Ok(web_sys::Response::new_with_opt_str_and_init(
-        reply.body.as_deref(),
-        &init,
-    )?)
-}
-
-fn new_request_id() -> String {
-    let mut bytes = [0u8; 16];
-    if getrandom::fill(&mut bytes).is_err() {
-        // No randomness: a time-based id still correlates log lines.
-        return format!("t{}", js_sys::Date::now());
-    }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 enum Verified {
     /// No token on an optional or public route.
@@ -484,7 +272,7 @@ async fn verify_token(
                 Ok(jwks) => jwks,
                 Err(KeysError::Unavailable { retry_after }) => {
                     let code = ErrorCode::JwksUnavailable;
-                    let mut reply = error_reply(
+                    let mut reply = Reply::error(
                         code.http_status(),
                         code.as_str(),
                         "the issuer's keys are unavailable; retry later",
@@ -581,7 +369,7 @@ pub(crate) async fn handle(
             .and_then(|v| v.get("code").and_then(Value::as_str).map(str::to_string));
     }
     line.emit();
-    to_web_response(&reply, &request_id)
+    to_web_response(&reply, Some(request_id.as_str()))
 }
 
 enum Decision {
@@ -602,14 +390,14 @@ async fn decide(
     line: &mut LogLine,
 ) -> Result<Decision, Reply> {
     let Some(config_rc) = load_config(env) else {
-        return Err(error_reply(404, "not_found", "no route for this path"));
+        return Err(Reply::error(404, "not_found", "no route for this path"));
     };
     let config = match config_rc.as_ref() {
         Ok(config) => config,
         Err(why) => {
             worker::console_error!("torii-edge: gateway misconfigured: {}", why);
             line.decision = "error";
-            return Err(error_reply(
+            return Err(Reply::error(
                 500,
                 "misconfigured",
                 "the gateway is misconfigured",
@@ -621,7 +409,7 @@ async fn decide(
     let path = normalize_path(url.path()).map_err(|e| gateway_error_reply(&e))?;
     let method = req.method().to_string();
     let access = match config.routes.route(&method, &path) {
-        Route::Edge => return Err(error_reply(404, "not_found", "no route for this path")),
+        Route::Edge => return Err(Reply::error(404, "not_found", "no route for this path")),
         Route::Origin(Some(rule)) => {
             line.route = Some(rule.pattern.clone());
             rule.access.clone()
@@ -680,7 +468,7 @@ async fn decide(
 }
 
 fn gateway_error_reply(e: &GatewayError) -> Reply {
-    error_reply(e.http_status(), e.code(), &e.to_string())
+    Reply::error(e.http_status(), e.code(), &e.to_string())
 }
 
 /// Sends the request to the origin with clean headers, claims headers and the assertion.
@@ -697,12 +485,12 @@ async fn forward(
 ) -> Result<web_sys::Response, Reply> {
     let internal = |e: worker::Error| {
         worker::console_error!("torii-edge: {}", e);
-        error_reply(500, "internal_error", "internal error")
+        Reply::error(500, "internal_error", "internal error")
     };
     let config = match config_rc.as_ref() {
         Ok(c) => c,
         Err(_) => {
-            return Err(error_reply(
+            return Err(Reply::error(
                 500,
                 "misconfigured",
                 "the gateway is misconfigured",
@@ -736,7 +524,13 @@ async fn forward(
         UnixTime(jwks_kv::now_secs()),
         ASSERTION_LIFETIME,
     );
-    let assertion = sign_jwt(tenant, EDGE_ASSERTION_TYP, &assertion_claims).await;
+    let assertion = sign_jwt(
+        &tenant.key,
+        tenant.seed.as_ref(),
+        EDGE_ASSERTION_TYP,
+        &assertion_claims,
+    )
+    .await;
     added.push(("x-torii-edge-assertion", assertion));
     let inbound: Vec<(String, String)> = req.headers().entries().collect();
     let proto = url.scheme().to_string();
@@ -773,7 +567,7 @@ async fn forward(
             worker::console_warn!("torii-edge: origin unreachable: {:?}", e);
             let code = ErrorCode::OriginUnreachable;
             line.decision = "origin_unreachable";
-            return Err(error_reply(
+            return Err(Reply::error(
                 code.http_status(),
                 code.as_str(),
                 "the origin could not be reached",
@@ -797,296 +591,6 @@ async fn forward(
     Ok(response)
 }
 
-// ------------------------------------------------------------------ WebCrypto signing
-
-/// DER prefix of a PKCS#8 Ed25519 private key (RFC 8410); the 32-byte seed follows.
-const PKCS8_ED25519_PREFIX: [u8; 16] = [
-    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
-];
-
-std::thread_local! {
-    /// The WebCrypto signing key of the last tenant key used, by `kid`.
-    static WEBCRYPTO_KEY: RefCell<Option<(String, JsValue)>> = const { RefCell::new(None) };
-}
-
-/// Calls `obj.method(...args)` and awaits the promise it returns.
-async fn call_async(obj: &JsValue, method: &str, args: &js_sys::Array) -> Option<JsValue> {
-    let f: js_sys::Function = js_sys::Reflect::get(obj, &method.into())
-        .ok()?
-        .dyn_into()
-        .ok()?;
-    let promise: js_sys::Promise = f.apply(obj, args).ok()?.dyn_into().ok()?;
-    worker::wasm_bindgen_futures::JsFuture::from(promise)
-        .await
-        .ok()
-}
-
-fn ed25519_algorithm() -> JsValue {
-    let algo = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&algo, &"name".into(), &"Ed25519".into());
-    algo.into()
-}
-
-/// Signs with WebCrypto (`crypto.subtle`, native Ed25519); `None` when it is unavailable.
-async fn webcrypto_sign(kid: &str, seed: &[u8; 32], message: &[u8]) -> Option<[u8; 64]> {
-    let subtle = js_sys::Reflect::get(&js_sys::global(), &"crypto".into())
-        .and_then(|c| js_sys::Reflect::get(&c, &"subtle".into()))
-        .ok()?;
-    let cached = WEBCRYPTO_KEY.with(|k| {
-        k.try_borrow().ok().and_then(|slot| match slot.as_ref() {
-            Some((cached_kid, key)) if cached_kid == kid => Some(key.clone()),
-            _ => None,
-        })
-    });
-    let key = match cached {
-        Some(key) => key,
-        None => {
-            let mut der = PKCS8_ED25519_PREFIX.to_vec();
-            der.extend_from_slice(seed);
-            let usages = js_sys::Array::of1(&"sign".into());
-            let args = js_sys::Array::of5(
-                &"pkcs8".into(),
-                &js_sys::Uint8Array::from(der.as_slice()).into(),
-                &ed25519_algorithm(),
-                &JsValue::FALSE,
-                &usages.into(),
-            );
-            let key = call_async(&subtle, "importKey", &args).await?;
-            WEBCRYPTO_KEY.with(|k| {
-                if let Ok(mut slot) = k.try_borrow_mut() {
-                    *slot = Some((kid.to_string(), key.clone()));
-                }
-            });
-            key
-        }
-    };
-    let args = js_sys::Array::of3(
-        &ed25519_algorithm(),
-        &key,
-        &js_sys::Uint8Array::from(message).into(),
-    );
-    let signature = js_sys::Uint8Array::new(&call_async(&subtle, "sign", &args).await?);
-    let mut out = [0u8; 64];
-    if signature.length() != 64 {
-        return None;
-    }
-    signature.copy_to(&mut out);
-    Some(out)
-}
-
-/// Signs `claims` as a compact JWT with the tenant key, header
-/// `{"alg":"EdDSA","kid":…,"typ":…}` (the same bytes as [`SigningKey::sign_jwt`]):
-/// WebCrypto when the seed is known, the core signer otherwise.
-async fn sign_jwt(
-    tenant: &GatewayTenant,
-    typ: &str,
-    claims: &serde_json::Map<String, Value>,
-) -> String {
-    let header = json!({ "alg": "EdDSA", "kid": tenant.key.kid(), "typ": typ }).to_string();
-    let payload = serde_json::to_vec(claims).unwrap_or_default();
-    let mut out = crate::encoding::b64::encode(header.as_bytes());
-    out.push('.');
-    out.push_str(&crate::encoding::b64::encode(&payload));
-    let native = match &tenant.seed {
-        Some(seed) => webcrypto_sign(tenant.key.kid(), seed, out.as_bytes()).await,
-        None => None,
-    };
-    let signature = match native {
-        Some(signature) => {
-            jwks_kv::bump(|c| &c.webcrypto_signs);
-            signature
-        }
-        None => {
-            jwks_kv::bump(|c| &c.wasm_signs);
-            tenant.key.sign_raw(out.as_bytes())
-        }
-    };
-    out.push('.');
-    out.push_str(&crate::encoding::b64::encode(&signature));
-    out
-}
-
-// ------------------------------------------------------------------ WebCrypto verification
-
-std::thread_local! {
-    /// Imported WebCrypto public keys, by their 32 bytes (bounded).
-    static VERIFY_KEYS: RefCell<alloc::collections::BTreeMap<[u8; 32], JsValue>> =
-        const { RefCell::new(alloc::collections::BTreeMap::new()) };
-}
-
-/// Verifies with WebCrypto (native Ed25519); `None` when WebCrypto is unavailable.
-async fn webcrypto_verify(public: [u8; 32], message: &[u8], signature: &[u8; 64]) -> Option<bool> {
-    let subtle = js_sys::Reflect::get(&js_sys::global(), &"crypto".into())
-        .and_then(|c| js_sys::Reflect::get(&c, &"subtle".into()))
-        .ok()?;
-    let cached = VERIFY_KEYS.with(|k| k.try_borrow().ok().and_then(|m| m.get(&public).cloned()));
-    let key = match cached {
-        Some(key) => key,
-        None => {
-            let args = js_sys::Array::of5(
-                &"raw".into(),
-                &js_sys::Uint8Array::from(public.as_slice()).into(),
-                &ed25519_algorithm(),
-                &JsValue::FALSE,
-                &js_sys::Array::of1(&"verify".into()).into(),
-            );
-            let key = call_async(&subtle, "importKey", &args).await?;
-            VERIFY_KEYS.with(|k| {
-                if let Ok(mut m) = k.try_borrow_mut() {
-                    if m.len() >= 256 {
-                        m.clear();
-                    }
-                    m.insert(public, key.clone());
-                }
-            });
-            key
-        }
-    };
-    let args = js_sys::Array::of4(
-        &ed25519_algorithm(),
-        &key,
-        &js_sys::Uint8Array::from(signature.as_slice()).into(),
-        &js_sys::Uint8Array::from(message).into(),
-    );
-    call_async(&subtle, "verify", &args).await?.as_bool()
-}
-
-/// [`crate::Verifier::verify_untrusted`] with the signature equation computed by
-/// WebCrypto (the core's backend when WebCrypto is unavailable): the core orders every
-/// check ([`crate::Verifier::prepare`] / [`crate::SignatureCheck::complete`]); this only
-/// makes the native call, and skips it for a signature this isolate already verified
-/// ([`SignatureMemo`]).
-async fn verify_native(
-    verifier: &crate::Verifier,
-    token: &UntrustedToken<'_>,
-    now: UnixTime,
-) -> Result<VerifiedClaims, VerifyError> {
-    let check = verifier.prepare(token)?;
-    if SIGNATURE_MEMO.with(|m| m.try_borrow().is_ok_and(|m| m.contains(&check))) {
-        jwks_kv::bump(|c| &c.memo_hits);
-        return check.complete(true, now);
-    }
-    let valid = signature_ok(check.key(), check.message(), check.signature()).await;
-    if valid {
-        SIGNATURE_MEMO.with(|m| {
-            if let Ok(mut m) = m.try_borrow_mut() {
-                m.remember(&check);
-            }
-        });
-    }
-    check.complete(valid, now)
-}
-
-std::thread_local! {
-    /// Signatures that verified in this isolate (bounded, cleared when full).
-    static SIGNATURE_MEMO: RefCell<SignatureMemo> = RefCell::new(SignatureMemo::default());
-}
-
-/// The signature equation for a key and a strictly encoded signature (the core's
-/// [`crate::Verifier::prepare`] checked both): WebCrypto, or the core's backend when
-/// WebCrypto is unavailable.
-async fn signature_ok(key: &crate::PublicKey, message: &[u8], signature: &[u8; 64]) -> bool {
-    match webcrypto_verify(*key.as_bytes(), message, signature).await {
-        Some(ok) => {
-            jwks_kv::bump(|c| &c.webcrypto_verifies);
-            ok
-        }
-        None => {
-            jwks_kv::bump(|c| &c.wasm_verifies);
-            crate::RustBackend.verify(key, message, signature)
-        }
-    }
-}
-
-fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
-        .collect()
-}
-
-/// `GET /_torii/dev/ed25519?pk=&msg=&sig=` (hex): the gateway's signature check next to
-/// the core's, so tests can run the Wycheproof vectors through the Worker's native path.
-async fn dev_ed25519(url: &Url) -> Reply {
-    let param = |name: &str| {
-        url.query_pairs()
-            .find(|(k, _)| k == name)
-            .and_then(|(_, v)| hex_decode(&v))
-            .unwrap_or_default()
-    };
-    let (pk, msg, sig) = (param("pk"), param("msg"), param("sig"));
-    let jwk = format!(
-        r#"{{"kty":"OKP","crv":"Ed25519","x":"{}"}}"#,
-        crate::encoding::b64::encode(&pk)
-    );
-    let (gateway, core) = match (
-        crate::Jwk::from_json(jwk.as_bytes()),
-        <[u8; 64]>::try_from(sig.as_slice()),
-    ) {
-        (Ok(key), Ok(sig64)) => (
-            crate::crypto::strict::signature_encoding_ok(&sig64)
-                && signature_ok(key.public_key(), &msg, &sig64).await,
-            key.verify_signature(&msg, &sig),
-        ),
-        (Ok(key), Err(_)) => (false, key.verify_signature(&msg, &sig)),
-        (Err(_), _) => (false, false),
-    };
-    Reply {
-        status: 200,
-        headers: vec![("content-type", "application/json".into())],
-        body: Some(json!({ "gateway": gateway, "core": core }).to_string()),
-    }
-}
-
-// ------------------------------------------------------------------ dev mode
-
-/// `/_torii/dev/*` (only with `TORII_DEV_MODE=1`; `None` otherwise): I/O counters, the
-/// cache's test clock, forgetting isolate memory, and a raw signature check.
-pub(crate) async fn dev_route(req: &Request, env: &Env) -> Option<worker::Result<Response>> {
-    if string_var(env, "TORII_DEV_MODE").as_deref() != Some("1") {
-        return None;
-    }
-    let url = req.url().ok()?;
-    let method = req.method().to_string();
-    let reply = match (method.as_str(), url.path()) {
-        ("GET", "/_torii/dev/counters") => Reply {
-            status: 200,
-            headers: vec![
-                ("content-type", "application/json".into()),
-                ("cache-control", "no-store".into()),
-            ],
-            body: Some(jwks_kv::counters_json()),
-        },
-        ("POST", "/_torii/dev/clock") => {
-            let secs = url
-                .query_pairs()
-                .find(|(k, _)| k == "advance")
-                .and_then(|(_, v)| v.parse::<i64>().ok())
-                .unwrap_or(0);
-            jwks_kv::advance_clock(secs);
-            Reply {
-                status: 200,
-                headers: vec![("content-type", "application/json".into())],
-                body: Some(jwks_kv::counters_json()),
-            }
-        }
-        ("GET", "/_torii/dev/ed25519") => dev_ed25519(&url).await,
-        ("POST", "/_torii/dev/forget") => {
-            jwks_kv::forget();
-            Reply {
-                status: 204,
-                headers: Vec::new(),
-                body: None,
-            }
-        }
-        _ => return None,
-    };
-    Some(to_web_response(&reply, &new_request_id()).map(Response::from))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1096,17 +600,10 @@ mod tests {
         GatewayTenant {
             id: "demo".into(),
             issuer: "http://127.0.0.1:8787".into(),
-            jwks: Jwks::from_keys(vec![key.public_jwk()]),
+            jwks: Jwks::from_keys(alloc::vec![key.public_jwk()]),
             key,
             seed: Some([3; 32]),
         }
-    }
-
-    fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect()
     }
 
     #[test]
@@ -1132,86 +629,6 @@ mod tests {
     }
 
     #[test]
-    fn ours_hop_by_hop_and_connection_listed_headers_never_reach_the_origin() {
-        let inbound = h(&[
-            ("X-Torii-User-Id", "admin"),
-            ("x_torii_user_id", "admin"),
-            ("X-TORII-CLAIMS", "e30"),
-            ("x-torii-edge-assertion", "forged"),
-            ("connection", "keep-alive, X-Secret"),
-            ("x-secret", "1"),
-            ("keep-alive", "timeout=5"),
-            ("host", "edge.example"),
-            ("x-request-id", "spoofed"),
-            ("x-forwarded-host", "evil"),
-            ("accept", "text/plain"),
-            ("authorization", "Bearer a.b.c"),
-        ]);
-        let out = forward_headers(
-            &inbound,
-            "rid-1",
-            Some("edge.example"),
-            "https",
-            vec![("x-torii-user-id", "user_1".into())],
-        );
-        let names: Vec<&str> = out.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(
-            names,
-            [
-                "accept",
-                "authorization",
-                "x-request-id",
-                "x-forwarded-host",
-                "x-forwarded-proto",
-                "x-torii-user-id"
-            ]
-        );
-        assert_eq!(out[2].1, "rid-1");
-        assert_eq!(out[3].1, "edge.example");
-        assert_eq!(out[5].1, "user_1");
-    }
-
-    #[test]
-    fn token_comes_from_bearer_then_session_cookie() {
-        assert_eq!(
-            request_token(Some("Bearer a.b.c"), Some("__session=x.y.z")),
-            Ok(Some("a.b.c"))
-        );
-        assert_eq!(
-            request_token(None, Some("theme=dark; __session=x.y.z")),
-            Ok(Some("x.y.z"))
-        );
-        assert_eq!(request_token(None, Some("__session_other=x")), Ok(None));
-        assert_eq!(request_token(None, Some("__session=")), Ok(None));
-        assert_eq!(request_token(None, None), Ok(None));
-        assert_eq!(
-            request_token(Some("Basic abc"), Some("__session=x.y.z")),
-            Err(VerifyError::InvalidRequest)
-        );
-    }
-
-    #[test]
-    fn www_authenticate_values() {
-        assert_eq!(www_authenticate("demo", None), "Bearer realm=\"demo\"");
-        assert_eq!(
-            www_authenticate("de\"mo", Some(("invalid_token", "token_expired"))),
-            "Bearer realm=\"demo\", error=\"invalid_token\", error_description=\"token_expired\""
-        );
-        let r = token_error_reply("demo", &VerifyError::MissingToken);
-        assert_eq!(r.status, 401);
-        assert_eq!(r.header("www-authenticate"), Some("Bearer realm=\"demo\""));
-        let r = token_error_reply("demo", &VerifyError::InvalidSignature);
-        assert_eq!(r.status, 401);
-        assert!(r
-            .header("www-authenticate")
-            .unwrap()
-            .contains("error=\"invalid_token\""));
-        let body: Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
-        assert_eq!(body["code"], "invalid_signature");
-        assert!(body["message"].is_string());
-    }
-
-    #[test]
     fn gateway_codes_are_in_the_code_table() {
         for (e, c) in [
             (
@@ -1224,15 +641,6 @@ mod tests {
             assert_eq!(e.http_status(), c.http_status());
             assert!(crate::ALL_CODES.contains(&c));
         }
-    }
-
-    #[test]
-    fn request_ids_are_validated() {
-        assert!(valid_request_id("abc-123_x.y:z"));
-        assert!(!valid_request_id(""));
-        assert!(!valid_request_id("a b"));
-        assert!(!valid_request_id("a\"b"));
-        assert!(!valid_request_id(&"a".repeat(129)));
     }
 
     #[test]

@@ -10,9 +10,9 @@
 //! template's) is minted for the same session. `200 {"accessToken","expiresAt"}`, never
 //! cached; CORS allows any origin (the credential is a bearer token, not a cookie).
 
-use super::gateway::token_error_reply;
 use super::store::{self, n, opt, s, SessionRow, UserRow};
 use super::tenant::{self, Tenant};
+use crate::edge::reply::token_error_reply;
 use crate::edge::reply::{self, Reply};
 use crate::{
     bearer_token, mint_session_token, mint_template_token, ErrorCode, MetadataBag, MintedToken,
@@ -25,8 +25,6 @@ use alloc::vec::Vec;
 use serde_json::{json, Map, Value};
 use worker::{Env, Request};
 
-/// Path of the minting endpoint.
-pub(crate) const MINT_PATH: &str = "/_torii/auth/session/token";
 /// Prefix of the dev-mode helpers (only with `TORII_DEV_MODE=1`).
 pub(crate) const DEVTOOLS_PREFIX: &str = "/_torii/devtools/";
 /// Default lifetime of minted session and template tokens (`TORII_TOKEN_LIFETIME_SECS`).

@@ -16,36 +16,22 @@
 //!   `TORII_ROTATION_PERIOD_SECS`, `TORII_ROTATION_PUBLISH_LEAD_SECS`,
 //!   `TORII_TOKEN_LIFETIME_SECS`, `TORII_DEV_MODE` (vars).
 
+mod devtools;
 mod gateway;
+mod http;
 mod jwks_kv;
+mod log;
 mod mint;
 mod store;
 mod tenant;
+mod webcrypto;
 
-use crate::edge::reply::{self, Reply};
+use crate::edge::reply;
+use crate::edge::routing::{edge_route, EdgeRoute};
 use crate::edge::well_known;
 use alloc::string::ToString;
 use worker::wasm_bindgen::JsValue;
-use worker::{Env, Headers, Request, Response, Result};
-
-fn to_response(reply: Reply) -> Result<Response> {
-    let headers = Headers::new();
-    for (name, value) in &reply.headers {
-        headers.set(name, value)?;
-    }
-    let builder = Response::builder()
-        .with_status(reply.status)
-        .with_headers(headers);
-    Ok(match reply.body {
-        Some(body) => builder.fixed(body.into_bytes()),
-        None => builder.empty(),
-    })
-}
-
-/// Whether the edge itself owns `path` (it is never proxied to the origin).
-fn edge_owned(path: &str) -> bool {
-    path.starts_with("/_torii/") || path == "/_torii" || path.starts_with("/.well-known/")
-}
+use worker::{Env, Request, Response, Result};
 
 /// The Worker's `fetch` handler, exported by hand rather than with `#[worker::event]`:
 /// that macro's glue needs the std prelude, which this `no_std` crate does not have.
@@ -61,37 +47,43 @@ pub async fn fetch(
 ) -> core::result::Result<JsValue, JsValue> {
     let url = worker::Url::parse(&req.url()).map_err(|e| JsValue::from_str(&e.to_string()))?;
     let path = url.path().to_string();
-    let result = if path.starts_with("/_torii/dev/") {
-        let req = Request::from(req);
-        match gateway::dev_route(&req, &env).await {
-            Some(result) => result,
-            None => to_response(reply::not_found()),
-        }
-    } else if edge_owned(&path) {
-        edge(
-            &mut Request::from(req),
-            &path,
-            &env,
-            &worker::Context::new(ctx),
-        )
-        .await
-    } else {
-        // The gateway hands back the runtime's response as is (no re-wrapping).
-        return match gateway::handle(req, url, &env, &worker::Context::new(ctx)).await {
-            Ok(raw) => Ok(raw.into()),
-            Err(err) => {
-                worker::console_error!("torii-edge: {}", err);
-                let raw: worker::worker_sys::web_sys::Response =
-                    to_response(reply::internal_error())?.into();
-                Ok(raw.into())
+    let route = edge_route(&path);
+    let result = match route {
+        EdgeRoute::DevGateway => {
+            let req = Request::from(req);
+            match devtools::dev_route(&req, &env).await {
+                Some(result) => result,
+                None => http::to_response(&reply::not_found()),
             }
-        };
+        }
+        EdgeRoute::Gateway => {
+            // The gateway hands back the runtime's response as is (no re-wrapping).
+            return match gateway::handle(req, url, &env, &worker::Context::new(ctx)).await {
+                Ok(raw) => Ok(raw.into()),
+                Err(err) => {
+                    worker::console_error!("torii-edge: {}", err);
+                    let raw: worker::worker_sys::web_sys::Response =
+                        http::to_response(&reply::internal_error())?.into();
+                    Ok(raw.into())
+                }
+            };
+        }
+        route => {
+            edge(
+                route,
+                &mut Request::from(req),
+                &path,
+                &env,
+                &worker::Context::new(ctx),
+            )
+            .await
+        }
     };
     let response = match result {
         Ok(response) => response,
         Err(err) => {
             worker::console_error!("torii-edge: {}", err);
-            to_response(reply::internal_error())?
+            http::to_response(&reply::internal_error())?
         }
     };
     let raw: worker::worker_sys::web_sys::Response = response.into();
@@ -132,10 +124,16 @@ pub async fn scheduled(
 }
 
 /// The edge's own routes.
-async fn edge(req: &mut Request, path: &str, env: &Env, ctx: &worker::Context) -> Result<Response> {
+async fn edge(
+    route: EdgeRoute,
+    req: &mut Request,
+    path: &str,
+    env: &Env,
+    ctx: &worker::Context,
+) -> Result<Response> {
     let method = req.method().to_string();
-    let reply = if well_known::is_well_known(path) {
-        match well_known::well_known_method(&method) {
+    let reply = match route {
+        EdgeRoute::WellKnown => match well_known::well_known_method(&method) {
             Some(reply) => reply,
             None => match tenant::resolve_tenant(req, env, Some(ctx)).await {
                 Ok(t) => {
@@ -144,13 +142,10 @@ async fn edge(req: &mut Request, path: &str, env: &Env, ctx: &worker::Context) -
                 }
                 Err(reply) => reply.with_cors(),
             },
-        }
-    } else if path == mint::MINT_PATH {
-        mint::handle(req, env).await
-    } else if path.starts_with(mint::DEVTOOLS_PREFIX) {
-        mint::devtools(req, env).await
-    } else {
-        reply::not_found()
+        },
+        EdgeRoute::Mint => mint::handle(req, env).await,
+        EdgeRoute::DevTools => mint::devtools(req, env).await,
+        _ => reply::not_found(),
     };
-    to_response(reply)
+    http::to_response(&reply)
 }

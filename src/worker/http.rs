@@ -1,0 +1,44 @@
+//! The one conversion of a core [`Reply`] into the runtime's `Response`, and request ids.
+
+use crate::edge::headers::REQUEST_ID;
+use crate::edge::reply::Reply;
+use alloc::format;
+use alloc::string::String;
+use worker::worker_sys::web_sys;
+
+/// A [`Reply`] as the runtime's `Response`, built directly with `web_sys` (a string body
+/// and plain `ResponseInit`: measurably cheaper per request than `worker::Response`).
+pub(crate) fn to_web_response(
+    reply: &Reply,
+    request_id: Option<&str>,
+) -> worker::Result<web_sys::Response> {
+    let headers = web_sys::Headers::new()?;
+    for (name, value) in &reply.headers {
+        headers.set(name, value)?;
+    }
+    if let Some(id) = request_id {
+        headers.set(REQUEST_ID, id)?;
+    }
+    let init = web_sys::ResponseInit::new();
+    init.set_status(reply.status);
+    init.set_headers(&headers);
+    Ok(web_sys::Response::new_with_opt_str_and_init(
+        reply.body.as_deref(),
+        &init,
+    )?)
+}
+
+/// A fresh request id: 128 random bits as hex.
+pub(crate) fn new_request_id() -> String {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        // No randomness: a time-based id still correlates log lines.
+        return format!("t{}", js_sys::Date::now());
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// [`to_web_response`] as a `worker::Response`, for the routes written with workers-rs.
+pub(crate) fn to_response(reply: &Reply) -> worker::Result<worker::Response> {
+    to_web_response(reply, None).map(worker::Response::from)
+}
