@@ -258,6 +258,7 @@ fn duplicate_json_keys_are_rejected_in_header_and_payload_at_any_depth() {
 fn json_nesting_depth_is_bounded() {
     let k = key(1);
     let v = verifier_for(&k);
+    // `d` nested n arrays deep: the claims object is depth 1, so the value is n + 1 deep.
     let deep = |n: usize| {
         format!(
             r#"{{"iss":"{ISS}","sub":"u","exp":{},"d":{}1{}}}"#,
@@ -266,13 +267,35 @@ fn json_nesting_depth_is_bounded() {
             "]".repeat(n)
         )
     };
-    assert!(v
-        .verify(&raw(&k, &header_with(&k, ""), &deep(10)), UnixTime(NOW))
-        .is_ok());
-    assert_eq!(
-        code_of(&v, &raw(&k, &header_with(&k, ""), &deep(40))),
-        "malformed_token"
+    let signed = |n: usize| raw(&k, &header_with(&k, ""), &deep(n));
+    // Organisation and permission trees other issuers mint: 40 levels pass by default.
+    for n in [10, 40, 63] {
+        assert!(v.verify(&signed(n), UnixTime(NOW)).is_ok(), "{n}");
+    }
+    assert_eq!(torii_edge::DEFAULT_CLAIMS_DEPTH, 64);
+    for n in [64, 200, 2000] {
+        assert_eq!(code_of(&v, &signed(n)), "malformed_token", "{n}");
+    }
+    // Configurable...
+    let strict = Verifier::new(
+        v.jwks().clone(),
+        v.policy().clone().with_max_claims_depth(16),
     );
+    assert!(strict.verify(&signed(15), UnixTime(NOW)).is_ok());
+    assert_eq!(code_of(&strict, &signed(16)), "malformed_token");
+    // ...and bounded well below serde_json's recursion limit (128).
+    let lax = Verifier::new(
+        v.jwks().clone(),
+        v.policy().clone().with_max_claims_depth(10_000),
+    );
+    assert_eq!(
+        lax.policy().max_claims_depth(),
+        torii_edge::MAX_CLAIMS_DEPTH
+    );
+    assert!(lax.verify(&signed(95), UnixTime(NOW)).is_ok());
+    for n in [96, 127, 128, 129, 2000] {
+        assert_eq!(code_of(&lax, &signed(n)), "malformed_token", "{n}");
+    }
 }
 
 // ---------------------------------------------------------------- header

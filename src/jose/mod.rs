@@ -13,7 +13,10 @@ pub(crate) mod verify;
 pub use claims::VerifiedClaims;
 pub use jwk::{Jwk, Jwks, MAX_JWKS_BYTES, MAX_JWKS_KEYS};
 pub use memo::{SignatureMemo, DEFAULT_MEMO_ENTRIES};
-pub use policy::{Policy, TypPolicy, DEFAULT_MAX_TOKEN_LEN, DEFAULT_SKEW_SECS, MAX_SKEW_SECS};
+pub use policy::{
+    Policy, TypPolicy, DEFAULT_CLAIMS_DEPTH, DEFAULT_MAX_TOKEN_LEN, DEFAULT_SKEW_SECS,
+    MAX_CLAIMS_DEPTH, MAX_SKEW_SECS,
+};
 pub use sign::{finish_jws, jwt_signing_input, SigningKey};
 pub use token::UntrustedToken;
 pub use verify::{SignatureCheck, Verifier};

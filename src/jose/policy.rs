@@ -10,6 +10,13 @@ pub const DEFAULT_SKEW_SECS: i64 = 60;
 pub const MAX_SKEW_SECS: i64 = 300;
 /// Default maximum token length, in bytes.
 pub const DEFAULT_MAX_TOKEN_LEN: usize = 8 * 1024;
+/// Default maximum nesting depth of a token's claims (the claims object is depth 1):
+/// deep enough for the organisation and permission trees other issuers mint.
+pub const DEFAULT_CLAIMS_DEPTH: usize = 64;
+/// Largest claims nesting depth a policy can hold; larger settings are clamped to it. Well
+/// below `serde_json`'s own recursion limit (128), so depth is always refused by this
+/// check first, as `malformed_token`.
+pub const MAX_CLAIMS_DEPTH: usize = 96;
 
 /// Which `typ` header values a policy accepts (compared case-insensitively, with an
 /// `application/` prefix ignored, as RFC 7515 §4.1.9 recommends).
@@ -40,7 +47,7 @@ impl TypPolicy {
 }
 
 /// A verification policy: accepted issuers and audiences, required claims, clock skew,
-/// maximum token age, accepted `typ` and maximum token length.
+/// maximum token age, accepted `typ`, maximum token length and claims nesting depth.
 ///
 /// An issuer is mandatory: `iss` is always checked against the list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,11 +59,13 @@ pub struct Policy {
     pub(crate) max_age: Option<i64>,
     pub(crate) typ: TypPolicy,
     pub(crate) max_token_len: usize,
+    pub(crate) max_claims_depth: usize,
 }
 
 impl Policy {
     /// A policy accepting tokens from `issuer` (exact match), requiring `exp`, `iss` and
-    /// `sub`, with 60 s of skew, `typ` absent or `JWT`, and tokens up to 8 KiB.
+    /// `sub`, with 60 s of skew, `typ` absent or `JWT`, tokens up to 8 KiB and claims nested
+    /// up to 64 levels.
     pub fn new(issuer: &str) -> Self {
         Self {
             issuers: vec![issuer.to_string()],
@@ -66,6 +75,7 @@ impl Policy {
             max_age: None,
             typ: TypPolicy::JwtOrAbsent,
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
+            max_claims_depth: DEFAULT_CLAIMS_DEPTH,
         }
     }
 
@@ -129,6 +139,19 @@ impl Policy {
     pub fn with_max_token_len(mut self, bytes: usize) -> Self {
         self.max_token_len = bytes;
         self
+    }
+
+    /// Sets the maximum nesting depth of the claims, clamped to `1..=96`
+    /// ([`MAX_CLAIMS_DEPTH`]); deeper claims are `malformed_token`. Default 64.
+    #[must_use]
+    pub fn with_max_claims_depth(mut self, depth: usize) -> Self {
+        self.max_claims_depth = depth.clamp(1, MAX_CLAIMS_DEPTH);
+        self
+    }
+
+    /// The maximum claims nesting depth in effect.
+    pub fn max_claims_depth(&self) -> usize {
+        self.max_claims_depth
     }
 
     /// The clock skew tolerance in effect, in seconds.

@@ -104,10 +104,12 @@ impl<'a> UntrustedToken<'a> {
         self.signing_input
     }
 
-    /// Decodes the claims WITHOUT verifying anything. For diagnostics only: never base an
-    /// authorization decision on this.
+    /// Decodes the claims WITHOUT verifying anything (nesting up to
+    /// [`MAX_CLAIMS_DEPTH`](crate::jose::policy::MAX_CLAIMS_DEPTH), the most any policy
+    /// allows). For diagnostics and routing (which verifier gets the token) only: never
+    /// base an authorization decision on this.
     pub fn claims_unverified(&self) -> Result<Map<String, Value>, VerifyError> {
-        json::parse_object(&self.payload, json::DEFAULT_MAX_DEPTH)
+        json::parse_object(&self.payload, crate::jose::policy::MAX_CLAIMS_DEPTH)
             .map_err(|e| malformed(e.reason()))
     }
 }

@@ -164,7 +164,7 @@ impl SignatureCheck<'_, '_> {
         if !signature_valid {
             return Err(VerifyError::InvalidSignature);
         }
-        let claims = json::parse_object(&self.token.payload, json::DEFAULT_MAX_DEPTH)
+        let claims = json::parse_object(&self.token.payload, self.verifier.policy.max_claims_depth)
             .map_err(|e| VerifyError::MalformedToken(e.reason()))?;
         check_claims(&claims, &self.verifier.policy, now)?;
         Ok(VerifiedClaims::new(claims, self.key.kid.clone()))
