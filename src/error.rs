@@ -66,6 +66,8 @@ pub enum ErrorCode {
     InsufficientScope,
     /// Gateway: the request path cannot be matched safely (encoded `/` or `\`, bad escapes).
     InvalidPath,
+    /// Gateway: the path or the query string is longer than the gateway accepts.
+    UriTooLong,
 }
 
 /// All codes, in documentation order.
@@ -97,6 +99,7 @@ pub const ALL_CODES: &[ErrorCode] = &[
     ErrorCode::StorageUnavailable,
     ErrorCode::InsufficientScope,
     ErrorCode::InvalidPath,
+    ErrorCode::UriTooLong,
 ];
 
 impl ErrorCode {
@@ -130,6 +133,7 @@ impl ErrorCode {
             Self::StorageUnavailable => "storage_unavailable",
             Self::InsufficientScope => "insufficient_scope",
             Self::InvalidPath => "invalid_path",
+            Self::UriTooLong => "uri_too_long",
         }
     }
 
@@ -141,6 +145,7 @@ impl ErrorCode {
         match self {
             Self::InvalidRequest | Self::InvalidPath => 400,
             Self::InsufficientScope => 403,
+            Self::UriTooLong => 414,
             Self::InvalidJwks | Self::InvalidKey => 500,
             Self::JwksUnavailable | Self::StorageUnavailable => 503,
             Self::OriginUnreachable => 502,
@@ -179,6 +184,7 @@ impl ErrorCode {
             Self::StorageUnavailable => "D1 could not be read and the isolate holds no tenant data younger than 1 h (fail closed).",
             Self::InsufficientScope => "Gateway: a valid token whose `org_role` or claims do not meet the route's `roles`/`claims`.",
             Self::InvalidPath => "Gateway: the path has an encoded `/`, `\\` or `%`, a raw `\\`, or a malformed escape.",
+            Self::UriTooLong => "Gateway: the path is over 2048 bytes or the query over 4096 (checked before any matching).",
         }
     }
 }

@@ -11,6 +11,12 @@ use serde_json::{Map, Value};
 
 /// Most rules a route table may hold.
 pub const MAX_RULES: usize = 256;
+/// Longest route pattern, in bytes.
+pub const MAX_PATTERN_LEN: usize = 512;
+/// Longest request path the gateway matches and forwards, in bytes (longer: 414).
+pub const MAX_PATH_LEN: usize = 2048;
+/// Longest query string the gateway forwards, in bytes (longer: 414).
+pub const MAX_QUERY_LEN: usize = 4096;
 
 /// A gateway-phase error, with a stable code.
 #[non_exhaustive]
@@ -22,6 +28,8 @@ pub enum GatewayError {
     InvalidRouteConfig(String),
     /// The request path cannot be matched safely (encoded `/` or `\`, bad escapes).
     InvalidPath,
+    /// The path or the query is longer than the gateway accepts (414).
+    UriTooLong,
 }
 
 impl GatewayError {
@@ -31,6 +39,7 @@ impl GatewayError {
             Self::InsufficientScope(_) => "insufficient_scope",
             Self::InvalidRouteConfig(_) => "invalid_route_config",
             Self::InvalidPath => "invalid_path",
+            Self::UriTooLong => "uri_too_long",
         }
     }
     /// The HTTP status the edge answers with.
@@ -39,6 +48,7 @@ impl GatewayError {
             Self::InsufficientScope(_) => 403,
             Self::InvalidRouteConfig(_) => 500,
             Self::InvalidPath => 400,
+            Self::UriTooLong => 414,
         }
     }
 }
@@ -49,6 +59,10 @@ impl fmt::Display for GatewayError {
             Self::InsufficientScope(why) => write!(f, "insufficient scope: {why}"),
             Self::InvalidRouteConfig(why) => write!(f, "invalid route configuration: {why}"),
             Self::InvalidPath => f.write_str("the request path cannot be matched safely"),
+            Self::UriTooLong => write!(
+                f,
+                "the path is limited to {MAX_PATH_LEN} bytes and the query to {MAX_QUERY_LEN}"
+            ),
         }
     }
 }
@@ -160,7 +174,7 @@ impl RouteTable {
             if !pattern.starts_with('/') {
                 return Err(bad("`path` must start with `/`"));
             }
-            if pattern.matches('*').count() > 4 || pattern.len() > 512 {
+            if pattern.matches('*').count() > 4 || pattern.len() > MAX_PATTERN_LEN {
                 return Err(bad("`path` may hold at most 4 `*` and 512 bytes"));
             }
             let strings = |name: &str| -> Result<Vec<String>, GatewayError> {
@@ -223,6 +237,14 @@ impl RouteTable {
     }
 }
 
+/// The query-string bound: a query over [`MAX_QUERY_LEN`] bytes is `uri_too_long`.
+pub fn check_query(query: Option<&str>) -> Result<(), GatewayError> {
+    match query {
+        Some(q) if q.len() > MAX_QUERY_LEN => Err(GatewayError::UriTooLong),
+        _ => Ok(()),
+    }
+}
+
 /// Path of the minting endpoint (`POST`).
 pub const MINT_PATH: &str = "/_torii/auth/session/token";
 /// Prefix of the dev-mode store helpers (dev builds only).
@@ -274,8 +296,12 @@ pub fn edge_route(path: &str) -> EdgeRoute {
 /// Normalizes a URL path for matching and forwarding, so the rule that matches is the
 /// path the origin will see: percent-encoded unreserved characters are decoded
 /// (`/%61dmin` is `/admin`), runs of `/` collapse, and `.`/`..` segments are resolved.
-/// Encoded `/`, `\` or `%`, raw `\`, and malformed escapes are refused (`invalid_path`).
+/// Encoded `/`, `\` or `%`, raw `\`, and malformed escapes are refused (`invalid_path`);
+/// a path over [`MAX_PATH_LEN`] bytes is `uri_too_long`.
 pub fn normalize_path(path: &str) -> Result<String, GatewayError> {
+    if path.len() > MAX_PATH_LEN {
+        return Err(GatewayError::UriTooLong);
+    }
     let bytes = path.as_bytes();
     if bytes.first() != Some(&b'/') || path.contains('\\') {
         return Err(GatewayError::InvalidPath);
@@ -323,6 +349,10 @@ pub fn normalize_path(path: &str) -> Result<String, GatewayError> {
 
 /// Glob match: `**` any characters, `*` any characters but `/`; literal otherwise; a
 /// wildcard-free pattern ending in `/` is a prefix.
+///
+/// Linear in the path: a simulation of the pattern's automaton over the set of pattern
+/// positions (no backtracking), so a request costs at most `pattern × path` steps
+/// whatever the patterns (both are bounded: [`MAX_PATTERN_LEN`], [`MAX_PATH_LEN`]).
 fn glob(pattern: &str, path: &str) -> bool {
     if !pattern.contains('*') {
         return if pattern.ends_with('/') {
@@ -334,25 +364,88 @@ fn glob(pattern: &str, path: &str) -> bool {
     glob_bytes(pattern.as_bytes(), path.as_bytes())
 }
 
-fn glob_bytes(p: &[u8], s: &[u8]) -> bool {
-    match p {
-        [] => s.is_empty(),
-        [b'*', b'*', rest @ ..] => {
-            (0..=s.len()).any(|i| s.get(i..).is_some_and(|tail| glob_bytes(rest, tail)))
+/// One step of a glob pattern.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum GlobTok {
+    /// One literal byte.
+    Lit(u8),
+    /// `*`: any run of bytes but `/`.
+    Star,
+    /// `**`: any run of bytes.
+    AnyRun,
+}
+
+fn glob_tokens(p: &[u8]) -> Vec<GlobTok> {
+    let mut toks = Vec::with_capacity(p.len());
+    let mut i = 0;
+    while let Some(&c) = p.get(i) {
+        if c == b'*' {
+            if p.get(i + 1) == Some(&b'*') {
+                toks.push(GlobTok::AnyRun);
+                i += 2;
+            } else {
+                toks.push(GlobTok::Star);
+                i += 1;
+            }
+        } else {
+            toks.push(GlobTok::Lit(c));
+            i += 1;
         }
-        [b'*', rest @ ..] => {
-            let seg_end = s.iter().position(|&c| c == b'/').unwrap_or(s.len());
-            (0..=seg_end).any(|i| s.get(i..).is_some_and(|tail| glob_bytes(rest, tail)))
-        }
-        [c, rest @ ..] => s
-            .split_first()
-            .is_some_and(|(h, tail)| h == c && glob_bytes(rest, tail)),
     }
+    toks
+}
+
+/// Adds every state reachable from `active` without consuming input (a wildcard may
+/// match nothing).
+fn close(toks: &[GlobTok], active: &mut [bool]) {
+    for i in 0..toks.len() {
+        if active.get(i) == Some(&true)
+            && matches!(toks.get(i), Some(GlobTok::Star | GlobTok::AnyRun))
+        {
+            if let Some(next) = active.get_mut(i + 1) {
+                *next = true;
+            }
+        }
+    }
+}
+
+fn glob_bytes(p: &[u8], s: &[u8]) -> bool {
+    let toks = glob_tokens(p);
+    let mut active = alloc::vec![false; toks.len() + 1];
+    let mut next = alloc::vec![false; toks.len() + 1];
+    if let Some(first) = active.first_mut() {
+        *first = true;
+    }
+    close(&toks, &mut active);
+    for &c in s {
+        next.iter_mut().for_each(|n| *n = false);
+        for (i, tok) in toks.iter().enumerate() {
+            if active.get(i) != Some(&true) {
+                continue;
+            }
+            let target = match tok {
+                GlobTok::Lit(x) if *x == c => Some(i + 1),
+                GlobTok::Lit(_) => None,
+                GlobTok::Star if c == b'/' => None,
+                GlobTok::Star | GlobTok::AnyRun => Some(i),
+            };
+            if let Some(slot) = target.and_then(|t| next.get_mut(t)) {
+                *slot = true;
+            }
+        }
+        close(&toks, &mut next);
+        if !next.iter().any(|n| *n) {
+            return false;
+        }
+        core::mem::swap(&mut active, &mut next);
+    }
+    active.last() == Some(&true)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::format;
 
     #[test]
     fn glob_semantics() {
@@ -443,5 +536,87 @@ mod tests {
             assert_eq!(edge_route(path), want, "{path}");
             assert_eq!(edge_owned(path), want != EdgeRoute::Gateway, "{path}");
         }
+    }
+
+    /// The reference semantics the automaton must agree with (exponential; tests only).
+    fn glob_backtracking(p: &[u8], s: &[u8]) -> bool {
+        match p {
+            [] => s.is_empty(),
+            [b'*', b'*', rest @ ..] => (0..=s.len()).any(|i| glob_backtracking(rest, &s[i..])),
+            [b'*', rest @ ..] => {
+                let seg_end = s.iter().position(|&c| c == b'/').unwrap_or(s.len());
+                (0..=seg_end).any(|i| glob_backtracking(rest, &s[i..]))
+            }
+            [c, rest @ ..] => s
+                .split_first()
+                .is_some_and(|(h, tail)| h == c && glob_backtracking(rest, tail)),
+        }
+    }
+
+    #[test]
+    fn the_linear_matcher_agrees_with_backtracking() {
+        let patterns = [
+            "/a/**",
+            "/**/b",
+            "/a/*/c",
+            "/*.png",
+            "/**/*.png",
+            "/a**b",
+            "/**a**b**",
+            "/*/*/*",
+            "/x*y*z",
+            "/**/**",
+            "/*",
+            "/**",
+            "/a*",
+            "/**/a/*",
+        ];
+        let paths = [
+            "/", "/a", "/a/", "/a/b", "/a/b/c", "/a/x/c", "/b", "/x/y/b", "/q.png", "/d/q.png",
+            "/ab", "/aXb", "/a/b/a/b", "/xyz", "/x/y/z", "/xaybz", "/a/a/a",
+        ];
+        for p in patterns {
+            for path in paths {
+                assert_eq!(
+                    glob_bytes(p.as_bytes(), path.as_bytes()),
+                    glob_backtracking(p.as_bytes(), path.as_bytes()),
+                    "{p} vs {path}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn adversarial_patterns_and_paths_stay_linear() {
+        // The backtracking matcher takes O(n^k) on these; the automaton takes
+        // |pattern| x |path| steps. A 2 KiB path against 4-star patterns, all misses.
+        let path = format!("/{}", "a".repeat(MAX_PATH_LEN - 2));
+        for p in [
+            "/**a**a**a**b",
+            "/*a*a*a*b",
+            "/**/**/**/**/b",
+            "/a**a**a**a**c",
+        ] {
+            assert!(!glob(p, &path), "{p}");
+        }
+        let slashes = "/a".repeat(MAX_PATH_LEN / 2 - 1);
+        assert!(!glob("/**/a/**/a/**/b", &slashes));
+        assert!(glob("/**/a/**/a/**/a", &slashes));
+    }
+
+    #[test]
+    fn long_paths_and_queries_are_uri_too_long() {
+        let ok = format!("/{}", "a".repeat(MAX_PATH_LEN - 1));
+        assert!(normalize_path(&ok).is_ok());
+        let long = format!("/{}", "a".repeat(MAX_PATH_LEN));
+        assert_eq!(normalize_path(&long), Err(GatewayError::UriTooLong));
+        assert_eq!(GatewayError::UriTooLong.http_status(), 414);
+        assert_eq!(GatewayError::UriTooLong.code(), "uri_too_long");
+        assert!(check_query(None).is_ok());
+        assert!(check_query(Some(&"q".repeat(MAX_QUERY_LEN))).is_ok());
+        assert_eq!(
+            check_query(Some(&"q".repeat(MAX_QUERY_LEN + 1))),
+            Err(GatewayError::UriTooLong)
+        );
     }
 }

@@ -21,7 +21,9 @@ use crate::edge::assertion::{
 use crate::edge::extract::request_token;
 use crate::edge::headers::{claims_headers, forward_headers, valid_request_id, REQUEST_ID};
 use crate::edge::reply::{token_error_reply, www_authenticate, Reply};
-use crate::edge::routing::{normalize_path, Access, GatewayError, Requirements, Route, RouteTable};
+use crate::edge::routing::{
+    check_query, normalize_path, Access, GatewayError, Requirements, Route, RouteTable,
+};
 use crate::{
     ErrorCode, Jwks, Policy, SigningKey, TypPolicy, UnixTime, UntrustedToken, VerifiedClaims,
     VerifyError, DEFAULT_MAX_TOKEN_LEN, TEMPLATE_TOKEN_TYP,
@@ -404,9 +406,11 @@ async fn decide(
             ));
         }
     };
+    // Bounded, pure checks first: a bad path costs no tenant lookup.
+    check_query(url.query()).map_err(|e| gateway_error_reply(&e))?;
+    let path = normalize_path(url.path()).map_err(|e| gateway_error_reply(&e))?;
     let tenant = tenant_for(req, url, env, ctx).await?;
     line.tenant = Some(tenant.id.clone());
-    let path = normalize_path(url.path()).map_err(|e| gateway_error_reply(&e))?;
     let method = req.method().to_string();
     let access = match config.routes.route(&method, &path) {
         Route::Edge => return Err(Reply::error(404, "not_found", "no route for this path")),
@@ -636,6 +640,7 @@ mod tests {
                 ErrorCode::InsufficientScope,
             ),
             (GatewayError::InvalidPath, ErrorCode::InvalidPath),
+            (GatewayError::UriTooLong, ErrorCode::UriTooLong),
         ] {
             assert_eq!(e.code(), c.as_str());
             assert_eq!(e.http_status(), c.http_status());
