@@ -90,8 +90,8 @@ fn main() {
     let one_kb = Template::parse_with_budget(ONE_KB.as_bytes(), 16 * 1024).unwrap();
     let input = SessionInput::new("https://demo.torii.test", "app_2", user, "sess_2");
 
-    let tok_h = mint_template_token(&key, &input, &hasura, NOW, 60, None).unwrap();
-    let tok_k = mint_template_token(&key, &input, &one_kb, NOW, 60, None).unwrap();
+    let tok_h = mint_template_token(&key, &input, "hasura", &hasura, NOW, 60, None).unwrap();
+    let tok_k = mint_template_token(&key, &input, "one_kb", &one_kb, NOW, 60, None).unwrap();
     let rendered_h = hasura.render_json(user).len();
     let rendered_k = one_kb.render_json(user).len();
     let (si_h, si_k) = (
@@ -104,7 +104,7 @@ fn main() {
     let (o1, o2) = (one_kb.clone(), one_kb.clone());
     let mint_input = move |t: &Template, k: &SigningKey| {
         let input = SessionInput::new("https://demo.torii.test", "app_2", user, "sess_2");
-        mint_template_token(k, &input, t, NOW, 60, None)
+        mint_template_token(k, &input, "bench", t, NOW, 60, None)
             .unwrap()
             .access_token
             .len()

@@ -63,7 +63,11 @@ fn mint(seed_hex: &str, now: &str) -> Result<String, String> {
             if let Some(secs) = input.get("template_lifetime").and_then(Value::as_i64) {
                 template = template.with_lifetime(secs).map_err(code)?;
             }
-            mint_template_token(&key, &session, &template, now, lifetime, None)
+            let name = input
+                .get("template_name")
+                .and_then(Value::as_str)
+                .unwrap_or("template");
+            mint_template_token(&key, &session, name, &template, now, lifetime, None)
         }
         None => mint_session_token(&key, &session, None, now, lifetime, None),
     };

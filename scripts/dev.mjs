@@ -46,6 +46,8 @@ if (existsSync(new URL('./demo-origin.mjs', import.meta.url))) {
   devVars.ROUTES = JSON.stringify([
     { path: '/public/**', access: 'public' },
     { path: '/admin/**', access: 'required', roles: ['admin'] },
+    // Template tokens pass only routes naming their template.
+    { path: '/graphql', access: 'required', templates: ['hasura'] },
   ]);
 }
 
@@ -106,6 +108,9 @@ Through the gateway (origin ${origin.url} prints what it receives and checks the
   curl -si ${edge}/api/hello                                    # 401: no token (default deny)
   curl -si -H "Authorization: Bearer $TOKEN" ${edge}/api/hello  # 200: verified, x-torii-* headers
   curl -si -H "X-Torii-User-Id: admin" ${edge}/public/hi        # 200: spoofed header stripped
+  HASURA=${hasura.body?.accessToken ?? ''}
+  curl -si -H "Authorization: Bearer $HASURA" ${edge}/api/hello # 401 invalid_token_type: a template token
+  curl -si -H "Authorization: Bearer $HASURA" ${edge}/graphql   # 200: the route names "hasura"
 `
   : '';
 console.log(`

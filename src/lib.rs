@@ -69,7 +69,7 @@ pub use keys::{derive_signing_seed, max_age_from_cache_control, CacheConfig, Jwk
 pub use templates::engine::{preview, Template, TemplateError};
 pub use templates::mint::{
     iso8601_utc, mint_session_token, mint_template_token, MintError, MintedToken, SessionInput,
-    SESSION_TOKEN_TYP, TEMPLATE_TOKEN_TYP,
+    SESSION_TOKEN_TYP, TEMPLATE_NAME_CLAIM, TEMPLATE_TOKEN_TYP,
 };
 pub use templates::user::{MetadataBag, User, UserError};
 pub use time::UnixTime;

@@ -117,14 +117,14 @@ fn template_token_has_standard_claims_and_template_claims() {
     let user = ada();
     let template = Template::parse(HASURA.as_bytes()).unwrap();
     let input = SessionInput::new(ISS, "app_1", &user, "sess_1");
-    let minted = mint_template_token(&key(), &input, &template, NOW, 60, None).unwrap();
+    let minted = mint_template_token(&key(), &input, "hasura", &template, NOW, 60, None).unwrap();
     assert_eq!(header(&minted.access_token)["typ"], TEMPLATE_TOKEN_TYP);
     let v = template_verifier()
         .verify(&minted.access_token, NOW)
         .unwrap();
     assert_eq!(
         Value::Object(v.claims().clone()),
-        json!({"iss": ISS, "sub": "user_2ada", "pid": "app_1", "sid": "sess_1", "iat": NOW.0, "exp": NOW.0 + 60,
+        json!({"iss": ISS, "sub": "user_2ada", "pid": "app_1", "sid": "sess_1", "iat": NOW.0, "exp": NOW.0 + 60, "tpl": "hasura",
                "https://hasura.io/jwt/claims": {"x-hasura-default-role": "admin", "x-hasura-user-id": "user_2ada"}})
     );
 }
@@ -136,7 +136,8 @@ fn template_token_is_never_a_session_token() {
     let user = ada();
     let template = Template::parse(HASURA.as_bytes()).unwrap();
     let input = SessionInput::new(ISS, "app_1", &user, "sess_1");
-    let template_token = mint_template_token(&key(), &input, &template, NOW, 60, None).unwrap();
+    let template_token =
+        mint_template_token(&key(), &input, "hasura", &template, NOW, 60, None).unwrap();
     let e = session_verifier()
         .verify(&template_token.access_token, NOW)
         .unwrap_err();
@@ -155,13 +156,13 @@ fn template_lifetime_overrides_the_environment_default() {
     let input = SessionInput::new(ISS, "app_1", &user, "sess_1");
     let t = Template::parse(HASURA.as_bytes()).unwrap();
     assert_eq!(
-        mint_template_token(&key(), &input, &t, NOW, 60, None)
+        mint_template_token(&key(), &input, "hasura", &t, NOW, 60, None)
             .unwrap()
             .exp,
         NOW.0 + 60
     );
     let t = t.with_lifetime(3600).unwrap();
-    let minted = mint_template_token(&key(), &input, &t, NOW, 60, None).unwrap();
+    let minted = mint_template_token(&key(), &input, "hasura", &t, NOW, 60, None).unwrap();
     assert_eq!(minted.exp, NOW.0 + 3600);
     assert_eq!(
         template_verifier()
@@ -181,7 +182,7 @@ fn invalid_lifetime() {
         let e = mint_session_token(&key(), &input, None, NOW, secs, None).unwrap_err();
         assert_eq!(e, MintError::InvalidLifetime { secs });
         assert_eq!(e.code(), "invalid_lifetime");
-        let e = mint_template_token(&key(), &input, &t, NOW, secs, None).unwrap_err();
+        let e = mint_template_token(&key(), &input, "hasura", &t, NOW, secs, None).unwrap_err();
         assert_eq!(e.code(), "invalid_lifetime");
     }
     assert!(mint_session_token(&key(), &input, None, NOW, 30, None).is_ok());
@@ -383,7 +384,7 @@ proptest! {
         let minted = if as_session {
             mint_session_token(&key(), &input, Some(&template), NOW, 60, None).unwrap()
         } else {
-            mint_template_token(&key(), &input, &template, NOW, 60, None).unwrap()
+            mint_template_token(&key(), &input, "hasura", &template, NOW, 60, None).unwrap()
         };
         let payload = String::from_utf8(payload_bytes(&minted.access_token)).unwrap();
         prop_assert!(!payload.contains(MARKER), "{payload}");
@@ -404,7 +405,7 @@ proptest! {
         prop_assert_eq!(verified.claims(), &expected);
         prop_assert_eq!(minted.expires_at, iso8601_utc(NOW.0 + lifetime).unwrap());
 
-        let minted = mint_template_token(&key(), &input, &template, NOW, lifetime, None).unwrap();
+        let minted = mint_template_token(&key(), &input, "hasura", &template, NOW, lifetime, None).unwrap();
         let verified = template_verifier().verify(&minted.access_token, NOW).unwrap();
         prop_assert_eq!(verified.sub(), Some(user.id()));
         prop_assert_eq!(verified.exp(), Some(NOW.0 + lifetime));

@@ -382,6 +382,7 @@ reserved_claim_tests! {
     reserved_claim_org => "org",
     reserved_claim_org_id => "org_id",
     reserved_claim_org_role => "org_role",
+    reserved_claim_tpl => "tpl",
 }
 
 #[test]

@@ -87,6 +87,11 @@ pub struct Requirements {
     pub roles: Vec<String>,
     /// Each claim must be present and equal to the value.
     pub claims: Map<String, Value>,
+    /// Named JWT templates whose tokens this route also accepts (by their `tpl` claim).
+    /// Empty, the default: template tokens are refused (`invalid_token_type`). A template
+    /// token is made for a third party and carries no audience; only a route that names
+    /// the template may take it.
+    pub templates: Vec<String>,
 }
 
 impl Requirements {
@@ -147,7 +152,8 @@ impl RouteTable {
 
     /// Parses rules from JSON, e.g.
     /// `[{"path":"/public/**","access":"public"},
-    ///   {"path":"/admin/**","methods":["POST"],"access":"required","roles":["admin"],"claims":{"aal":"aal2"}}]`.
+    ///   {"path":"/admin/**","methods":["POST"],"access":"required","roles":["admin"],"claims":{"aal":"aal2"}},
+    ///   {"path":"/graphql","access":"required","templates":["hasura"]}]`.
     pub fn from_json(bytes: &[u8]) -> Result<Self, GatewayError> {
         let bad = |why: &str| GatewayError::InvalidRouteConfig(why.to_string());
         let value = json::parse(bytes, 6).map_err(|e| bad(e.reason()))?;
@@ -163,7 +169,9 @@ impl RouteTable {
                 return Err(bad("each route must be an object"));
             };
             for key in obj.keys() {
-                if !["path", "methods", "access", "roles", "claims"].contains(&key.as_str()) {
+                if !["path", "methods", "access", "roles", "claims", "templates"]
+                    .contains(&key.as_str())
+                {
                     return Err(bad("unknown route field"));
                 }
             }
@@ -188,7 +196,7 @@ impl RouteTable {
                                 .ok_or_else(|| bad("lists must hold strings"))
                         })
                         .collect(),
-                    Some(_) => Err(bad("`methods` and `roles` must be arrays")),
+                    Some(_) => Err(bad("`methods`, `roles` and `templates` must be arrays")),
                 }
             };
             let methods = strings("methods")?
@@ -196,18 +204,25 @@ impl RouteTable {
                 .map(|m| m.to_ascii_uppercase())
                 .collect();
             let roles = strings("roles")?;
+            let templates = strings("templates")?;
             let claims = match obj.get("claims") {
                 None => Map::new(),
                 Some(Value::Object(m)) => m.clone(),
                 Some(_) => return Err(bad("`claims` must be an object")),
             };
             let access = match obj.get("access").and_then(Value::as_str) {
-                Some("public") | Some("optional") if !roles.is_empty() || !claims.is_empty() => {
-                    return Err(bad("`roles`/`claims` need `access: required`"))
+                Some("public") | Some("optional")
+                    if !roles.is_empty() || !claims.is_empty() || !templates.is_empty() =>
+                {
+                    return Err(bad("`roles`/`claims`/`templates` need `access: required`"))
                 }
                 Some("public") => Access::Public,
                 Some("optional") => Access::Optional,
-                Some("required") => Access::Required(Requirements { roles, claims }),
+                Some("required") => Access::Required(Requirements {
+                    roles,
+                    claims,
+                    templates,
+                }),
                 _ => return Err(bad("`access` must be public, optional or required")),
             };
             rules.push(RouteRule {

@@ -84,11 +84,12 @@ pub const MIN_TEMPLATE_LIFETIME_SECS: i64 = 30;
 pub const MAX_TEMPLATE_LIFETIME_SECS: i64 = 86_400;
 
 /// Top-level claims a template may not set: the standard claims minting stamps, and every
-/// claim the verifier or a session token relies on (`sid`, `aal`, `azp`, and `org`, which
+/// claim the verifier or a session token relies on (`sid`, `aal`, `azp`, `tpl` (a template
+/// token's name, which the gateway checks), and `org`, which
 /// [`VerifiedClaims::org_id`](crate::VerifiedClaims::org_id) reads when `org_id` is absent).
 pub const RESERVED_CLAIMS: &[&str] = &[
     "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "pid", "sid", "act", "aal", "azp", "locale",
-    "org", "org_id", "org_role",
+    "org", "org_id", "org_role", "tpl",
 ];
 
 /// Why a template was refused.

@@ -36,6 +36,9 @@ use serde_json::{Map, Value};
 pub const SESSION_TOKEN_TYP: &str = "JWT";
 /// `typ` header of named-template tokens (never accepted where a session token is expected).
 pub const TEMPLATE_TOKEN_TYP: &str = "torii-template+jwt";
+/// The reserved claim a template token carries its template's name in (`"tpl": "hasura"`):
+/// a gateway route accepts template tokens only of the templates it names.
+pub const TEMPLATE_NAME_CLAIM: &str = "tpl";
 /// Last second representable as an ISO 8601 date with a 4-digit year (9999-12-31T23:59:59Z).
 pub const MAX_ISO8601_SECS: i64 = 253_402_300_799;
 
@@ -175,29 +178,31 @@ pub fn mint_session_token(
         key,
         SESSION_TOKEN_TYP,
         input,
-        default_template,
+        default_template.map(|t| ("", t)),
         now,
         lifetime_secs,
         jti,
     )
 }
 
-/// Mints a named-template token: standard claims plus `template`'s claims, living for the
-/// template's lifetime or else `default_lifetime_secs`.
+/// Mints a named-template token: standard claims, `tpl` = `name`, plus `template`'s
+/// claims, living for the template's lifetime or else `default_lifetime_secs`.
 pub fn mint_template_token(
     key: &SigningKey,
     input: &SessionInput<'_>,
+    name: &str,
     template: &Template,
     now: UnixTime,
     default_lifetime_secs: i64,
     jti: Option<&str>,
 ) -> Result<MintedToken, MintError> {
     let lifetime = template.lifetime().unwrap_or(default_lifetime_secs);
+    let name = non_empty(name, "empty template name")?;
     mint(
         key,
         TEMPLATE_TOKEN_TYP,
         input,
-        Some(template),
+        Some((name, template)),
         now,
         lifetime,
         jti,
@@ -216,11 +221,17 @@ fn mint(
     key: &SigningKey,
     typ: &str,
     input: &SessionInput<'_>,
-    template: Option<&Template>,
+    template: Option<(&str, &Template)>,
     now: UnixTime,
     lifetime: i64,
     jti: Option<&str>,
 ) -> Result<MintedToken, MintError> {
+    // The template's name is stamped only in template tokens (the default template of a
+    // session token has none).
+    let (name, template) = match template {
+        Some((name, t)) => (Some(name).filter(|n| !n.is_empty()), Some(t)),
+        None => (None, None),
+    };
     if !(MIN_TEMPLATE_LIFETIME_SECS..=MAX_TEMPLATE_LIFETIME_SECS).contains(&lifetime) {
         return Err(MintError::InvalidLifetime { secs: lifetime });
     }
@@ -268,6 +279,7 @@ fn mint(
         ("org_id", input.org_id),
         ("org_role", input.org_role),
         ("jti", jti),
+        (TEMPLATE_NAME_CLAIM, name),
     ];
     for (name, v) in optional {
         if let Some(v) = v {
@@ -330,7 +342,7 @@ mod tests {
     #[test]
     fn standard_claims_written_last() {
         let forged = br#"{"iss":"https://evil","sub":"admin","pid":"other","sid":"x","iat":0,"exp":9999999999,
-            "aal":"aal9","locale":"xx","org_id":"org_evil","org_role":"owner","act":{"sub":"evil"},"jti":"j0","aud":"evil","nbf":0,"keep":1}"#;
+            "aal":"aal9","locale":"xx","org_id":"org_evil","org_role":"owner","act":{"sub":"evil"},"jti":"j0","aud":"evil","nbf":0,"tpl":"admin","keep":1}"#;
         let template = Template::parse_unchecked(forged).unwrap();
         let user = User::new("user_1").unwrap();
         let act = Map::from_iter([("sub".to_string(), Value::from("user_admin"))]);
@@ -340,9 +352,16 @@ mod tests {
             .with_org("org_1", "member")
             .with_act(&act);
         let key = SigningKey::from_seed(&[1; 32]);
-        let minted =
-            mint_template_token(&key, &input, &template, UnixTime(1_000), 60, Some("jti_1"))
-                .unwrap();
+        let minted = mint_template_token(
+            &key,
+            &input,
+            "hasura",
+            &template,
+            UnixTime(1_000),
+            60,
+            Some("jti_1"),
+        )
+        .unwrap();
         let payload = minted.access_token.split('.').nth(1).unwrap();
         let claims: Map<String, Value> =
             serde_json::from_slice(&crate::encoding::b64::decode(payload).unwrap()).unwrap();
@@ -359,6 +378,7 @@ mod tests {
             ("org_role", "member".into()),
             ("act", Value::Object(act.clone())),
             ("jti", "jti_1".into()),
+            ("tpl", "hasura".into()),
             ("keep", 1.into()),
         ];
         assert_eq!(

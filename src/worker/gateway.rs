@@ -18,6 +18,7 @@ use super::webcrypto::{sign_jwt, verify_native};
 use crate::edge::assertion::{
     edge_assertion_claims, Binding, EDGE_ASSERTION_TYP, MAX_ASSERTION_LIFETIME,
 };
+use crate::edge::authn;
 use crate::edge::extract::request_token;
 use crate::edge::headers::{claims_headers, forward_headers, valid_request_id, REQUEST_ID};
 use crate::edge::reply::{token_error_reply, www_authenticate, Reply};
@@ -25,8 +26,8 @@ use crate::edge::routing::{
     check_query, normalize_path, Access, GatewayError, Requirements, Route, RouteTable,
 };
 use crate::{
-    ErrorCode, Jwks, Policy, SigningKey, TypPolicy, UnixTime, UntrustedToken, VerifiedClaims,
-    VerifyError, DEFAULT_MAX_TOKEN_LEN, TEMPLATE_TOKEN_TYP,
+    ErrorCode, Jwks, SigningKey, UnixTime, UntrustedToken, VerifiedClaims, VerifyError,
+    DEFAULT_MAX_TOKEN_LEN,
 };
 use alloc::format;
 use alloc::rc::Rc;
@@ -224,18 +225,6 @@ pub(crate) fn pick_issuer<'a>(
         .ok_or(VerifyError::InvalidIssuer)
 }
 
-/// The policy for the tenant's own tokens: session tokens (`typ` absent or `JWT`) and
-/// template tokens (`typ` [`TEMPLATE_TOKEN_TYP`]); never edge assertions.
-pub(crate) fn tenant_policy(tenant: &GatewayTenant, untrusted: &UntrustedToken<'_>) -> Policy {
-    let policy = Policy::new(&tenant.issuer);
-    match untrusted.typ() {
-        Some(t) if t.eq_ignore_ascii_case(TEMPLATE_TOKEN_TYP) => {
-            policy.with_typ(TypPolicy::Exact(TEMPLATE_TOKEN_TYP.into()))
-        }
-        _ => policy,
-    }
-}
-
 // ------------------------------------------------------------------ I/O
 
 enum Verified {
@@ -251,6 +240,7 @@ async fn verify_token(
     token: &str,
     tenant: &GatewayTenant,
     config: &GatewayConfig,
+    access: &Access,
     env: &Env,
     ctx: &worker::Context,
     line: &mut LogLine,
@@ -262,10 +252,13 @@ async fn verify_token(
     match pick_issuer(&untrusted, tenant, &config.trusted) {
         Ok(Issuer::Tenant) => {
             line.issuer = Some("tenant");
-            let verifier =
-                crate::Verifier::new(tenant.jwks.clone(), tenant_policy(tenant, &untrusted));
+            let policy = authn::tenant_policy(&tenant.issuer, untrusted.typ(), access);
+            let verifier = crate::Verifier::new(tenant.jwks.clone(), policy);
             verify_native(&verifier, &untrusted, now)
                 .await
+                .and_then(|claims| {
+                    authn::check_template(untrusted.typ(), &claims, access).map(|()| claims)
+                })
                 .map_err(|e| token_error_reply(realm, &e))
         }
         Ok(Issuer::Trusted(issuer)) => {
@@ -449,7 +442,7 @@ async fn decide(
         return Err(token_error_reply(&tenant.id, &VerifyError::MissingToken));
     };
     let t0 = js_sys::Date::now();
-    let verified = verify_token(token, &tenant, config, env, ctx, line).await;
+    let verified = verify_token(token, &tenant, config, &access, env, ctx, line).await;
     line.verify_ms = Some(js_sys::Date::now() - t0);
     let claims = verified?;
     if let Access::Required(req) = &access {
@@ -678,20 +671,5 @@ mod tests {
             pick_issuer(&u, &t, &trusted).unwrap_err(),
             VerifyError::InvalidIssuer
         );
-
-        // The tenant policy takes session and template tokens, never edge assertions.
-        let now = UnixTime(1_700_000_000);
-        for (typ, ok) in [
-            (None, true),
-            (Some("JWT"), true),
-            (Some(TEMPLATE_TOKEN_TYP), true),
-            (Some(crate::edge::assertion::EDGE_ASSERTION_TYP), false),
-        ] {
-            let tok = sign("http://127.0.0.1:8787", typ);
-            let u = UntrustedToken::parse(&tok, 8192).unwrap();
-            let r = crate::Verifier::new(t.jwks.clone(), tenant_policy(&t, &u))
-                .verify_untrusted(&u, now);
-            assert_eq!(r.is_ok(), ok, "{typ:?}");
-        }
     }
 }

@@ -146,7 +146,7 @@ async fn mint(req: &Request, env: &Env) -> Result<Reply, Reply> {
         &tenant,
         &session,
         &user,
-        template.as_ref(),
+        name.zip(template.as_ref()),
         default.as_ref(),
         now,
         lifetime(env),
@@ -228,7 +228,7 @@ fn mint_for(
     tenant: &Tenant,
     session: &SessionRow,
     user: &User,
-    template: Option<&Template>,
+    template: Option<(&str, &Template)>,
     default: Option<&Template>,
     now: i64,
     lifetime: i64,
@@ -241,7 +241,9 @@ fn mint_for(
         input = input.with_org(org, role);
     }
     let result = match template {
-        Some(t) => mint_template_token(&tenant.key, &input, t, UnixTime(now), lifetime, None),
+        Some((name, t)) => {
+            mint_template_token(&tenant.key, &input, name, t, UnixTime(now), lifetime, None)
+        }
         None => {
             let left = session.expires_at.saturating_sub(now);
             let secs = lifetime.min(left).max(30);

@@ -74,6 +74,7 @@ describe('tenants and minting under wrangler dev', () => {
         TORII_DEV_MODE: '1',
         TORII_BASE_DOMAIN: 'torii.test',
         ORIGIN_URL: `http://127.0.0.1:${origin.address().port}`,
+        ROUTES: JSON.stringify([{ path: '/graphql', access: 'required', templates: ['hasura'] }]),
         TORII_LOG: 'off',
       },
       {
@@ -318,12 +319,27 @@ describe('tenants and minting under wrangler dev', () => {
     const demo = await newSession();
     const minted = await (await mint(demo.accessToken)).json();
     const hasura = await (await mint(demo.accessToken, { template: 'hasura' })).json();
-    for (const token of [demo.accessToken, minted.accessToken, hasura.accessToken]) {
+    for (const token of [demo.accessToken, minted.accessToken]) {
       const res = await api(token);
       assert.equal(res.status, 200);
       await res.arrayBuffer();
     }
-    assert.deepEqual(seen.slice(-3).map((s) => [s.user, s.tenant]), Array(3).fill([DEMO_USER, 'demo']));
+    assert.deepEqual(seen.slice(-2).map((s) => [s.user, s.tenant]), Array(2).fill([DEMO_USER, 'demo']));
+    // A template token is made for a third party and carries no audience: refused by
+    // default (anyone holding a user's "hasura" token must not call the origin as them)...
+    const refused = seen.length;
+    const tpl = await api(hasura.accessToken);
+    assert.equal(tpl.status, 401);
+    assert.equal((await tpl.json()).code, 'invalid_token_type');
+    assert.match(tpl.headers.get('www-authenticate'), /error="invalid_token", error_description="invalid_token_type"/);
+    assert.equal(seen.length, refused, 'the origin is never called');
+    // ...accepted only on a route that names its template; session tokens still pass there.
+    for (const token of [hasura.accessToken, minted.accessToken]) {
+      const res = await fetch(`${w.origin}/graphql`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(res.status, 200);
+      await res.arrayBuffer();
+    }
+    assert.deepEqual(seen.slice(-2).map((s) => [s.url, s.user]), Array(2).fill(['/graphql', DEMO_USER]));
     const acme = await newSession({ 'x-application-id': 'acme' });
     const ok = await api(acme.accessToken, { 'x-application-id': 'acme' });
     assert.equal(ok.status, 200);

@@ -1,0 +1,133 @@
+//! The gateway's authenticate phase, sans-I/O: which policy the tenant's own tokens are
+//! verified under on a route, and the template-token rule.
+//!
+//! A session token (`typ` absent or `JWT`) is the user's own credential: every route that
+//! needs a token takes it. A named-template token (`typ` [`TEMPLATE_TOKEN_TYP`]) is made for
+//! a third party (seed 002: Hasura, Supabase…) and carries no audience, so anyone it was
+//! handed to could replay it: the gateway refuses it (`invalid_token_type`) unless the
+//! route names its template (`"templates": ["hasura"]`), checked against the verified
+//! `tpl` claim minting stamps. Edge assertions are never accepted.
+
+use super::routing::Access;
+use crate::error::VerifyError;
+use crate::jose::claims::VerifiedClaims;
+use crate::jose::policy::{Policy, TypPolicy};
+use crate::templates::mint::{TEMPLATE_NAME_CLAIM, TEMPLATE_TOKEN_TYP};
+use alloc::string::String;
+
+fn is_template(typ: Option<&str>) -> bool {
+    typ.is_some_and(|t| t.eq_ignore_ascii_case(TEMPLATE_TOKEN_TYP))
+}
+
+fn route_templates(access: &Access) -> &[String] {
+    match access {
+        Access::Required(req) => &req.templates,
+        Access::Public | Access::Optional => &[],
+    }
+}
+
+/// The policy for a token of the tenant (`issuer`) whose header says `typ`, on a route
+/// with `access`: session tokens always; template tokens only where the route names
+/// templates (and then `tpl` is required).
+pub fn tenant_policy(issuer: &str, typ: Option<&str>, access: &Access) -> Policy {
+    let policy = Policy::new(issuer);
+    if is_template(typ) && !route_templates(access).is_empty() {
+        policy
+            .with_typ(TypPolicy::Exact(TEMPLATE_TOKEN_TYP.into()))
+            .require_claim(TEMPLATE_NAME_CLAIM)
+    } else {
+        policy
+    }
+}
+
+/// After verification: a template token passes only when its verified `tpl` is one of the
+/// route's templates (`invalid_token_type` otherwise). Session tokens pass unchanged.
+pub fn check_template(
+    typ: Option<&str>,
+    claims: &VerifiedClaims,
+    access: &Access,
+) -> Result<(), VerifyError> {
+    if !is_template(typ) {
+        return Ok(());
+    }
+    let name = claims.get(TEMPLATE_NAME_CLAIM).and_then(|v| v.as_str());
+    match name {
+        Some(name) if route_templates(access).iter().any(|t| t == name) => Ok(()),
+        _ => Err(VerifyError::InvalidTokenType),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::edge::routing::Requirements;
+    use crate::{Jwks, SigningKey, UnixTime, UntrustedToken, Verifier};
+    use alloc::string::ToString;
+    use alloc::vec;
+
+    const ISS: &str = "http://127.0.0.1:8787";
+
+    fn token(key: &SigningKey, typ: Option<&str>, tpl: Option<&str>) -> String {
+        let mut c = serde_json::Map::new();
+        c.insert("iss".into(), ISS.into());
+        c.insert("sub".into(), "u".into());
+        c.insert("exp".into(), 4_000_000_000i64.into());
+        if let Some(tpl) = tpl {
+            c.insert(TEMPLATE_NAME_CLAIM.into(), tpl.into());
+        }
+        key.sign_jwt(typ, &c)
+    }
+
+    fn pass(key: &SigningKey, tok: &str, access: &Access) -> Result<(), VerifyError> {
+        let u = UntrustedToken::parse(tok, 8192)?;
+        let v = Verifier::new(
+            Jwks::from_keys(vec![key.public_jwk()]),
+            tenant_policy(ISS, u.typ(), access),
+        );
+        let claims = v.verify_untrusted(&u, UnixTime(1_700_000_000))?;
+        check_template(u.typ(), &claims, access)
+    }
+
+    #[test]
+    fn template_tokens_pass_only_routes_naming_their_template() {
+        let key = SigningKey::from_seed(&[3; 32]);
+        let hasura_route = Access::Required(Requirements {
+            templates: vec!["hasura".to_string()],
+            ..Requirements::default()
+        });
+        let default_route = Access::Required(Requirements::default());
+        let hasura = token(&key, Some(TEMPLATE_TOKEN_TYP), Some("hasura"));
+        let supabase = token(&key, Some(TEMPLATE_TOKEN_TYP), Some("supabase"));
+        let unnamed = token(&key, Some(TEMPLATE_TOKEN_TYP), None);
+        let session = token(&key, None, None);
+        let jwt = token(&key, Some("JWT"), None);
+        let assertion = token(&key, Some(crate::edge::assertion::EDGE_ASSERTION_TYP), None);
+
+        // Refused by default, on every kind of route.
+        for access in [&default_route, &Access::Optional, &Access::Public] {
+            assert_eq!(
+                pass(&key, &hasura, access),
+                Err(VerifyError::InvalidTokenType)
+            );
+        }
+        // A route naming the template takes that template only.
+        assert_eq!(pass(&key, &hasura, &hasura_route), Ok(()));
+        assert_eq!(
+            pass(&key, &supabase, &hasura_route),
+            Err(VerifyError::InvalidTokenType)
+        );
+        assert_eq!(
+            pass(&key, &unnamed, &hasura_route),
+            Err(VerifyError::MissingClaim(TEMPLATE_NAME_CLAIM.into()))
+        );
+        // Session tokens pass both; edge assertions neither.
+        for access in [&default_route, &hasura_route] {
+            assert_eq!(pass(&key, &session, access), Ok(()));
+            assert_eq!(pass(&key, &jwt, access), Ok(()));
+            assert_eq!(
+                pass(&key, &assertion, access),
+                Err(VerifyError::InvalidTokenType)
+            );
+        }
+    }
+}
