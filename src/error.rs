@@ -68,6 +68,8 @@ pub enum ErrorCode {
     InvalidPath,
     /// Gateway: the path or the query string is longer than the gateway accepts.
     UriTooLong,
+    /// Gateway: a verified claim the edge copies into a header holds a control character.
+    InvalidClaimValue,
 }
 
 /// All codes, in documentation order.
@@ -100,6 +102,7 @@ pub const ALL_CODES: &[ErrorCode] = &[
     ErrorCode::InsufficientScope,
     ErrorCode::InvalidPath,
     ErrorCode::UriTooLong,
+    ErrorCode::InvalidClaimValue,
 ];
 
 impl ErrorCode {
@@ -134,6 +137,7 @@ impl ErrorCode {
             Self::InsufficientScope => "insufficient_scope",
             Self::InvalidPath => "invalid_path",
             Self::UriTooLong => "uri_too_long",
+            Self::InvalidClaimValue => "invalid_claim_value",
         }
     }
 
@@ -185,6 +189,7 @@ impl ErrorCode {
             Self::InsufficientScope => "Gateway: a valid token whose `org_role` or claims do not meet the route's `roles`/`claims`.",
             Self::InvalidPath => "Gateway: the path has an encoded `/`, `\\` or `%`, a raw `\\`, or a malformed escape.",
             Self::UriTooLong => "Gateway: the path is over 2048 bytes or the query over 4096 (checked before any matching).",
+            Self::InvalidClaimValue => "Gateway: a verified `sub`, `sid`, `iss`, `org_id`, `org_role` or `aal` holds a control character (CR, LF, NUL…): never copied into a header, the request is refused.",
         }
     }
 }

@@ -54,25 +54,98 @@ pub fn must_strip(name: &str, connection_listed: &[String]) -> bool {
         || connection_listed.contains(&lower)
 }
 
-/// The headers the origin receives for a verified request, in a stable order.
-///
-/// `x-torii-claims` is the base64url of the verified claims' JSON; the other values are
-/// single claims, present only when the claim is.
-pub fn claims_headers(claims: &VerifiedClaims, tenant_id: &str) -> Vec<(&'static str, String)> {
-    let mut out = Vec::with_capacity(7);
-    let mut push = |name: &'static str, v: Option<&str>| {
-        if let Some(v) = v {
-            out.push((name, v.to_string()));
+/// Why verified claims cannot be forwarded as headers.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimHeaderError {
+    /// A claim copied into a header holds a control character (CR, LF, NUL, any other
+    /// C0 character or DEL): never a header injection, the request is refused.
+    ControlCharacter(&'static str),
+}
+
+impl ClaimHeaderError {
+    /// The stable code, `invalid_claim_value`.
+    pub const fn code(&self) -> &'static str {
+        "invalid_claim_value"
+    }
+}
+
+impl core::fmt::Display for ClaimHeaderError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::ControlCharacter(claim) => {
+                write!(f, "claim `{claim}` holds a control character")
+            }
         }
+    }
+}
+
+impl core::error::Error for ClaimHeaderError {}
+
+/// Longest claim value copied into its own header, in bytes (longer: only in
+/// `x-torii-claims`).
+pub const MAX_CLAIM_HEADER_LEN: usize = 1024;
+
+/// How a claim value goes into its own header: `Ok(Some(v))` verbatim when it is printable
+/// ASCII (0x20–0x7E) without leading or trailing space and at most
+/// [`MAX_CLAIM_HEADER_LEN`] bytes; `Ok(None)` (the header is omitted; the value stays in
+/// `x-torii-claims`, which is base64url) for non-ASCII, padded, empty or over-long values;
+/// `Err` for a control character anywhere.
+pub fn claim_header_value<'a>(
+    claim: &'static str,
+    value: &'a str,
+) -> Result<Option<&'a str>, ClaimHeaderError> {
+    if value.chars().any(char::is_control) {
+        return Err(ClaimHeaderError::ControlCharacter(claim));
+    }
+    let plain = !value.is_empty()
+        && value.len() <= MAX_CLAIM_HEADER_LEN
+        && value.bytes().all(|b| (0x20..0x7f).contains(&b))
+        && !value.starts_with(' ')
+        && !value.ends_with(' ');
+    Ok(plain.then_some(value))
+}
+
+/// The identity headers the edge forwards for a verified request, in this fixed order
+/// (the edge assertion binds them, [`super::assertion::identity_hash`]).
+pub const IDENTITY_HEADERS: [&str; 8] = [
+    "x-torii-user-id",
+    "x-torii-session-id",
+    "x-torii-tenant-id",
+    "x-torii-issuer",
+    "x-torii-org-id",
+    "x-torii-org-role",
+    "x-torii-aal",
+    "x-torii-claims",
+];
+
+/// The headers the origin receives for a verified request, in [`IDENTITY_HEADERS`] order.
+///
+/// `x-torii-claims` is the base64url of the verified claims' JSON; `x-torii-issuer` is the
+/// verified `iss` (a `sub` is only unique per issuer); the other values are single claims,
+/// present only when the claim is and [`claim_header_value`] takes it.
+pub fn claims_headers(
+    claims: &VerifiedClaims,
+    tenant_id: &str,
+) -> Result<Vec<(&'static str, String)>, ClaimHeaderError> {
+    let mut out = Vec::with_capacity(IDENTITY_HEADERS.len());
+    let mut push = |name: &'static str, claim: &'static str, v: Option<&str>| {
+        if let Some(v) = v {
+            if let Some(v) = claim_header_value(claim, v)? {
+                out.push((name, v.to_string()));
+            }
+        }
+        Ok::<(), ClaimHeaderError>(())
     };
-    push("x-torii-user-id", claims.sub());
-    push("x-torii-session-id", claims.sid());
-    push("x-torii-tenant-id", Some(tenant_id));
-    push("x-torii-org-id", claims.org_id());
-    push("x-torii-org-role", claims.org_role());
-    push("x-torii-aal", claims.aal());
+    push("x-torii-user-id", "sub", claims.sub())?;
+    push("x-torii-session-id", "sid", claims.sid())?;
+    push("x-torii-tenant-id", "tenant", Some(tenant_id))?;
+    push("x-torii-issuer", "iss", Some(claims.iss()))?;
+    push("x-torii-org-id", "org_id", claims.org_id())?;
+    push("x-torii-org-role", "org_role", claims.org_role())?;
+    push("x-torii-aal", "aal", claims.aal())?;
     out.push(("x-torii-claims", claims_header_value(claims.claims())));
-    out
+    Ok(out)
 }
 
 /// The `x-torii-claims` value: base64url (no padding) of the claims' JSON.
@@ -88,14 +161,84 @@ pub fn valid_request_id(id: &str) -> bool {
         })
 }
 
+/// Client-supplied forwarding and routing headers, never passed through: the origin
+/// gets the edge's own values instead (or none). Compared case-insensitively, `_` as `-`.
+pub const FORWARDING_HEADERS: &[&str] = &[
+    "forwarded",
+    "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "x-forwarded-port",
+    "x-forwarded-prefix",
+    "x-forwarded-server",
+    "x-forwarded-scheme",
+    "x-forwarded-ssl",
+    "x-forwarded",
+    "forwarded-for",
+    "x-original-forwarded-for",
+    "x-real-ip",
+    "x-client-ip",
+    "client-ip",
+    "true-client-ip",
+    "x-cluster-client-ip",
+    "fastly-client-ip",
+    "cf-connecting-ip",
+    "cf-connecting-ipv6",
+    "x-original-url",
+    "x-rewrite-url",
+    "x-original-host",
+    "x-host",
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
+];
+
+/// Whether `name` is one of [`FORWARDING_HEADERS`] (any case, `_` read as `-`).
+pub fn is_forwarding_header(name: &str) -> bool {
+    FORWARDING_HEADERS.iter().any(|f| {
+        f.len() == name.len()
+            && f.bytes().zip(name.bytes()).all(|(f, n)| {
+                f == if n == b'_' {
+                    b'-'
+                } else {
+                    n.to_ascii_lowercase()
+                }
+            })
+    })
+}
+
+/// A client address as the runtime reports it (`CF-Connecting-IP`): an IPv4 or IPv6
+/// literal (hex digits, `.` and `:` only, at most 45 bytes). Anything else is dropped.
+pub fn valid_client_ip(ip: &str) -> bool {
+    (2..=45).contains(&ip.len())
+        && (ip.contains('.') || ip.contains(':'))
+        && ip
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() || b == b'.' || b == b':')
+}
+
+/// What the edge itself knows of a forwarded request.
+#[derive(Debug, Clone, Copy)]
+pub struct ForwardContext<'a> {
+    /// The request id (inbound when valid, else a new one).
+    pub request_id: &'a str,
+    /// The host the client asked for (`host[:port]`), for `x-forwarded-host`.
+    pub host: Option<&'a str>,
+    /// The scheme the client used, for `x-forwarded-proto`.
+    pub proto: &'a str,
+    /// The client address the runtime reports (`CF-Connecting-IP`), when valid.
+    pub client_ip: Option<&'a str>,
+}
+
 /// The headers the origin receives: the inbound ones minus ours (any spelling), hop-by-hop
-/// and `Connection`-listed headers, `Host` and the request id; then the request id, the
-/// forwarding headers and `added` (claims headers and the assertion).
+/// and `Connection`-listed headers, `Host`, the request id and every client-supplied
+/// forwarding header ([`FORWARDING_HEADERS`]); then the request id, the edge's own
+/// forwarding headers (`x-forwarded-for`/`x-real-ip`/`forwarded` from the runtime's client
+/// address, `x-forwarded-host`, `x-forwarded-proto`) and `added` (claims headers and the
+/// assertion).
 pub fn forward_headers(
     inbound: &[(String, String)],
-    request_id: &str,
-    forwarded_host: Option<&str>,
-    forwarded_proto: &str,
+    ctx: &ForwardContext<'_>,
     added: Vec<(&'static str, String)>,
 ) -> Vec<(String, String)> {
     let listed: Vec<String> = inbound
@@ -109,16 +252,38 @@ pub fn forward_headers(
             !must_strip(n, &listed)
                 && !n.eq_ignore_ascii_case("host")
                 && !n.eq_ignore_ascii_case(REQUEST_ID)
-                && !n.eq_ignore_ascii_case("x-forwarded-host")
-                && !n.eq_ignore_ascii_case("x-forwarded-proto")
+                && !is_forwarding_header(n)
         })
         .cloned()
         .collect();
-    out.push((REQUEST_ID.into(), request_id.into()));
-    if let Some(host) = forwarded_host {
-        out.push(("x-forwarded-host".into(), host.into()));
+    out.push((REQUEST_ID.into(), ctx.request_id.into()));
+    let client_ip = ctx.client_ip.filter(|ip| valid_client_ip(ip));
+    if let Some(ip) = client_ip {
+        out.push(("x-forwarded-for".into(), ip.into()));
+        out.push(("x-real-ip".into(), ip.into()));
     }
-    out.push(("x-forwarded-proto".into(), forwarded_proto.into()));
+    let host = ctx.host.filter(|h| {
+        !h.is_empty()
+            && h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+    });
+    let mut forwarded = Vec::with_capacity(3);
+    if let Some(ip) = client_ip {
+        forwarded.push(if ip.contains(':') {
+            alloc::format!("for=\"[{ip}]\"")
+        } else {
+            alloc::format!("for={ip}")
+        });
+    }
+    if let Some(h) = host {
+        forwarded.push(alloc::format!("host=\"{h}\""));
+    }
+    forwarded.push(alloc::format!("proto={}", ctx.proto));
+    out.push(("forwarded".into(), forwarded.join(";")));
+    if let Some(h) = host {
+        out.push(("x-forwarded-host".into(), h.into()));
+    }
+    out.push(("x-forwarded-proto".into(), ctx.proto.into()));
     out.extend(added.into_iter().map(|(n, v)| (n.to_string(), v)));
     out
 }
@@ -187,9 +352,7 @@ mod tests {
         ]);
         let out = forward_headers(
             &inbound,
-            "rid-1",
-            Some("edge.example"),
-            "https",
+            &ctx(None),
             vec![("x-torii-user-id", "user_1".into())],
         );
         let names: Vec<&str> = out.iter().map(|(n, _)| n.as_str()).collect();
@@ -199,14 +362,136 @@ mod tests {
                 "accept",
                 "authorization",
                 "x-request-id",
+                "forwarded",
                 "x-forwarded-host",
                 "x-forwarded-proto",
                 "x-torii-user-id"
             ]
         );
         assert_eq!(out[2].1, "rid-1");
-        assert_eq!(out[3].1, "edge.example");
-        assert_eq!(out[5].1, "user_1");
+        assert_eq!(out[3].1, "host=\"edge.example\";proto=https");
+        assert_eq!(out[4].1, "edge.example");
+        assert_eq!(out[6].1, "user_1");
+    }
+
+    fn ctx(client_ip: Option<&str>) -> ForwardContext<'_> {
+        ForwardContext {
+            request_id: "rid-1",
+            host: Some("edge.example"),
+            proto: "https",
+            client_ip,
+        }
+    }
+
+    #[test]
+    fn client_forwarding_headers_are_replaced_by_the_edge_s_own() {
+        let mut spoofed = Vec::new();
+        for name in FORWARDING_HEADERS {
+            spoofed.push((name.to_string(), "6.6.6.6".to_string()));
+            spoofed.push((name.to_ascii_uppercase(), "6.6.6.6".to_string()));
+            spoofed.push((name.replace('-', "_"), "6.6.6.6".to_string()));
+        }
+        spoofed.push(("accept".into(), "*/*".into()));
+        let out = forward_headers(&spoofed, &ctx(Some("203.0.113.9")), Vec::new());
+        assert!(
+            out.iter().all(|(_, v)| v != "6.6.6.6"),
+            "a spoofed value passed: {out:?}"
+        );
+        let get = |n: &str| {
+            out.iter()
+                .filter(|(k, _)| k == n)
+                .map(|(_, v)| v.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(get("x-forwarded-for"), ["203.0.113.9"]);
+        assert_eq!(get("x-real-ip"), ["203.0.113.9"]);
+        assert_eq!(
+            get("forwarded"),
+            ["for=203.0.113.9;host=\"edge.example\";proto=https"]
+        );
+        assert_eq!(get("accept"), ["*/*"]);
+        // IPv6 is quoted and bracketed (RFC 7239); a value that is not an address is dropped.
+        let v6 = forward_headers(&[], &ctx(Some("2001:db8::1")), Vec::new());
+        assert!(v6.contains(&(
+            "forwarded".into(),
+            "for=\"[2001:db8::1]\";host=\"edge.example\";proto=https".into()
+        )));
+        for bad in [
+            "",
+            "unknown",
+            "1.2.3.4, 5.6.7.8",
+            "1.2.3.4\r\nx: y",
+            "evil.example",
+        ] {
+            let out = forward_headers(&[], &ctx(Some(bad)), Vec::new());
+            assert!(!out.iter().any(|(n, _)| n == "x-forwarded-for"), "{bad:?}");
+        }
+        assert!(is_forwarding_header("X_Forwarded_For"));
+        assert!(!is_forwarding_header("x-forwarded-forx"));
+    }
+
+    fn verified(claims: serde_json::Value) -> VerifiedClaims {
+        let key = crate::SigningKey::from_seed(&[5; 32]);
+        let serde_json::Value::Object(map) = claims else {
+            panic!("object")
+        };
+        let tok = key.sign_jwt(None, &map);
+        crate::Verifier::new(
+            crate::Jwks::from_keys(vec![key.public_jwk()]),
+            crate::Policy::new("https://i"),
+        )
+        .verify(&tok, crate::UnixTime(1_000))
+        .unwrap()
+    }
+
+    #[test]
+    fn claims_with_control_characters_never_become_headers() {
+        for bad in [
+            "admin\r\nx-torii-org-role: owner",
+            "a\nb",
+            "a\rb",
+            "nul\u{0}",
+            "tab\there",
+            "del\u{7f}",
+            "c1\u{85}",
+        ] {
+            for claim in ["sub", "sid", "org_role", "org_id", "aal"] {
+                let c = verified(
+                    serde_json::json!({"iss":"https://i","sub":"u","exp":2000, claim: bad}),
+                );
+                let e = claims_headers(&c, "demo").unwrap_err();
+                assert_eq!(e.code(), "invalid_claim_value", "{claim} = {bad:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn non_ascii_or_odd_values_stay_only_in_the_claims_header() {
+        let c = verified(serde_json::json!({
+            "iss": "https://i", "sub": "usér_1", "exp": 2000,
+            "org_role": " padded", "org_id": "x".repeat(MAX_CLAIM_HEADER_LEN + 1), "aal": "aal1", "sid": ""
+        }));
+        let out = claims_headers(&c, "demo").unwrap();
+        let names: Vec<&str> = out.iter().map(|(n, _)| *n).collect();
+        assert_eq!(
+            names,
+            [
+                "x-torii-tenant-id",
+                "x-torii-issuer",
+                "x-torii-aal",
+                "x-torii-claims"
+            ]
+        );
+        let decoded = b64::decode(&out[3].1).unwrap();
+        let back: Map<String, Value> = serde_json::from_slice(&decoded).unwrap();
+        assert_eq!(back["sub"], "usér_1");
+        // Plain values pass verbatim, in the fixed order the assertion binds.
+        let c = verified(
+            serde_json::json!({"iss":"https://i","sub":"user_1","sid":"s","org_id":"o","org_role":"admin","aal":"aal2","exp":2000}),
+        );
+        let out = claims_headers(&c, "demo").unwrap();
+        let names: Vec<&str> = out.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, IDENTITY_HEADERS);
     }
 
     #[test]

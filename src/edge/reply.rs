@@ -137,6 +137,21 @@ pub fn token_error_reply(realm: &str, err: &VerifyError) -> Reply {
     reply
 }
 
+/// The reply for a verified token whose claims cannot be forwarded as headers (a control
+/// character in a claim the edge copies): 401 `invalid_claim_value`, never forwarded.
+pub fn claim_header_error_reply(
+    realm: &str,
+    err: &crate::edge::headers::ClaimHeaderError,
+) -> Reply {
+    let code = ErrorCode::InvalidClaimValue;
+    let mut reply = Reply::error(code.http_status(), code.as_str(), &err.to_string());
+    reply.headers.push((
+        "www-authenticate",
+        www_authenticate(realm, Some(("invalid_token", code.as_str()))),
+    ));
+    reply
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

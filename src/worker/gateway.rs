@@ -20,8 +20,10 @@ use crate::edge::assertion::{
 };
 use crate::edge::authn;
 use crate::edge::extract::request_token;
-use crate::edge::headers::{claims_headers, forward_headers, valid_request_id, REQUEST_ID};
-use crate::edge::reply::{token_error_reply, www_authenticate, Reply};
+use crate::edge::headers::{
+    claims_headers, forward_headers, valid_request_id, ForwardContext, REQUEST_ID,
+};
+use crate::edge::reply::{claim_header_error_reply, token_error_reply, www_authenticate, Reply};
 use crate::edge::routing::{
     check_query, normalize_path, Access, GatewayError, Requirements, Route, RouteTable,
 };
@@ -499,7 +501,10 @@ async fn forward(
     let mut added: Vec<(&'static str, String)> = Vec::new();
     let (claims_header, sub) = match &verified {
         Verified::Claims(claims) => {
-            added = claims_headers(claims, &tenant.id);
+            added = claims_headers(claims, &tenant.id).map_err(|e| {
+                line.decision = "reject";
+                claim_header_error_reply(&tenant.id, &e)
+            })?;
             let header = added
                 .iter()
                 .find(|(n, _)| *n == "x-torii-claims")
@@ -530,12 +535,22 @@ async fn forward(
     .await;
     added.push(("x-torii-edge-assertion", assertion));
     let inbound: Vec<(String, String)> = req.headers().entries().collect();
-    let proto = url.scheme().to_string();
     let host = url.host_str().map(|h| match url.port() {
         Some(port) => format!("{h}:{port}"),
         None => h.to_string(),
     });
-    let headers = forward_headers(&inbound, request_id, host.as_deref(), &proto, added);
+    // The runtime's own client address (Cloudflare sets it; a client's is overwritten).
+    let client_ip = req.headers().get("cf-connecting-ip").ok().flatten();
+    let headers = forward_headers(
+        &inbound,
+        &ForwardContext {
+            request_id,
+            host: host.as_deref(),
+            proto: url.scheme(),
+            client_ip: client_ip.as_deref(),
+        },
+        added,
+    );
 
     let out_headers = web_sys::Headers::new().map_err(|e| internal(e.into()))?;
     for (n, v) in &headers {
