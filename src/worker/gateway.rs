@@ -11,7 +11,17 @@
 //! * `TRUSTED_ISSUERS` (var, optional): external issuers ([`super::jwks_kv`]).
 //! * `TORII_DEV_MODE=1` (var, dev and tests only): enables `/_torii/dev/*`.
 
-use super::jwks_kv::{self, KeysError, TrustedIssuer};
+use super::trusted_jwks::KeysError;
+use crate::edge::issuers::TrustedIssuer;
+/// Transitional (branch `store`): where this file's `jwks_kv::` paths went when
+/// `jwks_kv.rs` was split by job; to be replaced by direct `clock::`, `counters::`,
+/// `trusted_jwks::` and `crate::edge::issuers::` paths when this file is split.
+mod jwks_kv {
+    pub(super) use super::super::clock::{advance_clock, now_secs};
+    pub(super) use super::super::counters::{bump, counters_json};
+    pub(super) use super::super::trusted_jwks::{forget, keys_for};
+    pub(super) use crate::edge::issuers::parse_trusted_issuers;
+}
 use crate::edge::assertion::{
     edge_assertion_claims, Binding, EDGE_ASSERTION_TYP, MAX_ASSERTION_LIFETIME,
 };

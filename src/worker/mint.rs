@@ -10,6 +10,7 @@
 //! template's) is minted for the same session. `200 {"accessToken","expiresAt"}`, never
 //! cached; CORS allows any origin (the credential is a bearer token, not a cookie).
 
+use super::clock;
 use super::gateway::token_error_reply;
 use super::store::{self, n, opt, s, SessionRow, UserRow};
 use super::tenant::{self, Tenant};
@@ -93,7 +94,7 @@ async fn mint(req: &Request, env: &Env) -> Result<Reply, Reply> {
     let authorization = req.headers().get("authorization").ok().flatten();
     let token =
         bearer_token(authorization.as_deref()).map_err(|e| token_error_reply(&tenant.id, &e))?;
-    let now = tenant::now_secs();
+    let now = clock::now_secs();
     let policy = Policy::new(&tenant.issuer)
         .with_typ(TypPolicy::Exact(SESSION_TOKEN_TYP.into()))
         .require_claim("sid");
@@ -339,7 +340,7 @@ async fn create_session(req: &mut Request, env: &Env) -> Result<Reply, Reply> {
         .map_err(|e| storage_error(&e))?
         .ok_or_else(|| Reply::error(404, "not_found", "no such user in this tenant"))?;
     let user = user_from_row(&user_row)?;
-    let now = tenant::now_secs();
+    let now = clock::now_secs();
     let session = SessionRow {
         id: random_id("sess_")?,
         tenant_id: tenant.id.clone(),

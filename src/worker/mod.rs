@@ -16,11 +16,13 @@
 //!   `TORII_ROTATION_PERIOD_SECS`, `TORII_ROTATION_PUBLISH_LEAD_SECS`,
 //!   `TORII_TOKEN_LIFETIME_SECS`, `TORII_DEV_MODE` (vars).
 
+mod clock;
+mod counters;
 mod gateway;
-mod jwks_kv;
 mod mint;
 mod store;
 mod tenant;
+mod trusted_jwks;
 
 use crate::edge::reply::{self, Reply};
 use crate::edge::well_known;

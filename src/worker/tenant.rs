@@ -15,6 +15,7 @@
 //!   warm request reads neither D1 nor KV, and every isolate sees a new key before it
 //!   signs anything.
 
+use super::clock::{now_ms, now_secs};
 use super::store::{self, TenantRow};
 use crate::edge::reply::Reply;
 use crate::keys::rotation::{self, KeyVersion, RotationPolicy};
@@ -256,17 +257,6 @@ std::thread_local! {
     static REFRESHING: RefCell<BTreeSet<String>> = const { RefCell::new(BTreeSet::new()) };
     /// Tenant ids not in D1, with the time they were looked up.
     static MISSING: RefCell<BTreeMap<String, f64>> = const { RefCell::new(BTreeMap::new()) };
-}
-
-fn now_ms() -> f64 {
-    js_sys::Date::now()
-}
-
-/// Seconds since the epoch.
-pub(crate) fn now_secs() -> i64 {
-    #[allow(clippy::cast_possible_truncation)]
-    let secs = (now_ms() / 1000.0).floor() as i64;
-    secs
 }
 
 #[allow(clippy::cast_precision_loss)]
