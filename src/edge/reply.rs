@@ -2,6 +2,7 @@
 //! route builds one of these; the Worker converts it to the runtime's `Response` in one
 //! place. No Worker types here, so every reply is unit-tested natively.
 
+use crate::ErrorCode;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec;
@@ -85,6 +86,18 @@ pub fn internal_error() -> Reply {
     Reply::error(500, "internal_error", "internal error")
 }
 
+/// 500 `misconfigured`: the deployment's configuration or stored data is unusable
+/// (`why` names what, for the operator; no secret goes in it).
+pub fn misconfigured(why: &str) -> Reply {
+    Reply::error(500, "misconfigured", why)
+}
+
+/// 503 `storage_unavailable`: the store could not be read or written.
+pub fn storage_unavailable(message: &str) -> Reply {
+    let code = ErrorCode::StorageUnavailable;
+    Reply::error(code.http_status(), code.as_str(), message)
+}
+
 /// CORS preflight answer allowing `methods`, the `Authorization` and
 /// `x-application-id` headers, from any origin (no cookies are used).
 pub fn preflight(methods: &str) -> Reply {
@@ -111,6 +124,17 @@ mod tests {
         let reply = not_found();
         assert_eq!(reply.status, 404);
         assert_eq!(reply.code().as_deref(), Some("not_found"));
+        assert_eq!(reply.header("cache-control"), Some("no-store"));
+        let reply = misconfigured("TORII_MASTER_SECRET is not set");
+        assert_eq!(
+            (reply.status, reply.code().as_deref()),
+            (500, Some("misconfigured"))
+        );
+        let reply = storage_unavailable("the store is unavailable");
+        assert_eq!(
+            (reply.status, reply.code().as_deref()),
+            (503, Some("storage_unavailable"))
+        );
         assert_eq!(reply.header("cache-control"), Some("no-store"));
     }
 }

@@ -18,6 +18,7 @@
 
 mod clock;
 mod counters;
+mod env;
 mod gateway;
 mod mint;
 mod store;
