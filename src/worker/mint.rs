@@ -15,10 +15,11 @@ use super::gateway::token_error_reply;
 use super::store::{self, n, opt, s, SessionRow, UserRow};
 use super::tenant::{self, Tenant};
 use crate::edge::reply::{self, Reply};
+use crate::templates::user::{metadata_from_json, StoredUser};
 use crate::{
-    bearer_token, mint_session_token, mint_template_token, ErrorCode, MetadataBag, MintedToken,
-    Policy, SessionInput, Template, TypPolicy, UnixTime, UntrustedToken, User, Verifier,
-    VerifyError, DEFAULT_MAX_TOKEN_LEN, SESSION_TOKEN_TYP,
+    bearer_token, mint_session_token, mint_template_token, ErrorCode, MintedToken, Policy,
+    SessionInput, Template, TypPolicy, UnixTime, UntrustedToken, User, Verifier, VerifyError,
+    DEFAULT_MAX_TOKEN_LEN, SESSION_TOKEN_TYP,
 };
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -199,30 +200,23 @@ fn parse_template(row: &store::TemplateRow) -> Result<Template, Reply> {
     }
 }
 
-fn bag(text: &str) -> Option<Map<String, Value>> {
-    match serde_json::from_str::<Value>(text).ok()? {
-        Value::Object(map) => Some(map),
-        _ => None,
-    }
-}
-
 /// The core's [`User`] from its D1 row (caps re-checked: a bad row fails closed).
 pub(crate) fn user_from_row(row: &UserRow) -> Result<User, Reply> {
-    let bad = |what: &str| server_error(&format!("user {:?}: {what}", row.id));
-    let mut user = User::new(&row.id).map_err(|e| bad(e.code()))?;
-    user.set_email(row.email.as_deref(), row.email_verified != 0)
-        .map_err(|e| bad(e.code()))?;
-    user.set_names(row.first_name.as_deref(), row.last_name.as_deref())
-        .map_err(|e| bad(e.code()))?;
-    for (which, text) in [
-        (MetadataBag::Public, &row.public_metadata),
-        (MetadataBag::Unsafe, &row.unsafe_metadata),
-        (MetadataBag::Private, &row.private_metadata),
-    ] {
-        let map = bag(text).ok_or_else(|| bad("metadata is not a JSON object"))?;
-        user.set_metadata(which, map).map_err(|e| bad(e.code()))?;
-    }
-    Ok(user)
+    let bad = |what: &str| reply::misconfigured(&format!("user {:?}: {what}", row.id));
+    let bag =
+        |text: &str| metadata_from_json(text).ok_or_else(|| bad("metadata is not a JSON object"));
+    User::from_stored(StoredUser {
+        id: &row.id,
+        email: row.email.as_deref(),
+        email_verified: row.email_verified != 0,
+        first_name: row.first_name.as_deref(),
+        last_name: row.last_name.as_deref(),
+        name: None,
+        public_metadata: bag(&row.public_metadata)?,
+        unsafe_metadata: bag(&row.unsafe_metadata)?,
+        private_metadata: bag(&row.private_metadata)?,
+    })
+    .map_err(|e| bad(e.code()))
 }
 
 /// Mints a template token (with `template`) or a session token (with the default
