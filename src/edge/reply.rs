@@ -98,6 +98,21 @@ pub fn storage_unavailable(message: &str) -> Reply {
     Reply::error(code.http_status(), code.as_str(), message)
 }
 
+/// `WWW-Authenticate` for a 401/403: the realm, plus the RFC 6750 error and our code
+/// when a token was presented.
+pub fn www_authenticate(realm: &str, error: Option<(&str, &str)>) -> String {
+    let realm: String = realm
+        .chars()
+        .filter(|c| *c != '"' && *c != '\\' && !c.is_control())
+        .collect();
+    match error {
+        None => format!("Bearer realm=\"{realm}\""),
+        Some((error, code)) => {
+            format!("Bearer realm=\"{realm}\", error=\"{error}\", error_description=\"{code}\"")
+        }
+    }
+}
+
 /// CORS preflight answer allowing `methods`, the `Authorization` and
 /// `x-application-id` headers, from any origin (no cookies are used).
 pub fn preflight(methods: &str) -> Reply {
@@ -119,6 +134,19 @@ pub fn preflight(methods: &str) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn www_authenticate_values() {
+        assert_eq!(www_authenticate("demo", None), "Bearer realm=\"demo\"");
+        assert_eq!(
+            www_authenticate("de\"mo", Some(("invalid_token", "token_expired"))),
+            "Bearer realm=\"demo\", error=\"invalid_token\", error_description=\"token_expired\""
+        );
+        assert_eq!(
+            www_authenticate("a\\b\nc", Some(("invalid_token", "session_revoked"))),
+            "Bearer realm=\"abc\", error=\"invalid_token\", error_description=\"session_revoked\""
+        );
+    }
+
     #[test]
     fn errors_are_json_and_never_cached() {
         let reply = not_found();

@@ -25,7 +25,7 @@ mod jwks_kv {
 use crate::edge::assertion::{
     edge_assertion_claims, Binding, EDGE_ASSERTION_TYP, MAX_ASSERTION_LIFETIME,
 };
-use crate::edge::reply::Reply;
+use crate::edge::reply::{www_authenticate, Reply};
 use crate::edge::routing::{
     claims_headers, connection_listed, must_strip, normalize_path, Access, GatewayError,
     Requirements, Route, RouteTable,
@@ -215,21 +215,6 @@ pub(crate) fn error_reply(status: u16, code: &str, message: &str) -> Reply {
             ("cache-control", "no-store".into()),
         ],
         body: Some(json!({ "code": code, "message": message }).to_string()),
-    }
-}
-
-/// `WWW-Authenticate` for a 401/403: the realm, plus the RFC 6750 error and our code
-/// when a token was presented.
-pub(crate) fn www_authenticate(realm: &str, error: Option<(&str, &str)>) -> String {
-    let realm: String = realm
-        .chars()
-        .filter(|c| *c != '"' && *c != '\\' && !c.is_control())
-        .collect();
-    match error {
-        None => format!("Bearer realm=\"{realm}\""),
-        Some((error, code)) => {
-            format!("Bearer realm=\"{realm}\", error=\"{error}\", error_description=\"{code}\"")
-        }
     }
 }
 

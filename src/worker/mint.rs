@@ -11,10 +11,11 @@
 //! cached; CORS allows any origin (the credential is a bearer token, not a cookie).
 
 use super::clock;
+use super::env;
 use super::gateway::token_error_reply;
 use super::store::{self, n, opt, s, SessionRow, UserRow};
 use super::tenant::{self, Tenant};
-use crate::edge::reply::{self, Reply};
+use crate::edge::reply::{self, www_authenticate, Reply};
 use crate::templates::user::{metadata_from_json, StoredUser};
 use crate::{
     bearer_token, mint_session_token, mint_template_token, ErrorCode, MintedToken, Policy,
@@ -54,18 +55,14 @@ fn session_revoked(realm: &str) -> Reply {
     let mut reply = code_reply(ErrorCode::SessionRevoked, "the session is not active");
     reply.headers.push((
         "www-authenticate",
-        format!("Bearer realm=\"{realm}\", error=\"invalid_token\", error_description=\"session_revoked\""),
+        www_authenticate(realm, Some(("invalid_token", "session_revoked"))),
     ));
     reply
 }
 
+/// The reply when D1 failed (logged).
 fn storage_error(err: &worker::Error) -> Reply {
-    worker::console_error!("torii-edge: D1: {}", err);
-    code_reply(ErrorCode::StorageUnavailable, "the store is unavailable")
-}
-
-fn server_error(why: &str) -> Reply {
-    Reply::error(500, "misconfigured", why)
+    store::storage_error(err, "the store is unavailable")
 }
 
 /// `POST /_torii/auth/session/token`.
@@ -191,11 +188,11 @@ fn active(row: &SessionRow, tenant: &str, user: &str, now: i64) -> bool {
 
 fn parse_template(row: &store::TemplateRow) -> Result<Template, Reply> {
     let template = Template::parse(row.body.as_bytes())
-        .map_err(|e| server_error(&format!("template {:?}: {}", row.name, e.code())))?;
+        .map_err(|e| reply::misconfigured(&format!("template {:?}: {}", row.name, e.code())))?;
     match row.lifetime {
         Some(secs) => template
             .with_lifetime(secs)
-            .map_err(|e| server_error(&format!("template {:?}: {}", row.name, e.code()))),
+            .map_err(|e| reply::misconfigured(&format!("template {:?}: {}", row.name, e.code()))),
         None => Ok(template),
     }
 }
@@ -245,17 +242,10 @@ fn mint_for(
             mint_session_token(&tenant.key, &input, default, UnixTime(now), secs, None)
         }
     };
-    result.map_err(|e| server_error(e.code()))
+    result.map_err(|e| reply::misconfigured(e.code()))
 }
 
 // ------------------------------------------------------------------ dev mode
-
-/// Whether the dev-mode helpers are on (`TORII_DEV_MODE=1`; never in a deployed config).
-pub(crate) fn dev_mode(env: &Env) -> bool {
-    env.var("TORII_DEV_MODE")
-        .ok()
-        .is_some_and(|v| v.to_string() == "1")
-}
 
 /// `/_torii/devtools/*` (dev mode only, else 404):
 /// * `POST sessions` `{"userId", "ttl"?, "tokenLifetime"?, "aal"?, "orgId"?, "orgRole"?}`:
@@ -265,7 +255,7 @@ pub(crate) fn dev_mode(env: &Env) -> bool {
 /// * `GET counters`: `{"d1_queries"}` of this isolate;
 /// * `POST forget`: drops the isolate's tenant cache.
 pub(crate) async fn devtools(req: &mut Request, env: &Env) -> Reply {
-    if !dev_mode(env) {
+    if !env::dev_mode(env) {
         return reply::not_found();
     }
     let path = req.path();
