@@ -12,7 +12,7 @@ use crate::jose::jwk::Jwks;
 use crate::jose::policy::{Policy, TypPolicy};
 use crate::keys::jwks_cache::{CacheConfig, JwksCache, Lookup};
 use crate::templates::engine::{Template, TemplateError, DEFAULT_TEMPLATE_BUDGET};
-use crate::templates::user::{MetadataBag, User, UserError};
+use crate::templates::user::{StoredUser, User, UserError};
 use crate::time::UnixTime;
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -362,38 +362,26 @@ fn user_from_json(user_json: &str) -> Result<User, (UserError, String)> {
     let v: Map<String, Value> =
         serde_json::from_str(user_json).map_err(|_| bad("user", "must be a JSON object"))?;
     let id = user_text(&v, &["id"])?.ok_or_else(|| bad("id", "is required"))?;
-    let mut user = User::new(id).map_err(|e| (e, "id".to_string()))?;
-    let verified = match v.get("email_verified").or_else(|| v.get("emailVerified")) {
+    let email_verified = match v.get("email_verified").or_else(|| v.get("emailVerified")) {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
         Some(_) => return Err(bad("email_verified", "must be a boolean")),
     };
-    user.set_email(user_text(&v, &["email"])?, verified)
-        .map_err(|e| (e, "email".to_string()))?;
-    let first = user_text(&v, &["first_name", "firstName"])?;
-    let last = user_text(&v, &["last_name", "lastName"])?;
-    user.set_names(first, last).map_err(|e| {
-        let field = match &e {
-            UserError::InvalidUserField { field, .. } => (*field).to_string(),
-            _ => "name".to_string(),
-        };
+    let stored = StoredUser {
+        id,
+        email: user_text(&v, &["email"])?,
+        email_verified,
+        first_name: user_text(&v, &["first_name", "firstName"])?,
+        last_name: user_text(&v, &["last_name", "lastName"])?,
+        name: user_text(&v, &["name"])?,
+        public_metadata: user_bag(&v, &["public_metadata", "publicMetadata"])?,
+        unsafe_metadata: user_bag(&v, &["unsafe_metadata", "unsafeMetadata"])?,
+        private_metadata: user_bag(&v, &["private_metadata", "privateMetadata"])?,
+    };
+    User::from_stored(stored).map_err(|e| {
+        let field = e.field().to_string();
         (e, field)
-    })?;
-    user.set_name(user_text(&v, &["name"])?)
-        .map_err(|e| (e, "name".to_string()))?;
-    for (bag, names) in [
-        (MetadataBag::Public, ["public_metadata", "publicMetadata"]),
-        (MetadataBag::Unsafe, ["unsafe_metadata", "unsafeMetadata"]),
-        (
-            MetadataBag::Private,
-            ["private_metadata", "privateMetadata"],
-        ),
-    ] {
-        let map = user_bag(&v, &names)?;
-        user.set_metadata(bag, map)
-            .map_err(|e| (e, bag.as_str().to_string()))?;
-    }
-    Ok(user)
+    })
 }
 
 /// Renders a template (JSON text) for a user (JSON text) exactly as the edge mints it;

@@ -86,6 +86,33 @@ pub fn internal_error() -> Reply {
     Reply::error(500, "internal_error", "internal error")
 }
 
+/// 500 `misconfigured`: the deployment's configuration or stored data is unusable
+/// (`why` names what, for the operator; no secret goes in it).
+pub fn misconfigured(why: &str) -> Reply {
+    Reply::error(500, "misconfigured", why)
+}
+
+/// 503 `storage_unavailable`: the store could not be read or written.
+pub fn storage_unavailable(message: &str) -> Reply {
+    let code = ErrorCode::StorageUnavailable;
+    Reply::error(code.http_status(), code.as_str(), message)
+}
+
+/// `WWW-Authenticate` for a 401/403: the realm, plus the RFC 6750 error and our code
+/// when a token was presented.
+pub fn www_authenticate(realm: &str, error: Option<(&str, &str)>) -> String {
+    let realm: String = realm
+        .chars()
+        .filter(|c| *c != '"' && *c != '\\' && !c.is_control())
+        .collect();
+    match error {
+        None => format!("Bearer realm=\"{realm}\""),
+        Some((error, code)) => {
+            format!("Bearer realm=\"{realm}\", error=\"{error}\", error_description=\"{code}\"")
+        }
+    }
+}
+
 /// CORS preflight answer allowing `methods`, the `Authorization` and
 /// `x-application-id` headers, from any origin (no cookies are used).
 pub fn preflight(methods: &str) -> Reply {
@@ -101,21 +128,6 @@ pub fn preflight(methods: &str) -> Reply {
             ("access-control-max-age", "86400".into()),
         ],
         body: None,
-    }
-}
-
-/// `WWW-Authenticate` for a 401/403: the realm, plus the RFC 6750 error and our code
-/// when a token was presented.
-pub fn www_authenticate(realm: &str, error: Option<(&str, &str)>) -> String {
-    let realm: String = realm
-        .chars()
-        .filter(|c| *c != '"' && *c != '\\' && !c.is_control())
-        .collect();
-    match error {
-        None => format!("Bearer realm=\"{realm}\""),
-        Some((error, code)) => {
-            format!("Bearer realm=\"{realm}\", error=\"{error}\", error_description=\"{code}\"")
-        }
     }
 }
 
@@ -157,10 +169,34 @@ mod tests {
     use super::*;
     use serde_json::Value;
     #[test]
+    fn www_authenticate_strips_quotes_and_controls() {
+        assert_eq!(www_authenticate("demo", None), "Bearer realm=\"demo\"");
+        assert_eq!(
+            www_authenticate("de\"mo", Some(("invalid_token", "token_expired"))),
+            "Bearer realm=\"demo\", error=\"invalid_token\", error_description=\"token_expired\""
+        );
+        assert_eq!(
+            www_authenticate("a\\b\nc", Some(("invalid_token", "session_revoked"))),
+            "Bearer realm=\"abc\", error=\"invalid_token\", error_description=\"session_revoked\""
+        );
+    }
+
+    #[test]
     fn errors_are_json_and_never_cached() {
         let reply = not_found();
         assert_eq!(reply.status, 404);
         assert_eq!(reply.code().as_deref(), Some("not_found"));
+        assert_eq!(reply.header("cache-control"), Some("no-store"));
+        let reply = misconfigured("TORII_MASTER_SECRET is not set");
+        assert_eq!(
+            (reply.status, reply.code().as_deref()),
+            (500, Some("misconfigured"))
+        );
+        let reply = storage_unavailable("the store is unavailable");
+        assert_eq!(
+            (reply.status, reply.code().as_deref()),
+            (503, Some("storage_unavailable"))
+        );
         assert_eq!(reply.header("cache-control"), Some("no-store"));
     }
     #[test]

@@ -10,6 +10,7 @@
 //! * the old key **stays published until every token it signed has expired**:
 //!   until `signs_until + max_token_lifetime + skew`.
 
+use alloc::string::String;
 use alloc::vec::Vec;
 
 /// One key version's schedule (seconds since the epoch).
@@ -141,9 +142,93 @@ pub fn retired_versions<'a>(
         .collect()
 }
 
+/// The state a version is in at `now` (the store's informational `state` column):
+/// `published` (in the JWKS, not signing yet), `active` (signing), `retiring` (its end
+/// is scheduled) or `retired` (out of the JWKS).
+pub fn key_state(v: &KeyVersion, now: i64, policy: &RotationPolicy) -> &'static str {
+    if !v.published_at_time(now, policy) && v.published_at <= now {
+        "retired"
+    } else if v.signs_until.is_some() {
+        "retiring"
+    } else if v.signs_at(now) {
+        "active"
+    } else {
+        "published"
+    }
+}
+
+/// The versions whose schedule changed between `before` and `after`, with their state.
+pub fn changed_versions(
+    before: &[KeyVersion],
+    after: &[KeyVersion],
+    now: i64,
+    policy: &RotationPolicy,
+) -> Vec<(KeyVersion, &'static str)> {
+    after
+        .iter()
+        .filter(|v| before.iter().any(|b| b.version == v.version && b != *v))
+        .map(|v| (*v, key_state(v, now, policy)))
+        .collect()
+}
+
+/// What a rotation run writes for one tenant: versions whose schedule or state changed,
+/// and the new version when a rotation is due.
+pub type RotationPlan = (
+    Vec<(KeyVersion, &'static str)>,
+    Option<(KeyVersion, &'static str)>,
+);
+
+/// Plans one tenant's rotation at `now` from its stored versions and states.
+pub fn plan_rotation(
+    stored: &[(KeyVersion, String)],
+    now: i64,
+    policy: &RotationPolicy,
+) -> RotationPlan {
+    let mut versions: Vec<KeyVersion> = stored.iter().map(|(v, _)| *v).collect();
+    let new = rotation_due(&versions, now, policy)
+        .then(|| rotate(&mut versions, now, policy))
+        .map(|v| (v, key_state(&v, now, policy)));
+    let changed = stored
+        .iter()
+        .filter_map(|(before, state)| {
+            let after = versions.iter().find(|v| v.version == before.version)?;
+            let want = key_state(after, now, policy);
+            (after != before || want != state.as_str()).then_some((*after, want))
+        })
+        .collect();
+    (changed, new)
+}
+
+/// When no key signs at `now` and a rotation is due (a tenant's first key, or every key
+/// retired): the versions after scheduling one, and what to write (the new version is
+/// stored `active`). `None` when a key signs or a successor is already scheduled.
+pub fn plan_first_key(
+    versions: &[KeyVersion],
+    now: i64,
+    policy: &RotationPolicy,
+) -> Option<(Vec<KeyVersion>, RotationPlan)> {
+    if signing_version(versions, now).is_some() || !rotation_due(versions, now, policy) {
+        return None;
+    }
+    let mut after = versions.to_vec();
+    let new = rotate(&mut after, now, policy);
+    let changed = changed_versions(versions, &after, now, policy);
+    Some((after, (changed, Some((new, "active")))))
+}
+
+/// The version numbers a plan marks `retired`.
+pub fn retired_in(changed: &[(KeyVersion, &str)]) -> Vec<u32> {
+    changed
+        .iter()
+        .filter(|(_, s)| *s == "retired")
+        .map(|(v, _)| v.version)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec;
 
     fn policy() -> RotationPolicy {
         RotationPolicy {
@@ -234,5 +319,82 @@ mod tests {
         }
         assert!(vs.len() >= 5, "{} rotations", vs.len());
         assert_eq!(checks, 5000 * 9);
+    }
+
+    #[test]
+    fn rotation_plan_publishes_before_signing_and_tracks_states() {
+        let p = RotationPolicy {
+            period: 100,
+            publish_lead: 10,
+            max_token_lifetime: 50,
+            skew: 5,
+        };
+        let v1 = KeyVersion {
+            version: 1,
+            published_at: 0,
+            signs_from: 0,
+            signs_until: None,
+        };
+        // Not due: nothing to write.
+        let (changed, new) = plan_rotation(&[(v1, "active".into())], 50, &p);
+        assert!(changed.is_empty() && new.is_none());
+        // Due: v2 published now, signing after the lead; v1 retiring then.
+        let (changed, new) = plan_rotation(&[(v1, "active".into())], 100, &p);
+        let (v2, state) = new.unwrap();
+        assert_eq!(
+            (v2.version, v2.published_at, v2.signs_from, state),
+            (2, 100, 110, "published")
+        );
+        assert_eq!(changed.len(), 1);
+        assert_eq!(changed[0].0.signs_until, Some(110));
+        assert_eq!(changed[0].1, "retiring");
+        // Later runs: v2 becomes active, then v1 retired after its tokens expired + skew.
+        let v1r = changed[0].0;
+        let stored = [(v1r, "retiring".into()), (v2, "published".into())];
+        let (changed, new) = plan_rotation(&stored, 120, &p);
+        assert!(new.is_none());
+        assert_eq!(changed, vec![(v2, "active")]);
+        let stored = [(v1r, "retiring".into()), (v2, "active".into())];
+        let (changed, _) = plan_rotation(&stored, 110 + 50 + 5, &p);
+        assert_eq!(changed, vec![(v1r, "retired")]);
+    }
+
+    #[test]
+    fn a_first_key_is_planned_only_when_none_signs() {
+        let p = policy();
+        let (after, (changed, new)) = plan_first_key(&[], 5, &p).unwrap();
+        let (v1, state) = new.unwrap();
+        assert_eq!((v1.version, v1.signs_from, state), (1, 5, "active"));
+        assert_eq!(after, [v1]);
+        assert!(changed.is_empty());
+        assert!(plan_first_key(&after, 6, &p).is_none());
+        // Every key retired: a new one signs at once, nothing else changes.
+        let mut vs = after;
+        rotate(&mut vs, 1000, &p);
+        let late = 1100 + 300 + 10 + p.period;
+        let (after, (changed, new)) = plan_first_key(&vs[..1], late, &p).unwrap();
+        assert_eq!(
+            new.map(|(v, s)| (v.version, v.signs_from, s)),
+            Some((2, late, "active"))
+        );
+        assert_eq!(after.len(), 2);
+        assert_eq!(changed, Vec::new());
+        assert_eq!(key_state(&after[0], late, &p), "retired");
+    }
+
+    #[test]
+    fn key_states_follow_the_schedule() {
+        let p = policy();
+        let mut vs = Vec::new();
+        rotate(&mut vs, 0, &p);
+        let v2 = rotate(&mut vs, 1000, &p);
+        assert_eq!(key_state(&v2, 1000, &p), "published");
+        assert_eq!(key_state(&v2, 1100, &p), "active");
+        assert_eq!(key_state(&vs[0], 1000, &p), "retiring");
+        assert_eq!(key_state(&vs[0], 1410, &p), "retired");
+        let changed = [(vs[0], "retired"), (v2, "active")];
+        assert_eq!(retired_in(&changed), [1]);
+        let before = [vs[0], v2];
+        assert!(changed_versions(&before, &before, 1000, &p).is_empty());
     }
 }

@@ -117,7 +117,50 @@ impl fmt::Display for UserError {
     }
 }
 
+impl UserError {
+    /// The field refused: `id`, `email`, `first_name`, `last_name`, `name` or a bag's
+    /// name (e.g. `public_metadata`).
+    pub const fn field(&self) -> &'static str {
+        match self {
+            Self::MetadataTooLarge { bag, .. } | Self::MetadataTooDeep { bag, .. } => bag.as_str(),
+            Self::InvalidUserField { field, .. } => field,
+        }
+    }
+}
+
 impl core::error::Error for UserError {}
+
+/// A user's fields as a store keeps them (a D1 row, a JSON object from JavaScript): the
+/// input of [`User::from_stored`], not yet checked against the caps.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StoredUser<'a> {
+    /// The user id.
+    pub id: &'a str,
+    /// The primary email address.
+    pub email: Option<&'a str>,
+    /// Whether it is verified (ignored without an email).
+    pub email_verified: bool,
+    /// The first name.
+    pub first_name: Option<&'a str>,
+    /// The last name.
+    pub last_name: Option<&'a str>,
+    /// An explicit full name (else derived from the name parts).
+    pub name: Option<&'a str>,
+    /// `public_metadata`.
+    pub public_metadata: Map<String, Value>,
+    /// `unsafe_metadata`.
+    pub unsafe_metadata: Map<String, Value>,
+    /// `private_metadata`.
+    pub private_metadata: Map<String, Value>,
+}
+
+/// A metadata bag from its stored JSON text; `None` unless the text is a JSON object.
+pub fn metadata_from_json(text: &str) -> Option<Map<String, Value>> {
+    match serde_json::from_str::<Value>(text).ok()? {
+        Value::Object(map) => Some(map),
+        _ => None,
+    }
+}
 
 /// A user as templates see it. Fields are private: setters enforce the caps in the
 /// [module docs](self), so every `User` value is within them.
@@ -223,6 +266,20 @@ impl User {
             unsafe_metadata: Map::new(),
             private_metadata: Map::new(),
         })
+    }
+
+    /// A user from its stored fields, every cap checked (id, email, names, name, then the
+    /// public, unsafe and private bags; the first refusal is returned): a stored user
+    /// that breaks a cap fails closed.
+    pub fn from_stored(stored: StoredUser<'_>) -> Result<Self, UserError> {
+        let mut user = Self::new(stored.id)?;
+        user.set_email(stored.email, stored.email_verified)?;
+        user.set_names(stored.first_name, stored.last_name)?;
+        user.set_name(stored.name)?;
+        user.set_metadata(MetadataBag::Public, stored.public_metadata)?;
+        user.set_metadata(MetadataBag::Unsafe, stored.unsafe_metadata)?;
+        user.set_metadata(MetadataBag::Private, stored.private_metadata)?;
+        Ok(user)
     }
 
     /// Sets the primary email address (≤ 254 bytes, no control characters) and whether it
@@ -345,5 +402,124 @@ impl User {
     /// `private_metadata`: for the backend's own use; templates and minting never read it.
     pub fn private_metadata(&self) -> &Map<String, Value> {
         &self.private_metadata
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+
+    fn stored() -> StoredUser<'static> {
+        StoredUser {
+            id: "user_1",
+            email: Some("ada@example.com"),
+            email_verified: true,
+            first_name: Some("Ada"),
+            last_name: Some("Lovelace"),
+            name: None,
+            public_metadata: metadata_from_json(r#"{"role":"admin"}"#).unwrap(),
+            unsafe_metadata: Map::new(),
+            private_metadata: metadata_from_json(r#"{"ssn":"x"}"#).unwrap(),
+        }
+    }
+
+    #[test]
+    fn stored_users_keep_every_field() {
+        let u = User::from_stored(stored()).unwrap();
+        assert_eq!(
+            (u.id(), u.email(), u.email_verified(), u.name()),
+            (
+                "user_1",
+                Some("ada@example.com"),
+                true,
+                Some("Ada Lovelace".into())
+            )
+        );
+        assert_eq!(u.public_metadata()["role"], "admin");
+        assert_eq!(u.private_metadata()["ssn"], "x");
+        let u = User::from_stored(StoredUser {
+            email: None,
+            name: Some("Countess"),
+            ..stored()
+        })
+        .unwrap();
+        assert!(!u.email_verified());
+        assert_eq!(u.name().as_deref(), Some("Countess"));
+    }
+
+    #[test]
+    fn stored_users_breaking_a_cap_fail_closed_naming_the_field() {
+        let long = "x".repeat(600);
+        let big = metadata_from_json(&format!(r#"{{"k":"{long}"}}"#)).unwrap();
+        for (user, code, field) in [
+            (
+                StoredUser { id: "", ..stored() },
+                "invalid_user_field",
+                "id",
+            ),
+            (
+                StoredUser {
+                    email: Some("a\n"),
+                    ..stored()
+                },
+                "invalid_user_field",
+                "email",
+            ),
+            (
+                StoredUser {
+                    last_name: Some(&long),
+                    ..stored()
+                },
+                "invalid_user_field",
+                "last_name",
+            ),
+            (
+                StoredUser {
+                    name: Some("\t"),
+                    ..stored()
+                },
+                "invalid_user_field",
+                "name",
+            ),
+            (
+                StoredUser {
+                    unsafe_metadata: big.clone(),
+                    ..stored()
+                },
+                "metadata_too_large",
+                "unsafe_metadata",
+            ),
+            (
+                StoredUser {
+                    private_metadata: metadata_from_json(
+                        r#"{"a":{"b":{"c":{"d":{"e":{"f":{"g":{"h":{"i":1}}}}}}}}}"#,
+                    )
+                    .unwrap(),
+                    ..stored()
+                },
+                "metadata_too_deep",
+                "private_metadata",
+            ),
+        ] {
+            let e = User::from_stored(user).unwrap_err();
+            assert_eq!((e.code(), e.field()), (code, field));
+        }
+        // The first refusal wins: the id before the metadata.
+        let e = User::from_stored(StoredUser {
+            id: "",
+            public_metadata: big,
+            ..stored()
+        })
+        .unwrap_err();
+        assert_eq!(e.field(), "id");
+    }
+
+    #[test]
+    fn stored_metadata_must_be_a_json_object() {
+        assert_eq!(metadata_from_json("{}"), Some(Map::new()));
+        for bad in ["[1]", "null", "1", "\"x\"", "", "{"] {
+            assert_eq!(metadata_from_json(bad), None, "{bad}");
+        }
     }
 }

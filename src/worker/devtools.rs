@@ -2,7 +2,7 @@
 //! the cache's test clock, forgetting isolate memory, and a raw signature check through
 //! the Worker's WebCrypto path.
 
-use super::jwks_kv;
+use super::{clock, counters, trusted_jwks};
 use crate::edge::reply::Reply;
 use alloc::format;
 use alloc::string::ToString;
@@ -10,12 +10,6 @@ use alloc::vec;
 use alloc::vec::Vec;
 use serde_json::json;
 use worker::{Env, Request, Response, Url};
-
-fn string_var(env: &Env, name: &str) -> Option<alloc::string::String> {
-    env.var(name)
-        .ok()
-        .map(|v| alloc::string::ToString::to_string(&v))
-}
 
 fn hex_decode(s: &str) -> Option<Vec<u8>> {
     if !s.len().is_multiple_of(2) {
@@ -63,7 +57,7 @@ async fn dev_ed25519(url: &Url) -> Reply {
 /// `/_torii/dev/*` (only with `TORII_DEV_MODE=1`; `None` otherwise): I/O counters, the
 /// cache's test clock, forgetting isolate memory, and a raw signature check.
 pub(crate) async fn dev_route(req: &Request, env: &Env) -> Option<worker::Result<Response>> {
-    if string_var(env, "TORII_DEV_MODE").as_deref() != Some("1") {
+    if !super::env::dev_mode(env) {
         return None;
     }
     let url = req.url().ok()?;
@@ -75,7 +69,7 @@ pub(crate) async fn dev_route(req: &Request, env: &Env) -> Option<worker::Result
                 ("content-type", "application/json".into()),
                 ("cache-control", "no-store".into()),
             ],
-            body: Some(jwks_kv::counters_json()),
+            body: Some(counters::counters_json()),
         },
         ("POST", "/_torii/dev/clock") => {
             let secs = url
@@ -83,16 +77,16 @@ pub(crate) async fn dev_route(req: &Request, env: &Env) -> Option<worker::Result
                 .find(|(k, _)| k == "advance")
                 .and_then(|(_, v)| v.parse::<i64>().ok())
                 .unwrap_or(0);
-            jwks_kv::advance_clock(secs);
+            clock::advance_clock(secs);
             Reply {
                 status: 200,
                 headers: vec![("content-type", "application/json".into())],
-                body: Some(jwks_kv::counters_json()),
+                body: Some(counters::counters_json()),
             }
         }
         ("GET", "/_torii/dev/ed25519") => dev_ed25519(&url).await,
         ("POST", "/_torii/dev/forget") => {
-            jwks_kv::forget();
+            trusted_jwks::forget();
             Reply {
                 status: 204,
                 headers: Vec::new(),

@@ -8,12 +8,15 @@
 //!   gateway is off and every non-edge path is 404 `not_found`.
 //! * `ROUTES` (var, optional): JSON route rules ([`RouteTable::from_json`]); a path no
 //!   rule matches requires a valid token (default deny).
-//! * `TRUSTED_ISSUERS` (var, optional): external issuers ([`super::jwks_kv`]).
+//! * `TRUSTED_ISSUERS` (var, optional): external issuers ([`crate::edge::issuers`], [`super::trusted_jwks`]).
 //! * `TORII_DEV_MODE=1` (var, dev and tests only): enables `/_torii/dev/*`.
 
+use super::clock;
+use super::counters;
+use super::env::string_var;
 use super::http::{new_request_id, to_web_response};
-use super::jwks_kv::{self, KeysError, TrustedIssuer};
 use super::log::LogLine;
+use super::trusted_jwks::{self, KeysError};
 use super::webcrypto::{sign_jwt, verify_native};
 use crate::edge::assertion::{
     edge_assertion_claims, Binding, EDGE_ASSERTION_TYP, MAX_ASSERTION_LIFETIME,
@@ -23,6 +26,7 @@ use crate::edge::extract::request_token;
 use crate::edge::headers::{
     claims_headers, forward_headers, valid_request_id, ForwardContext, REQUEST_ID,
 };
+use crate::edge::issuers::{parse_trusted_issuers, TrustedIssuer};
 use crate::edge::reply::{claim_header_error_reply, token_error_reply, www_authenticate, Reply};
 use crate::edge::routing::{
     check_query, normalize_path, Access, GatewayError, Requirements, Route, RouteTable,
@@ -81,9 +85,7 @@ impl GatewayConfig {
         };
         let trusted = match trusted.map(str::trim).filter(|t| !t.is_empty()) {
             None => Vec::new(),
-            Some(t) => {
-                jwks_kv::parse_trusted_issuers(t).map_err(|e| format!("TRUSTED_ISSUERS: {e}"))?
-            }
+            Some(t) => parse_trusted_issuers(t).map_err(|e| format!("TRUSTED_ISSUERS: {e}"))?,
         };
         Ok(Self {
             origin_base,
@@ -157,10 +159,6 @@ async fn tenant_for(
         seed: Some(t.seed),
         jwks: t.jwks,
     })
-}
-
-fn string_var(env: &Env, name: &str) -> Option<String> {
-    env.var(name).ok().map(|v| v.to_string())
 }
 
 fn load_config(env: &Env) -> Option<Parsed> {
@@ -248,7 +246,7 @@ async fn verify_token(
     line: &mut LogLine,
 ) -> Result<VerifiedClaims, Reply> {
     let realm = tenant.id.as_str();
-    let now = UnixTime(jwks_kv::now_secs());
+    let now = UnixTime(clock::now_secs());
     let untrusted = UntrustedToken::parse(token, DEFAULT_MAX_TOKEN_LEN)
         .map_err(|e| token_error_reply(realm, &e))?;
     match pick_issuer(&untrusted, tenant, &config.trusted) {
@@ -265,7 +263,7 @@ async fn verify_token(
         }
         Ok(Issuer::Trusted(issuer)) => {
             line.issuer = Some("trusted");
-            let jwks = match jwks_kv::keys_for(issuer, untrusted.kid(), env, ctx).await {
+            let jwks = match trusted_jwks::keys_for(issuer, untrusted.kid(), env, ctx).await {
                 Ok(jwks) => jwks,
                 Err(KeysError::Unavailable { retry_after }) => {
                     let code = ErrorCode::JwksUnavailable;
@@ -523,7 +521,7 @@ async fn forward(
             claims_header: &claims_header,
         },
         sub.as_deref(),
-        UnixTime(jwks_kv::now_secs()),
+        UnixTime(clock::now_secs()),
         ASSERTION_LIFETIME,
     );
     let assertion = sign_jwt(
@@ -568,7 +566,7 @@ async fn forward(
     let outbound =
         web_sys::Request::new_with_str_and_init(&target, &init).map_err(|e| internal(e.into()))?;
     let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    jwks_kv::bump(|c| &c.origin_fetches);
+    counters::bump(|c| &c.origin_fetches);
     let t0 = js_sys::Date::now();
     let fetched =
         worker::wasm_bindgen_futures::JsFuture::from(global.fetch_with_request(&outbound)).await;
@@ -659,7 +657,7 @@ mod tests {
     #[test]
     fn tokens_route_to_tenant_or_trusted_issuer_by_iss() {
         let t = tenant();
-        let trusted = jwks_kv::parse_trusted_issuers(
+        let trusted = parse_trusted_issuers(
             r#"[{"issuer":"https://idp.example","jwks_uri":"https://idp.example/jwks","audiences":["api"],"tenant":"demo"},
                 {"issuer":"https://other.example","jwks_uri":"https://other.example/jwks","audiences":["api"],"tenant":"acme"}]"#,
         )

@@ -10,14 +10,16 @@
 //! template's) is minted for the same session. `200 {"accessToken","expiresAt"}`, never
 //! cached; CORS allows any origin (the credential is a bearer token, not a cookie).
 
+use super::clock;
+use super::env;
 use super::store::{self, n, opt, s, SessionRow, UserRow};
 use super::tenant::{self, Tenant};
-use crate::edge::reply::token_error_reply;
-use crate::edge::reply::{self, Reply};
+use crate::edge::reply::{self, token_error_reply, www_authenticate, Reply};
+use crate::templates::user::{metadata_from_json, StoredUser};
 use crate::{
-    bearer_token, mint_session_token, mint_template_token, ErrorCode, MetadataBag, MintedToken,
-    Policy, SessionInput, Template, TypPolicy, UnixTime, UntrustedToken, User, Verifier,
-    VerifyError, DEFAULT_MAX_TOKEN_LEN, SESSION_TOKEN_TYP,
+    bearer_token, mint_session_token, mint_template_token, ErrorCode, MintedToken, Policy,
+    SessionInput, Template, TypPolicy, UnixTime, UntrustedToken, User, Verifier, VerifyError,
+    DEFAULT_MAX_TOKEN_LEN, SESSION_TOKEN_TYP,
 };
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -25,8 +27,6 @@ use alloc::vec::Vec;
 use serde_json::{json, Map, Value};
 use worker::{Env, Request};
 
-/// Prefix of the dev-mode helpers (only with `TORII_DEV_MODE=1`).
-pub(crate) const DEVTOOLS_PREFIX: &str = "/_torii/devtools/";
 /// Default lifetime of minted session and template tokens (`TORII_TOKEN_LIFETIME_SECS`).
 pub(crate) const DEFAULT_TOKEN_LIFETIME_SECS: i64 = 60;
 /// Longest template name looked up.
@@ -50,18 +50,14 @@ fn session_revoked(realm: &str) -> Reply {
     let mut reply = code_reply(ErrorCode::SessionRevoked, "the session is not active");
     reply.headers.push((
         "www-authenticate",
-        format!("Bearer realm=\"{realm}\", error=\"invalid_token\", error_description=\"session_revoked\""),
+        www_authenticate(realm, Some(("invalid_token", "session_revoked"))),
     ));
     reply
 }
 
+/// The reply when D1 failed (logged).
 fn storage_error(err: &worker::Error) -> Reply {
-    worker::console_error!("torii-edge: D1: {}", err);
-    code_reply(ErrorCode::StorageUnavailable, "the store is unavailable")
-}
-
-fn server_error(why: &str) -> Reply {
-    Reply::error(500, "misconfigured", why)
+    store::storage_error(err, "the store is unavailable")
 }
 
 /// `POST /_torii/auth/session/token`.
@@ -91,7 +87,7 @@ async fn mint(req: &Request, env: &Env) -> Result<Reply, Reply> {
     let authorization = req.headers().get("authorization").ok().flatten();
     let token =
         bearer_token(authorization.as_deref()).map_err(|e| token_error_reply(&tenant.id, &e))?;
-    let now = tenant::now_secs();
+    let now = clock::now_secs();
     let policy = Policy::new(&tenant.issuer)
         .with_typ(TypPolicy::Exact(SESSION_TOKEN_TYP.into()))
         .require_claim("sid");
@@ -187,39 +183,32 @@ fn active(row: &SessionRow, tenant: &str, user: &str, now: i64) -> bool {
 
 fn parse_template(row: &store::TemplateRow) -> Result<Template, Reply> {
     let template = Template::parse(row.body.as_bytes())
-        .map_err(|e| server_error(&format!("template {:?}: {}", row.name, e.code())))?;
+        .map_err(|e| reply::misconfigured(&format!("template {:?}: {}", row.name, e.code())))?;
     match row.lifetime {
         Some(secs) => template
             .with_lifetime(secs)
-            .map_err(|e| server_error(&format!("template {:?}: {}", row.name, e.code()))),
+            .map_err(|e| reply::misconfigured(&format!("template {:?}: {}", row.name, e.code()))),
         None => Ok(template),
-    }
-}
-
-fn bag(text: &str) -> Option<Map<String, Value>> {
-    match serde_json::from_str::<Value>(text).ok()? {
-        Value::Object(map) => Some(map),
-        _ => None,
     }
 }
 
 /// The core's [`User`] from its D1 row (caps re-checked: a bad row fails closed).
 pub(crate) fn user_from_row(row: &UserRow) -> Result<User, Reply> {
-    let bad = |what: &str| server_error(&format!("user {:?}: {what}", row.id));
-    let mut user = User::new(&row.id).map_err(|e| bad(e.code()))?;
-    user.set_email(row.email.as_deref(), row.email_verified != 0)
-        .map_err(|e| bad(e.code()))?;
-    user.set_names(row.first_name.as_deref(), row.last_name.as_deref())
-        .map_err(|e| bad(e.code()))?;
-    for (which, text) in [
-        (MetadataBag::Public, &row.public_metadata),
-        (MetadataBag::Unsafe, &row.unsafe_metadata),
-        (MetadataBag::Private, &row.private_metadata),
-    ] {
-        let map = bag(text).ok_or_else(|| bad("metadata is not a JSON object"))?;
-        user.set_metadata(which, map).map_err(|e| bad(e.code()))?;
-    }
-    Ok(user)
+    let bad = |what: &str| reply::misconfigured(&format!("user {:?}: {what}", row.id));
+    let bag =
+        |text: &str| metadata_from_json(text).ok_or_else(|| bad("metadata is not a JSON object"));
+    User::from_stored(StoredUser {
+        id: &row.id,
+        email: row.email.as_deref(),
+        email_verified: row.email_verified != 0,
+        first_name: row.first_name.as_deref(),
+        last_name: row.last_name.as_deref(),
+        name: None,
+        public_metadata: bag(&row.public_metadata)?,
+        unsafe_metadata: bag(&row.unsafe_metadata)?,
+        private_metadata: bag(&row.private_metadata)?,
+    })
+    .map_err(|e| bad(e.code()))
 }
 
 /// Mints a template token (with `template`) or a session token (with the default
@@ -250,17 +239,10 @@ fn mint_for(
             mint_session_token(&tenant.key, &input, default, UnixTime(now), secs, None)
         }
     };
-    result.map_err(|e| server_error(e.code()))
+    result.map_err(|e| reply::misconfigured(e.code()))
 }
 
 // ------------------------------------------------------------------ dev mode
-
-/// Whether the dev-mode helpers are on (`TORII_DEV_MODE=1`; never in a deployed config).
-pub(crate) fn dev_mode(env: &Env) -> bool {
-    env.var("TORII_DEV_MODE")
-        .ok()
-        .is_some_and(|v| v.to_string() == "1")
-}
 
 /// `/_torii/devtools/*` (dev mode only, else 404):
 /// * `POST sessions` `{"userId", "ttl"?, "tokenLifetime"?, "aal"?, "orgId"?, "orgRole"?}`:
@@ -270,12 +252,14 @@ pub(crate) fn dev_mode(env: &Env) -> bool {
 /// * `GET counters`: `{"d1_queries"}` of this isolate;
 /// * `POST forget`: drops the isolate's tenant cache.
 pub(crate) async fn devtools(req: &mut Request, env: &Env) -> Reply {
-    if !dev_mode(env) {
+    if !env::dev_mode(env) {
         return reply::not_found();
     }
     let path = req.path();
     let method = req.method().to_string();
-    let sub = path.strip_prefix(DEVTOOLS_PREFIX).unwrap_or_default();
+    let sub = path
+        .strip_prefix(crate::edge::routing::DEVTOOLS_PREFIX)
+        .unwrap_or_default();
     let result = match (method.as_str(), sub) {
         ("GET", "counters") => Ok(Reply::json(
             200,
@@ -339,7 +323,7 @@ async fn create_session(req: &mut Request, env: &Env) -> Result<Reply, Reply> {
         .map_err(|e| storage_error(&e))?
         .ok_or_else(|| Reply::error(404, "not_found", "no such user in this tenant"))?;
     let user = user_from_row(&user_row)?;
-    let now = tenant::now_secs();
+    let now = clock::now_secs();
     let session = SessionRow {
         id: random_id("sess_")?,
         tenant_id: tenant.id.clone(),

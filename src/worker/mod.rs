@@ -16,14 +16,17 @@
 //!   `TORII_ROTATION_PERIOD_SECS`, `TORII_ROTATION_PUBLISH_LEAD_SECS`,
 //!   `TORII_TOKEN_LIFETIME_SECS`, `TORII_DEV_MODE` (vars).
 
+mod clock;
+mod counters;
 mod devtools;
+mod env;
 mod gateway;
 mod http;
-mod jwks_kv;
 mod log;
 mod mint;
 mod store;
 mod tenant;
+mod trusted_jwks;
 mod webcrypto;
 
 use crate::edge::reply;

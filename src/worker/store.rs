@@ -6,18 +6,33 @@
 //! Each statement sent is counted per isolate (`d1_queries` in the dev-mode counters), so
 //! tests can prove that a warm request reads nothing from D1.
 
+use crate::edge::reply::{self, Reply};
 use crate::keys::rotation::KeyVersion;
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::Cell;
 use serde::Deserialize;
 use worker::wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement, Env};
+use worker::{D1Database, D1PreparedStatement, D1Result, Env};
 
 /// The D1 binding.
 pub(crate) const DB_BINDING: &str = "DB";
 /// Most tenants one rotation run looks at.
 pub(crate) const MAX_TENANTS_PER_RUN: u32 = 1000;
+
+// Statements used in more than one place.
+const TENANT_SQL: &str = "SELECT id, issuer FROM tenants WHERE id = ?1";
+const KEY_VERSIONS_SQL: &str = "SELECT version, state, created_at, activated_at, retired_at \
+     FROM key_versions WHERE tenant_id = ?1 AND state != 'retired' ORDER BY version DESC LIMIT 64";
+const SESSION_SQL: &str =
+    "SELECT id, tenant_id, user_id, status, aal, org_id, org_role, expires_at \
+     FROM sessions WHERE id = ?1";
+const USER_SQL: &str = "SELECT id, email, email_verified, first_name, last_name, public_metadata, \
+     unsafe_metadata, private_metadata FROM users WHERE tenant_id = ?1 AND id = ?2";
+const TEMPLATE_BY_NAME_SQL: &str =
+    "SELECT name, body, lifetime FROM templates WHERE tenant_id = ?1 AND name = ?2";
+const DEFAULT_TEMPLATE_SQL: &str =
+    "SELECT name, body, lifetime FROM templates WHERE tenant_id = ?1 AND is_default = 1";
 
 std::thread_local! {
     static QUERIES: Cell<u64> = const { Cell::new(0) };
@@ -80,13 +95,29 @@ pub(crate) async fn batch(
     db: &D1Database,
     statements: Vec<D1PreparedStatement>,
 ) -> worker::Result<()> {
+    batch_results(db, statements).await.map(|_| ())
+}
+
+/// Runs `statements` as one batch and returns their results (an error if any failed).
+async fn batch_results(
+    db: &D1Database,
+    statements: Vec<D1PreparedStatement>,
+) -> worker::Result<Vec<D1Result>> {
     count(statements.len());
-    for result in db.batch(statements).await? {
+    let results = db.batch(statements).await?;
+    for result in &results {
         if let Some(err) = result.error() {
             return Err(worker::Error::RustError(err));
         }
     }
-    Ok(())
+    Ok(results)
+}
+
+/// The reply when D1 failed: the error goes to the log, the client gets 503
+/// `storage_unavailable` with `message`.
+pub(crate) fn storage_error(err: &worker::Error, message: &str) -> Reply {
+    worker::console_error!("torii-edge: D1: {}", err);
+    reply::storage_unavailable(message)
 }
 
 /// A prepared statement for [`batch`].
@@ -156,15 +187,12 @@ struct KeyRow {
 /// A tenant's newest 64 non-retired key versions, oldest first (rows whose numbers do not
 /// fit a `u32` are skipped).
 pub(crate) async fn key_versions(db: &D1Database, tenant: &str) -> worker::Result<Vec<KeyVersion>> {
-    Ok(key_versions_with_state(db, tenant)
-        .await?
-        .into_iter()
-        .map(|(v, _)| v)
-        .collect())
+    Ok(versions_only(key_versions_with_state(db, tenant).await?))
 }
 
-const KEY_VERSIONS_SQL: &str = "SELECT version, state, created_at, activated_at, retired_at \
-     FROM key_versions WHERE tenant_id = ?1 AND state != 'retired' ORDER BY version DESC LIMIT 64";
+fn versions_only(rows: Vec<(KeyVersion, String)>) -> Vec<KeyVersion> {
+    rows.into_iter().map(|(v, _)| v).collect()
+}
 
 fn key_rows(rows: Vec<KeyRow>) -> Vec<(KeyVersion, String)> {
     rows.into_iter()
@@ -196,46 +224,20 @@ pub(crate) async fn tenant_with_versions(
     id: &str,
 ) -> worker::Result<Option<(TenantRow, Vec<KeyVersion>)>> {
     let statements = Vec::from([
-        prepared(db, "SELECT id, issuer FROM tenants WHERE id = ?1", &[s(id)])?,
+        prepared(db, TENANT_SQL, &[s(id)])?,
         prepared(db, KEY_VERSIONS_SQL, &[s(id)])?,
     ]);
-    count(statements.len());
-    let results = db.batch(statements).await?;
+    let results = batch_results(db, statements).await?;
     let (Some(tenant), Some(keys)) = (results.first(), results.get(1)) else {
         return Err(worker::Error::RustError(
             "D1 batch returned too few results".into(),
         ));
     };
-    for r in [tenant, keys] {
-        if let Some(err) = r.error() {
-            return Err(worker::Error::RustError(err));
-        }
-    }
     let Some(row) = tenant.results::<TenantRow>()?.into_iter().next() else {
         return Ok(None);
     };
-    let versions = key_rows(keys.results::<KeyRow>()?)
-        .into_iter()
-        .map(|(v, _)| v)
-        .collect();
+    let versions = versions_only(key_rows(keys.results::<KeyRow>()?));
     Ok(Some((row, versions)))
-}
-
-/// The state a version is in at `now` (informational column).
-pub(crate) fn key_state(
-    v: &KeyVersion,
-    now: i64,
-    policy: &crate::keys::rotation::RotationPolicy,
-) -> &'static str {
-    if !v.published_at_time(now, policy) && v.published_at <= now {
-        "retired"
-    } else if v.signs_until.is_some() {
-        "retiring"
-    } else if v.signs_at(now) {
-        "active"
-    } else {
-        "published"
-    }
 }
 
 /// Writes a rotation in one batch: `changed` versions get their (new) `retired_at` and
@@ -302,13 +304,7 @@ pub(crate) async fn user(
     tenant: &str,
     id: &str,
 ) -> worker::Result<Option<UserRow>> {
-    first(
-        db,
-        "SELECT id, email, email_verified, first_name, last_name, public_metadata, \
-         unsafe_metadata, private_metadata FROM users WHERE tenant_id = ?1 AND id = ?2",
-        &[s(tenant), s(id)],
-    )
-    .await
+    first(db, USER_SQL, &[s(tenant), s(id)]).await
 }
 
 /// A session row.
@@ -326,13 +322,7 @@ pub(crate) struct SessionRow {
 
 /// The session `id`.
 pub(crate) async fn session(db: &D1Database, id: &str) -> worker::Result<Option<SessionRow>> {
-    first(
-        db,
-        "SELECT id, tenant_id, user_id, status, aal, org_id, org_role, expires_at \
-         FROM sessions WHERE id = ?1",
-        &[s(id)],
-    )
-    .await
+    first(db, SESSION_SQL, &[s(id)]).await
 }
 
 /// A template row.
@@ -348,12 +338,7 @@ pub(crate) async fn default_template(
     db: &D1Database,
     tenant: &str,
 ) -> worker::Result<Option<TemplateRow>> {
-    first(
-        db,
-        "SELECT name, body, lifetime FROM templates WHERE tenant_id = ?1 AND is_default = 1",
-        &[s(tenant)],
-    )
-    .await
+    first(db, DEFAULT_TEMPLATE_SQL, &[s(tenant)]).await
 }
 
 /// What minting needs, read in one batch (one round trip): the session `sid`, the user
@@ -374,39 +359,17 @@ pub(crate) async fn mint_rows(
     template: Option<&str>,
 ) -> worker::Result<MintRows> {
     let template_stmt = match template {
-        Some(name) => prepared(
-            db,
-            "SELECT name, body, lifetime FROM templates WHERE tenant_id = ?1 AND name = ?2",
-            &[s(tenant), s(name)],
-        )?,
-        None => prepared(
-            db,
-            "SELECT name, body, lifetime FROM templates WHERE tenant_id = ?1 AND is_default = 1",
-            &[s(tenant)],
-        )?,
+        Some(name) => prepared(db, TEMPLATE_BY_NAME_SQL, &[s(tenant), s(name)])?,
+        None => prepared(db, DEFAULT_TEMPLATE_SQL, &[s(tenant)])?,
     };
     let statements = Vec::from([
-        prepared(
-            db,
-            "SELECT id, tenant_id, user_id, status, aal, org_id, org_role, expires_at \
-             FROM sessions WHERE id = ?1",
-            &[s(sid)],
-        )?,
-        prepared(
-            db,
-            "SELECT id, email, email_verified, first_name, last_name, public_metadata, \
-             unsafe_metadata, private_metadata FROM users WHERE tenant_id = ?1 AND id = ?2",
-            &[s(tenant), s(sub)],
-        )?,
+        prepared(db, SESSION_SQL, &[s(sid)])?,
+        prepared(db, USER_SQL, &[s(tenant), s(sub)])?,
         template_stmt,
     ]);
-    count(statements.len());
-    let results = db.batch(statements).await?;
+    let results = batch_results(db, statements).await?;
     let mut rows = MintRows::default();
     for (i, result) in results.iter().enumerate() {
-        if let Some(err) = result.error() {
-            return Err(worker::Error::RustError(err));
-        }
         match i {
             0 => rows.session = result.results::<SessionRow>()?.into_iter().next(),
             1 => rows.user = result.results::<UserRow>()?.into_iter().next(),

@@ -3,7 +3,7 @@
 //! isolate; every decision (which key, `alg`, strict encodings, claims) is the core's
 //! ([`crate::Verifier::prepare`], [`crate::SignatureCheck::complete`]).
 
-use super::jwks_kv;
+use super::counters;
 use crate::jose::{finish_jws, jwt_signing_input};
 use crate::{
     Ed25519Verify, SignatureMemo, SigningKey, UnixTime, UntrustedToken, VerifiedClaims, VerifyError,
@@ -103,11 +103,11 @@ pub(crate) async fn sign_jwt(
     };
     let signature = match native {
         Some(signature) => {
-            jwks_kv::bump(|c| &c.webcrypto_signs);
+            counters::bump(|c| &c.webcrypto_signs);
             signature
         }
         None => {
-            jwks_kv::bump(|c| &c.wasm_signs);
+            counters::bump(|c| &c.wasm_signs);
             key.sign_raw(input.as_bytes())
         }
     };
@@ -171,7 +171,7 @@ pub(crate) async fn verify_native(
 ) -> Result<VerifiedClaims, VerifyError> {
     let check = verifier.prepare(token)?;
     if SIGNATURE_MEMO.with(|m| m.try_borrow().is_ok_and(|m| m.contains(&check))) {
-        jwks_kv::bump(|c| &c.memo_hits);
+        counters::bump(|c| &c.memo_hits);
         return check.complete(true, now);
     }
     let valid = signature_ok(check.key(), check.message(), check.signature()).await;
@@ -200,11 +200,11 @@ pub(crate) async fn signature_ok(
 ) -> bool {
     match webcrypto_verify(*key.as_bytes(), message, signature).await {
         Some(ok) => {
-            jwks_kv::bump(|c| &c.webcrypto_verifies);
+            counters::bump(|c| &c.webcrypto_verifies);
             ok
         }
         None => {
-            jwks_kv::bump(|c| &c.wasm_verifies);
+            counters::bump(|c| &c.wasm_verifies);
             crate::RustBackend.verify(key, message, signature)
         }
     }

@@ -1,5 +1,6 @@
-//! Trusted external issuers: their configuration, and the I/O around the core's
-//! [`JwksCache`] policy (isolate memory → KV → fetch).
+//! Trusted external issuers' key sets: the I/O around the core's [`JwksCache`] policy
+//! (isolate memory → KV → fetch). Their configuration and URL rules are the core's
+//! ([`crate::edge::issuers`]).
 //!
 //! * Memory: one [`JwksCache`] per issuer per isolate. A warm request reads nothing else.
 //! * KV (`JWKS_CACHE`): read once per isolate when memory is empty; written after every
@@ -10,24 +11,22 @@
 //!   requests); a request that finds another one's fetch in flight and nothing usable
 //!   cached waits for the state to change (polling memory), not for the other's promise.
 //!
-//! Counters of every KV read/write and subrequest are kept per isolate for the dev-mode
-//! endpoint `GET /_torii/dev/counters`.
+//! Every KV read/write and subrequest is counted ([`super::counters`]) for the dev-mode
+//! endpoint `GET /_torii/dev/counters`; the cache reads [`super::clock::cache_now`].
 
-use crate::{
-    max_age_from_cache_control, CacheConfig, Jwks, JwksCache, Lookup, Policy, TypPolicy, UnixTime,
-    MAX_JWKS_BYTES,
-};
+use super::clock::cache_now;
+use super::counters::bump;
+use crate::edge::issuers::{fetchable, TrustedIssuer};
+use crate::{max_age_from_cache_control, CacheConfig, Jwks, JwksCache, Lookup, MAX_JWKS_BYTES};
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use core::cell::{Cell, RefCell};
+use core::cell::RefCell;
 use serde_json::{json, Value};
 use worker::wasm_bindgen::JsCast;
-use worker::{Env, Url};
+use worker::Env;
 
-/// Most trusted issuers a configuration may list.
-pub(crate) const MAX_TRUSTED_ISSUERS: usize = 32;
 /// Timeout of a JWKS or discovery fetch, in milliseconds.
 pub(crate) const FETCH_TIMEOUT_MS: u32 = 5_000;
 /// Largest discovery document accepted, in bytes.
@@ -40,195 +39,8 @@ const MIN_KV_TTL: i64 = 60;
 const MAX_WAIT_MS: u32 = 5_500;
 const WAIT_STEP_MS: u32 = 20;
 
-/// One issuer whose tokens the gateway also accepts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct TrustedIssuer {
-    /// The exact `iss` of its tokens.
-    pub(crate) issuer: String,
-    /// Where its JWKS is (`jwks_uri`), or `None` when found through discovery.
-    pub(crate) jwks_uri: Option<String>,
-    /// Its OpenID discovery document, when `jwks_uri` is not given.
-    pub(crate) discovery: Option<String>,
-    /// Accepted audiences (at least one; `aud` must contain one of them).
-    pub(crate) audiences: Vec<String>,
-    /// The tenant its tokens act for.
-    pub(crate) tenant: String,
-    /// An exact `typ` to require (e.g. `at+jwt`); default: absent or `JWT`.
-    pub(crate) typ: Option<String>,
-}
-
-impl TrustedIssuer {
-    /// The verification policy of this issuer's tokens.
-    pub(crate) fn policy(&self) -> Policy {
-        let mut policy = Policy::new(&self.issuer);
-        for aud in &self.audiences {
-            policy = policy.with_audience(aud);
-        }
-        if let Some(typ) = &self.typ {
-            policy = policy.with_typ(TypPolicy::Exact(typ.clone()));
-        }
-        policy
-    }
-}
-
-/// Whether `url` may be fetched: `https`, or `http` to a loopback host (development and
-/// tests only: a production issuer on plain HTTP would let anyone on path swap its keys).
-pub(crate) fn fetchable(url: &str) -> bool {
-    let Ok(u) = Url::parse(url) else {
-        return false;
-    };
-    if !u.username().is_empty() || u.password().is_some() {
-        return false;
-    }
-    match u.scheme() {
-        "https" => u.host_str().is_some(),
-        "http" => matches!(
-            u.host_str(),
-            Some("127.0.0.1") | Some("localhost") | Some("[::1]")
-        ),
-        _ => false,
-    }
-}
-
-/// Parses `TRUSTED_ISSUERS`: a JSON array of
-/// `{"issuer", "jwks_uri" | "discovery", "audiences": [..], "tenant", "typ"?}`.
-pub(crate) fn parse_trusted_issuers(raw: &str) -> Result<Vec<TrustedIssuer>, String> {
-    let value =
-        crate::encoding::json::parse(raw.as_bytes(), 4).map_err(|e| e.reason().to_string())?;
-    let Value::Array(items) = value else {
-        return Err("TRUSTED_ISSUERS must be a JSON array".into());
-    };
-    if items.len() > MAX_TRUSTED_ISSUERS {
-        return Err(format!("at most {MAX_TRUSTED_ISSUERS} trusted issuers"));
-    }
-    let mut out: Vec<TrustedIssuer> = Vec::with_capacity(items.len());
-    for item in items {
-        let Value::Object(obj) = item else {
-            return Err("each trusted issuer must be an object".into());
-        };
-        for key in obj.keys() {
-            if ![
-                "issuer",
-                "jwks_uri",
-                "discovery",
-                "audiences",
-                "tenant",
-                "typ",
-            ]
-            .contains(&key.as_str())
-            {
-                return Err(format!("unknown trusted issuer field `{key}`"));
-            }
-        }
-        let string = |name: &str| -> Result<Option<String>, String> {
-            match obj.get(name) {
-                None => Ok(None),
-                Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_string())),
-                Some(_) => Err(format!("`{name}` must be a non-empty string")),
-            }
-        };
-        let issuer = string("issuer")?.ok_or("`issuer` is required")?;
-        let tenant = string("tenant")?.ok_or("`tenant` is required")?;
-        let jwks_uri = string("jwks_uri")?;
-        let discovery = string("discovery")?;
-        let typ = string("typ")?;
-        match (&jwks_uri, &discovery) {
-            (Some(u), None) | (None, Some(u)) if fetchable(u) => {}
-            (Some(_), None) | (None, Some(_)) => {
-                return Err(format!(
-                    "{issuer}: key URLs must be https (http only for loopback hosts)"
-                ))
-            }
-            _ => {
-                return Err(format!(
-                    "{issuer}: give exactly one of `jwks_uri`, `discovery`"
-                ))
-            }
-        }
-        let audiences: Vec<String> = match obj.get("audiences") {
-            Some(Value::Array(a)) => a
-                .iter()
-                .map(|v| v.as_str().filter(|s| !s.is_empty()).map(str::to_string))
-                .collect::<Option<_>>()
-                .ok_or_else(|| format!("{issuer}: `audiences` must hold non-empty strings"))?,
-            Some(Value::String(s)) if !s.is_empty() => alloc::vec![s.clone()],
-            _ => return Err(format!("{issuer}: `audiences` is required")),
-        };
-        if audiences.is_empty() {
-            return Err(format!("{issuer}: `audiences` must not be empty"));
-        }
-        if out.iter().any(|t| t.issuer == issuer) {
-            return Err(format!("{issuer}: listed twice"));
-        }
-        out.push(TrustedIssuer {
-            issuer,
-            jwks_uri,
-            discovery,
-            audiences,
-            tenant,
-            typ,
-        });
-    }
-    Ok(out)
-}
-
-// ------------------------------------------------------------------ counters
-
-/// Per-isolate counts of the I/O this module and the gateway did.
-#[derive(Debug, Default)]
-pub(crate) struct Counters {
-    pub(crate) kv_reads: Cell<u64>,
-    pub(crate) kv_writes: Cell<u64>,
-    pub(crate) jwks_fetches: Cell<u64>,
-    pub(crate) jwks_fetch_failures: Cell<u64>,
-    pub(crate) origin_fetches: Cell<u64>,
-    pub(crate) revalidations: Cell<u64>,
-    pub(crate) webcrypto_signs: Cell<u64>,
-    pub(crate) wasm_signs: Cell<u64>,
-    pub(crate) webcrypto_verifies: Cell<u64>,
-    pub(crate) wasm_verifies: Cell<u64>,
-    pub(crate) memo_hits: Cell<u64>,
-}
-
 std::thread_local! {
-    pub(crate) static COUNTERS: Counters = Counters::default();
     static STATES: RefCell<BTreeMap<String, IssuerState>> = const { RefCell::new(BTreeMap::new()) };
-    /// Test-clock offset of the cache (dev mode only), in seconds.
-    static CLOCK_OFFSET: Cell<i64> = const { Cell::new(0) };
-}
-
-/// Adds one to a counter.
-pub(crate) fn bump(pick: fn(&Counters) -> &Cell<u64>) {
-    COUNTERS.with(|c| {
-        let cell = pick(c);
-        cell.set(cell.get().saturating_add(1));
-    });
-}
-
-/// The counters as JSON.
-pub(crate) fn counters_json() -> String {
-    COUNTERS.with(|c| {
-        json!({
-            "kv_reads": c.kv_reads.get(),
-            "kv_writes": c.kv_writes.get(),
-            "jwks_fetches": c.jwks_fetches.get(),
-            "jwks_fetch_failures": c.jwks_fetch_failures.get(),
-            "origin_fetches": c.origin_fetches.get(),
-            "revalidations": c.revalidations.get(),
-            "webcrypto_signs": c.webcrypto_signs.get(),
-            "wasm_signs": c.wasm_signs.get(),
-            "webcrypto_verifies": c.webcrypto_verifies.get(),
-            "wasm_verifies": c.wasm_verifies.get(),
-            "signature_memo_hits": c.memo_hits.get(),
-            "clock_offset": CLOCK_OFFSET.with(Cell::get),
-        })
-        .to_string()
-    })
-}
-
-/// Moves the cache's clock forward (dev mode only).
-pub(crate) fn advance_clock(secs: i64) {
-    CLOCK_OFFSET.with(|c| c.set(c.get().saturating_add(secs.clamp(0, 7 * 86_400))));
 }
 
 /// Drops every issuer's in-memory state, as a fresh isolate would start (dev mode only).
@@ -238,19 +50,6 @@ pub(crate) fn forget() {
             s.clear();
         }
     });
-}
-
-/// The cache's clock: `Date.now()` plus the dev-mode offset.
-pub(crate) fn cache_now() -> UnixTime {
-    UnixTime(now_secs().saturating_add(CLOCK_OFFSET.with(Cell::get)))
-}
-
-/// Whole seconds of `Date.now()`.
-pub(crate) fn now_secs() -> i64 {
-    // f64 → i64 `as` saturates; Date.now() is a finite positive number of ms.
-    #[allow(clippy::cast_possible_truncation)]
-    let secs = (js_sys::Date::now() / 1000.0).floor() as i64;
-    secs
 }
 
 // ------------------------------------------------------------------ state machine I/O
@@ -549,58 +348,6 @@ pub(crate) async fn read_bounded(
         out.resize(start.saturating_add(len), 0);
         if let Some(dst) = out.get_mut(start..) {
             bytes.copy_to(dst);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_https_or_loopback_http_is_fetchable() {
-        assert!(fetchable("https://issuer.example/.well-known/jwks.json"));
-        assert!(fetchable("http://127.0.0.1:9000/jwks"));
-        assert!(fetchable("http://localhost/jwks"));
-        assert!(fetchable("http://[::1]:80/jwks"));
-        for bad in [
-            "http://issuer.example/jwks",
-            "http://127.0.0.1.example/jwks",
-            "ftp://127.0.0.1/jwks",
-            "https://user:pw@issuer.example/jwks",
-            "/jwks",
-            "",
-        ] {
-            assert!(!fetchable(bad), "{bad}");
-        }
-    }
-
-    #[test]
-    fn trusted_issuers_parse_and_validate() {
-        let t = parse_trusted_issuers(
-            r#"[{"issuer":"https://idp.example","jwks_uri":"https://idp.example/jwks",
-                 "audiences":["api"],"tenant":"demo"},
-                {"issuer":"http://127.0.0.1:9","discovery":"http://127.0.0.1:9/.well-known/openid-configuration",
-                 "audiences":"api2","tenant":"demo","typ":"at+jwt"}]"#,
-        )
-        .unwrap();
-        assert_eq!(t.len(), 2);
-        assert_eq!(t[0].audiences, ["api"]);
-        assert_eq!(t[1].typ.as_deref(), Some("at+jwt"));
-        assert_eq!(t[1].jwks_uri, None);
-        for bad in [
-            "{}",
-            r#"[{"issuer":"a","audiences":["x"],"tenant":"t"}]"#,
-            r#"[{"issuer":"a","jwks_uri":"http://idp.example/j","audiences":["x"],"tenant":"t"}]"#,
-            r#"[{"issuer":"a","jwks_uri":"https://i/j","discovery":"https://i/d","audiences":["x"],"tenant":"t"}]"#,
-            r#"[{"issuer":"a","jwks_uri":"https://i/j","audiences":[],"tenant":"t"}]"#,
-            r#"[{"issuer":"a","jwks_uri":"https://i/j","tenant":"t"}]"#,
-            r#"[{"issuer":"a","jwks_uri":"https://i/j","audiences":["x"]}]"#,
-            r#"[{"issuer":"a","jwks_uri":"https://i/j","audiences":["x"],"tenant":"t","jku":"x"}]"#,
-            r#"[{"issuer":"a","jwks_uri":"https://i/j","audiences":["x"],"tenant":"t"},
-                {"issuer":"a","jwks_uri":"https://i/k","audiences":["x"],"tenant":"t"}]"#,
-        ] {
-            assert!(parse_trusted_issuers(bad).is_err(), "{bad}");
         }
     }
 }

@@ -1,0 +1,215 @@
+//! Trusted external issuers (`TRUSTED_ISSUERS`): whose tokens the gateway also accepts,
+//! where their keys are, and the verification policy of their tokens. The Worker
+//! (`src/worker/trusted_jwks.rs`) fetches and caches their key sets.
+
+use crate::edge::url::HttpUrl;
+use crate::jose::policy::{Policy, TypPolicy};
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use serde_json::Value;
+
+/// Most trusted issuers a configuration may list.
+pub const MAX_TRUSTED_ISSUERS: usize = 32;
+
+/// One issuer whose tokens the gateway also accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustedIssuer {
+    /// The exact `iss` of its tokens.
+    pub issuer: String,
+    /// Where its JWKS is (`jwks_uri`), or `None` when found through discovery.
+    pub jwks_uri: Option<String>,
+    /// Its OpenID discovery document, when `jwks_uri` is not given.
+    pub discovery: Option<String>,
+    /// Accepted audiences (at least one; `aud` must contain one of them).
+    pub audiences: Vec<String>,
+    /// The tenant its tokens act for.
+    pub tenant: String,
+    /// An exact `typ` to require (e.g. `at+jwt`); default: absent or `JWT`.
+    pub typ: Option<String>,
+}
+
+impl TrustedIssuer {
+    /// The verification policy of this issuer's tokens.
+    pub fn policy(&self) -> Policy {
+        let mut policy = Policy::new(&self.issuer);
+        for aud in &self.audiences {
+            policy = policy.with_audience(aud);
+        }
+        if let Some(typ) = &self.typ {
+            policy = policy.with_typ(TypPolicy::Exact(typ.clone()));
+        }
+        policy
+    }
+}
+
+/// Whether `url` may be fetched: `https` with a host, or `http` to a loopback host
+/// (`localhost`, `[::1]`, `127.0.0.0/8`; development and tests only: a production issuer
+/// on plain HTTP would let anyone on path swap its keys). The URL must pass the strict
+/// [`HttpUrl`] parser, so the host checked is the host `fetch` connects to.
+pub fn fetchable(url: &str) -> bool {
+    HttpUrl::parse(url).is_ok_and(|u| u.scheme() == "https" || u.loopback_host())
+}
+
+/// Parses `TRUSTED_ISSUERS`: a JSON array of
+/// `{"issuer", "jwks_uri" | "discovery", "audiences": [..], "tenant", "typ"?}`.
+pub fn parse_trusted_issuers(raw: &str) -> Result<Vec<TrustedIssuer>, String> {
+    let value =
+        crate::encoding::json::parse(raw.as_bytes(), 4).map_err(|e| e.reason().to_string())?;
+    let Value::Array(items) = value else {
+        return Err("TRUSTED_ISSUERS must be a JSON array".into());
+    };
+    if items.len() > MAX_TRUSTED_ISSUERS {
+        return Err(format!("at most {MAX_TRUSTED_ISSUERS} trusted issuers"));
+    }
+    let mut out: Vec<TrustedIssuer> = Vec::with_capacity(items.len());
+    for item in items {
+        let Value::Object(obj) = item else {
+            return Err("each trusted issuer must be an object".into());
+        };
+        for key in obj.keys() {
+            if ![
+                "issuer",
+                "jwks_uri",
+                "discovery",
+                "audiences",
+                "tenant",
+                "typ",
+            ]
+            .contains(&key.as_str())
+            {
+                return Err(format!("unknown trusted issuer field `{key}`"));
+            }
+        }
+        let string = |name: &str| -> Result<Option<String>, String> {
+            match obj.get(name) {
+                None => Ok(None),
+                Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_string())),
+                Some(_) => Err(format!("`{name}` must be a non-empty string")),
+            }
+        };
+        let issuer = string("issuer")?.ok_or("`issuer` is required")?;
+        let tenant = string("tenant")?.ok_or("`tenant` is required")?;
+        let jwks_uri = string("jwks_uri")?;
+        let discovery = string("discovery")?;
+        let typ = string("typ")?;
+        match (&jwks_uri, &discovery) {
+            (Some(u), None) | (None, Some(u)) if fetchable(u) => {}
+            (Some(_), None) | (None, Some(_)) => {
+                return Err(format!(
+                    "{issuer}: key URLs must be https (http only for loopback hosts)"
+                ))
+            }
+            _ => {
+                return Err(format!(
+                    "{issuer}: give exactly one of `jwks_uri`, `discovery`"
+                ))
+            }
+        }
+        let audiences: Vec<String> = match obj.get("audiences") {
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|v| v.as_str().filter(|s| !s.is_empty()).map(str::to_string))
+                .collect::<Option<_>>()
+                .ok_or_else(|| format!("{issuer}: `audiences` must hold non-empty strings"))?,
+            Some(Value::String(s)) if !s.is_empty() => alloc::vec![s.clone()],
+            _ => return Err(format!("{issuer}: `audiences` is required")),
+        };
+        if audiences.is_empty() {
+            return Err(format!("{issuer}: `audiences` must not be empty"));
+        }
+        if out.iter().any(|t| t.issuer == issuer) {
+            return Err(format!("{issuer}: listed twice"));
+        }
+        out.push(TrustedIssuer {
+            issuer,
+            jwks_uri,
+            discovery,
+            audiences,
+            tenant,
+            typ,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_or_loopback_http_is_fetchable() {
+        assert!(fetchable("https://issuer.example/.well-known/jwks.json"));
+        assert!(fetchable("http://127.0.0.1:9000/jwks"));
+        assert!(fetchable("http://localhost/jwks"));
+        assert!(fetchable("http://[::1]:80/jwks"));
+        for bad in [
+            "http://issuer.example/jwks",
+            "http://127.0.0.1.example/jwks",
+            "ftp://127.0.0.1/jwks",
+            "https://user:pw@issuer.example/jwks",
+            "/jwks",
+            "",
+        ] {
+            assert!(!fetchable(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn fetchable_refuses_tricky_urls() {
+        assert!(fetchable("HTTPS://Issuer.Example/jwks"));
+        assert!(fetchable("HTTP://127.0.0.1/jwks"));
+        assert!(fetchable("http://127.9.8.7:1/jwks"));
+        assert!(fetchable("http://[::1]:8080/x"));
+        for bad in [
+            "http://127.0.0.1@evil.com/",
+            "http://127.0.0.1.evil.com",
+            "http://localhost.evil.com/",
+            "http://evil.com/127.0.0.1",
+            "https://a\\b",
+            "http://127.0.0.1\\@evil.com/",
+            "https://issuer.example/\tjwks",
+            "https://issuer.example/jwks\n",
+            "\thttps://issuer.example/jwks",
+            "http://127.0.0.1:65536/",
+            "http://127.0.0.1:99999999999/",
+            "https://",
+            "https:///jwks",
+            "http://127.1/",
+            "http://0x7f.0.0.1/",
+            "http://[::2]/",
+            "javascript:alert(1)",
+        ] {
+            assert!(!fetchable(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn trusted_issuers_parse_and_validate() {
+        let t = parse_trusted_issuers(
+            r#"[{"issuer":"https://idp.example","jwks_uri":"https://idp.example/jwks",
+                 "audiences":["api"],"tenant":"demo"},
+                {"issuer":"http://127.0.0.1:9","discovery":"http://127.0.0.1:9/.well-known/openid-configuration",
+                 "audiences":"api2","tenant":"demo","typ":"at+jwt"}]"#,
+        )
+        .unwrap();
+        assert_eq!(t.len(), 2);
+        assert_eq!(t[0].audiences, ["api"]);
+        assert_eq!(t[1].typ.as_deref(), Some("at+jwt"));
+        assert_eq!(t[1].jwks_uri, None);
+        for bad in [
+            "{}",
+            r#"[{"issuer":"a","audiences":["x"],"tenant":"t"}]"#,
+            r#"[{"issuer":"a","jwks_uri":"http://idp.example/j","audiences":["x"],"tenant":"t"}]"#,
+            r#"[{"issuer":"a","jwks_uri":"https://i/j","discovery":"https://i/d","audiences":["x"],"tenant":"t"}]"#,
+            r#"[{"issuer":"a","jwks_uri":"https://i/j","audiences":[],"tenant":"t"}]"#,
+            r#"[{"issuer":"a","jwks_uri":"https://i/j","tenant":"t"}]"#,
+            r#"[{"issuer":"a","jwks_uri":"https://i/j","audiences":["x"]}]"#,
+            r#"[{"issuer":"a","jwks_uri":"https://i/j","audiences":["x"],"tenant":"t","jku":"x"}]"#,
+            r#"[{"issuer":"a","jwks_uri":"https://i/j","audiences":["x"],"tenant":"t"},
+                {"issuer":"a","jwks_uri":"https://i/k","audiences":["x"],"tenant":"t"}]"#,
+        ] {
+            assert!(parse_trusted_issuers(bad).is_err(), "{bad}");
+        }
+    }
+}

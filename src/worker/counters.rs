@@ -1,0 +1,56 @@
+//! Per-isolate counts of the I/O the trusted-JWKS cache and the gateway did, for the
+//! dev-mode endpoint `GET /_torii/dev/counters` (tests prove a warm request does none).
+
+use super::clock;
+use alloc::string::{String, ToString};
+use core::cell::Cell;
+use serde_json::json;
+
+/// Per-isolate counts of the I/O the trusted-JWKS cache and the gateway did.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) kv_reads: Cell<u64>,
+    pub(crate) kv_writes: Cell<u64>,
+    pub(crate) jwks_fetches: Cell<u64>,
+    pub(crate) jwks_fetch_failures: Cell<u64>,
+    pub(crate) origin_fetches: Cell<u64>,
+    pub(crate) revalidations: Cell<u64>,
+    pub(crate) webcrypto_signs: Cell<u64>,
+    pub(crate) wasm_signs: Cell<u64>,
+    pub(crate) webcrypto_verifies: Cell<u64>,
+    pub(crate) wasm_verifies: Cell<u64>,
+    pub(crate) memo_hits: Cell<u64>,
+}
+
+std::thread_local! {
+    pub(crate) static COUNTERS: Counters = Counters::default();
+}
+
+/// Adds one to a counter.
+pub(crate) fn bump(pick: fn(&Counters) -> &Cell<u64>) {
+    COUNTERS.with(|c| {
+        let cell = pick(c);
+        cell.set(cell.get().saturating_add(1));
+    });
+}
+
+/// The counters as JSON.
+pub(crate) fn counters_json() -> String {
+    COUNTERS.with(|c| {
+        json!({
+            "kv_reads": c.kv_reads.get(),
+            "kv_writes": c.kv_writes.get(),
+            "jwks_fetches": c.jwks_fetches.get(),
+            "jwks_fetch_failures": c.jwks_fetch_failures.get(),
+            "origin_fetches": c.origin_fetches.get(),
+            "revalidations": c.revalidations.get(),
+            "webcrypto_signs": c.webcrypto_signs.get(),
+            "wasm_signs": c.wasm_signs.get(),
+            "webcrypto_verifies": c.webcrypto_verifies.get(),
+            "wasm_verifies": c.wasm_verifies.get(),
+            "signature_memo_hits": c.memo_hits.get(),
+            "clock_offset": clock::clock_offset(),
+        })
+        .to_string()
+    })
+}
