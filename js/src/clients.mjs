@@ -3,7 +3,7 @@
 // session and template tokens through the edge's endpoint, caching each until ~30 s
 // before it expires. Nothing here runs at import.
 import { ToriiError, createVerifier, JWKS_FETCH_TIMEOUT_MS } from "./lib.mjs";
-import { readBody } from "./io.mjs";
+import { Flight, readBody } from "./io.mjs";
 
 /** Path of the OIDC discovery document. */
 export const DISCOVERY_PATH = "/.well-known/openid-configuration";
@@ -82,7 +82,8 @@ export function createServerClient(options) {
     fetchImpl(url, { ...init, headers: { ...init.headers, "x-application-id": applicationId } });
 
   let verifier = null;
-  let discovering = null;
+  // The discovery under way, shared by state only (never by promise: see Flight).
+  const flight = new Flight(timeoutMs);
   let failedAt = null;
   let discoveryFetches = 0;
 
@@ -115,28 +116,33 @@ export function createServerClient(options) {
   }
 
   async function current() {
-    if (verifier) return verifier;
-    if (!discovering) {
+    for (let round = 0; round < 4; round++) {
+      if (verifier) return verifier;
+      const busy = flight.active();
+      if (busy) {
+        // Another caller is discovering: wait on this caller's own timers, then look again.
+        const outcome = await flight.wait(busy);
+        if (outcome?.error !== undefined && !verifier) throw outcome.error;
+        continue;
+      }
       const t = Math.floor(now() / 1000);
       if (failedAt !== null && t < failedAt + DISCOVERY_COOLDOWN_SECS) {
         throw new ToriiError("jwks_unavailable", "the discovery document could not be fetched recently", {
           retryAfter: failedAt + DISCOVERY_COOLDOWN_SECS - t,
         });
       }
-      discovering = discover().then(
-        (v) => {
-          verifier = v;
-          discovering = null;
-          return v;
-        },
-        (e) => {
-          failedAt = Math.floor(now() / 1000);
-          discovering = null;
-          throw e;
-        },
-      );
+      const run = flight.begin();
+      try {
+        verifier = await discover();
+        flight.end(run);
+        return verifier;
+      } catch (e) {
+        failedAt = Math.floor(now() / 1000);
+        flight.end(run, e);
+        throw e;
+      }
     }
-    return discovering;
+    throw new ToriiError("jwks_unavailable", "the discovery requests under way did not finish", { retryAfter: 1 });
   }
 
   return Object.freeze({

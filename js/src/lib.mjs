@@ -14,7 +14,7 @@ import {
   renderTemplate as wasmRenderTemplate,
   validateTemplate as wasmValidateTemplate,
 } from "../pkg/torii_edge.js";
-import { readBody } from "./io.mjs";
+import { Flight, readBody } from "./io.mjs";
 
 /** Largest JWKS document accepted, in bytes (the core's MAX_JWKS_BYTES). */
 export const MAX_JWKS_BYTES = 64 * 1024;
@@ -217,7 +217,7 @@ class RemoteJwks {
     this.now = now ?? (() => Date.now());
     this.timeoutMs = timeoutMs ?? JWKS_FETCH_TIMEOUT_MS;
     this.cache = new JwksCachePolicy(cacheConfig);
-    this.inflight = null;
+    this.flight = new Flight(this.timeoutMs);
     this.fetchCount = 0;
   }
 
@@ -246,67 +246,66 @@ class RemoteJwks {
     }
   }
 
-  /** One shared fetch; resolves to true when a new set was stored, rejects with why not. */
-  refresh() {
-    if (this.inflight) return this.inflight;
+  /**
+   * This caller's own fetch: the set is stored in the shared cache; resolves once stored,
+   * rejects with why not. Other callers never await this promise (see Flight).
+   */
+  async fetchNow() {
+    const run = this.flight.begin();
     this.cache.beginFetch(this.clock());
-    this.inflight = (async () => {
-      try {
-        const { text, maxAge } = await this.download();
-        const verifier = this.build(text); // invalid_jwks/invalid_key: a failed fetch
-        this.cache.onFetchOk(verifier, maxAge, this.clock());
-        return true;
-      } finally {
-        this.inflight = null;
-      }
-    })();
-    return this.inflight;
-  }
-
-  async fetchOrFail() {
     try {
-      await this.refresh();
-    } catch (cause) {
-      throw new ToriiError("jwks_fetch_failed", `fetching the JWKS failed: ${cause?.message ?? cause}`, { cause });
+      const { text, maxAge } = await this.download();
+      const verifier = this.build(text); // invalid_jwks/invalid_key: a failed fetch
+      this.cache.onFetchOk(verifier, maxAge, this.clock());
+      this.flight.end(run);
+    } catch (e) {
+      this.flight.end(run, e);
+      throw e;
     }
   }
 
-  /** The verifier to use now, following the cache policy (I/O only when it says so). */
+  /**
+   * The verifier to use now, following the core's cache policy (I/O only when it says
+   * so). While another caller's fetch is under way, this one waits for it on its own
+   * timers and reads the cache; it fetches itself only when the policy says so, or when
+   * that other fetch was abandoned (its request cancelled before it reported back).
+   */
   async current(knowsKid) {
-    let decision = this.cache.lookup(knowsKid, this.clock());
     let joinedFailure = null;
-    if (this.inflight && (decision.kind === "fetch" || decision.kind === "unavailable")) {
-      // Join the fetch under way instead of starting (or being refused) another.
-      joinedFailure = await this.inflight.then(() => null, (e) => e);
-      decision = this.cache.lookup(knowsKid, this.clock());
-    }
-    switch (decision.kind) {
-      case "use":
+    for (let round = 0; round < 4; round++) {
+      const decision = this.cache.lookup(knowsKid, this.clock());
+      if (decision.kind === "use") return this.cache.value;
+      const busy = this.flight.active();
+      if (decision.kind === "revalidate") {
+        if (!busy) this.fetchNow().catch(() => {});
         return this.cache.value;
-      case "revalidate":
-        this.refresh().catch(() => {});
-        return this.cache.value;
-      case "fetch": {
+      }
+      if (busy) {
+        const outcome = await this.flight.wait(busy);
+        if (outcome?.error !== undefined) joinedFailure = outcome.error;
+        continue;
+      }
+      if (decision.kind === "fetch" || (this.flight.abandoned() && joinedFailure === null)) {
         const previous = this.cache.value;
         try {
-          await this.fetchOrFail();
-        } catch (e) {
+          await this.fetchNow();
+        } catch (cause) {
           // A refetch for an unknown kid that fails leaves the servable set in use.
           if (!knowsKid && previous) return previous;
-          throw e;
+          throw new ToriiError("jwks_fetch_failed", `fetching the JWKS failed: ${cause?.message ?? cause}`, { cause });
         }
         return this.cache.value;
       }
-      default:
-        if (joinedFailure) {
-          throw new ToriiError("jwks_fetch_failed", `fetching the JWKS failed: ${joinedFailure?.message ?? joinedFailure}`, {
-            cause: joinedFailure,
-          });
-        }
-        throw new ToriiError("jwks_unavailable", "no usable JWKS: fetching failed and no cached set is young enough", {
-          retryAfter: decision.retryAfter,
+      if (joinedFailure !== null) {
+        throw new ToriiError("jwks_fetch_failed", `fetching the JWKS failed: ${joinedFailure?.message ?? joinedFailure}`, {
+          cause: joinedFailure,
         });
+      }
+      throw new ToriiError("jwks_unavailable", "no usable JWKS: fetching failed and no cached set is young enough", {
+        retryAfter: decision.retryAfter,
+      });
     }
+    throw new ToriiError("jwks_unavailable", "no usable JWKS: the fetches under way did not finish", { retryAfter: 1 });
   }
 
   /** Runs `run(verifier)` with the cached verifier, once more after a refetch on `unknown_key`. */
