@@ -3,7 +3,7 @@
 // session and template tokens through the edge's endpoint, caching each until ~30 s
 // before it expires. Nothing here runs at import.
 import { ToriiError, createVerifier, JWKS_FETCH_TIMEOUT_MS } from "./lib.mjs";
-import { Flight, readBody } from "./io.mjs";
+import { Flight, fetchableUrl, readBody } from "./io.mjs";
 
 /** Path of the OIDC discovery document. */
 export const DISCOVERY_PATH = "/.well-known/openid-configuration";
@@ -19,15 +19,7 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 const DISCOVERY_COOLDOWN_SECS = 30;
 
 function baseUrlOf(baseUrl) {
-  let url;
-  try {
-    url = new URL(String(baseUrl));
-  } catch {
-    throw new TypeError("torii-edge: `baseUrl` must be an absolute URL");
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new TypeError("torii-edge: `baseUrl` must be an http(s) URL");
-  }
+  const url = fetchableUrl(baseUrl, "baseUrl");
   if (url.search || url.hash) throw new TypeError("torii-edge: `baseUrl` must not have a query or fragment");
   return url.href.replace(/\/+$/, "");
 }
@@ -98,6 +90,11 @@ export function createServerClient(options) {
     const doc = res.json;
     if (res.status !== 200 || !doc || typeof doc.issuer !== "string" || typeof doc.jwks_uri !== "string") {
       throw new ToriiError("jwks_fetch_failed", `${baseUrl}${DISCOVERY_PATH} answered ${res.status} without an issuer and a jwks_uri`);
+    }
+    try {
+      fetchableUrl(doc.jwks_uri, "jwks_uri");
+    } catch (cause) {
+      throw new ToriiError("jwks_fetch_failed", `${baseUrl}${DISCOVERY_PATH}: ${cause.message}`, { cause });
     }
     return createVerifier({
       issuer: doc.issuer,

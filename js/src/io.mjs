@@ -84,3 +84,27 @@ export class Flight {
   }
 }
 
+/** Whether a URL's (WHATWG-normalized) hostname is loopback: 127.0.0.0/8, ::1 or localhost. */
+export function isLoopbackHost(hostname) {
+  const host = hostname.toLowerCase();
+  return host === "localhost" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * `value` as a URL the package may fetch from (keys, discovery, tokens): https, or plain
+ * http only to a loopback host (local development). Throws a TypeError naming `name`.
+ */
+export function fetchableUrl(value, name) {
+  let url;
+  try {
+    url = new URL(String(value));
+  } catch {
+    throw new TypeError(`torii-edge: \`${name}\` must be an absolute URL`);
+  }
+  if (url.protocol === "https:") return url;
+  if (url.protocol === "http:") {
+    if (isLoopbackHost(url.hostname)) return url;
+    throw new TypeError(`torii-edge: \`${name}\` must be an https URL (plain http only to a loopback host): ${url.origin}`);
+  }
+  throw new TypeError(`torii-edge: \`${name}\` must be an https URL`);
+}

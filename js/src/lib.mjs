@@ -14,7 +14,7 @@ import {
   renderTemplate as wasmRenderTemplate,
   validateTemplate as wasmValidateTemplate,
 } from "../pkg/torii_edge.js";
-import { Flight, readBody } from "./io.mjs";
+import { Flight, fetchableUrl, readBody } from "./io.mjs";
 
 /** Largest JWKS document accepted, in bytes (the core's MAX_JWKS_BYTES). */
 export const MAX_JWKS_BYTES = 64 * 1024;
@@ -357,7 +357,7 @@ export function createVerifier(options) {
       },
     });
   }
-  const remote = new RemoteJwks(httpUrl(jwksUrl, "jwksUrl"), (text) => newVerifier(text, policy), options);
+  const remote = new RemoteJwks(fetchableUrl(jwksUrl, "jwksUrl"), (text) => newVerifier(text, policy), options);
   return Object.freeze({
     async verify(tokenOrHeader, { currentDate } = {}) {
       const input = tokenInput(tokenOrHeader);
@@ -500,7 +500,7 @@ export function createEdgeAssertionVerifier(options) {
     const verifier = build(typeof jwks === "string" ? jwks : JSON.stringify(jwks));
     withVerifier = async (run) => run(verifier);
   } else {
-    const url = httpUrl(jwksUrl ?? `${issuer.replace(/\/+$/, "")}/_torii/.well-known/jwks.json`, "jwksUrl");
+    const url = fetchableUrl(jwksUrl ?? `${issuer.replace(/\/+$/, "")}/_torii/.well-known/jwks.json`, jwksUrl === undefined ? "issuer" : "jwksUrl");
     remote = new RemoteJwks(url, build, options);
     withVerifier = (run) => remote.with(run);
   }
