@@ -146,7 +146,7 @@ export interface RemoteJwksOptions extends PolicyOptions {
   jwks?: never;
   /** The `fetch` to use (default: `globalThis.fetch`). */
   fetch?: (input: string, init?: RequestInit) => Promise<Response>;
-  /** The JWKS cache's clock, in milliseconds (default `Date.now`); `currentDate` does not move it. */
+  /** The JWKS cache's clock, in milliseconds (default `Date.now`; a non-finite reading is a TypeError); `currentDate` does not move it. */
   now?: () => number;
   /** Timeout of one JWKS fetch, in milliseconds (default 5000). */
   timeoutMs?: number;
@@ -157,7 +157,7 @@ export interface RemoteJwksOptions extends PolicyOptions {
 export type VerifierOptions = LocalJwksOptions | RemoteJwksOptions;
 
 export interface VerifyOptions {
-  /** The time to check `exp`/`nbf`/`iat` against (default: now). */
+  /** The time to check `exp`/`nbf`/`iat` against (default: now); an invalid Date is a TypeError. */
   currentDate?: Date;
 }
 

@@ -125,10 +125,19 @@ function policyJson(options) {
 
 function secondsOf(currentDate) {
   if (currentDate === undefined) return Math.floor(Date.now() / 1000);
-  if (!(currentDate instanceof Date) || Number.isNaN(currentDate.getTime())) {
-    throw new TypeError("torii-edge: `currentDate` must be a valid Date");
+  // The Date's own time value (not an overridable getTime): never NaN into the core,
+  // whose clock would read it as 0.
+  const ms = currentDate instanceof Date ? Date.prototype.getTime.call(currentDate) : NaN;
+  if (!Number.isFinite(ms)) throw new TypeError("torii-edge: `currentDate` must be a valid Date");
+  return Math.floor(ms / 1000);
+}
+
+/** A cache clock reading, in seconds: refused unless finite (the core reads NaN as 0). */
+function cacheSeconds(now, what = "`now`") {
+  if (typeof now !== "number" || !Number.isFinite(now)) {
+    throw new TypeError(`torii-edge: ${what} must be a finite number, not ${String(now)}`);
   }
-  return Math.floor(currentDate.getTime() / 1000);
+  return now;
 }
 
 function tokenInput(tokenOrHeader) {
@@ -180,7 +189,7 @@ export class JwksCachePolicy {
 
   /** @param {boolean} knowsKid whether the cached set has the token's key */
   lookup(knowsKid, now) {
-    const d = this.core.lookup(Boolean(knowsKid), now);
+    const d = this.core.lookup(Boolean(knowsKid), cacheSeconds(now));
     if (d === 0) return { kind: "use" };
     if (d === 1) return { kind: "revalidate" };
     if (d === 2) return { kind: "fetch" };
@@ -188,11 +197,11 @@ export class JwksCachePolicy {
   }
 
   beginFetch(now) {
-    this.core.beginFetch(now);
+    this.core.beginFetch(cacheSeconds(now));
   }
 
   onFetchOk(value, maxAge, now) {
-    this.core.store(maxAge ?? undefined, now);
+    this.core.store(maxAge ?? undefined, cacheSeconds(now));
     this.stored = value;
   }
 
@@ -214,6 +223,7 @@ class RemoteJwks {
     this.url = String(url);
     this.build = build;
     this.fetch = fetchImpl ?? ((...a) => globalThis.fetch(...a));
+    if (now !== undefined && typeof now !== "function") throw new TypeError("torii-edge: `now` must be a function returning milliseconds");
     this.now = now ?? (() => Date.now());
     this.timeoutMs = timeoutMs ?? JWKS_FETCH_TIMEOUT_MS;
     this.cache = new JwksCachePolicy(cacheConfig);
@@ -222,7 +232,7 @@ class RemoteJwks {
   }
 
   clock() {
-    return Math.floor(this.now() / 1000);
+    return Math.floor(cacheSeconds(this.now(), "the `now` clock's reading (milliseconds)") / 1000);
   }
 
   async download() {
