@@ -138,12 +138,15 @@ export interface LocalJwksOptions extends PolicyOptions {
 
 /** Options with a key set fetched and cached in memory. */
 export interface RemoteJwksOptions extends PolicyOptions {
-  /** Where the key set is fetched from (fetched with a 5 s timeout, at most 64 KiB). */
+  /**
+   * Where the key set is fetched from (fetched with a 5 s timeout, at most 64 KiB): https,
+   * or plain http only to a loopback host (127.0.0.0/8, ::1, localhost); else a TypeError.
+   */
   jwksUrl: string | URL;
   jwks?: never;
   /** The `fetch` to use (default: `globalThis.fetch`). */
   fetch?: (input: string, init?: RequestInit) => Promise<Response>;
-  /** The JWKS cache's clock, in milliseconds (default `Date.now`); `currentDate` does not move it. */
+  /** The JWKS cache's clock, in milliseconds (default `Date.now`; a non-finite reading is a TypeError); `currentDate` does not move it. */
   now?: () => number;
   /** Timeout of one JWKS fetch, in milliseconds (default 5000). */
   timeoutMs?: number;
@@ -154,7 +157,7 @@ export interface RemoteJwksOptions extends PolicyOptions {
 export type VerifierOptions = LocalJwksOptions | RemoteJwksOptions;
 
 export interface VerifyOptions {
-  /** The time to check `exp`/`nbf`/`iat` against (default: now). */
+  /** The time to check `exp`/`nbf`/`iat` against (default: now); an invalid Date is a TypeError. */
   currentDate?: Date;
 }
 
@@ -321,7 +324,7 @@ export const TOKEN_REFRESH_MARGIN_SECS: number;
 export const REQUEST_TIMEOUT_MS: number;
 
 export interface ServerClientOptions extends Omit<PolicyOptions, "issuer"> {
-  /** The edge's URL for this application (no query). */
+  /** The edge's URL for this application (no query): https, or http only to a loopback host. */
   baseUrl: string | URL;
   /** The publishable application id, sent as `x-application-id`. */
   applicationId: string;

@@ -3,7 +3,7 @@
 // session and template tokens through the edge's endpoint, caching each until ~30 s
 // before it expires. Nothing here runs at import.
 import { ToriiError, createVerifier, JWKS_FETCH_TIMEOUT_MS } from "./lib.mjs";
-import { readBody } from "./io.mjs";
+import { Flight, fetchableUrl, readBody } from "./io.mjs";
 
 /** Path of the OIDC discovery document. */
 export const DISCOVERY_PATH = "/.well-known/openid-configuration";
@@ -19,15 +19,7 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 const DISCOVERY_COOLDOWN_SECS = 30;
 
 function baseUrlOf(baseUrl) {
-  let url;
-  try {
-    url = new URL(String(baseUrl));
-  } catch {
-    throw new TypeError("torii-edge: `baseUrl` must be an absolute URL");
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new TypeError("torii-edge: `baseUrl` must be an http(s) URL");
-  }
+  const url = fetchableUrl(baseUrl, "baseUrl");
   if (url.search || url.hash) throw new TypeError("torii-edge: `baseUrl` must not have a query or fragment");
   return url.href.replace(/\/+$/, "");
 }
@@ -82,7 +74,8 @@ export function createServerClient(options) {
     fetchImpl(url, { ...init, headers: { ...init.headers, "x-application-id": applicationId } });
 
   let verifier = null;
-  let discovering = null;
+  // The discovery under way, shared by state only (never by promise: see Flight).
+  const flight = new Flight(timeoutMs);
   let failedAt = null;
   let discoveryFetches = 0;
 
@@ -97,6 +90,11 @@ export function createServerClient(options) {
     const doc = res.json;
     if (res.status !== 200 || !doc || typeof doc.issuer !== "string" || typeof doc.jwks_uri !== "string") {
       throw new ToriiError("jwks_fetch_failed", `${baseUrl}${DISCOVERY_PATH} answered ${res.status} without an issuer and a jwks_uri`);
+    }
+    try {
+      fetchableUrl(doc.jwks_uri, "jwks_uri");
+    } catch (cause) {
+      throw new ToriiError("jwks_fetch_failed", `${baseUrl}${DISCOVERY_PATH}: ${cause.message}`, { cause });
     }
     return createVerifier({
       issuer: doc.issuer,
@@ -115,28 +113,33 @@ export function createServerClient(options) {
   }
 
   async function current() {
-    if (verifier) return verifier;
-    if (!discovering) {
+    for (let round = 0; round < 4; round++) {
+      if (verifier) return verifier;
+      const busy = flight.active();
+      if (busy) {
+        // Another caller is discovering: wait on this caller's own timers, then look again.
+        const outcome = await flight.wait(busy);
+        if (outcome?.error !== undefined && !verifier) throw outcome.error;
+        continue;
+      }
       const t = Math.floor(now() / 1000);
       if (failedAt !== null && t < failedAt + DISCOVERY_COOLDOWN_SECS) {
         throw new ToriiError("jwks_unavailable", "the discovery document could not be fetched recently", {
           retryAfter: failedAt + DISCOVERY_COOLDOWN_SECS - t,
         });
       }
-      discovering = discover().then(
-        (v) => {
-          verifier = v;
-          discovering = null;
-          return v;
-        },
-        (e) => {
-          failedAt = Math.floor(now() / 1000);
-          discovering = null;
-          throw e;
-        },
-      );
+      const run = flight.begin();
+      try {
+        verifier = await discover();
+        flight.end(run);
+        return verifier;
+      } catch (e) {
+        failedAt = Math.floor(now() / 1000);
+        flight.end(run, e);
+        throw e;
+      }
     }
-    return discovering;
+    throw new ToriiError("jwks_unavailable", "the discovery requests under way did not finish", { retryAfter: 1 });
   }
 
   return Object.freeze({

@@ -14,7 +14,7 @@ import {
   renderTemplate as wasmRenderTemplate,
   validateTemplate as wasmValidateTemplate,
 } from "../pkg/torii_edge.js";
-import { readBody } from "./io.mjs";
+import { Flight, fetchableUrl, readBody } from "./io.mjs";
 
 /** Largest JWKS document accepted, in bytes (the core's MAX_JWKS_BYTES). */
 export const MAX_JWKS_BYTES = 64 * 1024;
@@ -125,10 +125,19 @@ function policyJson(options) {
 
 function secondsOf(currentDate) {
   if (currentDate === undefined) return Math.floor(Date.now() / 1000);
-  if (!(currentDate instanceof Date) || Number.isNaN(currentDate.getTime())) {
-    throw new TypeError("torii-edge: `currentDate` must be a valid Date");
+  // The Date's own time value (not an overridable getTime): never NaN into the core,
+  // whose clock would read it as 0.
+  const ms = currentDate instanceof Date ? Date.prototype.getTime.call(currentDate) : NaN;
+  if (!Number.isFinite(ms)) throw new TypeError("torii-edge: `currentDate` must be a valid Date");
+  return Math.floor(ms / 1000);
+}
+
+/** A cache clock reading, in seconds: refused unless finite (the core reads NaN as 0). */
+function cacheSeconds(now, what = "`now`") {
+  if (typeof now !== "number" || !Number.isFinite(now)) {
+    throw new TypeError(`torii-edge: ${what} must be a finite number, not ${String(now)}`);
   }
-  return Math.floor(currentDate.getTime() / 1000);
+  return now;
 }
 
 function tokenInput(tokenOrHeader) {
@@ -180,7 +189,7 @@ export class JwksCachePolicy {
 
   /** @param {boolean} knowsKid whether the cached set has the token's key */
   lookup(knowsKid, now) {
-    const d = this.core.lookup(Boolean(knowsKid), now);
+    const d = this.core.lookup(Boolean(knowsKid), cacheSeconds(now));
     if (d === 0) return { kind: "use" };
     if (d === 1) return { kind: "revalidate" };
     if (d === 2) return { kind: "fetch" };
@@ -188,11 +197,11 @@ export class JwksCachePolicy {
   }
 
   beginFetch(now) {
-    this.core.beginFetch(now);
+    this.core.beginFetch(cacheSeconds(now));
   }
 
   onFetchOk(value, maxAge, now) {
-    this.core.store(maxAge ?? undefined, now);
+    this.core.store(maxAge ?? undefined, cacheSeconds(now));
     this.stored = value;
   }
 
@@ -214,15 +223,16 @@ class RemoteJwks {
     this.url = String(url);
     this.build = build;
     this.fetch = fetchImpl ?? ((...a) => globalThis.fetch(...a));
+    if (now !== undefined && typeof now !== "function") throw new TypeError("torii-edge: `now` must be a function returning milliseconds");
     this.now = now ?? (() => Date.now());
     this.timeoutMs = timeoutMs ?? JWKS_FETCH_TIMEOUT_MS;
     this.cache = new JwksCachePolicy(cacheConfig);
-    this.inflight = null;
+    this.flight = new Flight(this.timeoutMs);
     this.fetchCount = 0;
   }
 
   clock() {
-    return Math.floor(this.now() / 1000);
+    return Math.floor(cacheSeconds(this.now(), "the `now` clock's reading (milliseconds)") / 1000);
   }
 
   async download() {
@@ -246,67 +256,66 @@ class RemoteJwks {
     }
   }
 
-  /** One shared fetch; resolves to true when a new set was stored, rejects with why not. */
-  refresh() {
-    if (this.inflight) return this.inflight;
+  /**
+   * This caller's own fetch: the set is stored in the shared cache; resolves once stored,
+   * rejects with why not. Other callers never await this promise (see Flight).
+   */
+  async fetchNow() {
+    const run = this.flight.begin();
     this.cache.beginFetch(this.clock());
-    this.inflight = (async () => {
-      try {
-        const { text, maxAge } = await this.download();
-        const verifier = this.build(text); // invalid_jwks/invalid_key: a failed fetch
-        this.cache.onFetchOk(verifier, maxAge, this.clock());
-        return true;
-      } finally {
-        this.inflight = null;
-      }
-    })();
-    return this.inflight;
-  }
-
-  async fetchOrFail() {
     try {
-      await this.refresh();
-    } catch (cause) {
-      throw new ToriiError("jwks_fetch_failed", `fetching the JWKS failed: ${cause?.message ?? cause}`, { cause });
+      const { text, maxAge } = await this.download();
+      const verifier = this.build(text); // invalid_jwks/invalid_key: a failed fetch
+      this.cache.onFetchOk(verifier, maxAge, this.clock());
+      this.flight.end(run);
+    } catch (e) {
+      this.flight.end(run, e);
+      throw e;
     }
   }
 
-  /** The verifier to use now, following the cache policy (I/O only when it says so). */
+  /**
+   * The verifier to use now, following the core's cache policy (I/O only when it says
+   * so). While another caller's fetch is under way, this one waits for it on its own
+   * timers and reads the cache; it fetches itself only when the policy says so, or when
+   * that other fetch was abandoned (its request cancelled before it reported back).
+   */
   async current(knowsKid) {
-    let decision = this.cache.lookup(knowsKid, this.clock());
     let joinedFailure = null;
-    if (this.inflight && (decision.kind === "fetch" || decision.kind === "unavailable")) {
-      // Join the fetch under way instead of starting (or being refused) another.
-      joinedFailure = await this.inflight.then(() => null, (e) => e);
-      decision = this.cache.lookup(knowsKid, this.clock());
-    }
-    switch (decision.kind) {
-      case "use":
+    for (let round = 0; round < 4; round++) {
+      const decision = this.cache.lookup(knowsKid, this.clock());
+      if (decision.kind === "use") return this.cache.value;
+      const busy = this.flight.active();
+      if (decision.kind === "revalidate") {
+        if (!busy) this.fetchNow().catch(() => {});
         return this.cache.value;
-      case "revalidate":
-        this.refresh().catch(() => {});
-        return this.cache.value;
-      case "fetch": {
+      }
+      if (busy) {
+        const outcome = await this.flight.wait(busy);
+        if (outcome?.error !== undefined) joinedFailure = outcome.error;
+        continue;
+      }
+      if (decision.kind === "fetch" || (this.flight.abandoned() && joinedFailure === null)) {
         const previous = this.cache.value;
         try {
-          await this.fetchOrFail();
-        } catch (e) {
+          await this.fetchNow();
+        } catch (cause) {
           // A refetch for an unknown kid that fails leaves the servable set in use.
           if (!knowsKid && previous) return previous;
-          throw e;
+          throw new ToriiError("jwks_fetch_failed", `fetching the JWKS failed: ${cause?.message ?? cause}`, { cause });
         }
         return this.cache.value;
       }
-      default:
-        if (joinedFailure) {
-          throw new ToriiError("jwks_fetch_failed", `fetching the JWKS failed: ${joinedFailure?.message ?? joinedFailure}`, {
-            cause: joinedFailure,
-          });
-        }
-        throw new ToriiError("jwks_unavailable", "no usable JWKS: fetching failed and no cached set is young enough", {
-          retryAfter: decision.retryAfter,
+      if (joinedFailure !== null) {
+        throw new ToriiError("jwks_fetch_failed", `fetching the JWKS failed: ${joinedFailure?.message ?? joinedFailure}`, {
+          cause: joinedFailure,
         });
+      }
+      throw new ToriiError("jwks_unavailable", "no usable JWKS: fetching failed and no cached set is young enough", {
+        retryAfter: decision.retryAfter,
+      });
     }
+    throw new ToriiError("jwks_unavailable", "no usable JWKS: the fetches under way did not finish", { retryAfter: 1 });
   }
 
   /** Runs `run(verifier)` with the cached verifier, once more after a refetch on `unknown_key`. */
@@ -358,7 +367,7 @@ export function createVerifier(options) {
       },
     });
   }
-  const remote = new RemoteJwks(httpUrl(jwksUrl, "jwksUrl"), (text) => newVerifier(text, policy), options);
+  const remote = new RemoteJwks(fetchableUrl(jwksUrl, "jwksUrl"), (text) => newVerifier(text, policy), options);
   return Object.freeze({
     async verify(tokenOrHeader, { currentDate } = {}) {
       const input = tokenInput(tokenOrHeader);
@@ -501,7 +510,7 @@ export function createEdgeAssertionVerifier(options) {
     const verifier = build(typeof jwks === "string" ? jwks : JSON.stringify(jwks));
     withVerifier = async (run) => run(verifier);
   } else {
-    const url = httpUrl(jwksUrl ?? `${issuer.replace(/\/+$/, "")}/_torii/.well-known/jwks.json`, "jwksUrl");
+    const url = fetchableUrl(jwksUrl ?? `${issuer.replace(/\/+$/, "")}/_torii/.well-known/jwks.json`, jwksUrl === undefined ? "issuer" : "jwksUrl");
     remote = new RemoteJwks(url, build, options);
     withVerifier = (run) => remote.with(run);
   }

@@ -90,29 +90,30 @@ test("the README's origin example (node:http) accepts edge-signed requests and r
   });
   await new Promise((r) => issuerServer.listen(0, "127.0.0.1", r));
   const issuer = `http://127.0.0.1:${issuerServer.address().port}`;
-  const port = await new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-  const origin = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ["origin-example.mjs"], {
+  // PORT=0: the example binds a port of the kernel's choosing; a preloaded hook reports
+  // it over IPC (no port picked here and bound later by the child). The edge names this
+  // origin ORIGIN_URL; the assertions are bound to that, not to the socket's address.
+  const origin = "https://api.example.test";
+  const reportPort = `import net from "node:net";
+const listen = net.Server.prototype.listen;
+net.Server.prototype.listen = function (...args) {
+  this.once("listening", () => process.send({ port: this.address().port }));
+  return listen.apply(this, args);
+};`;
+  const child = spawn(process.execPath, ["--import", `data:text/javascript,${encodeURIComponent(reportPort)}`, "origin-example.mjs"], {
     cwd: app,
-    env: { ...process.env, TORII_ISSUER: issuer, ORIGIN_URL: origin, PORT: String(port) },
-    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...process.env, TORII_ISSUER: issuer, ORIGIN_URL: origin, PORT: "0" },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   try {
+    const port = await new Promise((resolve, reject) => {
+      child.once("message", (m) => resolve(m.port));
+      child.once("exit", (code) => reject(new Error(`origin example exited with ${code}`)));
+    });
+    child.channel.unref();
     const send = async (path, headers = {}, method = "GET") => {
-      for (let i = 0; ; i++) {
-        try {
-          const res = await fetch(origin + path, { method, headers });
-          return [res.status, await res.json()];
-        } catch (e) {
-          if (i > 100) throw e;
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      }
+      const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers });
+      return [res.status, await res.json()];
     };
     const now = nowSecs();
     const user = claimsHeader({ iss: issuer, sub: "user_42", org_role: "admin" });

@@ -233,3 +233,47 @@ test("interop: what the package accepts, jose accepts with the same claims", asy
   await rejects(createVerifier({ issuer: ISS, jwks }).verify(bad, pinned), "invalid_signature");
   await assert.rejects(jose.jwtVerify(bad, jose.createLocalJWKSet(jwks), { currentDate: at(NOW) }));
 });
+
+test("an invalid clock never reaches the core as time 0", async () => {
+  // currentDate: every entry point refuses a NaN / invalid / non-Date value.
+  const { verifyEdgeAssertion, createEdgeAssertionVerifier, createServerClient, JwksCachePolicy } = torii;
+  const overridden = new Date(NaN);
+  overridden.getTime = () => NOW * 1000; // its time value is still NaN
+  for (const currentDate of [new Date(NaN), new Date(Infinity), NaN, Infinity, NOW, "2027-01-15", null, overridden]) {
+    const what = String(currentDate);
+    await assert.rejects(verifyToken(token(key), { issuer: ISS, jwks, currentDate }), TypeError, what);
+    await assert.rejects(createVerifier({ issuer: ISS, jwks }).verify(token(key), { currentDate }), TypeError, what);
+    const req = { method: "GET", url: "/", headers: { "x-torii-edge-assertion": "x.y.z" } };
+    await assert.rejects(verifyEdgeAssertion(req, { issuer: ISS, audience: "https://api.example.test", jwks, currentDate }), TypeError, what);
+    await assert.rejects(createEdgeAssertionVerifier({ issuer: ISS, audience: "https://api.example.test", jwks }).verify(req, { currentDate }), TypeError, what);
+  }
+  // The JWKS cache's clock (`now`, and JwksCachePolicy's `now` arguments) likewise: a NaN
+  // reading would make the core decide at time 0 (e.g. a set stored "at 0" never ages).
+  let fetches = 0;
+  const fetch = async () => {
+    fetches += 1;
+    return Response.json({ keys: [key.jwk] });
+  };
+  const real = Math.floor(Date.now() / 1000);
+  const fresh = token(key, { exp: real + 600, iat: real });
+  for (const bad of [NaN, Infinity, -Infinity, "1", undefined]) {
+    const v = createVerifier({ issuer: ISS, jwksUrl: "https://x.test/jwks", fetch, now: () => bad });
+    await assert.rejects(v.verify(fresh), TypeError, String(bad));
+  }
+  assert.equal(fetches, 0, "nothing fetched on a broken clock");
+  assert.throws(() => createVerifier({ issuer: ISS, jwksUrl: "https://x.test/jwks", now: 5 }), TypeError);
+  const client = createServerClient({
+    baseUrl: "https://edge.example.test",
+    applicationId: "app",
+    now: () => NaN,
+    fetch: async (url) => (String(url).endsWith("/jwks") ? fetch() : Response.json({ issuer: ISS, jwks_uri: "https://edge.example.test/jwks" })),
+  });
+  await assert.rejects(client.verifyToken(`Bearer ${fresh}`), TypeError);
+  const policy = new JwksCachePolicy();
+  for (const bad of [NaN, Infinity, "5", undefined]) {
+    assert.throws(() => policy.lookup(true, bad), TypeError, String(bad));
+    assert.throws(() => policy.beginFetch(bad), TypeError, String(bad));
+    assert.throws(() => policy.onFetchOk({}, 60, bad), TypeError, String(bad));
+  }
+  assert.deepEqual(policy.lookup(true, NOW), { kind: "fetch" });
+});

@@ -8,7 +8,7 @@ import { SignJWT, createRemoteJWKSet, jwtVerify } from 'jose';
 import { createEdgeAssertionVerifier, startDemoOrigin } from '../../scripts/demo-origin.mjs';
 import { deriveKey, mintDevToken } from '../../scripts/dev-token.mjs';
 import { rawRequest } from './gateway-helpers.mjs';
-import { freePort, startWorker } from './worker.mjs';
+import { startDeadOrigin, startWorker } from './worker.mjs';
 
 const SECRET = 'e2e-gateway-master-secret-not-for-production-0123456789';
 const ACME_ISSUER = 'https://acme.torii.test';
@@ -359,10 +359,15 @@ describe('gateway under wrangler dev', () => {
   });
 
   test('origin down: 502 origin_unreachable', async () => {
+    // A held loopback port that resets every connection: no other process can bind it.
+    const dead = await startDeadOrigin();
     const down = await startWorker({
       TORII_MASTER_SECRET: SECRET,
-      ORIGIN_URL: `http://127.0.0.1:${await freePort()}`,
+      ORIGIN_URL: dead.url,
       ROUTES,
+    }).catch(async (e) => {
+      await dead.close();
+      throw e;
     });
     try {
       const res = await fetch(`${down.origin}/public/x`);
@@ -391,6 +396,7 @@ describe('gateway under wrangler dev', () => {
       assert.ok(!down.output().includes(t.split('.')[2]), 'a token leaked into the logs');
     } finally {
       await down.stop();
+      await dead.close();
     }
   });
 });

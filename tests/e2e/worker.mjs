@@ -1,7 +1,13 @@
 // Starts the real, built Worker (build/index.js, from `make build-worker`) under
-// `wrangler dev` on a free loopback port, with its own env file and state directory:
-// the D1 migrations are applied to that state with `wrangler d1 migrations apply --local`
-// and the demo tenant is seeded (scripts/seed.mjs) before the Worker starts.
+// `wrangler dev` on a loopback port that workerd itself chooses (`--port 0`, and
+// `--inspector-port 0`): wrangler reports the bound port over an IPC channel
+// (`DEV_SERVER_READY`). No port is picked here and bound later by another process, so
+// test files can start Workers in parallel without an `Address already in use` race.
+// Each Worker has its own env file and state directory: the D1 migrations are applied to
+// that state with `wrangler d1 migrations apply --local` before the Worker starts; the
+// tenants (whose default issuer is the Worker's origin, known only once it is bound) are
+// seeded (scripts/seed.mjs) right after it reports its port and before any request
+// reaches it, so D1 is not open in the Worker yet.
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -15,17 +21,21 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const WRANGLER = join(ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
 const READY_TIMEOUT_MS = 90_000;
 
-/** A port that was free a moment ago on 127.0.0.1. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
+/**
+ * A loopback origin that is down but whose port nobody else can take: it listens (on a
+ * port the kernel chooses) and resets every connection at once, so every fetch to it
+ * fails. Resolves to `{ url, close() }`.
+ */
+export async function startDeadOrigin() {
+  const server = createServer((socket) => socket.resetAndDestroy?.() ?? socket.destroy());
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
   });
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 const run = promisify(execFile);
@@ -45,9 +55,10 @@ export async function wranglerD1(persistTo, args) {
  * Runs `wrangler dev` with `vars` (written to a temporary env file, so the developer's
  * .dev.vars is never read) and resolves once the Worker answers.
  *
- * Before it starts, the migrations are applied to a fresh local D1 and `tenants` are
- * seeded: each `{ id, issuer?, domains?, user?, templates? }` (issuer default: the
- * Worker's origin; default: the demo tenant). `TORII_DEFAULT_TENANT` defaults to `demo`.
+ * The migrations are applied to a fresh local D1 before it starts; `tenants` are seeded
+ * once it has reported its port, before the first request: each
+ * `{ id, issuer?, domains?, user?, templates? }` (issuer default: the Worker's origin;
+ * default: the demo tenant). `TORII_DEFAULT_TENANT` defaults to `demo`.
  * `/__scheduled` is enabled (`--test-scheduled`) to drive the cron.
  * Returns `{ origin, port, stop, output, state }`.
  */
@@ -64,29 +75,18 @@ export async function startWorker(vars, { tenants = [{ id: 'demo' }] } = {}) {
       .join(''),
     { mode: 0o600 },
   );
-  const [port, inspectorPort] = [await freePort(), await freePort()];
-  const origin = `http://127.0.0.1:${port}`;
   const state = join(dir, 'state');
   try {
     await wranglerD1(state, ['migrations', 'apply', 'DB']);
-    if (tenants.length) {
-      const seedFile = join(dir, 'seed.sql');
-      writeFileSync(
-        seedFile,
-        tenants
-          .map(({ id, issuer, ...rest }) => seedSql({ tenant: id, issuer: issuer ?? origin, ...rest }))
-          .join(''),
-      );
-      await wranglerD1(state, ['execute', 'DB', '--file', seedFile]);
-    }
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     throw e;
   }
   const args = [
     WRANGLER, 'dev',
-    '--ip', '127.0.0.1', '--port', String(port),
-    '--inspector-port', String(inspectorPort),
+    // Port 0: workerd binds a port of the kernel's choosing and wrangler reports it.
+    '--ip', '127.0.0.1', '--port', '0',
+    '--inspector-port', '0',
     '--env-file', envFile,
     '--persist-to', state,
     '--test-scheduled',
@@ -96,13 +96,24 @@ export async function startWorker(vars, { tenants = [{ id: 'demo' }] } = {}) {
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     detached: true, // own process group: stop() ends wrangler and its workerd children
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // fd 3: the IPC channel on which wrangler sends DEV_SERVER_READY with the bound port.
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: WRANGLER_ENV,
   });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
   const exited = new Promise((resolve) => child.on('exit', resolve));
+  const reported = new Promise((resolve) => {
+    child.on('message', (m) => {
+      try {
+        const msg = typeof m === 'string' ? JSON.parse(m) : m;
+        if (msg?.event === 'DEV_SERVER_READY' && Number.isInteger(msg.port) && msg.port > 0) {
+          resolve(msg.port);
+        }
+      } catch {}
+    });
+  });
 
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -121,6 +132,42 @@ export async function startWorker(vars, { tenants = [{ id: 'demo' }] } = {}) {
   };
 
   const deadline = Date.now() + READY_TIMEOUT_MS;
+  let timer;
+  const port = await Promise.race([
+    reported,
+    exited.then(() => null),
+    new Promise((resolve) => (timer = setTimeout(resolve, READY_TIMEOUT_MS, null))),
+  ]);
+  clearTimeout(timer);
+  if (port === null) {
+    const code = child.exitCode;
+    await stop();
+    throw new Error(
+      code === null
+        ? `wrangler dev reported no port after ${READY_TIMEOUT_MS} ms:\n${output}`
+        : `wrangler dev exited with ${code}:\n${output}`,
+    );
+  }
+  child.channel?.unref();
+  const origin = `http://127.0.0.1:${port}`;
+
+  // Seed before the first request: the Worker has not opened D1 yet.
+  if (tenants.length) {
+    try {
+      const seedFile = join(dir, 'seed.sql');
+      writeFileSync(
+        seedFile,
+        tenants
+          .map(({ id, issuer, ...rest }) => seedSql({ tenant: id, issuer: issuer ?? origin, ...rest }))
+          .join(''),
+      );
+      await wranglerD1(state, ['execute', 'DB', '--file', seedFile]);
+    } catch (e) {
+      await stop();
+      throw e;
+    }
+  }
+
   for (;;) {
     if (child.exitCode !== null) {
       await stop();
