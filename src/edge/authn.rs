@@ -1,5 +1,6 @@
-//! The gateway's authenticate phase, sans-I/O: which policy the tenant's own tokens are
-//! verified under on a route, and the template-token rule.
+//! The gateway's authenticate phase, sans-I/O: which verifier a token goes to (the
+//! tenant's own keys or a trusted issuer's, [`pick_issuer`]), which policy the tenant's
+//! own tokens are verified under on a route, and the template-token rule.
 //!
 //! A session token (`typ` absent or `JWT`) is the user's own credential: every route that
 //! needs a token takes it. A named-template token (`typ` [`TEMPLATE_TOKEN_TYP`]) is made for
@@ -8,10 +9,12 @@
 //! route names its template (`"templates": ["hasura"]`), checked against the verified
 //! `tpl` claim minting stamps. Edge assertions are never accepted.
 
+use super::issuers::TrustedIssuer;
 use super::routing::Access;
 use crate::error::VerifyError;
 use crate::jose::claims::VerifiedClaims;
 use crate::jose::policy::{Policy, TypPolicy};
+use crate::jose::token::UntrustedToken;
 use crate::templates::mint::{TEMPLATE_NAME_CLAIM, TEMPLATE_TOKEN_TYP};
 use alloc::string::String;
 
@@ -55,6 +58,38 @@ pub fn check_template(
         Some(name) if route_templates(access).iter().any(|t| t == name) => Ok(()),
         _ => Err(VerifyError::InvalidTokenType),
     }
+}
+
+/// Which verifier a token goes to, chosen from its (unverified) `iss`.
+#[derive(Debug)]
+pub enum Issuer<'a> {
+    /// The tenant itself.
+    Tenant,
+    /// A trusted external issuer mapped to this tenant.
+    Trusted(&'a TrustedIssuer),
+}
+
+/// Picks the verifier for a token: the tenant's issuer, or a trusted issuer mapped to the
+/// tenant. Anything else is `invalid_issuer` (tokens of other tenants included).
+pub fn pick_issuer<'a>(
+    untrusted: &UntrustedToken<'_>,
+    tenant_id: &str,
+    tenant_issuer: &str,
+    trusted: &'a [TrustedIssuer],
+) -> Result<Issuer<'a>, VerifyError> {
+    let claims = untrusted.claims_unverified()?;
+    let iss = claims
+        .get("iss")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default();
+    if iss == tenant_issuer {
+        return Ok(Issuer::Tenant);
+    }
+    trusted
+        .iter()
+        .find(|t| t.issuer == iss && t.tenant == tenant_id)
+        .map(Issuer::Trusted)
+        .ok_or(VerifyError::InvalidIssuer)
 }
 
 #[cfg(test)]
@@ -129,5 +164,40 @@ mod tests {
                 Err(VerifyError::InvalidTokenType)
             );
         }
+    }
+
+    #[test]
+    fn tokens_route_to_tenant_or_trusted_issuer_by_iss() {
+        let key = SigningKey::from_seed(&[3; 32]);
+        let trusted = crate::edge::issuers::parse_trusted_issuers(
+            r#"[{"issuer":"https://idp.example","jwks_uri":"https://idp.example/jwks","audiences":["api"],"tenant":"demo"},
+                {"issuer":"https://other.example","jwks_uri":"https://other.example/jwks","audiences":["api"],"tenant":"acme"}]"#,
+        )
+        .unwrap();
+        let sign = |iss: &str, typ: Option<&str>| {
+            let mut c = serde_json::Map::new();
+            c.insert("iss".into(), iss.into());
+            c.insert("sub".into(), "u".into());
+            c.insert("exp".into(), 4_000_000_000i64.into());
+            key.sign_jwt(typ, &c)
+        };
+        let tok = sign("http://127.0.0.1:8787", None);
+        let u = UntrustedToken::parse(&tok, 8192).unwrap();
+        assert!(matches!(
+            pick_issuer(&u, "demo", ISS, &trusted),
+            Ok(Issuer::Tenant)
+        ));
+        let tok = sign("https://idp.example", None);
+        let u = UntrustedToken::parse(&tok, 8192).unwrap();
+        assert!(
+            matches!(pick_issuer(&u, "demo", ISS, &trusted), Ok(Issuer::Trusted(i)) if i.issuer == "https://idp.example")
+        );
+        // Trusted, but for another tenant.
+        let tok = sign("https://other.example", None);
+        let u = UntrustedToken::parse(&tok, 8192).unwrap();
+        assert_eq!(
+            pick_issuer(&u, "demo", ISS, &trusted).unwrap_err(),
+            VerifyError::InvalidIssuer
+        );
     }
 }

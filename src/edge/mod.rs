@@ -1,7 +1,8 @@
 //! The edge's decisions, sans-I/O, in the order a request meets them:
 //!
-//! * which tenant it is for ([`tenancy`]) and which external issuers that tenant trusts
-//!   ([`issuers`], with the strict URL parser of the configuration, [`url`]);
+//! * which tenant it is for ([`tenancy`]), the gateway's configuration ([`config`]) and
+//!   which external issuers a tenant trusts ([`issuers`]), with the strict URL parser of
+//!   that configuration ([`url`]);
 //! * which handler and route it falls under, and whether its claims pass ([`routing`]);
 //! * where its token comes from ([`extract`]) and which policy verifies it ([`authn`]);
 //! * what the origin receives ([`headers`]) and may trust ([`assertion`]);
@@ -12,6 +13,7 @@
 
 pub mod assertion;
 pub mod authn;
+pub mod config;
 pub(crate) mod discovery;
 pub mod extract;
 pub mod headers;

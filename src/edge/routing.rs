@@ -634,4 +634,21 @@ mod tests {
             Err(GatewayError::UriTooLong)
         );
     }
+
+    #[test]
+    fn gateway_codes_are_in_the_code_table() {
+        use crate::ErrorCode;
+        for (e, c) in [
+            (
+                GatewayError::InsufficientScope("x".into()),
+                ErrorCode::InsufficientScope,
+            ),
+            (GatewayError::InvalidPath, ErrorCode::InvalidPath),
+            (GatewayError::UriTooLong, ErrorCode::UriTooLong),
+        ] {
+            assert_eq!(e.code(), c.as_str());
+            assert_eq!(e.http_status(), c.http_status());
+            assert!(crate::ALL_CODES.contains(&c));
+        }
+    }
 }

@@ -22,14 +22,15 @@ use crate::edge::assertion::{
     edge_assertion_claims, Binding, EDGE_ASSERTION_TYP, MAX_ASSERTION_LIFETIME,
 };
 use crate::edge::authn;
+use crate::edge::config::GatewayConfig;
 use crate::edge::extract::request_token;
 use crate::edge::headers::{
     claims_headers, forward_headers, valid_request_id, ForwardContext, REQUEST_ID,
 };
-use crate::edge::issuers::{parse_trusted_issuers, TrustedIssuer};
+
 use crate::edge::reply::{claim_header_error_reply, token_error_reply, www_authenticate, Reply};
 use crate::edge::routing::{
-    check_query, normalize_path, Access, GatewayError, Requirements, Route, RouteTable,
+    check_query, normalize_path, Access, GatewayError, Requirements, Route,
 };
 use crate::{
     ErrorCode, Jwks, SigningKey, UnixTime, UntrustedToken, VerifiedClaims, VerifyError,
@@ -47,62 +48,6 @@ use worker::{Env, Url};
 
 /// Lifetime of edge assertions, in seconds.
 const ASSERTION_LIFETIME: i64 = MAX_ASSERTION_LIFETIME;
-
-// ------------------------------------------------------------------ configuration
-
-/// The gateway's parsed configuration.
-#[derive(Debug, Clone)]
-pub(crate) struct GatewayConfig {
-    /// `ORIGIN_URL` without a trailing `/`.
-    pub(crate) origin_base: String,
-    /// The origin (`scheme://host[:port]`): the assertion's audience.
-    pub(crate) audience: String,
-    /// Route rules.
-    pub(crate) routes: RouteTable,
-    /// External issuers.
-    pub(crate) trusted: Vec<TrustedIssuer>,
-}
-
-impl GatewayConfig {
-    /// Parses `ORIGIN_URL`, `ROUTES` and `TRUSTED_ISSUERS`.
-    pub(crate) fn parse(
-        origin_url: &str,
-        routes: Option<&str>,
-        trusted: Option<&str>,
-    ) -> Result<Self, String> {
-        let url = Url::parse(origin_url.trim()).map_err(|_| "ORIGIN_URL is not a URL")?;
-        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-            return Err("ORIGIN_URL must be an http(s) URL".into());
-        }
-        if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
-            return Err("ORIGIN_URL must not have a query, fragment or credentials".into());
-        }
-        let audience = url.origin().ascii_serialization();
-        let origin_base = url.as_str().trim_end_matches('/').to_string();
-        let routes = match routes.map(str::trim).filter(|r| !r.is_empty()) {
-            None => RouteTable::default(),
-            Some(r) => RouteTable::from_json(r.as_bytes()).map_err(|e| format!("ROUTES: {e}"))?,
-        };
-        let trusted = match trusted.map(str::trim).filter(|t| !t.is_empty()) {
-            None => Vec::new(),
-            Some(t) => parse_trusted_issuers(t).map_err(|e| format!("TRUSTED_ISSUERS: {e}"))?,
-        };
-        Ok(Self {
-            origin_base,
-            audience,
-            routes,
-            trusted,
-        })
-    }
-
-    /// The URL the origin receives for a normalized path and the raw query.
-    pub(crate) fn forward_url(&self, path: &str, query: Option<&str>) -> String {
-        match query {
-            Some(q) => format!("{}{path}?{q}", self.origin_base),
-            None => format!("{}{path}", self.origin_base),
-        }
-    }
-}
 
 // ------------------------------------------------------------------ tenant seam
 
@@ -194,37 +139,6 @@ fn load_config(env: &Env) -> Option<Parsed> {
 
 // ------------------------------------------------------------------ issuer selection
 
-/// Which verifier a token goes to, chosen from its (unverified) `iss`.
-#[derive(Debug)]
-pub(crate) enum Issuer<'a> {
-    /// The tenant itself.
-    Tenant,
-    /// A trusted external issuer mapped to this tenant.
-    Trusted(&'a TrustedIssuer),
-}
-
-/// Picks the verifier for a token: the tenant's issuer, or a trusted issuer mapped to the
-/// tenant. Anything else is `invalid_issuer` (tokens of other tenants included).
-pub(crate) fn pick_issuer<'a>(
-    untrusted: &UntrustedToken<'_>,
-    tenant: &GatewayTenant,
-    trusted: &'a [TrustedIssuer],
-) -> Result<Issuer<'a>, VerifyError> {
-    let claims = untrusted.claims_unverified()?;
-    let iss = claims
-        .get("iss")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    if iss == tenant.issuer {
-        return Ok(Issuer::Tenant);
-    }
-    trusted
-        .iter()
-        .find(|t| t.issuer == iss && t.tenant == tenant.id)
-        .map(Issuer::Trusted)
-        .ok_or(VerifyError::InvalidIssuer)
-}
-
 // ------------------------------------------------------------------ I/O
 
 enum Verified {
@@ -249,8 +163,8 @@ async fn verify_token(
     let now = UnixTime(clock::now_secs());
     let untrusted = UntrustedToken::parse(token, DEFAULT_MAX_TOKEN_LEN)
         .map_err(|e| token_error_reply(realm, &e))?;
-    match pick_issuer(&untrusted, tenant, &config.trusted) {
-        Ok(Issuer::Tenant) => {
+    match authn::pick_issuer(&untrusted, &tenant.id, &tenant.issuer, &config.trusted) {
+        Ok(authn::Issuer::Tenant) => {
             line.issuer = Some("tenant");
             let policy = authn::tenant_policy(&tenant.issuer, untrusted.typ(), access);
             let verifier = crate::Verifier::new(tenant.jwks.clone(), policy);
@@ -261,7 +175,7 @@ async fn verify_token(
                 })
                 .map_err(|e| token_error_reply(realm, &e))
         }
-        Ok(Issuer::Trusted(issuer)) => {
+        Ok(authn::Issuer::Trusted(issuer)) => {
             line.issuer = Some("trusted");
             let jwks = match trusted_jwks::keys_for(issuer, untrusted.kid(), env, ctx).await {
                 Ok(jwks) => jwks,
@@ -599,90 +513,4 @@ async fn forward(
         web_sys::Response::new_with_opt_readable_stream_and_init(body.as_ref(), &resp_init)
             .map_err(|e| internal(e.into()))?;
     Ok(response)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn tenant() -> GatewayTenant {
-        let key = SigningKey::from_seed(&[3; 32]);
-        GatewayTenant {
-            id: "demo".into(),
-            issuer: "http://127.0.0.1:8787".into(),
-            jwks: Jwks::from_keys(alloc::vec![key.public_jwk()]),
-            key,
-            seed: Some([3; 32]),
-        }
-    }
-
-    #[test]
-    fn config_parses_origin_routes_and_issuers() {
-        let c = GatewayConfig::parse(
-            "http://127.0.0.1:9000/base/",
-            Some(r#"[{"path":"/public/**","access":"public"}]"#),
-            None,
-        )
-        .unwrap();
-        assert_eq!(c.audience, "http://127.0.0.1:9000");
-        assert_eq!(
-            c.forward_url("/a/b", Some("x=1")),
-            "http://127.0.0.1:9000/base/a/b?x=1"
-        );
-        assert_eq!(c.forward_url("/", None), "http://127.0.0.1:9000/base/");
-        assert_eq!(c.routes.rules().len(), 1);
-        for bad in ["ftp://x", "not a url", "http://u:p@x/", "http://x/?q=1"] {
-            assert!(GatewayConfig::parse(bad, None, None).is_err(), "{bad}");
-        }
-        assert!(GatewayConfig::parse("http://x", Some("{}"), None).is_err());
-        assert!(GatewayConfig::parse("http://x", None, Some("[{}]")).is_err());
-    }
-
-    #[test]
-    fn gateway_codes_are_in_the_code_table() {
-        for (e, c) in [
-            (
-                GatewayError::InsufficientScope("x".into()),
-                ErrorCode::InsufficientScope,
-            ),
-            (GatewayError::InvalidPath, ErrorCode::InvalidPath),
-            (GatewayError::UriTooLong, ErrorCode::UriTooLong),
-        ] {
-            assert_eq!(e.code(), c.as_str());
-            assert_eq!(e.http_status(), c.http_status());
-            assert!(crate::ALL_CODES.contains(&c));
-        }
-    }
-
-    #[test]
-    fn tokens_route_to_tenant_or_trusted_issuer_by_iss() {
-        let t = tenant();
-        let trusted = parse_trusted_issuers(
-            r#"[{"issuer":"https://idp.example","jwks_uri":"https://idp.example/jwks","audiences":["api"],"tenant":"demo"},
-                {"issuer":"https://other.example","jwks_uri":"https://other.example/jwks","audiences":["api"],"tenant":"acme"}]"#,
-        )
-        .unwrap();
-        let sign = |iss: &str, typ: Option<&str>| {
-            let mut c = serde_json::Map::new();
-            c.insert("iss".into(), iss.into());
-            c.insert("sub".into(), "u".into());
-            c.insert("exp".into(), 4_000_000_000i64.into());
-            t.key.sign_jwt(typ, &c)
-        };
-        let tok = sign("http://127.0.0.1:8787", None);
-        let u = UntrustedToken::parse(&tok, 8192).unwrap();
-        assert!(matches!(pick_issuer(&u, &t, &trusted), Ok(Issuer::Tenant)));
-        let tok = sign("https://idp.example", None);
-        let u = UntrustedToken::parse(&tok, 8192).unwrap();
-        assert!(
-            matches!(pick_issuer(&u, &t, &trusted), Ok(Issuer::Trusted(i)) if i.issuer == "https://idp.example")
-        );
-        // Trusted, but for another tenant.
-        let tok = sign("https://other.example", None);
-        let u = UntrustedToken::parse(&tok, 8192).unwrap();
-        assert_eq!(
-            pick_issuer(&u, &t, &trusted).unwrap_err(),
-            VerifyError::InvalidIssuer
-        );
-    }
 }
