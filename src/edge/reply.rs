@@ -2,6 +2,7 @@
 //! route builds one of these; the Worker converts it to the runtime's `Response` in one
 //! place. No Worker types here, so every reply is unit-tested natively.
 
+use crate::error::ErrorCode;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec;
@@ -39,6 +40,13 @@ impl Reply {
         reply
     }
 
+    /// The error reply for `code`: its status from the code table, `{"code", "message"}`,
+    /// never cached. Every error the edge answers with is built here or from a code's
+    /// error enum, so no reply carries a code (or a status) outside the table.
+    pub fn from_code(code: ErrorCode, message: &str) -> Self {
+        Self::error(code.http_status(), code.as_str(), message)
+    }
+
     /// Readable from any origin (no cookies are involved in any edge route).
     pub fn with_cors(mut self) -> Self {
         if self.header("access-control-allow-origin").is_none() {
@@ -65,14 +73,13 @@ impl Reply {
 
 /// 404 for a path the edge does not serve.
 pub fn not_found() -> Reply {
-    Reply::error(404, "not_found", "no route for this path")
+    Reply::from_code(ErrorCode::NotFound, "no route for this path")
 }
 
 /// 405 with `Allow`.
 pub fn method_not_allowed(allow: &str) -> Reply {
-    let mut reply = Reply::error(
-        405,
-        "method_not_allowed",
+    let mut reply = Reply::from_code(
+        ErrorCode::MethodNotAllowed,
         &format!("only {allow} are allowed"),
     )
     .with_cors();
@@ -82,7 +89,7 @@ pub fn method_not_allowed(allow: &str) -> Reply {
 
 /// The reply when the runtime failed under us (details go to the log, not the client).
 pub fn internal_error() -> Reply {
-    Reply::error(500, "internal_error", "internal error")
+    Reply::from_code(ErrorCode::InternalError, "internal error")
 }
 
 /// CORS preflight answer allowing `methods`, the `Authorization` and
@@ -112,5 +119,17 @@ mod tests {
         assert_eq!(reply.status, 404);
         assert_eq!(reply.code().as_deref(), Some("not_found"));
         assert_eq!(reply.header("cache-control"), Some("no-store"));
+    }
+
+    #[test]
+    fn replies_from_codes_take_the_tables_status() {
+        for &code in crate::ALL_CODES {
+            let reply = Reply::from_code(code, "m");
+            assert_eq!(reply.status, code.http_status());
+            assert_eq!(reply.code().as_deref(), Some(code.as_str()));
+        }
+        assert_eq!(method_not_allowed("GET").status, 405);
+        assert_eq!(method_not_allowed("GET").header("allow"), Some("GET"));
+        assert_eq!(internal_error().status, 500);
     }
 }
