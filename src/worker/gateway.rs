@@ -602,16 +602,15 @@ async fn decide(
     line: &mut LogLine,
 ) -> Result<Decision, Reply> {
     let Some(config_rc) = load_config(env) else {
-        return Err(error_reply(404, "not_found", "no route for this path"));
+        return Err(crate::edge::reply::not_found());
     };
     let config = match config_rc.as_ref() {
         Ok(config) => config,
         Err(why) => {
             worker::console_error!("torii-edge: gateway misconfigured: {}", why);
             line.decision = "error";
-            return Err(error_reply(
-                500,
-                "misconfigured",
+            return Err(Reply::from_code(
+                ErrorCode::Misconfigured,
                 "the gateway is misconfigured",
             ));
         }
@@ -621,7 +620,7 @@ async fn decide(
     let path = normalize_path(url.path()).map_err(|e| gateway_error_reply(&e))?;
     let method = req.method().to_string();
     let access = match config.routes.route(&method, &path) {
-        Route::Edge => return Err(error_reply(404, "not_found", "no route for this path")),
+        Route::Edge => return Err(crate::edge::reply::not_found()),
         Route::Origin(Some(rule)) => {
             line.route = Some(rule.pattern.clone());
             rule.access.clone()
@@ -697,14 +696,13 @@ async fn forward(
 ) -> Result<web_sys::Response, Reply> {
     let internal = |e: worker::Error| {
         worker::console_error!("torii-edge: {}", e);
-        error_reply(500, "internal_error", "internal error")
+        crate::edge::reply::internal_error()
     };
     let config = match config_rc.as_ref() {
         Ok(c) => c,
         Err(_) => {
-            return Err(error_reply(
-                500,
-                "misconfigured",
+            return Err(Reply::from_code(
+                ErrorCode::Misconfigured,
                 "the gateway is misconfigured",
             ))
         }

@@ -63,7 +63,7 @@ fn storage_error(err: &worker::Error) -> Reply {
 }
 
 fn server_error(why: &str) -> Reply {
-    Reply::error(500, "misconfigured", why)
+    Reply::from_code(ErrorCode::Misconfigured, why)
 }
 
 /// `POST /_torii/auth/session/token`.
@@ -297,13 +297,15 @@ pub(crate) async fn devtools(req: &mut Request, env: &Env) -> Reply {
 async fn json_body(req: &mut Request) -> Result<Map<String, Value>, Reply> {
     let bytes = req.bytes().await.map_err(|_| reply::internal_error())?;
     if bytes.len() > MAX_DEV_BODY {
-        return Err(Reply::error(413, "invalid_request", "body too large"));
+        return Err(Reply::from_code(
+            ErrorCode::PayloadTooLarge,
+            "body too large",
+        ));
     }
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(map)) => Ok(map),
-        _ => Err(Reply::error(
-            400,
-            "invalid_request",
+        _ => Err(Reply::from_code(
+            ErrorCode::InvalidRequest,
             "body must be a JSON object",
         )),
     }
@@ -321,7 +323,7 @@ async fn create_session(req: &mut Request, env: &Env) -> Result<Reply, Reply> {
     let user_id = body
         .get("userId")
         .and_then(Value::as_str)
-        .ok_or_else(|| Reply::error(400, "invalid_request", "userId is required"))?
+        .ok_or_else(|| Reply::from_code(ErrorCode::InvalidRequest, "userId is required"))?
         .to_string();
     let ttl = body
         .get("ttl")
@@ -337,7 +339,7 @@ async fn create_session(req: &mut Request, env: &Env) -> Result<Reply, Reply> {
     let user_row = store::user(&db, &tenant.id, &user_id)
         .await
         .map_err(|e| storage_error(&e))?
-        .ok_or_else(|| Reply::error(404, "not_found", "no such user in this tenant"))?;
+        .ok_or_else(|| Reply::from_code(ErrorCode::NotFound, "no such user in this tenant"))?;
     let user = user_from_row(&user_row)?;
     let now = tenant::now_secs();
     let session = SessionRow {
@@ -400,7 +402,7 @@ async fn revoke_session(req: &mut Request, env: &Env) -> Result<Reply, Reply> {
     let sid = body
         .get("sessionId")
         .and_then(Value::as_str)
-        .ok_or_else(|| Reply::error(400, "invalid_request", "sessionId is required"))?;
+        .ok_or_else(|| Reply::from_code(ErrorCode::InvalidRequest, "sessionId is required"))?;
     let db = store::db(env).map_err(|e| storage_error(&e))?;
     let update = store::prepared(
         &db,

@@ -212,9 +212,8 @@ pub(crate) fn lookup(host: HostMatch, app_id: Option<&str>) -> Result<Lookup, Re
 }
 
 fn mismatch() -> Reply {
-    Reply::error(
-        400,
-        ErrorCode::InvalidRequest.as_str(),
+    Reply::from_code(
+        ErrorCode::TenantMismatch,
         "x-application-id does not match the tenant of the host",
     )
 }
@@ -229,7 +228,7 @@ fn not_found() -> Reply {
 }
 
 fn misconfigured(why: &str) -> Reply {
-    Reply::error(500, "misconfigured", why)
+    Reply::from_code(ErrorCode::Misconfigured, why)
 }
 
 // ------------------------------------------------------------------ isolate cache
