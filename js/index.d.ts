@@ -1,6 +1,10 @@
 // Types of the `torii-edge` npm package (src/lib.mjs, re-exported by every entry point).
 
-/** Every stable error code of the core (src/error.rs `ALL_CODES`), in documentation order. */
+/**
+ * Every stable error code (src/error.rs `ALL_CODES`, docs/errors.md), in documentation
+ * order: the token codes, key sets, tenants and minting, the gateway, templates, users,
+ * the edge's HTTP routes. `errorCodes()` returns exactly these (a test checks it).
+ */
 export type CoreErrorCode =
   | "missing_token"
   | "invalid_request"
@@ -22,28 +26,48 @@ export type CoreErrorCode =
   | "invalid_jwks"
   | "invalid_key"
   | "jwks_unavailable"
-  | "origin_unreachable"
+  | "jwks_fetch_failed"
   | "tenant_not_found"
+  | "tenant_mismatch"
+  | "storage_unavailable"
   | "session_revoked"
   | "jwt_template_not_found"
-  | "storage_unavailable"
+  | "invalid_mint_input"
+  | "token_request_failed"
   | "insufficient_scope"
-  | "invalid_path";
+  | "invalid_path"
+  | "uri_too_long"
+  | "invalid_claim_value"
+  | "invalid_route_config"
+  | "origin_unreachable"
+  | "assertion_mismatch"
+  | "invalid_template"
+  | "template_too_large"
+  | "reserved_claim"
+  | "private_metadata_not_allowed"
+  | "unknown_shortcode"
+  | "invalid_shortcode"
+  | "invalid_lifetime"
+  | "metadata_too_large"
+  | "metadata_too_deep"
+  | "invalid_user_field"
+  | "not_found"
+  | "method_not_allowed"
+  | "payload_too_large"
+  | "internal_error"
+  | "misconfigured";
 
 /**
- * Every code a `ToriiError` can carry: the core's, plus `jwks_fetch_failed` (a JWKS fetch
- * made for this call failed and no cached set can be served; `cause` says why; 503) and
- * `assertion_mismatch` (an edge assertion that is valid but bound to another method, URL
- * or `x-torii-claims`; 401), `token_request_failed` (the token endpoint failed or answered
- * something unexpected; 502).
+ * Every code a `ToriiError` can carry: one of the table's. The npm package's own are
+ * `jwks_fetch_failed` (a JWKS fetch made for this call failed and no cached set can be
+ * served; `cause` says why; 503) and `token_request_failed` (the token endpoint failed or
+ * answered something unexpected; 502); an origin verifying edge assertions also sees
+ * `assertion_mismatch` (valid, but bound to another method, URL or `x-torii-claims`; 401).
  */
-export type ToriiErrorCode =
-  | CoreErrorCode
-  | "jwks_fetch_failed"
-  | "assertion_mismatch"
-  | "token_request_failed"
-  | TemplateErrorCode
-  | UserErrorCode;
+export type ToriiErrorCode = CoreErrorCode;
+
+/** Every HTTP status of the code table (`ToriiError.status`). */
+export type ToriiErrorStatus = 400 | 401 | 403 | 404 | 405 | 413 | 414 | 500 | 502 | 503;
 
 /** Why a template was refused (the core's `TemplateError` codes). */
 export type TemplateErrorCode =
@@ -63,8 +87,8 @@ export class ToriiError extends Error {
   constructor(code: ToriiErrorCode, message: string, options?: { cause?: unknown; retryAfter?: number });
   readonly name: "ToriiError";
   readonly code: ToriiErrorCode;
-  /** The HTTP status the edge answers with for this code (401, 400, 500 or 503). */
-  readonly status: number;
+  /** The code table's HTTP status for this code (what the edge answers with). */
+  readonly status: ToriiErrorStatus;
   /** Seconds until a JWKS fetch may be retried (`jwks_unavailable` only). */
   readonly retryAfter?: number;
   /** Template errors: RFC 6901 JSON pointer of the offending value (`""`: the whole template). */
@@ -183,7 +207,7 @@ export function verifyToken<T extends Claims = Claims>(
   options: VerifierOptions & VerifyOptions,
 ): Promise<T>;
 
-/** Every stable error code of the core, in documentation order. */
+/** Every stable error code (the core's table), in documentation order. */
 export function errorCodes(): CoreErrorCode[];
 
 /** Largest JWKS document accepted, in bytes (65536). */

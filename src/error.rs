@@ -6,15 +6,64 @@
 use alloc::string::String;
 use core::fmt;
 
-/// Every stable error code the core produces, in one table.
+/// A group of related codes (the sections of docs/errors.md), in documentation order.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CodeGroup {
+    /// The token phase: the `Authorization` header, parsing, signature, claims.
+    Token,
+    /// Key sets: loading, fetching and caching JWKS.
+    Keys,
+    /// Tenants, their store, sessions and minting.
+    Tenant,
+    /// The gateway: routes, origin, edge assertions.
+    Gateway,
+    /// JWT templates (validated when saved, rendered at mint time).
+    Template,
+    /// User fields as templates see them.
+    User,
+    /// The edge's HTTP routes and its own faults.
+    Http,
+}
+
+/// Every group, in documentation order.
+pub const ALL_GROUPS: &[CodeGroup] = &[
+    CodeGroup::Token,
+    CodeGroup::Keys,
+    CodeGroup::Tenant,
+    CodeGroup::Gateway,
+    CodeGroup::Template,
+    CodeGroup::User,
+    CodeGroup::Http,
+];
+
+impl CodeGroup {
+    /// The section title in docs/errors.md.
+    pub const fn title(self) -> &'static str {
+        match self {
+            Self::Token => "Tokens: the `Authorization` header and the token itself",
+            Self::Keys => "Key sets",
+            Self::Tenant => "Tenants, sessions and minting",
+            Self::Gateway => "The gateway and edge assertions",
+            Self::Template => "JWT templates",
+            Self::User => "Users (template data)",
+            Self::Http => "Edge HTTP routes",
+        }
+    }
+}
+
+/// Every stable error code the product emits, in one table: the core's errors, the
+/// template, user and mint errors, the edge's HTTP replies and the npm package's own codes.
 ///
-/// `as_str` gives the snake_case code; `http_status` the status the edge answers with.
+/// `as_str` gives the snake_case code; `http_status` the status the edge answers with;
+/// `description` the one-line cause; `group` its section. Every error enum's `code()` is
+/// `self.error_code().as_str()`, so no code exists outside this table.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
     /// No token: the `Authorization` header is missing or empty.
     MissingToken,
-    /// The `Authorization` header is present but is not `Bearer <token>`.
+    /// The request is malformed: `Authorization` is not `Bearer <token>`, a header is repeated, or a body is not what the endpoint expects.
     InvalidRequest,
     /// The token is longer than the configured maximum.
     TokenTooLarge,
@@ -52,16 +101,22 @@ pub enum ErrorCode {
     InvalidKey,
     /// No usable key set: fetching it failed and the last good one is too old (or absent).
     JwksUnavailable,
-    /// The edge could not reach the origin it fronts (gateway).
-    OriginUnreachable,
+    /// npm package: a JWKS or discovery fetch made for this call failed and no cached set can be served.
+    JwksFetchFailed,
     /// No tenant is configured for the request's host or `x-application-id`.
     TenantNotFound,
+    /// The request's host names one tenant and its `x-application-id` another.
+    TenantMismatch,
+    /// The edge's store (D1) could not be read and nothing usable is cached.
+    StorageUnavailable,
     /// The session behind a session token was revoked, has ended, or does not exist.
     SessionRevoked,
     /// No JWT template with the requested name exists for the tenant.
     JwtTemplateNotFound,
-    /// The edge's store (D1) could not be read and nothing usable is cached.
-    StorageUnavailable,
+    /// Minting (Rust API): an input is empty, or the expiry is before 1970 or after year 9999.
+    InvalidMintInput,
+    /// npm package: the token endpoint could not be reached or answered something unexpected.
+    TokenRequestFailed,
     /// Gateway: the verified claims do not meet the route's `roles` or `claims`.
     InsufficientScope,
     /// Gateway: the request path cannot be matched safely (encoded `/` or `\`, bad escapes).
@@ -70,9 +125,45 @@ pub enum ErrorCode {
     UriTooLong,
     /// Gateway: a verified claim the edge copies into a header holds a control character.
     InvalidClaimValue,
+    /// Gateway: the route table configuration is invalid.
+    InvalidRouteConfig,
+    /// The edge could not reach the origin it fronts (gateway).
+    OriginUnreachable,
+    /// An edge assertion is valid but bound to another method, URL or claims header.
+    AssertionMismatch,
+    /// A template is not a JSON object of claims, or fails to render.
+    InvalidTemplate,
+    /// A template, or the worst case of its rendered claims, exceeds its budget.
+    TemplateTooLarge,
+    /// A template sets a reserved claim.
+    ReservedClaim,
+    /// A template reads private metadata.
+    PrivateMetadataNotAllowed,
+    /// A template uses a well-formed shortcode that does not exist.
+    UnknownShortcode,
+    /// A template holds a malformed shortcode or fallback.
+    InvalidShortcode,
+    /// A token lifetime is outside 30 s … 86 400 s.
+    InvalidLifetime,
+    /// A user metadata bag is too large.
+    MetadataTooLarge,
+    /// A user metadata bag nests too deep.
+    MetadataTooDeep,
+    /// A user text field is empty (id), too long, or holds characters it may not hold.
+    InvalidUserField,
+    /// The edge serves no such path (or no such dev-mode record).
+    NotFound,
+    /// The path exists but not for this method.
+    MethodNotAllowed,
+    /// A request body exceeds its limit.
+    PayloadTooLarge,
+    /// The runtime failed under the edge (details go to the log).
+    InternalError,
+    /// The edge's configuration or stored data is unusable (details go to the log).
+    Misconfigured,
 }
 
-/// All codes, in documentation order.
+/// All codes, in documentation order: by group, the token codes first.
 pub const ALL_CODES: &[ErrorCode] = &[
     ErrorCode::MissingToken,
     ErrorCode::InvalidRequest,
@@ -94,15 +185,36 @@ pub const ALL_CODES: &[ErrorCode] = &[
     ErrorCode::InvalidJwks,
     ErrorCode::InvalidKey,
     ErrorCode::JwksUnavailable,
-    ErrorCode::OriginUnreachable,
+    ErrorCode::JwksFetchFailed,
     ErrorCode::TenantNotFound,
+    ErrorCode::TenantMismatch,
+    ErrorCode::StorageUnavailable,
     ErrorCode::SessionRevoked,
     ErrorCode::JwtTemplateNotFound,
-    ErrorCode::StorageUnavailable,
+    ErrorCode::InvalidMintInput,
+    ErrorCode::TokenRequestFailed,
     ErrorCode::InsufficientScope,
     ErrorCode::InvalidPath,
     ErrorCode::UriTooLong,
     ErrorCode::InvalidClaimValue,
+    ErrorCode::InvalidRouteConfig,
+    ErrorCode::OriginUnreachable,
+    ErrorCode::AssertionMismatch,
+    ErrorCode::InvalidTemplate,
+    ErrorCode::TemplateTooLarge,
+    ErrorCode::ReservedClaim,
+    ErrorCode::PrivateMetadataNotAllowed,
+    ErrorCode::UnknownShortcode,
+    ErrorCode::InvalidShortcode,
+    ErrorCode::InvalidLifetime,
+    ErrorCode::MetadataTooLarge,
+    ErrorCode::MetadataTooDeep,
+    ErrorCode::InvalidUserField,
+    ErrorCode::NotFound,
+    ErrorCode::MethodNotAllowed,
+    ErrorCode::PayloadTooLarge,
+    ErrorCode::InternalError,
+    ErrorCode::Misconfigured,
 ];
 
 impl ErrorCode {
@@ -129,40 +241,106 @@ impl ErrorCode {
             Self::InvalidJwks => "invalid_jwks",
             Self::InvalidKey => "invalid_key",
             Self::JwksUnavailable => "jwks_unavailable",
-            Self::OriginUnreachable => "origin_unreachable",
+            Self::JwksFetchFailed => "jwks_fetch_failed",
             Self::TenantNotFound => "tenant_not_found",
+            Self::TenantMismatch => "tenant_mismatch",
+            Self::StorageUnavailable => "storage_unavailable",
             Self::SessionRevoked => "session_revoked",
             Self::JwtTemplateNotFound => "jwt_template_not_found",
-            Self::StorageUnavailable => "storage_unavailable",
+            Self::InvalidMintInput => "invalid_mint_input",
+            Self::TokenRequestFailed => "token_request_failed",
             Self::InsufficientScope => "insufficient_scope",
             Self::InvalidPath => "invalid_path",
             Self::UriTooLong => "uri_too_long",
             Self::InvalidClaimValue => "invalid_claim_value",
+            Self::InvalidRouteConfig => "invalid_route_config",
+            Self::OriginUnreachable => "origin_unreachable",
+            Self::AssertionMismatch => "assertion_mismatch",
+            Self::InvalidTemplate => "invalid_template",
+            Self::TemplateTooLarge => "template_too_large",
+            Self::ReservedClaim => "reserved_claim",
+            Self::PrivateMetadataNotAllowed => "private_metadata_not_allowed",
+            Self::UnknownShortcode => "unknown_shortcode",
+            Self::InvalidShortcode => "invalid_shortcode",
+            Self::InvalidLifetime => "invalid_lifetime",
+            Self::MetadataTooLarge => "metadata_too_large",
+            Self::MetadataTooDeep => "metadata_too_deep",
+            Self::InvalidUserField => "invalid_user_field",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::InternalError => "internal_error",
+            Self::Misconfigured => "misconfigured",
         }
+    }
+
+    /// The code for a snake_case string, if it is one of the table's.
+    pub fn from_code(code: &str) -> Option<Self> {
+        ALL_CODES.iter().copied().find(|c| c.as_str() == code)
     }
 
     /// The HTTP status the edge answers with when this code ends a request.
     ///
-    /// A bad or absent token is 401; a malformed `Authorization` header is 400; a broken
-    /// key set is the server's fault (500): it never lets a request through.
+    /// A bad or absent token is 401; a malformed request is 400; a broken key set or
+    /// configuration is the server's fault (500): it never lets a request through. Codes
+    /// the edge itself never answers with (template, user and mint-input faults, the npm
+    /// package's own codes) carry the status an HTTP API reporting them should use
+    /// (400 for bad input); the npm package's `ToriiError.status` is this value.
     pub const fn http_status(self) -> u16 {
         match self {
-            Self::InvalidRequest | Self::InvalidPath => 400,
+            Self::InvalidRequest
+            | Self::TenantMismatch
+            | Self::InvalidMintInput
+            | Self::InvalidPath
+            | Self::InvalidTemplate
+            | Self::TemplateTooLarge
+            | Self::ReservedClaim
+            | Self::PrivateMetadataNotAllowed
+            | Self::UnknownShortcode
+            | Self::InvalidShortcode
+            | Self::InvalidLifetime
+            | Self::MetadataTooLarge
+            | Self::MetadataTooDeep
+            | Self::InvalidUserField => 400,
+            Self::MissingToken
+            | Self::TokenTooLarge
+            | Self::MalformedToken
+            | Self::UnsupportedAlgorithm
+            | Self::UnsupportedHeader
+            | Self::InvalidTokenType
+            | Self::UnknownKey
+            | Self::InvalidSignature
+            | Self::TokenExpired
+            | Self::TokenNotYetValid
+            | Self::TokenIssuedInFuture
+            | Self::TokenTooOld
+            | Self::InvalidIssuer
+            | Self::InvalidAudience
+            | Self::MissingClaim
+            | Self::InvalidClaimType
+            | Self::SessionRevoked
+            | Self::InvalidClaimValue
+            | Self::AssertionMismatch => 401,
             Self::InsufficientScope => 403,
+            Self::TenantNotFound | Self::JwtTemplateNotFound | Self::NotFound => 404,
+            Self::MethodNotAllowed => 405,
+            Self::PayloadTooLarge => 413,
             Self::UriTooLong => 414,
-            Self::InvalidJwks | Self::InvalidKey => 500,
-            Self::JwksUnavailable | Self::StorageUnavailable => 503,
-            Self::OriginUnreachable => 502,
-            Self::TenantNotFound | Self::JwtTemplateNotFound => 404,
-            _ => 401,
+            Self::InvalidJwks
+            | Self::InvalidKey
+            | Self::InvalidRouteConfig
+            | Self::InternalError
+            | Self::Misconfigured => 500,
+            Self::TokenRequestFailed | Self::OriginUnreachable => 502,
+            Self::JwksUnavailable | Self::JwksFetchFailed | Self::StorageUnavailable => 503,
         }
     }
 
-    /// One line saying what causes this code (used for the README table).
+    /// One line saying what causes this code (the cause column of docs/errors.md).
     pub const fn description(self) -> &'static str {
         match self {
             Self::MissingToken => "No `Authorization` header, or an empty one.",
-            Self::InvalidRequest => "`Authorization` is present but not `Bearer <b64token>`.",
+            Self::InvalidRequest => "`Authorization` is present but not `Bearer <b64token>`; a header the edge reads is repeated; a dev-mode body is not the JSON it expects.",
             Self::TokenTooLarge => "The token is longer than `max_token_len` (default 8 KiB).",
             Self::MalformedToken => "Not three base64url parts; non-canonical base64url; header or payload not a JSON object; duplicate JSON keys; JSON nested too deep; signature not 64 bytes.",
             Self::UnsupportedAlgorithm => "`alg` missing or not `EdDSA`/`Ed25519` (`none`, HS*, RS*, ES*...), or not the algorithm the key declares.",
@@ -181,15 +359,92 @@ impl ErrorCode {
             Self::InvalidJwks => "The JWKS is not `{\"keys\":[...]}`, exceeds 64 KiB or 64 keys, has duplicate `kid`s or no usable key.",
             Self::InvalidKey => "A JWK is not `OKP`/`Ed25519`, has a bad `x`, is weak (small order / non-canonical), carries `d`, or forbids verification (`use`, `key_ops`, `alg`).",
             Self::JwksUnavailable => "The issuer's JWKS could not be fetched and no cached set is young enough (fail closed, with `Retry-After`).",
-            Self::OriginUnreachable => "The gateway could not connect to `ORIGIN_URL` (the request was not forwarded).",
+            Self::JwksFetchFailed => "npm package: the JWKS (or discovery document) fetch made for this call failed and no cached set can be served; `cause` says why.",
             Self::TenantNotFound => "No tenant for the request's host (`<tenant>.<TORII_BASE_DOMAIN>`, a custom domain in D1, loopback → `TORII_DEFAULT_TENANT`) or its `x-application-id`.",
+            Self::TenantMismatch => "The host is `<tenant>.<TORII_BASE_DOMAIN>` (or a custom domain) of one tenant and `x-application-id` names another.",
+            Self::StorageUnavailable => "D1 could not be read and the isolate holds no tenant data younger than 1 h (fail closed).",
             Self::SessionRevoked => "Minting: the session token's session was revoked, has ended, or does not exist (D1 `sessions`).",
             Self::JwtTemplateNotFound => "Minting: the tenant has no JWT template with the requested `template` name.",
-            Self::StorageUnavailable => "D1 could not be read and the isolate holds no tenant data younger than 1 h (fail closed).",
+            Self::InvalidMintInput => "Rust minting API: an empty issuer, tenant id, session id or `jti`, or `exp` outside 1970 … 9999 (the edge answers `misconfigured` instead).",
+            Self::TokenRequestFailed => "npm package: `POST /_torii/auth/session/token` failed or answered something other than a token, `jwt_template_not_found` or a 401.",
             Self::InsufficientScope => "Gateway: a valid token whose `org_role` or claims do not meet the route's `roles`/`claims`.",
             Self::InvalidPath => "Gateway: the path has an encoded `/`, `\\` or `%`, a raw `\\`, or a malformed escape.",
             Self::UriTooLong => "Gateway: the path is over 2048 bytes or the query over 4096 (checked before any matching).",
             Self::InvalidClaimValue => "Gateway: a verified `sub`, `sid`, `iss`, `org_id`, `org_role` or `aal` holds a control character (CR, LF, NUL…): never copied into a header, the request is refused.",
+            Self::InvalidRouteConfig => "Gateway: `ROUTES` does not parse or breaks a rule (the edge logs it and answers `misconfigured`).",
+            Self::OriginUnreachable => "The gateway could not connect to `ORIGIN_URL` (the request was not forwarded).",
+            Self::AssertionMismatch => "Origin side: a valid edge assertion bound to another method, URL or `x-torii-claims` value.",
+            Self::InvalidTemplate => "The template is not a JSON object (bad JSON, duplicate keys, nested deeper than 8), or its rendered claims are not UTF-8.",
+            Self::TemplateTooLarge => "The template exceeds 4 KiB, or its worst-case rendered claims exceed the budget (default 1200 bytes).",
+            Self::ReservedClaim => "A top-level key is a reserved claim (`iss`, `sub`, `aud`, `exp`, `nbf`, `iat`, `jti`, `pid`, `sid`, `act`, `aal`, `azp`, `locale`, `org`, `org_id`, `org_role`).",
+            Self::PrivateMetadataNotAllowed => "A shortcode reads `user.private_metadata` (never available in tokens).",
+            Self::UnknownShortcode => "A well-formed shortcode that names no user field (e.g. `{{user.emial}}`).",
+            Self::InvalidShortcode => "A malformed shortcode or fallback in a template string or key.",
+            Self::InvalidLifetime => "A template's or a mint call's lifetime is outside 30 s … 86 400 s.",
+            Self::MetadataTooLarge => "A metadata bag serializes to more than 512 bytes.",
+            Self::MetadataTooDeep => "A metadata bag nests deeper than 8 levels.",
+            Self::InvalidUserField => "A user field (`id`, `email`, names, a metadata bag) is empty, too long, of the wrong type or holds forbidden characters.",
+            Self::NotFound => "No route for this path under `/_torii/` or `/.well-known/`, a gateway path routed to the edge, or a dev-mode user that does not exist.",
+            Self::MethodNotAllowed => "The path exists but not for this method (the reply has `Allow`).",
+            Self::PayloadTooLarge => "A request body exceeds its limit (dev-mode helpers: 64 KiB).",
+            Self::InternalError => "The runtime failed under the edge (details in the log, never in the reply).",
+            Self::Misconfigured => "`TORII_MASTER_SECRET` missing or short; bad `ORIGIN_URL`, `ROUTES` or `TRUSTED_ISSUERS`; a tenant without keys; a stored template or user row that no longer passes its checks at mint time.",
+        }
+    }
+
+    /// The group (section of docs/errors.md) this code belongs to.
+    pub const fn group(self) -> CodeGroup {
+        match self {
+            Self::MissingToken
+            | Self::InvalidRequest
+            | Self::TokenTooLarge
+            | Self::MalformedToken
+            | Self::UnsupportedAlgorithm
+            | Self::UnsupportedHeader
+            | Self::InvalidTokenType
+            | Self::UnknownKey
+            | Self::InvalidSignature
+            | Self::TokenExpired
+            | Self::TokenNotYetValid
+            | Self::TokenIssuedInFuture
+            | Self::TokenTooOld
+            | Self::InvalidIssuer
+            | Self::InvalidAudience
+            | Self::MissingClaim
+            | Self::InvalidClaimType => CodeGroup::Token,
+            Self::InvalidJwks
+            | Self::InvalidKey
+            | Self::JwksUnavailable
+            | Self::JwksFetchFailed => CodeGroup::Keys,
+            Self::TenantNotFound
+            | Self::TenantMismatch
+            | Self::StorageUnavailable
+            | Self::SessionRevoked
+            | Self::JwtTemplateNotFound
+            | Self::InvalidMintInput
+            | Self::TokenRequestFailed => CodeGroup::Tenant,
+            Self::InsufficientScope
+            | Self::InvalidPath
+            | Self::UriTooLong
+            | Self::InvalidClaimValue
+            | Self::InvalidRouteConfig
+            | Self::OriginUnreachable
+            | Self::AssertionMismatch => CodeGroup::Gateway,
+            Self::InvalidTemplate
+            | Self::TemplateTooLarge
+            | Self::ReservedClaim
+            | Self::PrivateMetadataNotAllowed
+            | Self::UnknownShortcode
+            | Self::InvalidShortcode
+            | Self::InvalidLifetime => CodeGroup::Template,
+            Self::MetadataTooLarge | Self::MetadataTooDeep | Self::InvalidUserField => {
+                CodeGroup::User
+            }
+            Self::NotFound
+            | Self::MethodNotAllowed
+            | Self::PayloadTooLarge
+            | Self::InternalError
+            | Self::Misconfigured => CodeGroup::Http,
         }
     }
 }

@@ -20,20 +20,24 @@ use alloc::vec::Vec;
 use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
 
-/// A JS `Error` whose `code` property is the core's stable code.
-fn coded_error(code: &str, message: &str) -> JsValue {
+/// A JS `Error` whose `code` property is the core's stable code (always one of the table's).
+fn coded_error(code: ErrorCode, message: &str) -> JsValue {
     let err = js_sys::Error::new(message);
     // Reflect.set on a fresh, extensible Error object cannot fail; ignore the Result.
-    let _ = js_sys::Reflect::set(&err, &JsValue::from_str("code"), &JsValue::from_str(code));
+    let _ = js_sys::Reflect::set(
+        &err,
+        &JsValue::from_str("code"),
+        &JsValue::from_str(code.as_str()),
+    );
     err.into()
 }
 
 fn verify_error(e: &VerifyError) -> JsValue {
-    coded_error(e.code(), &e.to_string())
+    coded_error(e.error_code(), &e.to_string())
 }
 
 fn key_error(e: &KeyError) -> JsValue {
-    coded_error(e.code(), &e.to_string())
+    coded_error(e.error_code(), &e.to_string())
 }
 
 /// Options the wrapper could not have produced: a programming error, thrown as `TypeError`.
@@ -186,7 +190,7 @@ impl Verifier {
 }
 
 fn assertion_error(e: &AssertionError) -> JsValue {
-    coded_error(e.code(), &e.to_string())
+    coded_error(e.error_code(), &e.to_string())
 }
 
 /// A verifier of edge assertions (`x-torii-edge-assertion`) for one origin: the core's
@@ -248,7 +252,7 @@ impl AssertionVerifier {
 }
 
 fn template_error(e: &TemplateError) -> JsValue {
-    let err = coded_error(e.code(), &e.to_string());
+    let err = coded_error(e.error_code(), &e.to_string());
     if let Some(pointer) = e.pointer() {
         let _ = js_sys::Reflect::set(
             &err,
@@ -260,7 +264,7 @@ fn template_error(e: &TemplateError) -> JsValue {
 }
 
 fn user_error(e: &UserError, field: &str) -> JsValue {
-    let err = coded_error(e.code(), &e.to_string());
+    let err = coded_error(e.error_code(), &e.to_string());
     let _ = js_sys::Reflect::set(&err, &JsValue::from_str("field"), &JsValue::from_str(field));
     err
 }
@@ -396,16 +400,60 @@ pub fn render_template(
     let template = parse_template(template_json, budget, None).map_err(|e| template_error(&e))?;
     let user = user_from_json(user_json).map_err(|(e, field)| user_error(&e, &field))?;
     String::from_utf8(template.render_json(&user))
-        .map_err(|_| coded_error("invalid_template", "rendered claims are not UTF-8"))
+        .map_err(|_| coded_error(ErrorCode::InvalidTemplate, "rendered claims are not UTF-8"))
 }
 
-/// Every stable error code of the core, in documentation order.
+/// Every stable error code, in documentation order.
 #[wasm_bindgen(js_name = errorCodes)]
 pub fn error_codes() -> Vec<String> {
     ALL_CODES
         .iter()
         .map(|c: &ErrorCode| c.as_str().to_string())
         .collect()
+}
+
+/// The code table as JSON text: `[{"code","status","description"}]`, in documentation
+/// order (the npm package's `ToriiError.status` and its type tests read it).
+#[wasm_bindgen(js_name = errorTable)]
+pub fn error_table() -> String {
+    error_table_json()
+}
+
+fn error_table_json() -> String {
+    let rows: Vec<Value> = ALL_CODES
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "code": c.as_str(),
+                "status": c.http_status(),
+                "description": c.description(),
+            })
+        })
+        .collect();
+    Value::Array(rows).to_string()
+}
+
+/// The constants the npm package shares with the core, as JSON text:
+/// `{"maxJwksBytes", "defaultCacheConfig": {"defaultTtl","minTtl","maxTtl","cooldown","maxStale"}}`
+/// (`MAX_JWKS_BYTES` and `CacheConfig::default()`, seconds).
+#[wasm_bindgen(js_name = coreConstants)]
+pub fn core_constants() -> String {
+    core_constants_json()
+}
+
+fn core_constants_json() -> String {
+    let c = CacheConfig::default();
+    serde_json::json!({
+        "maxJwksBytes": crate::jose::jwk::MAX_JWKS_BYTES,
+        "defaultCacheConfig": {
+            "defaultTtl": c.default_ttl,
+            "minTtl": c.min_ttl,
+            "maxTtl": c.max_ttl,
+            "cooldown": c.cooldown,
+            "maxStale": c.max_stale,
+        },
+    })
+    .to_string()
 }
 
 /// Whole seconds from a JS number (fractions floored; `as` saturates, NaN is 0).
@@ -492,16 +540,35 @@ pub fn max_age_from_cache_control(value: &str) -> Option<f64> {
 /// The HTTP status the edge answers with for `code` (0 for an unknown code).
 #[wasm_bindgen(js_name = httpStatus)]
 pub fn http_status(code: &str) -> u16 {
-    ALL_CODES
-        .iter()
-        .find(|c| c.as_str() == code)
-        .map_or(0, |c| c.http_status())
+    ErrorCode::from_code(code).map_or(0, ErrorCode::http_status)
 }
 
 // Only the paths that never build a JsValue can run off wasm32.
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_error_table_and_the_constants_are_the_cores() {
+        let table: Value = serde_json::from_str(&error_table_json()).unwrap();
+        let rows = table.as_array().unwrap();
+        assert_eq!(rows.len(), ALL_CODES.len());
+        for (row, c) in rows.iter().zip(ALL_CODES) {
+            assert_eq!(row["code"], c.as_str());
+            assert_eq!(row["status"], c.http_status());
+            assert_eq!(row["description"], c.description());
+            assert_eq!(http_status(c.as_str()), c.http_status());
+        }
+        assert_eq!(http_status("no_such_code"), 0);
+        let k: Value = serde_json::from_str(&core_constants_json()).unwrap();
+        assert_eq!(k["maxJwksBytes"], crate::jose::jwk::MAX_JWKS_BYTES);
+        let c = CacheConfig::default();
+        assert_eq!(k["defaultCacheConfig"]["defaultTtl"], c.default_ttl);
+        assert_eq!(k["defaultCacheConfig"]["minTtl"], c.min_ttl);
+        assert_eq!(k["defaultCacheConfig"]["maxTtl"], c.max_ttl);
+        assert_eq!(k["defaultCacheConfig"]["cooldown"], c.cooldown);
+        assert_eq!(k["defaultCacheConfig"]["maxStale"], c.max_stale);
+    }
 
     #[test]
     fn bare_tokens_and_bearer_headers_are_both_accepted() {

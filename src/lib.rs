@@ -59,7 +59,7 @@ pub use crypto::{Ed25519Verify, PublicKey, RustBackend};
 pub use edge::discovery::discovery_document;
 pub use edge::extract::bearer_token;
 pub use encoding::{b64, json};
-pub use error::{ErrorCode, KeyError, VerifyError, ALL_CODES};
+pub use error::{CodeGroup, ErrorCode, KeyError, VerifyError, ALL_CODES, ALL_GROUPS};
 pub use jose::{
     Jwk, Jwks, Policy, SignatureCheck, SignatureMemo, SigningKey, TypPolicy, UntrustedToken,
     VerifiedClaims, Verifier, DEFAULT_CLAIMS_DEPTH, DEFAULT_MAX_TOKEN_LEN, DEFAULT_SKEW_SECS,

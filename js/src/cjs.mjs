@@ -5,8 +5,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { initSync } from "../pkg/torii_edge.js";
+import { loadCore } from "./core.mjs";
 
 initSync({ module: readFileSync(join(__dirname, "..", "pkg", "torii_edge_bg.wasm")) });
+loadCore();
 
 export * from "./lib.mjs";
 export * from "./clients.mjs";

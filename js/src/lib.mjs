@@ -15,43 +15,17 @@ import {
   validateTemplate as wasmValidateTemplate,
 } from "../pkg/torii_edge.js";
 import { Flight, fetchableUrl, readBody } from "./io.mjs";
+import { DEFAULT_CACHE_CONFIG, MAX_JWKS_BYTES } from "./core.mjs";
 
-/** Largest JWKS document accepted, in bytes (the core's MAX_JWKS_BYTES). */
-export const MAX_JWKS_BYTES = 64 * 1024;
+// The core's constants (src/js.rs `coreConstants`), filled in by the entry point.
+export { DEFAULT_CACHE_CONFIG, MAX_JWKS_BYTES };
 /** Timeout of one JWKS fetch, in milliseconds. */
 export const JWKS_FETCH_TIMEOUT_MS = 5000;
 
 /**
- * The JWKS cache policy, in seconds: the core's `CacheConfig::default()`
- * (src/jwks_cache.rs).
+ * A verification failure; `code` is a stable snake_case code of the core's table
+ * (src/error.rs `ALL_CODES`), `status` that table's HTTP status for it.
  */
-export const DEFAULT_CACHE_CONFIG = Object.freeze({
-  defaultTtl: 600,
-  minTtl: 60,
-  maxTtl: 86_400,
-  cooldown: 30,
-  maxStale: 86_400,
-});
-
-// Codes that are not in the core's ALL_CODES table, with their HTTP status.
-// Template and user errors are bad input: 400.
-const JS_ONLY_STATUS = {
-  jwks_fetch_failed: 503,
-  assertion_mismatch: 401,
-  token_request_failed: 502,
-  invalid_template: 400,
-  template_too_large: 400,
-  reserved_claim: 400,
-  private_metadata_not_allowed: 400,
-  unknown_shortcode: 400,
-  invalid_shortcode: 400,
-  invalid_lifetime: 400,
-  metadata_too_large: 400,
-  metadata_too_deep: 400,
-  invalid_user_field: 400,
-};
-
-/** A verification failure; `code` is the core's stable snake_case code. */
 export class ToriiError extends Error {
   /**
    * @param {string} code
@@ -62,14 +36,14 @@ export class ToriiError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ToriiError";
     this.code = code;
-    this.status = JS_ONLY_STATUS[code] ?? (httpStatus(code) || 500);
+    this.status = httpStatus(code) || 500;
     if (options.retryAfter !== undefined) this.retryAfter = options.retryAfter;
     if (options.pointer !== undefined) this.pointer = options.pointer;
     if (options.field !== undefined) this.field = options.field;
   }
 }
 
-/** Every stable error code of the core, in documentation order. */
+/** Every stable error code (the core's table, src/error.rs `ALL_CODES`), in documentation order. */
 export function errorCodes() {
   return wasmErrorCodes();
 }

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import * as jose from "jose";
 import * as torii from "../src/node.mjs";
 import { createVerifier, verifyToken, ToriiError, errorCodes } from "../src/node.mjs";
+import { errorTable } from "../pkg/torii_edge.js";
 import { ISS, NOW, at, newKey, signToken, token, claims } from "./helpers.mjs";
 
 const key = newKey("k1");
@@ -51,20 +52,38 @@ test("the package exports exactly its API", () => {
   assert.ok(Object.isFrozen(torii.DEFAULT_CACHE_CONFIG));
 });
 
-test("errorCodes() is the core's table, and index.d.ts lists every code", async () => {
+/** The string literals of `export type <name> = ...;` in index.d.ts. */
+function dtsUnion(dts, name) {
+  const start = dts.indexOf(`export type ${name} =`);
+  assert.ok(start >= 0, name);
+  const body = dts.slice(start, dts.indexOf(";", start));
+  return [...body.matchAll(/"([a-z_]+)"|\b(\d{3})\b/g)].map((m) => m[1] ?? Number(m[2]));
+}
+
+test("errorCodes() is the core's table, and index.d.ts lists exactly its codes and statuses", async () => {
+  const table = JSON.parse(errorTable());
   const codes = errorCodes();
-  assert.ok(codes.length >= 20);
+  assert.deepEqual(codes, table.map((r) => r.code));
   assert.equal(codes[0], "missing_token");
-  assert.ok(codes.includes("jwks_unavailable"));
+  for (const c of ["jwks_unavailable", "jwks_fetch_failed", "token_request_failed", "assertion_mismatch", "invalid_template", "misconfigured"]) {
+    assert.ok(codes.includes(c), c);
+  }
   const { readFileSync } = await import("node:fs");
   const dts = readFileSync(new URL("../index.d.ts", import.meta.url), "utf8");
-  const union = dts.slice(dts.indexOf("export type CoreErrorCode"), dts.indexOf(";", dts.indexOf("export type CoreErrorCode")));
-  assert.deepEqual([...union.matchAll(/"([a-z_]+)"/g)].map((m) => m[1]), codes);
-  const extra = dts.slice(dts.indexOf("export type ToriiErrorCode"), dts.indexOf(";", dts.indexOf("export type ToriiErrorCode")));
-  assert.deepEqual([...extra.matchAll(/"([a-z_]+)"/g)].map((m) => m[1]), ["jwks_fetch_failed", "assertion_mismatch", "token_request_failed"]);
+  // The code union is the table, in its order; the status union its set of statuses.
+  assert.deepEqual(dtsUnion(dts, "CoreErrorCode"), codes);
+  assert.deepEqual(dtsUnion(dts, "ToriiErrorStatus"), [...new Set(table.map((r) => r.status))].sort((a, b) => a - b));
+  for (const sub of ["TemplateErrorCode", "UserErrorCode"]) {
+    for (const c of dtsUnion(dts, sub)) assert.ok(codes.includes(c), `${sub}: ${c}`);
+  }
+  // ToriiError.status is the table's status for every code.
+  for (const { code, status, description } of table) {
+    assert.equal(new ToriiError(code, "x").status, status, code);
+    assert.ok(description.length > 0, code);
+  }
   // The core's error table in docs/errors.md agrees too.
   const errorsPage = readFileSync(new URL("../../docs/errors.md", import.meta.url), "utf8");
-  for (const c of codes) assert.ok(errorsPage.includes(`\`${c}\``), c);
+  for (const { code, status } of table) assert.ok(errorsPage.includes(`| \`${code}\` | ${status} |`), code);
 });
 
 test("createVerifier verifies a bare token and an Authorization header", async () => {

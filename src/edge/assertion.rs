@@ -18,7 +18,7 @@
 //! `typ` [`EDGE_ASSERTION_TYP`], issuer, audience, then compares `htm`, `htu` and `chash`.
 
 use crate::encoding::b64;
-use crate::error::VerifyError;
+use crate::error::{ErrorCode, VerifyError};
 use crate::jose::claims::VerifiedClaims;
 use crate::jose::jwk::Jwks;
 use crate::jose::policy::{Policy, TypPolicy};
@@ -59,9 +59,14 @@ pub enum AssertionError {
 impl AssertionError {
     /// The stable code: the token's code, or `assertion_mismatch`.
     pub const fn code(&self) -> &'static str {
+        self.error_code().as_str()
+    }
+
+    /// The error's entry in the code table.
+    pub const fn error_code(&self) -> ErrorCode {
         match self {
-            Self::Token(e) => e.code(),
-            Self::BindingMismatch(_) => "assertion_mismatch",
+            Self::Token(e) => e.error_code(),
+            Self::BindingMismatch(_) => ErrorCode::AssertionMismatch,
         }
     }
 }

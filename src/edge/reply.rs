@@ -40,6 +40,13 @@ impl Reply {
         reply
     }
 
+    /// The error reply for `code`: its status from the code table, `{"code", "message"}`,
+    /// never cached. Every error the edge answers with is built here or from a code's
+    /// error enum, so no reply carries a code (or a status) outside the table.
+    pub fn from_code(code: ErrorCode, message: &str) -> Self {
+        Self::error(code.http_status(), code.as_str(), message)
+    }
+
     /// Readable from any origin (no cookies are involved in any edge route).
     pub fn with_cors(mut self) -> Self {
         if self.header("access-control-allow-origin").is_none() {
@@ -66,14 +73,13 @@ impl Reply {
 
 /// 404 for a path the edge does not serve.
 pub fn not_found() -> Reply {
-    Reply::error(404, "not_found", "no route for this path")
+    Reply::from_code(ErrorCode::NotFound, "no route for this path")
 }
 
 /// 405 with `Allow`.
 pub fn method_not_allowed(allow: &str) -> Reply {
-    let mut reply = Reply::error(
-        405,
-        "method_not_allowed",
+    let mut reply = Reply::from_code(
+        ErrorCode::MethodNotAllowed,
         &format!("only {allow} are allowed"),
     )
     .with_cors();
@@ -83,19 +89,18 @@ pub fn method_not_allowed(allow: &str) -> Reply {
 
 /// The reply when the runtime failed under us (details go to the log, not the client).
 pub fn internal_error() -> Reply {
-    Reply::error(500, "internal_error", "internal error")
+    Reply::from_code(ErrorCode::InternalError, "internal error")
 }
 
 /// 500 `misconfigured`: the deployment's configuration or stored data is unusable
 /// (`why` names what, for the operator; no secret goes in it).
 pub fn misconfigured(why: &str) -> Reply {
-    Reply::error(500, "misconfigured", why)
+    Reply::from_code(ErrorCode::Misconfigured, why)
 }
 
 /// 503 `storage_unavailable`: the store could not be read or written.
 pub fn storage_unavailable(message: &str) -> Reply {
-    let code = ErrorCode::StorageUnavailable;
-    Reply::error(code.http_status(), code.as_str(), message)
+    Reply::from_code(ErrorCode::StorageUnavailable, message)
 }
 
 /// `WWW-Authenticate` for a 401/403: the realm, plus the RFC 6750 error and our code
@@ -218,5 +223,17 @@ mod tests {
         let body: Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
         assert_eq!(body["code"], "invalid_signature");
         assert!(body["message"].is_string());
+    }
+
+    #[test]
+    fn replies_from_codes_take_the_tables_status() {
+        for &code in crate::ALL_CODES {
+            let reply = Reply::from_code(code, "m");
+            assert_eq!(reply.status, code.http_status());
+            assert_eq!(reply.code().as_deref(), Some(code.as_str()));
+        }
+        assert_eq!(method_not_allowed("GET").status, 405);
+        assert_eq!(method_not_allowed("GET").header("allow"), Some("GET"));
+        assert_eq!(internal_error().status, 500);
     }
 }

@@ -3,6 +3,7 @@
 //! requirements. Header hygiene is [`super::headers`].
 
 use crate::encoding::json;
+use crate::error::ErrorCode;
 use crate::jose::claims::VerifiedClaims;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -35,21 +36,20 @@ pub enum GatewayError {
 impl GatewayError {
     /// The stable snake_case code.
     pub const fn code(&self) -> &'static str {
+        self.error_code().as_str()
+    }
+    /// The error's entry in the code table.
+    pub const fn error_code(&self) -> ErrorCode {
         match self {
-            Self::InsufficientScope(_) => "insufficient_scope",
-            Self::InvalidRouteConfig(_) => "invalid_route_config",
-            Self::InvalidPath => "invalid_path",
-            Self::UriTooLong => "uri_too_long",
+            Self::InsufficientScope(_) => ErrorCode::InsufficientScope,
+            Self::InvalidRouteConfig(_) => ErrorCode::InvalidRouteConfig,
+            Self::InvalidPath => ErrorCode::InvalidPath,
+            Self::UriTooLong => ErrorCode::UriTooLong,
         }
     }
-    /// The HTTP status the edge answers with.
+    /// The HTTP status the edge answers with (the code table's).
     pub const fn http_status(&self) -> u16 {
-        match self {
-            Self::InsufficientScope(_) => 403,
-            Self::InvalidRouteConfig(_) => 500,
-            Self::InvalidPath => 400,
-            Self::UriTooLong => 414,
-        }
+        self.error_code().http_status()
     }
 }
 

@@ -181,19 +181,16 @@ pub fn lookup(host: HostMatch, app_id: Option<&str>) -> Result<TenantLookup, Rep
 
 /// 400 `invalid_request`: `x-application-id` names another tenant than the host.
 pub fn tenant_mismatch() -> Reply {
-    Reply::error(
-        400,
-        ErrorCode::InvalidRequest.as_str(),
+    Reply::from_code(
+        ErrorCode::TenantMismatch,
         "x-application-id does not match the tenant of the host",
     )
 }
 
 /// 404 `tenant_not_found`: no tenant for this host or application id.
 pub fn tenant_not_found() -> Reply {
-    let code = ErrorCode::TenantNotFound;
-    Reply::error(
-        code.http_status(),
-        code.as_str(),
+    Reply::from_code(
+        ErrorCode::TenantNotFound,
         "no tenant for this host or application id",
     )
 }

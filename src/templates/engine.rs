@@ -64,6 +64,7 @@
 //! chain of nested paths. A property test checks the bound against random users.
 
 use crate::encoding::json::{self, JsonError};
+use crate::error::ErrorCode;
 use crate::templates::user::{
     User, MAX_EMAIL_BYTES, MAX_METADATA_BYTES, MAX_NAME_BYTES, MAX_USER_ID_BYTES,
 };
@@ -146,17 +147,24 @@ pub enum TemplateError {
 }
 
 impl TemplateError {
+    /// The error's entry in the code table.
+    pub const fn error_code(&self) -> ErrorCode {
+        match self {
+            Self::InvalidTemplate(_) => ErrorCode::InvalidTemplate,
+            Self::SourceTooLarge { .. } | Self::TemplateTooLarge { .. } => {
+                ErrorCode::TemplateTooLarge
+            }
+            Self::ReservedClaim { .. } => ErrorCode::ReservedClaim,
+            Self::PrivateMetadataNotAllowed { .. } => ErrorCode::PrivateMetadataNotAllowed,
+            Self::UnknownShortcode { .. } => ErrorCode::UnknownShortcode,
+            Self::InvalidShortcode { .. } => ErrorCode::InvalidShortcode,
+            Self::InvalidLifetime { .. } => ErrorCode::InvalidLifetime,
+        }
+    }
+
     /// The stable snake_case code (see the [module docs](self)).
     pub const fn code(&self) -> &'static str {
-        match self {
-            Self::InvalidTemplate(_) => "invalid_template",
-            Self::SourceTooLarge { .. } | Self::TemplateTooLarge { .. } => "template_too_large",
-            Self::ReservedClaim { .. } => "reserved_claim",
-            Self::PrivateMetadataNotAllowed { .. } => "private_metadata_not_allowed",
-            Self::UnknownShortcode { .. } => "unknown_shortcode",
-            Self::InvalidShortcode { .. } => "invalid_shortcode",
-            Self::InvalidLifetime { .. } => "invalid_lifetime",
-        }
+        self.error_code().as_str()
     }
 
     /// The RFC 6901 JSON pointer of the offending value (`""` is the whole template), or

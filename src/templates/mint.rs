@@ -21,6 +21,7 @@
 //! * Private metadata has no path into a token: templates cannot select it and minting
 //!   never reads it.
 
+use crate::error::ErrorCode;
 use crate::jose::sign::SigningKey;
 use crate::templates::engine::{
     Template, MAX_TEMPLATE_LIFETIME_SECS, MIN_TEMPLATE_LIFETIME_SECS, RESERVED_CLAIMS,
@@ -58,9 +59,14 @@ pub enum MintError {
 impl MintError {
     /// The stable snake_case code: `invalid_lifetime` or `invalid_mint_input`.
     pub const fn code(&self) -> &'static str {
+        self.error_code().as_str()
+    }
+
+    /// The error's entry in the code table.
+    pub const fn error_code(&self) -> ErrorCode {
         match self {
-            Self::InvalidLifetime { .. } => "invalid_lifetime",
-            Self::InvalidMintInput(_) => "invalid_mint_input",
+            Self::InvalidLifetime { .. } => ErrorCode::InvalidLifetime,
+            Self::InvalidMintInput(_) => ErrorCode::InvalidMintInput,
         }
     }
 }

@@ -21,6 +21,7 @@
 //! but it has no shortcode and no accessor the template or mint code uses: it cannot reach
 //! a token.
 
+use crate::error::ErrorCode;
 use alloc::string::{String, ToString};
 use core::fmt;
 use serde_json::{Map, Value};
@@ -91,10 +92,15 @@ impl UserError {
     /// The stable snake_case code: `metadata_too_large`, `metadata_too_deep` or
     /// `invalid_user_field`.
     pub const fn code(&self) -> &'static str {
+        self.error_code().as_str()
+    }
+
+    /// The error's entry in the code table.
+    pub const fn error_code(&self) -> ErrorCode {
         match self {
-            Self::MetadataTooLarge { .. } => "metadata_too_large",
-            Self::MetadataTooDeep { .. } => "metadata_too_deep",
-            Self::InvalidUserField { .. } => "invalid_user_field",
+            Self::MetadataTooLarge { .. } => ErrorCode::MetadataTooLarge,
+            Self::MetadataTooDeep { .. } => ErrorCode::MetadataTooDeep,
+            Self::InvalidUserField { .. } => ErrorCode::InvalidUserField,
         }
     }
 }

@@ -180,10 +180,8 @@ async fn verify_token(
             let jwks = match trusted_jwks::keys_for(issuer, untrusted.kid(), env, ctx).await {
                 Ok(jwks) => jwks,
                 Err(KeysError::Unavailable { retry_after }) => {
-                    let code = ErrorCode::JwksUnavailable;
-                    let mut reply = Reply::error(
-                        code.http_status(),
-                        code.as_str(),
+                    let mut reply = Reply::from_code(
+                        ErrorCode::JwksUnavailable,
                         "the issuer's keys are unavailable; retry later",
                     );
                     reply.headers.push(("retry-after", retry_after.to_string()));
@@ -299,16 +297,15 @@ async fn decide(
     line: &mut LogLine,
 ) -> Result<Decision, Reply> {
     let Some(config_rc) = load_config(env) else {
-        return Err(Reply::error(404, "not_found", "no route for this path"));
+        return Err(crate::edge::reply::not_found());
     };
     let config = match config_rc.as_ref() {
         Ok(config) => config,
         Err(why) => {
             worker::console_error!("torii-edge: gateway misconfigured: {}", why);
             line.decision = "error";
-            return Err(Reply::error(
-                500,
-                "misconfigured",
+            return Err(Reply::from_code(
+                ErrorCode::Misconfigured,
                 "the gateway is misconfigured",
             ));
         }
@@ -320,7 +317,7 @@ async fn decide(
     line.tenant = Some(tenant.id.clone());
     let method = req.method().to_string();
     let access = match config.routes.route(&method, &path) {
-        Route::Edge => return Err(Reply::error(404, "not_found", "no route for this path")),
+        Route::Edge => return Err(crate::edge::reply::not_found()),
         Route::Origin(Some(rule)) => {
             line.route = Some(rule.pattern.clone());
             rule.access.clone()
@@ -379,7 +376,7 @@ async fn decide(
 }
 
 fn gateway_error_reply(e: &GatewayError) -> Reply {
-    Reply::error(e.http_status(), e.code(), &e.to_string())
+    Reply::from_code(e.error_code(), &e.to_string())
 }
 
 /// Sends the request to the origin with clean headers, claims headers and the assertion.
@@ -396,14 +393,13 @@ async fn forward(
 ) -> Result<web_sys::Response, Reply> {
     let internal = |e: worker::Error| {
         worker::console_error!("torii-edge: {}", e);
-        Reply::error(500, "internal_error", "internal error")
+        crate::edge::reply::internal_error()
     };
     let config = match config_rc.as_ref() {
         Ok(c) => c,
         Err(_) => {
-            return Err(Reply::error(
-                500,
-                "misconfigured",
+            return Err(Reply::from_code(
+                ErrorCode::Misconfigured,
                 "the gateway is misconfigured",
             ))
         }
@@ -489,11 +485,9 @@ async fn forward(
         Ok(r) => r.unchecked_into(),
         Err(e) => {
             worker::console_warn!("torii-edge: origin unreachable: {:?}", e);
-            let code = ErrorCode::OriginUnreachable;
             line.decision = "origin_unreachable";
-            return Err(Reply::error(
-                code.http_status(),
-                code.as_str(),
+            return Err(Reply::from_code(
+                ErrorCode::OriginUnreachable,
                 "the origin could not be reached",
             ));
         }

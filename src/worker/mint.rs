@@ -42,15 +42,14 @@ fn lifetime(env: &Env) -> i64 {
         .clamp(30, 86_400)
 }
 
-fn code_reply(code: ErrorCode, message: &str) -> Reply {
-    Reply::error(code.http_status(), code.as_str(), message)
-}
-
 fn session_revoked(realm: &str) -> Reply {
-    let mut reply = code_reply(ErrorCode::SessionRevoked, "the session is not active");
+    let mut reply = Reply::from_code(ErrorCode::SessionRevoked, "the session is not active");
     reply.headers.push((
         "www-authenticate",
-        www_authenticate(realm, Some(("invalid_token", "session_revoked"))),
+        www_authenticate(
+            realm,
+            Some(("invalid_token", ErrorCode::SessionRevoked.as_str())),
+        ),
     ));
     reply
 }
@@ -153,7 +152,7 @@ async fn mint(req: &Request, env: &Env) -> Result<Reply, Reply> {
 }
 
 fn template_not_found() -> Reply {
-    code_reply(
+    Reply::from_code(
         ErrorCode::JwtTemplateNotFound,
         "no JWT template with this name",
     )
@@ -281,13 +280,15 @@ pub(crate) async fn devtools(req: &mut Request, env: &Env) -> Reply {
 async fn json_body(req: &mut Request) -> Result<Map<String, Value>, Reply> {
     let bytes = req.bytes().await.map_err(|_| reply::internal_error())?;
     if bytes.len() > MAX_DEV_BODY {
-        return Err(Reply::error(413, "invalid_request", "body too large"));
+        return Err(Reply::from_code(
+            ErrorCode::PayloadTooLarge,
+            "body too large",
+        ));
     }
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(map)) => Ok(map),
-        _ => Err(Reply::error(
-            400,
-            "invalid_request",
+        _ => Err(Reply::from_code(
+            ErrorCode::InvalidRequest,
             "body must be a JSON object",
         )),
     }
@@ -305,7 +306,7 @@ async fn create_session(req: &mut Request, env: &Env) -> Result<Reply, Reply> {
     let user_id = body
         .get("userId")
         .and_then(Value::as_str)
-        .ok_or_else(|| Reply::error(400, "invalid_request", "userId is required"))?
+        .ok_or_else(|| Reply::from_code(ErrorCode::InvalidRequest, "userId is required"))?
         .to_string();
     let ttl = body
         .get("ttl")
@@ -321,7 +322,7 @@ async fn create_session(req: &mut Request, env: &Env) -> Result<Reply, Reply> {
     let user_row = store::user(&db, &tenant.id, &user_id)
         .await
         .map_err(|e| storage_error(&e))?
-        .ok_or_else(|| Reply::error(404, "not_found", "no such user in this tenant"))?;
+        .ok_or_else(|| Reply::from_code(ErrorCode::NotFound, "no such user in this tenant"))?;
     let user = user_from_row(&user_row)?;
     let now = clock::now_secs();
     let session = SessionRow {
@@ -384,7 +385,7 @@ async fn revoke_session(req: &mut Request, env: &Env) -> Result<Reply, Reply> {
     let sid = body
         .get("sessionId")
         .and_then(Value::as_str)
-        .ok_or_else(|| Reply::error(400, "invalid_request", "sessionId is required"))?;
+        .ok_or_else(|| Reply::from_code(ErrorCode::InvalidRequest, "sessionId is required"))?;
     let db = store::db(env).map_err(|e| storage_error(&e))?;
     let update = store::prepared(
         &db,

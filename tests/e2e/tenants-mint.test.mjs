@@ -134,6 +134,7 @@ describe('tenants and minting under wrangler dev', () => {
     assert.equal((await byHost(`auth.globex.test:${port}`)).body.issuer, GLOBEX_ISSUER);
     const mismatch = await byHost(`acme.torii.test:${port}`, { 'x-application-id': 'globex' });
     assert.equal(mismatch.status, 400);
+    assert.equal(mismatch.body.code, 'tenant_mismatch');
     for (const host of [`nope.torii.test:${port}`, `torii.test:${port}`, `unmapped.example:${port}`]) {
       const r = await byHost(host);
       assert.equal(r.status, 404, host);
@@ -355,6 +356,16 @@ describe('tenants and minting under wrangler dev', () => {
     const d1 = await counters();
     for (let i = 0; i < 10; i++) await (await api(minted.accessToken)).arrayBuffer();
     assert.equal(await counters(), d1, 'warm gateway requests: 0 D1 queries');
+  });
+
+  test('dev-mode bodies: over 64 KiB is 413 payload_too_large, not a JSON object is 400 invalid_request', async () => {
+    const post = (body) => fetch(`${w.origin}/_torii/devtools/sessions`, { method: 'POST', body });
+    const big = await post(JSON.stringify({ userId: DEMO_USER, pad: 'x'.repeat(65 * 1024) }));
+    assert.equal(big.status, 413);
+    assert.equal((await big.json()).code, 'payload_too_large');
+    const bad = await post('[1]');
+    assert.equal(bad.status, 400);
+    assert.equal((await bad.json()).code, 'invalid_request');
   });
 
   test('dev-mode helpers are off without TORII_DEV_MODE', async () => {
