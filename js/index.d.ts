@@ -244,6 +244,12 @@ export class JwksCachePolicy<T = unknown> {
 export const EDGE_ASSERTION_HEADER: "x-torii-edge-assertion";
 /** `x-torii-claims`: the verified claims as base64url JSON, bound by the assertion. */
 export const CLAIMS_HEADER: "x-torii-claims";
+/**
+ * The identity headers the edge forwards and its assertion binds (`ihash`), in canonical
+ * order: `x-torii-user-id`, `-session-id`, `-tenant-id`, `-issuer`, `-org-id`, `-org-role`,
+ * `-aal`, `-claims`. `verifyEdgeAssertion` checks all of them.
+ */
+export const IDENTITY_HEADERS: readonly string[];
 
 /** Where edge assertions come from and who they are for. */
 export interface EdgeAssertionOptions {

@@ -12,12 +12,25 @@ import { parseArgs } from 'node:util';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 
 export const EDGE_ASSERTION_TYP = 'torii-edge-assertion+jwt';
+/** The identity headers the assertion binds (`ihash`), in canonical order. */
+export const IDENTITY_HEADERS = [
+  'x-torii-user-id', 'x-torii-session-id', 'x-torii-tenant-id', 'x-torii-issuer',
+  'x-torii-org-id', 'x-torii-org-role', 'x-torii-aal', 'x-torii-claims',
+];
+
+/** base64url(SHA-256(`name:value\n` for each identity header present, in order)). */
+export function identityHash(headers) {
+  const canonical = IDENTITY_HEADERS.filter((n) => headers[n] !== undefined)
+    .map((n) => `${n}:${headers[n]}\n`)
+    .join('');
+  return createHash('sha256').update(canonical).digest('base64url');
+}
 
 /**
  * Returns `verify(req)` for a Node `http.IncomingMessage`: it checks the request's
  * `x-torii-edge-assertion` (EdDSA, typ, issuer, audience = this origin, ≤ 60 s old) with
- * jose against the tenant JWKS, then its binding to the method, the URL and the
- * `x-torii-claims` header. Resolves to the verified claims (base64url-decoded
+ * jose against the tenant JWKS, then its binding to the method, the URL and every
+ * identity header (`ihash`). Resolves to the verified claims (base64url-decoded
  * `x-torii-claims`, or `null` for an anonymous request); rejects otherwise.
  *
  * `issuer`: the tenant's issuer (the edge's URL); `audience`: this origin as the edge's
@@ -35,13 +48,12 @@ export function createEdgeAssertionVerifier({ issuer, audience, jwksUrl }) {
       typ: EDGE_ASSERTION_TYP,
       algorithms: ['EdDSA'],
       maxTokenAge: 60,
-      requiredClaims: ['exp', 'iat', 'htm', 'htu', 'chash'],
+      requiredClaims: ['exp', 'iat', 'htm', 'htu', 'ihash'],
     });
     const claimsHeader = req.headers['x-torii-claims'] ?? '';
-    const chash = createHash('sha256').update(claimsHeader).digest('base64url');
     if (payload.htm !== req.method) throw new Error('edge assertion: method mismatch');
     if (payload.htu !== base + req.url) throw new Error('edge assertion: URL mismatch');
-    if (payload.chash !== chash) throw new Error('edge assertion: claims header mismatch');
+    if (payload.ihash !== identityHash(req.headers)) throw new Error('edge assertion: identity headers mismatch');
     return claimsHeader ? JSON.parse(Buffer.from(claimsHeader, 'base64url').toString('utf8')) : null;
   };
 }

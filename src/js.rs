@@ -189,6 +189,30 @@ impl Verifier {
     }
 }
 
+/// `[[name, value], …]` (at most the identity headers' count, strings only).
+fn identity_pairs(json: &str) -> Result<Vec<(String, String)>, JsValue> {
+    let bad = || {
+        coded_error(
+            ErrorCode::InvalidRequest,
+            "identity headers: expected [[name, value], …]",
+        )
+    };
+    let value = crate::encoding::json::parse(json.as_bytes(), 3).map_err(|_| bad())?;
+    let Value::Array(items) = value else {
+        return Err(bad());
+    };
+    if items.len() > crate::edge::headers::IDENTITY_HEADERS.len() {
+        return Err(bad());
+    }
+    items
+        .iter()
+        .map(|item| match item.as_array().map(Vec::as_slice) {
+            Some([Value::String(n), Value::String(v)]) => Ok((n.clone(), v.clone())),
+            _ => Err(bad()),
+        })
+        .collect()
+}
+
 fn assertion_error(e: &AssertionError) -> JsValue {
     coded_error(e.error_code(), &e.to_string())
 }
@@ -222,21 +246,27 @@ impl AssertionVerifier {
     }
 
     /// Verifies `assertion` for the request the origin received (`method`, full `url`,
-    /// `x-torii-claims` value or `""`) at `now_secs`; returns the assertion's claims as
-    /// JSON text, or throws an `Error` whose `code` is the core's (`assertion_mismatch`
-    /// when it is valid but bound to another request).
+    /// identity headers it carried as a JSON array of `[name, value]` pairs, `[]` when
+    /// none: see `coreConstants().identityHeaders`) at `now_secs`; returns the
+    /// assertion's claims as JSON text, or throws an `Error` whose `code` is the core's
+    /// (`assertion_mismatch` when it is valid but bound to another request).
     pub fn verify(
         &self,
         assertion: &str,
         method: &str,
         url: &str,
-        claims_header: &str,
+        identity_json: &str,
         now_secs: f64,
     ) -> Result<String, JsValue> {
+        let pairs = identity_pairs(identity_json)?;
+        let identity: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
         let binding = Binding {
             method,
             url,
-            claims_header,
+            identity: &identity,
         };
         let verified = verify_edge_assertion(
             &self.jwks,
@@ -445,6 +475,7 @@ fn core_constants_json() -> String {
     let c = CacheConfig::default();
     serde_json::json!({
         "maxJwksBytes": crate::jose::jwk::MAX_JWKS_BYTES,
+        "identityHeaders": crate::edge::headers::IDENTITY_HEADERS,
         "defaultCacheConfig": {
             "defaultTtl": c.default_ttl,
             "minTtl": c.min_ttl,
@@ -562,6 +593,10 @@ mod tests {
         assert_eq!(http_status("no_such_code"), 0);
         let k: Value = serde_json::from_str(&core_constants_json()).unwrap();
         assert_eq!(k["maxJwksBytes"], crate::jose::jwk::MAX_JWKS_BYTES);
+        assert_eq!(
+            k["identityHeaders"],
+            serde_json::json!(crate::edge::headers::IDENTITY_HEADERS)
+        );
         let c = CacheConfig::default();
         assert_eq!(k["defaultCacheConfig"]["defaultTtl"], c.default_ttl);
         assert_eq!(k["defaultCacheConfig"]["minTtl"], c.min_ttl);

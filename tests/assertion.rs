@@ -1,8 +1,10 @@
-//! The edge assertion: bound to method, URL and claims header; never an access token.
+//! The edge assertion: bound to method, URL and every identity header; never an access
+//! token.
 
 use serde_json::{json, Map, Value};
 use torii_edge::edge::assertion::{
-    check_binding, mint_edge_assertion, verify_edge_assertion, Binding, EDGE_ASSERTION_TYP,
+    check_binding, identity_canonical, identity_hash, mint_edge_assertion, verify_edge_assertion,
+    Binding, EDGE_ASSERTION_TYP, IDENTITY_HEADERS,
 };
 use torii_edge::{Jwks, Policy, SigningKey, UnixTime, Verifier};
 
@@ -16,11 +18,25 @@ fn key() -> SigningKey {
 fn jwks() -> Jwks {
     Jwks::from_keys(vec![key().public_jwk()])
 }
-fn binding<'a>(claims: &'a str) -> Binding<'a> {
+/// The identity headers of a request for `user_1` whose `x-torii-claims` is `claims`
+/// (none at all when `claims` is empty: an anonymous request).
+fn identity(claims: &str) -> &'static [(&'static str, &'static str)] {
+    if claims.is_empty() {
+        return &[];
+    }
+    let claims: &'static str = Box::leak(claims.to_string().into_boxed_str());
+    Box::leak(Box::new([
+        ("x-torii-user-id", "user_1"),
+        ("x-torii-tenant-id", "demo"),
+        ("x-torii-issuer", ISS),
+        ("x-torii-claims", claims),
+    ]))
+}
+fn binding(claims: &str) -> Binding<'static> {
     Binding {
         method: "POST",
         url: "http://127.0.0.1:9000/api/orders?x=1",
-        claims_header: claims,
+        identity: identity(claims),
     }
 }
 fn assertion(claims: &str) -> String {
@@ -152,7 +168,7 @@ fn edge_assertion_verifier_rejects_an_access_token() {
         ("exp", json!(NOW + 30)),
         ("htm", json!("POST")),
         ("htu", json!(binding("").url)),
-        ("chash", json!(torii_edge::edge::assertion::claims_hash(""))),
+        ("ihash", json!(identity_hash(&[]).unwrap())),
     ] {
         c.insert(k.into(), v);
     }
@@ -166,5 +182,68 @@ fn edge_assertion_verifier_rejects_an_access_token() {
     let ok =
         verify_edge_assertion(&jwks(), ISS, ORIGIN, &real, binding(""), UnixTime(NOW)).unwrap();
     assert!(check_binding(&ok, binding("")).is_ok());
-    let _: Option<&Value> = ok.get("chash");
+    let _: Option<&Value> = ok.get("ihash");
+}
+
+#[test]
+fn edge_assertion_binds_every_identity_header() {
+    let full: Vec<(&str, &str)> = IDENTITY_HEADERS.iter().map(|n| (*n, "v")).collect();
+    let b = |identity: &'static [(&'static str, &'static str)]| Binding {
+        identity,
+        ..binding("")
+    };
+    let full: &'static [(&str, &str)] = Box::leak(full.into_boxed_slice());
+    let a = mint_edge_assertion(&key(), ISS, ORIGIN, b(full), Some("v"), UnixTime(NOW), 30);
+    // The same headers in another order and spelling verify...
+    let mut shuffled: Vec<(&str, &str)> = full.iter().rev().copied().collect();
+    shuffled[0].0 = "X-Torii-Claims";
+    let shuffled: &'static [(&str, &str)] = Box::leak(shuffled.into_boxed_slice());
+    assert!(verify_edge_assertion(&jwks(), ISS, ORIGIN, &a, b(shuffled), UnixTime(NOW)).is_ok());
+    // ...but any header dropped, changed, added twice, or split by a newline does not.
+    for i in 0..full.len() {
+        let mut dropped = full.to_vec();
+        dropped.remove(i);
+        let mut changed = full.to_vec();
+        changed[i].1 = "w";
+        let mut doubled = full.to_vec();
+        doubled.push(full[i]);
+        for bad in [dropped, changed, doubled] {
+            let bad: &'static [(&str, &str)] = Box::leak(bad.into_boxed_slice());
+            assert_eq!(
+                verify_edge_assertion(&jwks(), ISS, ORIGIN, &a, b(bad), UnixTime(NOW))
+                    .unwrap_err()
+                    .code(),
+                "assertion_mismatch",
+                "{}",
+                IDENTITY_HEADERS[i]
+            );
+        }
+    }
+    assert_eq!(
+        identity_canonical(&[("x-torii-user-id", "a\nx-torii-aal:aal2")]),
+        None
+    );
+    // Names outside the identity set are ignored.
+    assert_eq!(identity_hash(&[("x-other", "1")]), identity_hash(&[]));
+}
+
+/// The canonical form, as every origin language computes it (docs/origin.md).
+#[test]
+fn identity_canonical_form_vector() {
+    let headers = [
+        ("x-torii-claims", "eyJzdWIiOiJ1c2VyXzEifQ"),
+        ("x-torii-user-id", "user_1"),
+        ("x-torii-tenant-id", "demo"),
+        ("x-torii-issuer", "https://demo.torii.test"),
+    ];
+    assert_eq!(
+        identity_canonical(&headers).unwrap(),
+        "x-torii-user-id:user_1\nx-torii-tenant-id:demo\nx-torii-issuer:https://demo.torii.test\nx-torii-claims:eyJzdWIiOiJ1c2VyXzEifQ\n"
+    );
+    // base64url(SHA-256(that)); the empty form is SHA-256("").
+    assert_eq!(
+        identity_hash(&[]).unwrap(),
+        "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU"
+    );
+    assert_eq!(identity_hash(&headers).unwrap().len(), 43);
 }

@@ -10,9 +10,13 @@ export let MAX_JWKS_BYTES;
 /** The JWKS cache policy, in seconds: the core's `CacheConfig::default()`. */
 export let DEFAULT_CACHE_CONFIG;
 
+/** The identity headers the edge assertion binds (`ihash`), in their canonical order. */
+export let IDENTITY_HEADERS;
+
 /** Reads the core's constants (the wasm module must be instantiated). */
 export function loadCore() {
   const core = JSON.parse(coreConstants());
   MAX_JWKS_BYTES = core.maxJwksBytes;
+  IDENTITY_HEADERS = Object.freeze([...core.identityHeaders]);
   DEFAULT_CACHE_CONFIG = Object.freeze({ ...core.defaultCacheConfig });
 }

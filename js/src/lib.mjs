@@ -15,10 +15,10 @@ import {
   validateTemplate as wasmValidateTemplate,
 } from "../pkg/torii_edge.js";
 import { Flight, fetchableUrl, readBody } from "./io.mjs";
-import { DEFAULT_CACHE_CONFIG, MAX_JWKS_BYTES } from "./core.mjs";
+import { DEFAULT_CACHE_CONFIG, IDENTITY_HEADERS, MAX_JWKS_BYTES } from "./core.mjs";
 
 // The core's constants (src/js.rs `coreConstants`), filled in by the entry point.
-export { DEFAULT_CACHE_CONFIG, MAX_JWKS_BYTES };
+export { DEFAULT_CACHE_CONFIG, IDENTITY_HEADERS, MAX_JWKS_BYTES };
 /** Timeout of one JWKS fetch, in milliseconds. */
 export const JWKS_FETCH_TIMEOUT_MS = 5000;
 
@@ -507,10 +507,17 @@ export function createEdgeAssertionVerifier(options) {
       if (assertion === undefined || assertion === "") {
         throw new ToriiError("missing_token", "no x-torii-edge-assertion header: the request did not come through the edge");
       }
+      // Every identity header the request carries; the core checks them against `ihash`.
+      const identity = [];
+      for (const name of IDENTITY_HEADERS) {
+        const value = parts.header(name);
+        if (value !== undefined) identity.push([name, value]);
+      }
+      const identityJson = JSON.stringify(identity);
       const claimsHeader = parts.header(CLAIMS_HEADER) ?? "";
       await withVerifier((v) => {
         try {
-          return v.verify(assertion, theMethod, theUrl, claimsHeader, now);
+          return v.verify(assertion, theMethod, theUrl, identityJson, now);
         } catch (e) {
           throw toToriiError(e);
         }

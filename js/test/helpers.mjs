@@ -31,18 +31,35 @@ export function token(key, extraClaims = {}, extraHeader = {}) {
 export const ASSERTION_TYP = "torii-edge-assertion+jwt";
 export const ORIGIN = "https://api.example.test";
 
-/** base64url(SHA-256(value)): the core's `claims_hash`. */
-export const chash = (value) => createHash("sha256").update(value).digest("base64url");
+/** The edge's identity headers, in the fixed order `ihash` binds them (the core's IDENTITY_HEADERS). */
+export const IDENTITY_HEADERS = [
+  "x-torii-user-id",
+  "x-torii-session-id",
+  "x-torii-tenant-id",
+  "x-torii-issuer",
+  "x-torii-org-id",
+  "x-torii-org-role",
+  "x-torii-aal",
+  "x-torii-claims",
+];
+
+/** base64url(SHA-256(`name:value\n` per identity header present, in order)): the core's `identity_hash`. */
+export const ihash = (identity) =>
+  createHash("sha256")
+    .update(IDENTITY_HEADERS.filter((n) => identity[n] !== undefined).map((n) => `${n}:${identity[n]}\n`).join(""))
+    .digest("base64url");
 
 /** The `x-torii-claims` value for a claims object (base64url JSON, as the edge sends it). */
 export const claimsHeader = (c) => Buffer.from(JSON.stringify(c)).toString("base64url");
 
 /**
  * An edge assertion as the core's `edge_assertion_claims` + the Worker sign it: same claim
- * names, order and formats (htm upper case, chash = base64url SHA-256 of x-torii-claims).
+ * names, order and formats (htm upper case, ihash over the identity headers: by default
+ * just `x-torii-claims` = `claims`, none when `claims` is empty).
  */
-export function edgeAssertion(key, { method = "GET", url = `${ORIGIN}/`, claims: c = "", sub, iss = ISS, aud = ORIGIN, now = NOW, lifetime = 60 } = {}, header = {}) {
-  const payload = { iss, aud, iat: now, exp: now + lifetime, htm: method.toUpperCase(), htu: url, chash: chash(c) };
+export function edgeAssertion(key, { method = "GET", url = `${ORIGIN}/`, claims: c = "", identity, sub, iss = ISS, aud = ORIGIN, now = NOW, lifetime = 60 } = {}, header = {}) {
+  const bound = identity ?? (c === "" ? {} : { "x-torii-claims": c });
+  const payload = { iss, aud, iat: now, exp: now + lifetime, htm: method.toUpperCase(), htu: url, ihash: ihash(bound) };
   if (sub !== undefined) payload.sub = sub;
   return signToken(key, { alg: "EdDSA", kid: key.kid, typ: ASSERTION_TYP, ...header }, payload);
 }

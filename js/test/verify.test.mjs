@@ -29,6 +29,7 @@ test("the package exports exactly its API", () => {
     "DEFAULT_CACHE_CONFIG",
     "DISCOVERY_PATH",
     "EDGE_ASSERTION_HEADER",
+    "IDENTITY_HEADERS",
     "JWKS_FETCH_TIMEOUT_MS",
     "JwksCachePolicy",
     "MAX_JWKS_BYTES",
@@ -47,6 +48,16 @@ test("the package exports exactly its API", () => {
     "verifyToken",
   ]);
   assert.equal(torii.MAX_JWKS_BYTES, 65536);
+  assert.deepEqual(torii.IDENTITY_HEADERS, [
+    "x-torii-user-id",
+    "x-torii-session-id",
+    "x-torii-tenant-id",
+    "x-torii-issuer",
+    "x-torii-org-id",
+    "x-torii-org-role",
+    "x-torii-aal",
+    "x-torii-claims",
+  ]);
   assert.equal(torii.JWKS_FETCH_TIMEOUT_MS, 5000);
   assert.deepEqual({ ...torii.DEFAULT_CACHE_CONFIG }, { defaultTtl: 600, minTtl: 60, maxTtl: 86400, cooldown: 30, maxStale: 86400 });
   assert.ok(Object.isFrozen(torii.DEFAULT_CACHE_CONFIG));

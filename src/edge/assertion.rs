@@ -11,12 +11,20 @@
 //! | `iat`, `exp` | `exp - iat` ≤ 60 s |
 //! | `htm` | the request method, upper case |
 //! | `htu` | the URL forwarded to the origin, without fragment |
-//! | `chash` | base64url(SHA-256(`x-torii-claims` header value)) |
+//! | `ihash` | base64url(SHA-256(the identity headers, canonical: [`identity_canonical`])) |
 //! | `sub` | the user id, when there is one |
 //!
+//! `ihash` binds every identity header the edge forwards ([`IDENTITY_HEADERS`]: user,
+//! session, tenant, issuer, organisation, role, `aal` and the whole claims), so none of
+//! them can be added, dropped or changed on the way without the assertion failing. The
+//! canonical form is one line `name:value\n` per header present, in the fixed order of
+//! [`IDENTITY_HEADERS`] (values never hold a newline: the edge refuses control
+//! characters); an anonymous request binds the empty string.
+//!
 //! An origin verifies it against the tenant JWKS with any JOSE library: `alg` EdDSA,
-//! `typ` [`EDGE_ASSERTION_TYP`], issuer, audience, then compares `htm`, `htu` and `chash`.
+//! `typ` [`EDGE_ASSERTION_TYP`], issuer, audience, then compares `htm`, `htu` and `ihash`.
 
+pub use super::headers::IDENTITY_HEADERS;
 use crate::encoding::b64;
 use crate::error::{ErrorCode, VerifyError};
 use crate::jose::claims::VerifiedClaims;
@@ -42,8 +50,9 @@ pub struct Binding<'a> {
     pub method: &'a str,
     /// The URL the origin receives (no fragment).
     pub url: &'a str,
-    /// The `x-torii-claims` header value sent with it (empty when none).
-    pub claims_header: &'a str,
+    /// The identity headers sent with it, `(name, value)` in any order (names of
+    /// [`IDENTITY_HEADERS`], any case; other names are ignored). Empty when anonymous.
+    pub identity: &'a [(&'a str, &'a str)],
 }
 
 /// Why an assertion was refused.
@@ -52,7 +61,7 @@ pub struct Binding<'a> {
 pub enum AssertionError {
     /// The assertion failed as a JWT (signature, `typ`, issuer, audience, time…).
     Token(VerifyError),
-    /// It is valid but bound to another method, URL or claims header.
+    /// It is valid but bound to another method, URL or identity headers.
     BindingMismatch(&'static str),
 }
 
@@ -82,9 +91,34 @@ impl fmt::Display for AssertionError {
 
 impl core::error::Error for AssertionError {}
 
-/// base64url(SHA-256(value)).
-pub fn claims_hash(claims_header: &str) -> String {
-    b64::encode(&Sha256::digest(claims_header.as_bytes()))
+/// The canonical form of the identity headers: `name:value\n` for each of
+/// [`IDENTITY_HEADERS`] present, in that order. `None` when a name is given twice or a
+/// value holds a CR or LF (the edge never forwards either).
+pub fn identity_canonical(identity: &[(&str, &str)]) -> Option<String> {
+    let mut out = String::new();
+    for name in IDENTITY_HEADERS {
+        let mut values = identity
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| *v);
+        let Some(value) = values.next() else {
+            continue;
+        };
+        if values.next().is_some() || value.contains(['\r', '\n']) {
+            return None;
+        }
+        out.push_str(name);
+        out.push(':');
+        out.push_str(value);
+        out.push('\n');
+    }
+    Some(out)
+}
+
+/// base64url(SHA-256([`identity_canonical`])): the assertion's `ihash`. `None` as for
+/// [`identity_canonical`].
+pub fn identity_hash(identity: &[(&str, &str)]) -> Option<String> {
+    identity_canonical(identity).map(|c| b64::encode(&Sha256::digest(c.as_bytes())))
 }
 
 /// The claims of an edge assertion for one forwarded request (what
@@ -109,7 +143,11 @@ pub fn edge_assertion_claims(
     );
     c.insert("htm".into(), binding.method.to_ascii_uppercase().into());
     c.insert("htu".into(), binding.url.into());
-    c.insert("chash".into(), claims_hash(binding.claims_header).into());
+    // The edge builds `identity` itself from one header per name: always `Some`.
+    c.insert(
+        "ihash".into(),
+        identity_hash(binding.identity).unwrap_or_default().into(),
+    );
     if let Some(sub) = sub {
         c.insert("sub".into(), sub.into());
     }
@@ -145,7 +183,7 @@ pub fn verify_edge_assertion(
     let policy = Policy::new(issuer)
         .with_audience(origin)
         .with_typ(TypPolicy::Exact(EDGE_ASSERTION_TYP.to_string()))
-        .with_required_claims(["exp", "iat", "htm", "htu", "chash"])
+        .with_required_claims(["exp", "iat", "htm", "htu", "ihash"])
         .with_max_age(MAX_ASSERTION_LIFETIME)
         .with_max_token_len(4096);
     // The key set is small and cloned once per call; origins verifying at high rates
@@ -157,7 +195,7 @@ pub fn verify_edge_assertion(
     Ok(verified)
 }
 
-/// Compares a verified assertion's `htm`, `htu` and `chash` with the request.
+/// Compares a verified assertion's `htm`, `htu` and `ihash` with the request.
 pub fn check_binding(
     verified: &VerifiedClaims,
     binding: Binding<'_>,
@@ -169,8 +207,9 @@ pub fn check_binding(
     if get("htu") != binding.url {
         return Err(AssertionError::BindingMismatch("URL"));
     }
-    if get("chash") != claims_hash(binding.claims_header) {
-        return Err(AssertionError::BindingMismatch("claims header"));
+    match identity_hash(binding.identity) {
+        Some(h) if !h.is_empty() && get("ihash") == h => {}
+        _ => return Err(AssertionError::BindingMismatch("identity headers")),
     }
     Ok(())
 }

@@ -133,6 +133,16 @@ pub fn parse_trusted_issuers(raw: &str) -> Result<Vec<TrustedIssuer>, String> {
     Ok(out)
 }
 
+/// The KV key of an issuer's cached key set: `jwks:v1:` + base64url(SHA-256(issuer))
+/// (hashed: KV keys are at most 512 bytes, and an issuer URL can be longer).
+pub fn kv_key(issuer: &str) -> String {
+    use sha2::{Digest, Sha256};
+    alloc::format!(
+        "jwks:v1:{}",
+        crate::encoding::b64::encode(&Sha256::digest(issuer.as_bytes()))
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,5 +221,14 @@ mod tests {
         ] {
             assert!(parse_trusted_issuers(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn kv_keys_are_bounded_and_distinct() {
+        let a = kv_key("https://idp.example");
+        assert!(a.starts_with("jwks:v1:"));
+        assert_eq!(a.len(), 8 + 43);
+        assert_ne!(a, kv_key("https://idp.example/"));
+        assert_eq!(kv_key(&"x".repeat(10_000)).len(), a.len());
     }
 }

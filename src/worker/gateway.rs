@@ -406,29 +406,24 @@ async fn forward(
     };
     let method = req.method().to_string();
     let target = config.forward_url(path, url.query());
-    let mut added: Vec<(&'static str, String)> = Vec::new();
-    let (claims_header, sub) = match &verified {
+    let (mut added, sub) = match &verified {
         Verified::Claims(claims) => {
-            added = claims_headers(claims, &tenant.id).map_err(|e| {
+            let added = claims_headers(claims, &tenant.id).map_err(|e| {
                 line.decision = "reject";
                 claim_header_error_reply(&tenant.id, &e)
             })?;
-            let header = added
-                .iter()
-                .find(|(n, _)| *n == "x-torii-claims")
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default();
-            (header, claims.sub().map(str::to_string))
+            (added, claims.sub().map(str::to_string))
         }
-        Verified::Anonymous => (String::new(), None),
+        Verified::Anonymous => (Vec::new(), None),
     };
+    let identity: Vec<(&str, &str)> = added.iter().map(|(n, v)| (*n, v.as_str())).collect();
     let assertion_claims = edge_assertion_claims(
         &tenant.issuer,
         &config.audience,
         Binding {
             method: &method,
             url: &target,
-            claims_header: &claims_header,
+            identity: &identity,
         },
         sub.as_deref(),
         UnixTime(clock::now_secs()),

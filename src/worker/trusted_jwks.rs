@@ -19,7 +19,6 @@ use super::counters::bump;
 use crate::edge::issuers::{fetchable, TrustedIssuer};
 use crate::{max_age_from_cache_control, CacheConfig, Jwks, JwksCache, Lookup, MAX_JWKS_BYTES};
 use alloc::collections::BTreeMap;
-use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::RefCell;
@@ -174,15 +173,14 @@ pub(crate) async fn keys_for(
     Err(KeysError::Unavailable { retry_after: 5 })
 }
 
-/// The KV key of an issuer's set (hashed: KV keys are at most 512 bytes).
-fn kv_key(issuer: &str) -> String {
-    format!("jwks:v1:{}", crate::edge::assertion::claims_hash(issuer))
-}
-
 async fn read_kv(issuer: &TrustedIssuer, env: &Env) -> Option<()> {
     let kv = env.kv(KV_BINDING).ok()?;
     bump(|c| &c.kv_reads);
-    let text = kv.get(&kv_key(&issuer.issuer)).text().await.ok()??;
+    let text = kv
+        .get(&crate::edge::issuers::kv_key(&issuer.issuer))
+        .text()
+        .await
+        .ok()??;
     let value = crate::encoding::json::parse(text.as_bytes(), 8).ok()?;
     if value.get("issuer").and_then(Value::as_str) != Some(issuer.issuer.as_str()) {
         return None;
@@ -261,7 +259,7 @@ async fn fetch_and_store_inner(issuer: &TrustedIssuer, env: &Env) -> Option<()> 
     if let Ok(kv) = env.kv(KV_BINDING) {
         bump(|c| &c.kv_writes);
         let put = kv
-            .put(&kv_key(&issuer.issuer), value)
+            .put(&crate::edge::issuers::kv_key(&issuer.issuer), value)
             .ok()?
             .expiration_ttl(u64::try_from(ttl).unwrap_or(86_400));
         if let Err(e) = put.execute().await {

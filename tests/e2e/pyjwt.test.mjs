@@ -37,6 +37,24 @@ except Exception as e:
     sys.exit(1)
 `;
 
+// stdin: the identity headers as JSON {name: value}; prints base64url(SHA-256(canonical)),
+// the recipe of docs/origin.md in Python's standard library.
+const IHASH_PY = `
+import base64, hashlib, json, sys
+ORDER = ["x-torii-user-id", "x-torii-session-id", "x-torii-tenant-id", "x-torii-issuer",
+         "x-torii-org-id", "x-torii-org-role", "x-torii-aal", "x-torii-claims"]
+headers = json.load(sys.stdin)
+canonical = "".join("%s:%s\\n" % (n, headers[n]) for n in ORDER if n in headers)
+digest = hashlib.sha256(canonical.encode()).digest()
+print(base64.urlsafe_b64encode(digest).rstrip(b"=").decode())
+`;
+
+async function pythonIhash(headers) {
+  const child = run(PYTHON, ['-c', IHASH_PY], { timeout: 60_000 });
+  child.child.stdin.end(JSON.stringify(headers));
+  return (await child).stdout.trim();
+}
+
 async function pyjwt(...args) {
   try {
     const { stdout } = await run(PYTHON, ['-c', VERIFY_PY, ...args], { timeout: 60_000 });
@@ -56,7 +74,8 @@ describe('PyJWT verifies edge tokens through the served JWKS', () => {
   before(async () => {
     assert.ok(existsSync(PYTHON), `no ${PYTHON}: run \`make py-tools\``);
     origin = createServer((req, res) => {
-      captured = { method: req.method, url: req.url, assertion: req.headers['x-torii-edge-assertion'], claims: req.headers['x-torii-claims'] };
+      const identity = Object.fromEntries(Object.entries(req.headers).filter(([n]) => n.startsWith('x-torii-') && n !== 'x-torii-edge-assertion'));
+      captured = { method: req.method, url: req.url, assertion: req.headers['x-torii-edge-assertion'], claims: req.headers['x-torii-claims'], identity };
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
     await new Promise((r) => origin.listen(0, '127.0.0.1', r));
@@ -102,6 +121,10 @@ describe('PyJWT verifies edge tokens through the served JWKS', () => {
     assert.equal(got.claims.htu, `${originUrl}/api/py?x=1`);
     assert.equal(got.claims.sub, 'user_demo');
     assert.ok(got.claims.exp - got.claims.iat <= 60);
+    // The identity headers, hashed in Python as docs/origin.md says, are what ihash binds.
+    assert.equal(captured.identity['x-torii-issuer'], worker.origin);
+    assert.equal(await pythonIhash(captured.identity), got.claims.ihash);
+    assert.notEqual(await pythonIhash({ ...captured.identity, 'x-torii-user-id': 'admin' }), got.claims.ihash);
     assert.equal((await pyjwt(worker.origin + JWKS_PATH, worker.origin, captured.assertion, 'torii-edge-assertion+jwt', 'https://elsewhere.example')).error, 'InvalidAudienceError');
   });
 });
