@@ -227,3 +227,45 @@ fn the_link_checker_sees_links_and_anchors() {
     let a = anchors(md);
     assert!(a.contains("a-b-c") && a.contains("a-b-c-1"), "{a:?}");
 }
+
+/// Every path the README's layout block names exists (indented names live in the folder
+/// above them).
+#[test]
+fn readme_layout_names_real_paths() {
+    let readme = read(&root().join("README.md"));
+    let block = readme
+        .split("## Layout")
+        .nth(1)
+        .and_then(|s| s.split("```text\n").nth(1))
+        .and_then(|s| s.split("```").next())
+        .expect("a ```text block under ## Layout");
+    let mut parent = String::new();
+    let mut checked = 0;
+    for line in block.lines() {
+        let indented = line.starts_with("  ");
+        let first = line
+            .trim_start()
+            .split_whitespace()
+            .next()
+            .unwrap_or_default();
+        if first.is_empty() || !(first.contains('.') || first.ends_with('/')) {
+            continue;
+        }
+        for name in first.split(' ').filter(|n| !n.is_empty()) {
+            let path = if indented {
+                format!("{parent}{name}")
+            } else {
+                name.to_string()
+            };
+            assert!(
+                root().join(&path).exists(),
+                "README layout names {path}, which does not exist"
+            );
+            checked += 1;
+        }
+        if !indented && first.ends_with('/') {
+            parent = first.to_string();
+        }
+    }
+    assert!(checked >= 15, "only {checked} paths checked");
+}
