@@ -243,11 +243,7 @@ fn readme_layout_names_real_paths() {
     let mut checked = 0;
     for line in block.lines() {
         let indented = line.starts_with("  ");
-        let first = line
-            .trim_start()
-            .split_whitespace()
-            .next()
-            .unwrap_or_default();
+        let first = line.split_whitespace().next().unwrap_or_default();
         if first.is_empty() || !(first.contains('.') || first.ends_with('/')) {
             continue;
         }

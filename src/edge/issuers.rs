@@ -143,6 +143,78 @@ pub fn kv_key(issuer: &str) -> String {
     )
 }
 
+/// Shortest KV TTL Cloudflare accepts, in seconds.
+pub const MIN_KV_TTL_SECS: i64 = 60;
+
+/// A trusted issuer's key set as the edge caches it in KV: stamped with its fetch time and
+/// `max-age`, so any isolate that reads it applies the same freshness.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CachedSet {
+    /// When it was fetched (the cache's clock).
+    pub fetched_at: i64,
+    /// The response's `max-age`, if any.
+    pub max_age: Option<i64>,
+    /// The `jwks_uri` it came from (learned through discovery, when so).
+    pub jwks_uri: Option<String>,
+    /// The set.
+    pub jwks: crate::Jwks,
+}
+
+impl CachedSet {
+    /// The KV value for `issuer`.
+    pub fn to_kv(&self, issuer: &str) -> String {
+        serde_json::json!({
+            "issuer": issuer,
+            "fetched_at": self.fetched_at,
+            "max_age": self.max_age,
+            "jwks_uri": self.jwks_uri,
+            "jwks": self.jwks.to_value(),
+        })
+        .to_string()
+    }
+
+    /// Reads a KV value back; `None` when it is malformed, its set invalid, or it belongs
+    /// to another issuer (a KV entry never crosses issuers).
+    pub fn from_kv(text: &str, issuer: &str) -> Option<Self> {
+        let value = crate::encoding::json::parse(text.as_bytes(), 8).ok()?;
+        if value.get("issuer").and_then(Value::as_str) != Some(issuer) {
+            return None;
+        }
+        Some(Self {
+            fetched_at: value.get("fetched_at").and_then(Value::as_i64)?,
+            max_age: value.get("max_age").and_then(Value::as_i64),
+            jwks_uri: value
+                .get("jwks_uri")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            jwks: crate::Jwks::from_json(value.get("jwks")?.to_string().as_bytes()).ok()?,
+        })
+    }
+
+    /// The KV TTL for a set fresh for `ttl` seconds: freshness plus the time a stale set may
+    /// still serve, at least [`MIN_KV_TTL_SECS`].
+    pub fn kv_ttl(ttl: i64, max_stale: i64) -> i64 {
+        ttl.saturating_add(max_stale).max(MIN_KV_TTL_SECS)
+    }
+}
+
+/// The `jwks_uri` of an issuer's discovery document: the document must name exactly this
+/// `issuer`, and its `jwks_uri` must be [`fetchable`]. The reason otherwise, for the log.
+pub fn discovered_jwks_uri(document: &[u8], issuer: &str) -> Result<String, &'static str> {
+    let doc = crate::encoding::json::parse(document, 8).map_err(|_| "not a JSON document")?;
+    if doc.get("issuer").and_then(Value::as_str) != Some(issuer) {
+        return Err("the discovery document names another issuer");
+    }
+    let uri = doc
+        .get("jwks_uri")
+        .and_then(Value::as_str)
+        .ok_or("no jwks_uri")?;
+    if !fetchable(uri) {
+        return Err("jwks_uri is not https (or http to loopback)");
+    }
+    Ok(uri.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,5 +302,41 @@ mod tests {
         assert_eq!(a.len(), 8 + 43);
         assert_ne!(a, kv_key("https://idp.example/"));
         assert_eq!(kv_key(&"x".repeat(10_000)).len(), a.len());
+    }
+
+    #[test]
+    fn kv_values_round_trip_and_never_cross_issuers() {
+        let jwks = crate::Jwks::from_json(br#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"a"}]}"#).unwrap();
+        let set = CachedSet {
+            fetched_at: 1_000,
+            max_age: Some(600),
+            jwks_uri: Some("https://idp.example/jwks".into()),
+            jwks,
+        };
+        let text = set.to_kv("https://idp.example");
+        assert_eq!(CachedSet::from_kv(&text, "https://idp.example"), Some(set));
+        assert_eq!(CachedSet::from_kv(&text, "https://other.example"), None);
+        assert_eq!(CachedSet::from_kv("{}", "https://idp.example"), None);
+        assert_eq!(CachedSet::kv_ttl(600, 86_400), 87_000);
+        assert_eq!(CachedSet::kv_ttl(0, 0), MIN_KV_TTL_SECS);
+    }
+
+    #[test]
+    fn discovery_must_name_the_issuer_and_a_fetchable_jwks_uri() {
+        let doc =
+            |iss: &str, uri: &str| alloc::format!(r#"{{"issuer":"{iss}","jwks_uri":"{uri}"}}"#);
+        let iss = "https://idp.example";
+        assert_eq!(
+            discovered_jwks_uri(doc(iss, "https://idp.example/k").as_bytes(), iss),
+            Ok("https://idp.example/k".into())
+        );
+        assert!(discovered_jwks_uri(
+            doc("https://evil.example", "https://idp.example/k").as_bytes(),
+            iss
+        )
+        .is_err());
+        assert!(discovered_jwks_uri(doc(iss, "http://idp.example/k").as_bytes(), iss).is_err());
+        assert!(discovered_jwks_uri(br#"{"issuer":"https://idp.example"}"#, iss).is_err());
+        assert!(discovered_jwks_uri(b"<html>", iss).is_err());
     }
 }

@@ -212,6 +212,93 @@ pub fn max_age_from_cache_control(value: &str) -> Option<i64> {
     max_age
 }
 
+/// What an adapter does next to get a key set that concurrent requests of one process (a
+/// Worker isolate) share: see [`SharedFetch::step`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchStep {
+    /// Verify with this set.
+    Use(Jwks),
+    /// Verify with this set, and refetch it in the background (this request started the
+    /// flight; call [`SharedFetch::done`] when it ends).
+    Revalidate(Jwks),
+    /// Read the secondary cache (KV) once, then [`SharedFetch::done`] and step again.
+    ReadSecondary,
+    /// Fetch the set in the foreground, then [`SharedFetch::done`] and step again.
+    Fetch,
+    /// Another request is reading or fetching: wait a little and step again.
+    Wait,
+    /// Fail closed, retry after this many seconds.
+    Unavailable(i64),
+}
+
+/// How long a flight (a secondary read or a fetch) may claim the set before another
+/// request may take over, in milliseconds: the fetch timeout plus a second. A request
+/// cancelled mid-fetch never reports back; its claim lapses after this.
+pub const FLIGHT_DEADLINE_MS: i64 = 6_000;
+
+/// The state concurrent requests share around one [`JwksCache`]: whether one of them is
+/// reading the secondary cache or fetching (and until when that claim holds), and whether
+/// the secondary cache was read. Sans-I/O: every call takes the time.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SharedFetch {
+    in_flight_until_ms: Option<i64>,
+    secondary_checked: bool,
+}
+
+impl SharedFetch {
+    /// Whether a live flight holds the set at `now_ms`.
+    pub fn in_flight(&self, now_ms: i64) -> bool {
+        self.in_flight_until_ms.is_some_and(|until| now_ms < until)
+    }
+
+    /// The next step for a token naming `kid`, at `now` (the cache's clock, seconds) and
+    /// `now_ms` (the flight clock): the cache's [`Lookup`], with at most one flight at a
+    /// time (a lapsed one is taken over), and the secondary cache read once before the
+    /// first fetch.
+    pub fn step(
+        &mut self,
+        cache: &mut JwksCache,
+        kid: Option<&str>,
+        now: UnixTime,
+        now_ms: i64,
+    ) -> FetchStep {
+        let busy = self.in_flight(now_ms);
+        let claim =
+            |s: &mut Self| s.in_flight_until_ms = Some(now_ms.saturating_add(FLIGHT_DEADLINE_MS));
+        let has_set = cache.jwks().is_some();
+        match cache.lookup(kid, now) {
+            Lookup::Use(j) => FetchStep::Use(j.clone()),
+            Lookup::UseAndRevalidate(j) => {
+                let j = j.clone();
+                if busy {
+                    FetchStep::Use(j)
+                } else {
+                    cache.begin_fetch(now);
+                    claim(self);
+                    FetchStep::Revalidate(j)
+                }
+            }
+            Lookup::Fetch | Lookup::Unavailable { .. } if busy => FetchStep::Wait,
+            Lookup::Fetch if !self.secondary_checked && !has_set => {
+                self.secondary_checked = true;
+                claim(self);
+                FetchStep::ReadSecondary
+            }
+            Lookup::Fetch => {
+                cache.begin_fetch(now);
+                claim(self);
+                FetchStep::Fetch
+            }
+            Lookup::Unavailable { retry_after } => FetchStep::Unavailable(retry_after.max(1)),
+        }
+    }
+
+    /// The flight this process started has ended (whatever its outcome).
+    pub fn done(&mut self) {
+        self.in_flight_until_ms = None;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -368,5 +455,68 @@ mod tests {
         );
         assert_eq!(c.jwks().map(Jwks::len), Some(1));
         assert_eq!(c.fetched_at(), Some(0));
+    }
+
+    fn set() -> &'static str {
+        r#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"a"}]}"#
+    }
+
+    #[test]
+    fn shared_fetch_reads_kv_once_then_fetches_one_at_a_time() {
+        let mut cache = JwksCache::new(CacheConfig::default());
+        let mut shared = SharedFetch::default();
+        let t = UnixTime(1_000);
+        // Cold: the first request reads the secondary cache; others wait meanwhile.
+        assert_eq!(
+            shared.step(&mut cache, Some("a"), t, 0),
+            FetchStep::ReadSecondary
+        );
+        assert_eq!(shared.step(&mut cache, Some("a"), t, 10), FetchStep::Wait);
+        shared.done();
+        // Nothing there: one fetch; the rest wait for it.
+        assert_eq!(shared.step(&mut cache, Some("a"), t, 20), FetchStep::Fetch);
+        assert_eq!(shared.step(&mut cache, Some("a"), t, 30), FetchStep::Wait);
+        cache.on_fetch_ok(set().as_bytes(), Some(600), t).unwrap();
+        shared.done();
+        assert!(matches!(
+            shared.step(&mut cache, Some("a"), t, 40),
+            FetchStep::Use(_)
+        ));
+        // Stale: one request revalidates in the background, the others use the set.
+        let later = UnixTime(1_000 + 601);
+        assert!(matches!(
+            shared.step(&mut cache, Some("a"), later, 50),
+            FetchStep::Revalidate(_)
+        ));
+        assert!(matches!(
+            shared.step(&mut cache, Some("a"), later, 60),
+            FetchStep::Use(_)
+        ));
+    }
+
+    #[test]
+    fn a_cancelled_flight_lapses_and_another_request_takes_over() {
+        let mut cache = JwksCache::new(CacheConfig::default());
+        let mut shared = SharedFetch::default();
+        let t = UnixTime(1_000);
+        assert_eq!(
+            shared.step(&mut cache, Some("a"), t, 0),
+            FetchStep::ReadSecondary
+        );
+        // The reader was cancelled and never calls `done`: others wait until the deadline...
+        assert_eq!(
+            shared.step(&mut cache, Some("a"), t, FLIGHT_DEADLINE_MS - 1),
+            FetchStep::Wait
+        );
+        assert!(shared.in_flight(FLIGHT_DEADLINE_MS - 1));
+        // ...then one takes over with a fetch (the secondary cache was already read).
+        assert_eq!(
+            shared.step(&mut cache, Some("a"), t, FLIGHT_DEADLINE_MS),
+            FetchStep::Fetch
+        );
+        assert_eq!(
+            shared.step(&mut cache, Some("a"), t, FLIGHT_DEADLINE_MS + 1),
+            FetchStep::Wait
+        );
     }
 }

@@ -7,4 +7,7 @@ pub(crate) mod jwks_cache;
 pub mod rotation;
 
 pub use derive::{derive_signing_seed, MIN_MASTER_SECRET_BYTES};
-pub use jwks_cache::{max_age_from_cache_control, CacheConfig, JwksCache, Lookup};
+pub use jwks_cache::{
+    max_age_from_cache_control, CacheConfig, FetchStep, JwksCache, Lookup, SharedFetch,
+    FLIGHT_DEADLINE_MS,
+};

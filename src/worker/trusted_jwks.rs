@@ -10,19 +10,21 @@
 //!   redirects refused. Each request does its own fetch (no promise is shared across
 //!   requests); a request that finds another one's fetch in flight and nothing usable
 //!   cached waits for the state to change (polling memory), not for the other's promise.
+//!   Who fetches, and when a cancelled request's claim lapses, is the core's
+//!   [`SharedFetch`] rule.
 //!
 //! Every KV read/write and subrequest is counted ([`super::counters`]) for the dev-mode
 //! endpoint `GET /_torii/dev/counters`; the cache reads [`super::clock::cache_now`].
 
 use super::clock::cache_now;
 use super::counters::bump;
-use crate::edge::issuers::{fetchable, TrustedIssuer};
-use crate::{max_age_from_cache_control, CacheConfig, Jwks, JwksCache, Lookup, MAX_JWKS_BYTES};
+use crate::edge::issuers::{discovered_jwks_uri, fetchable, CachedSet, TrustedIssuer};
+use crate::keys::{FetchStep, SharedFetch};
+use crate::{max_age_from_cache_control, CacheConfig, Jwks, JwksCache, MAX_JWKS_BYTES};
 use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::RefCell;
-use serde_json::{json, Value};
 use worker::wasm_bindgen::JsCast;
 use worker::Env;
 
@@ -32,8 +34,6 @@ pub(crate) const FETCH_TIMEOUT_MS: u32 = 5_000;
 const MAX_DISCOVERY_BYTES: usize = 64 * 1024;
 /// KV binding of the cache.
 const KV_BINDING: &str = "JWKS_CACHE";
-/// Shortest KV TTL Cloudflare accepts.
-const MIN_KV_TTL: i64 = 60;
 /// How long a request waits for another request's fetch of the same set.
 const MAX_WAIT_MS: u32 = 5_500;
 const WAIT_STEP_MS: u32 = 20;
@@ -58,10 +58,8 @@ struct IssuerState {
     cache: JwksCache,
     /// `jwks_uri` resolved through discovery.
     jwks_uri: Option<String>,
-    /// Whether this isolate already looked in KV.
-    kv_checked: bool,
-    /// Whether one of this isolate's requests is fetching the set right now.
-    in_flight: bool,
+    /// Which request of this isolate reads KV or fetches, until when (the core's rule).
+    shared: SharedFetch,
 }
 
 impl IssuerState {
@@ -69,10 +67,17 @@ impl IssuerState {
         Self {
             cache: JwksCache::new(CacheConfig::default()),
             jwks_uri: None,
-            kv_checked: false,
-            in_flight: false,
+            shared: SharedFetch::default(),
         }
     }
+}
+
+/// The flight clock in whole milliseconds.
+fn flight_ms() -> i64 {
+    // `as` saturates; Date.now() is a finite positive number of ms.
+    #[allow(clippy::cast_possible_truncation)]
+    let ms = super::clock::now_ms() as i64;
+    ms
 }
 
 fn with_state<R>(issuer: &str, f: impl FnOnce(&mut IssuerState) -> R) -> Option<R> {
@@ -92,15 +97,6 @@ pub(crate) enum KeysError {
     Unavailable { retry_after: i64 },
 }
 
-enum Step {
-    Use(Jwks),
-    Revalidate(Jwks),
-    ReadKv,
-    Fetch,
-    Wait,
-    Unavailable(i64),
-}
-
 /// The key set to verify a token naming `kid` from `issuer`, doing whatever I/O the
 /// cache policy asks for. Background revalidations are handed to `ctx.waitUntil`.
 pub(crate) async fn keys_for(
@@ -113,37 +109,13 @@ pub(crate) async fn keys_for(
     // Bounded: at most one KV read and one fetch per request, plus waiting.
     for _ in 0..(3 + MAX_WAIT_MS / WAIT_STEP_MS) {
         let now = cache_now();
-        let step = with_state(&issuer.issuer, |s| match s.cache.lookup(kid, now) {
-            Lookup::Use(j) => Step::Use(j.clone()),
-            Lookup::UseAndRevalidate(j) => {
-                let j = j.clone();
-                if s.in_flight {
-                    Step::Use(j)
-                } else {
-                    s.cache.begin_fetch(now);
-                    s.in_flight = true;
-                    Step::Revalidate(j)
-                }
-            }
-            // Another request of this isolate is reading KV or fetching: wait for it.
-            Lookup::Fetch if s.in_flight => Step::Wait,
-            Lookup::Fetch if !s.kv_checked && s.cache.jwks().is_none() => {
-                s.kv_checked = true;
-                s.in_flight = true;
-                Step::ReadKv
-            }
-            Lookup::Fetch => {
-                s.cache.begin_fetch(now);
-                s.in_flight = true;
-                Step::Fetch
-            }
-            Lookup::Unavailable { .. } if s.in_flight => Step::Wait,
-            Lookup::Unavailable { retry_after } => Step::Unavailable(retry_after),
+        let step = with_state(&issuer.issuer, |s| {
+            s.shared.step(&mut s.cache, kid, now, flight_ms())
         })
-        .unwrap_or(Step::Unavailable(1));
+        .unwrap_or(FetchStep::Unavailable(1));
         match step {
-            Step::Use(jwks) => return Ok(jwks),
-            Step::Revalidate(jwks) => {
+            FetchStep::Use(jwks) => return Ok(jwks),
+            FetchStep::Revalidate(jwks) => {
                 bump(|c| &c.revalidations);
                 let (issuer, env) = (issuer.clone(), env.clone());
                 ctx.wait_until(async move {
@@ -151,22 +123,20 @@ pub(crate) async fn keys_for(
                 });
                 return Ok(jwks);
             }
-            Step::ReadKv => {
+            FetchStep::ReadSecondary => {
                 let _ = read_kv(issuer, env).await;
-                with_state(&issuer.issuer, |s| s.in_flight = false);
+                with_state(&issuer.issuer, |s| s.shared.done());
             }
-            Step::Fetch => fetch_and_store(issuer, env).await,
-            Step::Wait => {
+            FetchStep::Fetch => fetch_and_store(issuer, env).await,
+            FetchStep::Wait => {
                 if waited >= MAX_WAIT_MS {
                     return Err(KeysError::Unavailable { retry_after: 5 });
                 }
                 worker::Delay::from(core::time::Duration::from_millis(WAIT_STEP_MS.into())).await;
                 waited = waited.saturating_add(WAIT_STEP_MS);
             }
-            Step::Unavailable(retry_after) => {
-                return Err(KeysError::Unavailable {
-                    retry_after: retry_after.max(1),
-                })
+            FetchStep::Unavailable(retry_after) => {
+                return Err(KeysError::Unavailable { retry_after })
             }
         }
     }
@@ -181,17 +151,12 @@ async fn read_kv(issuer: &TrustedIssuer, env: &Env) -> Option<()> {
         .text()
         .await
         .ok()??;
-    let value = crate::encoding::json::parse(text.as_bytes(), 8).ok()?;
-    if value.get("issuer").and_then(Value::as_str) != Some(issuer.issuer.as_str()) {
-        return None;
-    }
-    let fetched_at = value.get("fetched_at").and_then(Value::as_i64)?;
-    let max_age = value.get("max_age").and_then(Value::as_i64);
-    let jwks_uri = value
-        .get("jwks_uri")
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    let jwks = Jwks::from_json(value.get("jwks")?.to_string().as_bytes()).ok()?;
+    let CachedSet {
+        fetched_at,
+        max_age,
+        jwks_uri,
+        jwks,
+    } = CachedSet::from_kv(&text, &issuer.issuer)?;
     with_state(&issuer.issuer, |s| {
         // Only fill an empty cache: memory never goes backwards.
         if s.cache.jwks().is_none() {
@@ -210,7 +175,7 @@ async fn fetch_and_store(issuer: &TrustedIssuer, env: &Env) {
     if ok.is_none() {
         bump(|c| &c.jwks_fetch_failures);
     }
-    with_state(&issuer.issuer, |s| s.in_flight = false);
+    with_state(&issuer.issuer, |s| s.shared.done());
 }
 
 async fn fetch_and_store_inner(issuer: &TrustedIssuer, env: &Env) -> Option<()> {
@@ -220,18 +185,13 @@ async fn fetch_and_store_inner(issuer: &TrustedIssuer, env: &Env) -> Option<()> 
         (None, Some(uri), _) => uri,
         (None, None, Some(discovery)) => {
             let (body, _) = fetch_bounded(discovery, MAX_DISCOVERY_BYTES).await?;
-            let doc = crate::encoding::json::parse(&body, 8).ok()?;
-            if doc.get("issuer").and_then(Value::as_str) != Some(issuer.issuer.as_str()) {
-                worker::console_warn!(
-                    "torii-edge: discovery issuer mismatch for {}",
-                    issuer.issuer
-                );
-                return None;
-            }
-            let uri = doc.get("jwks_uri").and_then(Value::as_str)?.to_string();
-            if !fetchable(&uri) {
-                return None;
-            }
+            let uri = match discovered_jwks_uri(&body, &issuer.issuer) {
+                Ok(uri) => uri,
+                Err(why) => {
+                    worker::console_warn!("torii-edge: discovery of {}: {}", issuer.issuer, why);
+                    return None;
+                }
+            };
             with_state(&issuer.issuer, |s| s.jwks_uri = Some(uri.clone()));
             uri
         }
@@ -246,16 +206,14 @@ async fn fetch_and_store_inner(issuer: &TrustedIssuer, env: &Env) -> Option<()> 
         s.cache.on_fetch_ok(&body, max_age, now).ok()?;
         Some((s.cache.jwks()?.clone(), s.cache.ttl(max_age)))
     })??;
-    let max_stale = CacheConfig::default().max_stale;
-    let value = json!({
-        "issuer": issuer.issuer,
-        "fetched_at": now.0,
-        "max_age": max_age,
-        "jwks_uri": jwks_uri,
-        "jwks": jwks.to_value(),
-    })
-    .to_string();
-    let ttl = ttl.saturating_add(max_stale).max(MIN_KV_TTL);
+    let value = CachedSet {
+        fetched_at: now.0,
+        max_age,
+        jwks_uri: Some(jwks_uri),
+        jwks,
+    }
+    .to_kv(&issuer.issuer);
+    let ttl = CachedSet::kv_ttl(ttl, CacheConfig::default().max_stale);
     if let Ok(kv) = env.kv(KV_BINDING) {
         bump(|c| &c.kv_writes);
         let put = kv
