@@ -66,16 +66,26 @@ describe('verifyEdgeAssertion behind the edge', () => {
     const token = await mintDevToken({ masterSecret: SECRET, issuer: worker.origin });
     let captured;
     const spy = (req) => {
-      captured = { a: req.headers['x-torii-edge-assertion'], c: req.headers['x-torii-claims'] };
+      const identity = Object.fromEntries(Object.entries(req.headers).filter(([n]) => n.startsWith('x-torii-') && n !== 'x-torii-edge-assertion'));
+      captured = { a: req.headers['x-torii-edge-assertion'], identity };
     };
     server.prependOnceListener('request', spy);
     await (await fetch(`${worker.origin}/api/mine`, { headers: { authorization: `Bearer ${token}` } })).json();
     assert.ok(captured?.a);
     const replay = async (path, headers, method = 'GET') => (await fetch(originUrl + path, { method, headers })).json();
-    assert.equal((await replay('/api/mine', { 'x-torii-edge-assertion': captured.a, 'x-torii-claims': captured.c })).ok, true);
-    assert.equal((await replay('/api/other', { 'x-torii-edge-assertion': captured.a, 'x-torii-claims': captured.c })).code, 'assertion_mismatch');
-    assert.equal((await replay('/api/mine', { 'x-torii-edge-assertion': captured.a, 'x-torii-claims': captured.c }, 'POST')).code, 'assertion_mismatch');
+    const headers = { 'x-torii-edge-assertion': captured.a, ...captured.identity };
+    assert.equal(captured.identity['x-torii-issuer'], worker.origin);
+    assert.equal((await replay('/api/mine', headers)).ok, true);
+    assert.equal((await replay('/api/other', headers)).code, 'assertion_mismatch');
+    assert.equal((await replay('/api/mine', headers, 'POST')).code, 'assertion_mismatch');
     const forged = Buffer.from(JSON.stringify({ sub: 'admin', iss: worker.origin })).toString('base64url');
-    assert.equal((await replay('/api/mine', { 'x-torii-edge-assertion': captured.a, 'x-torii-claims': forged })).code, 'assertion_mismatch');
+    assert.equal((await replay('/api/mine', { ...headers, 'x-torii-claims': forged })).code, 'assertion_mismatch');
+    // Every identity header is bound: changing, adding or dropping any one fails.
+    for (const name of Object.keys(captured.identity)) {
+      const { [name]: _, ...dropped } = headers;
+      assert.equal((await replay('/api/mine', dropped)).code, 'assertion_mismatch', `dropped ${name}`);
+      assert.equal((await replay('/api/mine', { ...headers, [name]: 'x' })).code, 'assertion_mismatch', `changed ${name}`);
+    }
+    assert.equal((await replay('/api/mine', { ...headers, 'x-torii-org-role': 'owner' })).code, 'assertion_mismatch', 'added org role');
   });
 });
