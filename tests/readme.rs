@@ -265,3 +265,46 @@ fn readme_layout_names_real_paths() {
     }
     assert!(checked >= 15, "only {checked} paths checked");
 }
+
+/// SECURITY.md names the tests that show each point: every test name it cites is a test
+/// function in src/ or tests/, and every path it cites exists.
+#[test]
+fn security_page_cites_real_tests_and_files() {
+    let page = read(&root().join("SECURITY.md"));
+    let mut sources = String::new();
+    let mut stack = vec![root().join("src"), root().join("tests")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|x| x == "rs" || x == "mjs") {
+                sources.push_str(&read(&path));
+            }
+        }
+    }
+    let mut cited = 0;
+    for span in page.split('`').skip(1).step_by(2) {
+        let is_test_name = span.split('_').count() >= 4
+            && span
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if is_test_name {
+            assert!(
+                sources.contains(&format!("fn {span}(")),
+                "SECURITY.md cites `{span}`, which is no test"
+            );
+            cited += 1;
+        } else if span.starts_with("tests/")
+            || span.starts_with("src/")
+            || span.starts_with("docs/")
+        {
+            assert!(
+                root().join(span).exists(),
+                "SECURITY.md cites {span}, which does not exist"
+            );
+            cited += 1;
+        }
+    }
+    assert!(cited >= 30, "only {cited} citations checked");
+}
