@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { seedSql } from '../../scripts/seed.mjs';
+import { assertNoLeaks } from './log-scan.mjs';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const WRANGLER = join(ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
@@ -115,6 +116,7 @@ export async function startWorker(vars, { tenants = [{ id: 'demo' }] } = {}) {
     });
   });
 
+  let started = false;
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       try {
@@ -129,6 +131,8 @@ export async function startWorker(vars, { tenants = [{ id: 'demo' }] } = {}) {
       clearTimeout(timer);
     }
     rmSync(dir, { recursive: true, force: true });
+    // Everything this Worker and wrangler printed: no token, key, secret or seed.
+    if (started) assertNoLeaks(output, vars, tenants.map((t) => t.id));
   };
 
   const deadline = Date.now() + READY_TIMEOUT_MS;
@@ -184,5 +188,6 @@ export async function startWorker(vars, { tenants = [{ id: 'demo' }] } = {}) {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+  started = true;
   return { origin, port, stop, output: () => output, state };
 }
