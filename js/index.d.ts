@@ -40,6 +40,7 @@ export type CoreErrorCode =
   | "invalid_claim_value"
   | "invalid_route_config"
   | "origin_unreachable"
+  | "origin_timeout"
   | "assertion_mismatch"
   | "invalid_template"
   | "template_too_large"
@@ -67,7 +68,7 @@ export type CoreErrorCode =
 export type ToriiErrorCode = CoreErrorCode;
 
 /** Every HTTP status of the code table (`ToriiError.status`). */
-export type ToriiErrorStatus = 400 | 401 | 403 | 404 | 405 | 413 | 414 | 500 | 502 | 503;
+export type ToriiErrorStatus = 400 | 401 | 403 | 404 | 405 | 413 | 414 | 500 | 502 | 503 | 504;
 
 /** Why a template was refused (the core's `TemplateError` codes). */
 export type TemplateErrorCode =

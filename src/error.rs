@@ -129,6 +129,8 @@ pub enum ErrorCode {
     InvalidRouteConfig,
     /// The edge could not reach the origin it fronts (gateway).
     OriginUnreachable,
+    /// The origin did not send its response headers within `TORII_ORIGIN_TIMEOUT_MS`.
+    OriginTimeout,
     /// An edge assertion is valid but bound to another method, URL or claims header.
     AssertionMismatch,
     /// A template is not a JSON object of claims, or fails to render.
@@ -199,6 +201,7 @@ pub const ALL_CODES: &[ErrorCode] = &[
     ErrorCode::InvalidClaimValue,
     ErrorCode::InvalidRouteConfig,
     ErrorCode::OriginUnreachable,
+    ErrorCode::OriginTimeout,
     ErrorCode::AssertionMismatch,
     ErrorCode::InvalidTemplate,
     ErrorCode::TemplateTooLarge,
@@ -255,6 +258,7 @@ impl ErrorCode {
             Self::InvalidClaimValue => "invalid_claim_value",
             Self::InvalidRouteConfig => "invalid_route_config",
             Self::OriginUnreachable => "origin_unreachable",
+            Self::OriginTimeout => "origin_timeout",
             Self::AssertionMismatch => "assertion_mismatch",
             Self::InvalidTemplate => "invalid_template",
             Self::TemplateTooLarge => "template_too_large",
@@ -332,6 +336,7 @@ impl ErrorCode {
             | Self::InternalError
             | Self::Misconfigured => 500,
             Self::TokenRequestFailed | Self::OriginUnreachable => 502,
+            Self::OriginTimeout => 504,
             Self::JwksUnavailable | Self::JwksFetchFailed | Self::StorageUnavailable => 503,
         }
     }
@@ -373,6 +378,7 @@ impl ErrorCode {
             Self::InvalidClaimValue => "Gateway: a verified `sub`, `sid`, `iss`, `org_id`, `org_role` or `aal` holds a control character (CR, LF, NUL…): never copied into a header, the request is refused.",
             Self::InvalidRouteConfig => "Gateway: `ROUTES` does not parse or breaks a rule (the edge logs it and answers `misconfigured`).",
             Self::OriginUnreachable => "The gateway could not connect to `ORIGIN_URL` (the request was not forwarded).",
+            Self::OriginTimeout => "The origin sent no response headers within `TORII_ORIGIN_TIMEOUT_MS` (default 30 s); the request was aborted.",
             Self::AssertionMismatch => "Origin side: a valid edge assertion bound to another method, URL or `x-torii-claims` value.",
             Self::InvalidTemplate => "The template is not a JSON object (bad JSON, duplicate keys, nested deeper than 8), or its rendered claims are not UTF-8.",
             Self::TemplateTooLarge => "The template exceeds 4 KiB, or its worst-case rendered claims exceed the budget (default 1200 bytes).",
@@ -429,6 +435,7 @@ impl ErrorCode {
             | Self::InvalidClaimValue
             | Self::InvalidRouteConfig
             | Self::OriginUnreachable
+            | Self::OriginTimeout
             | Self::AssertionMismatch => CodeGroup::Gateway,
             Self::InvalidTemplate
             | Self::TemplateTooLarge

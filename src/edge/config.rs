@@ -20,11 +20,36 @@ pub struct GatewayConfig {
     pub routes: RouteTable,
     /// External issuers.
     pub trusted: Vec<TrustedIssuer>,
+    /// How long the origin has to answer (response headers), in milliseconds
+    /// (`TORII_ORIGIN_TIMEOUT_MS`); past it the gateway answers 504 `origin_timeout`.
+    pub origin_timeout_ms: u32,
+}
+
+/// Default origin timeout, in milliseconds (Envoy's route timeout is 15 s; oauth2-proxy's
+/// upstream timeout 30 s).
+pub const DEFAULT_ORIGIN_TIMEOUT_MS: u32 = 30_000;
+/// Largest origin timeout accepted, in milliseconds.
+pub const MAX_ORIGIN_TIMEOUT_MS: u32 = 300_000;
+
+/// Parses `TORII_ORIGIN_TIMEOUT_MS`: absent or blank is the default; otherwise a whole
+/// number of milliseconds in `1..=300000`.
+pub fn parse_origin_timeout(raw: Option<&str>) -> Result<u32, String> {
+    match raw.map(str::trim).filter(|r| !r.is_empty()) {
+        None => Ok(DEFAULT_ORIGIN_TIMEOUT_MS),
+        Some(r) => r
+            .parse::<u32>()
+            .ok()
+            .filter(|ms| (1..=MAX_ORIGIN_TIMEOUT_MS).contains(ms))
+            .ok_or_else(|| {
+                format!("TORII_ORIGIN_TIMEOUT_MS must be 1..={MAX_ORIGIN_TIMEOUT_MS} milliseconds")
+            }),
+    }
 }
 
 impl GatewayConfig {
     /// Parses `ORIGIN_URL` (an absolute http(s) URL without query, fragment or
-    /// credentials), `ROUTES` and `TRUSTED_ISSUERS` (absent or blank: none).
+    /// credentials), `ROUTES` and `TRUSTED_ISSUERS` (absent or blank: none), with the
+    /// default origin timeout ([`GatewayConfig::with_origin_timeout`] sets another).
     pub fn parse(
         origin_url: &str,
         routes: Option<&str>,
@@ -53,7 +78,15 @@ impl GatewayConfig {
             audience,
             routes,
             trusted,
+            origin_timeout_ms: DEFAULT_ORIGIN_TIMEOUT_MS,
         })
+    }
+
+    /// The same configuration with the origin timeout of `TORII_ORIGIN_TIMEOUT_MS`
+    /// ([`parse_origin_timeout`]).
+    pub fn with_origin_timeout(mut self, raw: Option<&str>) -> Result<Self, String> {
+        self.origin_timeout_ms = parse_origin_timeout(raw)?;
+        Ok(self)
     }
 
     /// The URL the origin receives for a normalized path and the raw query.
@@ -110,5 +143,23 @@ mod tests {
         ] {
             assert!(GatewayConfig::parse(bad, None, None).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn origin_timeout_defaults_and_bounds() {
+        assert_eq!(parse_origin_timeout(None), Ok(DEFAULT_ORIGIN_TIMEOUT_MS));
+        assert_eq!(
+            parse_origin_timeout(Some(" ")),
+            Ok(DEFAULT_ORIGIN_TIMEOUT_MS)
+        );
+        assert_eq!(parse_origin_timeout(Some("250")), Ok(250));
+        for bad in ["0", "-1", "300001", "1.5", "soon"] {
+            assert!(parse_origin_timeout(Some(bad)).is_err(), "{bad}");
+        }
+        let c = GatewayConfig::parse("http://x", None, None)
+            .unwrap()
+            .with_origin_timeout(Some("1000"))
+            .unwrap();
+        assert_eq!(c.origin_timeout_ms, 1000);
     }
 }

@@ -110,10 +110,12 @@ fn load_config(env: &Env) -> Option<Parsed> {
     let origin = string_var(env, "ORIGIN_URL").filter(|o| !o.trim().is_empty())?;
     let routes = string_var(env, "ROUTES");
     let trusted = string_var(env, "TRUSTED_ISSUERS");
+    let timeout = string_var(env, "TORII_ORIGIN_TIMEOUT_MS");
     let raw = format!(
-        "{origin}\n{}\n{}",
+        "{origin}\n{}\n{}\n{}",
         routes.as_deref().unwrap_or(""),
-        trusted.as_deref().unwrap_or("")
+        trusted.as_deref().unwrap_or(""),
+        timeout.as_deref().unwrap_or("")
     );
     let hit = CONFIG.with(|c| {
         c.try_borrow().ok().and_then(|slot| match slot.as_ref() {
@@ -124,11 +126,10 @@ fn load_config(env: &Env) -> Option<Parsed> {
     if hit.is_some() {
         return hit;
     }
-    let parsed = Rc::new(GatewayConfig::parse(
-        &origin,
-        routes.as_deref(),
-        trusted.as_deref(),
-    ));
+    let parsed = Rc::new(
+        GatewayConfig::parse(&origin, routes.as_deref(), trusted.as_deref())
+            .and_then(|c| c.with_origin_timeout(timeout.as_deref())),
+    );
     CONFIG.with(|c| {
         if let Ok(mut slot) = c.try_borrow_mut() {
             *slot = Some((raw, Rc::clone(&parsed)));
@@ -137,7 +138,14 @@ fn load_config(env: &Env) -> Option<Parsed> {
     Some(parsed)
 }
 
-// ------------------------------------------------------------------ issuer selection
+/// A promise that resolves to `undefined` after `ms` (the runtime's `setTimeout`).
+fn timeout_promise(global: &web_sys::WorkerGlobalScope, ms: u32) -> js_sys::Promise {
+    let global = global.clone();
+    js_sys::Promise::new(&mut |resolve, _reject| {
+        let ms = i32::try_from(ms).unwrap_or(i32::MAX);
+        let _ = global.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+    })
+}
 
 // ------------------------------------------------------------------ I/O
 
@@ -468,15 +476,35 @@ async fn forward(
             init.set_body(&body);
         }
     }
+    // The origin has `origin_timeout_ms` to send its response headers; the body then
+    // streams without a deadline. Past it the fetch is aborted and the client gets a 504.
+    let abort = web_sys::AbortController::new().map_err(|e| internal(e.into()))?;
+    init.set_signal(Some(&abort.signal()));
     let outbound =
         web_sys::Request::new_with_str_and_init(&target, &init).map_err(|e| internal(e.into()))?;
     let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
     counters::bump(|c| &c.origin_fetches);
     let t0 = js_sys::Date::now();
-    let fetched =
-        worker::wasm_bindgen_futures::JsFuture::from(global.fetch_with_request(&outbound)).await;
+    let deadline = timeout_promise(&global, config.origin_timeout_ms);
+    let raced = js_sys::Promise::race(&js_sys::Array::of2(
+        &global.fetch_with_request(&outbound),
+        &deadline,
+    ));
+    let fetched = worker::wasm_bindgen_futures::JsFuture::from(raced).await;
     line.origin_ms = Some(js_sys::Date::now() - t0);
     let upstream: web_sys::Response = match fetched {
+        Ok(r) if r.is_undefined() => {
+            abort.abort();
+            worker::console_warn!(
+                "torii-edge: origin timed out after {} ms",
+                config.origin_timeout_ms
+            );
+            line.decision = "origin_timeout";
+            return Err(Reply::from_code(
+                ErrorCode::OriginTimeout,
+                "the origin did not answer in time",
+            ));
+        }
         Ok(r) => r.unchecked_into(),
         Err(e) => {
             worker::console_warn!("torii-edge: origin unreachable: {:?}", e);
