@@ -140,13 +140,13 @@ test("minted session and template tokens verify in jose", async () => {
   assert.equal(s.expiresAt, new Date((NOW + 300) * 1000).toISOString().replace(/\.000Z$/, "Z"));
 
   const template = { role: "{{ user.public_metadata.role }}", team: "{{user.public_metadata.team}}", hi: "Hi {{user.first_name}}!" };
-  const minted = core(["mint", seed, String(NOW)], JSON.stringify(mintInput({ template, template_lifetime: 120 })));
+  const minted = core(["mint", seed, String(NOW)], JSON.stringify(mintInput({ template, template_name: "team", template_lifetime: 120 })));
   assert.ok(minted.ok, minted.out);
   const t = JSON.parse(minted.out);
   assert.ok(!Buffer.from(t.accessToken.split(".")[1], "base64url").toString().includes("PRIVATE-MARKER"));
   const { payload: tp, protectedHeader: th } = await jose.jwtVerify(t.accessToken, jwks, { ...opts, typ: "torii-template+jwt" });
   assert.equal(th.typ, "torii-template+jwt");
-  assert.deepEqual(tp, { role: "admin", team: { id: 7 }, hi: "Hi Ada!", iss: ISS, sub: "user_9", pid: "app_1", sid: "sess_9", iat: NOW, exp: NOW + 120 });
+  assert.deepEqual(tp, { role: "admin", team: { id: 7 }, hi: "Hi Ada!", iss: ISS, sub: "user_9", pid: "app_1", sid: "sess_9", iat: NOW, exp: NOW + 120, tpl: "team" });
   // A session-token check refuses the template token, in jose and in the core.
   await assert.rejects(jose.jwtVerify(t.accessToken, jwks, { ...opts, typ: "JWT" }), { code: "ERR_JWT_CLAIM_VALIDATION_FAILED" });
   const dir = mkdtempSync(join(tmpdir(), "torii-interop-"));
