@@ -33,7 +33,7 @@ export WRANGLER_SEND_METRICS := false
 
 CLIPPY := cargo clippy --locked --all-targets
 .PHONY: help tools rust-tools wasm-bindgen worker-build-tool npm-tools py-tools build-worker dev \
-	test fmt-check clippy cargo-test wasm-core wasm-vectors wasm-size dry-run e2e interop js js-test bench fuzz clean
+	test fmt-check clippy cargo-test wasm-core wasm-vectors wasm-size dry-run e2e interop js js-test bench fuzz clean perf-guard
 
 help:
 	@echo "make dev    build the Worker and run it on http://127.0.0.1:$(DEV_PORT) (wrangler dev)"
@@ -96,7 +96,7 @@ dev: build-worker .dev.vars
 	node scripts/dev.mjs --port $(DEV_PORT)
 
 # ---------------------------------------------------------------- gates
-test: fmt-check clippy cargo-test interop wasm-core wasm-vectors build-worker wasm-size dry-run e2e js-test
+test: fmt-check clippy cargo-test interop wasm-core wasm-vectors build-worker wasm-size dry-run e2e js-test perf-guard
 	@echo "make test: all gates passed"
 
 fmt-check: rust-tools
@@ -147,6 +147,13 @@ js: rust-tools wasm-bindgen npm-tools
 
 js-test: rust-tools wasm-bindgen npm-tools
 	$(MAKE) -C js test
+
+# Instruction counts (valgrind callgrind) of one native verify and one gateway decision
+# against tests/data/perf-baseline.json: a 1.5x slowdown fails (scripts/perf-guard.sh;
+# `scripts/perf-guard.sh --bless` after an intended change). No wall clock involved.
+perf-guard:
+	@command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq valgrind; }
+	scripts/perf-guard.sh
 
 # ---------------------------------------------------------------- not gates
 bench:

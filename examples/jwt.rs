@@ -9,7 +9,7 @@
 //! cargo run --example jwt -- mint <seed-hex> <now> < input.json
 //!     # input: {"issuer", "tenant", "session", "user": {"id", "email", "email_verified",
 //!     #   "first_name", "last_name", "public_metadata", "unsafe_metadata",
-//!     #   "private_metadata"}, "template"?, "template_lifetime"?, "lifetime"?}
+//!     #   "private_metadata"}, "template"?, "template_name"?, "template_lifetime"?, "lifetime"?}
 //!     # with "template": a template token, else a session token; prints
 //!     # {"accessToken", "expiresAt"} or `error: <code>`
 //! ```
