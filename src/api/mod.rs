@@ -15,7 +15,11 @@
 //! arguments. The HTTP endpoints themselves are wired in the Worker.
 
 pub mod error;
+pub mod etag;
+pub mod idempotency;
 pub mod keys;
+pub mod merge;
+pub mod pagination;
 pub mod routes;
 pub mod scopes;
 
