@@ -20,6 +20,7 @@ pub mod idempotency;
 pub mod keys;
 pub mod merge;
 pub mod pagination;
+pub mod requests;
 pub mod routes;
 pub mod scopes;
 
