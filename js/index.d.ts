@@ -3,7 +3,7 @@
 /**
  * Every stable error code (src/error.rs `ALL_CODES`, docs/errors.md), in documentation
  * order: the token codes, key sets, tenants and minting, the gateway, templates, users,
- * the edge's HTTP routes. `errorCodes()` returns exactly these (a test checks it).
+ * the edge's HTTP routes, the Backend API. `errorCodes()` returns exactly these (a test checks it).
  */
 export type CoreErrorCode =
   | "missing_token"
@@ -56,7 +56,15 @@ export type CoreErrorCode =
   | "method_not_allowed"
   | "payload_too_large"
   | "internal_error"
-  | "misconfigured";
+  | "misconfigured"
+  | "missing_api_key"
+  | "invalid_api_key"
+  | "application_mismatch"
+  | "scope_escalation"
+  | "validation_failed"
+  | "conflict"
+  | "precondition_failed"
+  | "idempotency_key_reused";
 
 /**
  * Every code a `ToriiError` can carry: one of the table's. The npm package's own are
@@ -68,7 +76,21 @@ export type CoreErrorCode =
 export type ToriiErrorCode = CoreErrorCode;
 
 /** Every HTTP status of the code table (`ToriiError.status`). */
-export type ToriiErrorStatus = 400 | 401 | 403 | 404 | 405 | 413 | 414 | 500 | 502 | 503 | 504;
+export type ToriiErrorStatus =
+  | 400
+  | 401
+  | 403
+  | 404
+  | 405
+  | 409
+  | 412
+  | 413
+  | 414
+  | 422
+  | 500
+  | 502
+  | 503
+  | 504;
 
 /** Why a template was refused (the core's `TemplateError` codes). */
 export type TemplateErrorCode =

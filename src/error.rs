@@ -24,6 +24,8 @@ pub enum CodeGroup {
     User,
     /// The edge's HTTP routes and its own faults.
     Http,
+    /// The Backend API under `/v1`: secret keys, scopes, request validation, preconditions.
+    Api,
 }
 
 /// Every group, in documentation order.
@@ -35,6 +37,7 @@ pub const ALL_GROUPS: &[CodeGroup] = &[
     CodeGroup::Template,
     CodeGroup::User,
     CodeGroup::Http,
+    CodeGroup::Api,
 ];
 
 impl CodeGroup {
@@ -48,6 +51,7 @@ impl CodeGroup {
             Self::Template => "JWT templates",
             Self::User => "Users (template data)",
             Self::Http => "Edge HTTP routes",
+            Self::Api => "Backend API (`/v1`)",
         }
     }
 }
@@ -163,6 +167,22 @@ pub enum ErrorCode {
     InternalError,
     /// The edge's configuration or stored data is unusable (details go to the log).
     Misconfigured,
+    /// Backend API: no `Authorization: Bearer sk_…` secret key was presented.
+    MissingApiKey,
+    /// Backend API: the secret key is malformed, fails its checksum, is unknown, revoked or expired.
+    InvalidApiKey,
+    /// Backend API: the secret key belongs to another application or environment.
+    ApplicationMismatch,
+    /// Backend API: a key tried to create a key with scopes it does not hold itself.
+    ScopeEscalation,
+    /// Backend API: a request body or query parameter is refused (the reply names the field).
+    ValidationFailed,
+    /// Backend API: the write conflicts with an existing resource (a unique name or email).
+    Conflict,
+    /// Backend API: `If-Match` names a version that is no longer current.
+    PreconditionFailed,
+    /// Backend API: an `Idempotency-Key` was reused with a different request.
+    IdempotencyKeyReused,
 }
 
 /// All codes, in documentation order: by group, the token codes first.
@@ -218,6 +238,14 @@ pub const ALL_CODES: &[ErrorCode] = &[
     ErrorCode::PayloadTooLarge,
     ErrorCode::InternalError,
     ErrorCode::Misconfigured,
+    ErrorCode::MissingApiKey,
+    ErrorCode::InvalidApiKey,
+    ErrorCode::ApplicationMismatch,
+    ErrorCode::ScopeEscalation,
+    ErrorCode::ValidationFailed,
+    ErrorCode::Conflict,
+    ErrorCode::PreconditionFailed,
+    ErrorCode::IdempotencyKeyReused,
 ];
 
 impl ErrorCode {
@@ -275,6 +303,14 @@ impl ErrorCode {
             Self::PayloadTooLarge => "payload_too_large",
             Self::InternalError => "internal_error",
             Self::Misconfigured => "misconfigured",
+            Self::MissingApiKey => "missing_api_key",
+            Self::InvalidApiKey => "invalid_api_key",
+            Self::ApplicationMismatch => "application_mismatch",
+            Self::ScopeEscalation => "scope_escalation",
+            Self::ValidationFailed => "validation_failed",
+            Self::Conflict => "conflict",
+            Self::PreconditionFailed => "precondition_failed",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
         }
     }
 
@@ -324,12 +360,18 @@ impl ErrorCode {
             | Self::InvalidClaimType
             | Self::SessionRevoked
             | Self::InvalidClaimValue
-            | Self::AssertionMismatch => 401,
-            Self::InsufficientScope => 403,
+            | Self::AssertionMismatch
+            | Self::MissingApiKey
+            | Self::InvalidApiKey
+            | Self::ApplicationMismatch => 401,
+            Self::InsufficientScope | Self::ScopeEscalation => 403,
             Self::TenantNotFound | Self::JwtTemplateNotFound | Self::NotFound => 404,
             Self::MethodNotAllowed => 405,
+            Self::Conflict | Self::IdempotencyKeyReused => 409,
+            Self::PreconditionFailed => 412,
             Self::PayloadTooLarge => 413,
             Self::UriTooLong => 414,
+            Self::ValidationFailed => 422,
             Self::InvalidJwks
             | Self::InvalidKey
             | Self::InvalidRouteConfig
@@ -372,7 +414,7 @@ impl ErrorCode {
             Self::JwtTemplateNotFound => "Minting: the tenant has no JWT template with the requested `template` name.",
             Self::InvalidMintInput => "Rust minting API: an empty issuer, tenant id, session id or `jti`, or `exp` outside 1970 … 9999 (the edge answers `misconfigured` instead).",
             Self::TokenRequestFailed => "npm package: `POST /_torii/auth/session/token` failed or answered something other than a token, `jwt_template_not_found` or a 401.",
-            Self::InsufficientScope => "Gateway: a valid token whose `org_role` or claims do not meet the route's `roles`/`claims`.",
+            Self::InsufficientScope => "Gateway: a valid token whose `org_role` or claims do not meet the route's `roles`/`claims`. Backend API: the secret key lacks the endpoint's scope.",
             Self::InvalidPath => "Gateway: the path has an encoded `/`, `\\` or `%`, a raw `\\`, or a malformed escape.",
             Self::UriTooLong => "Gateway: the path is over 2048 bytes or the query over 4096 (checked before any matching).",
             Self::InvalidClaimValue => "Gateway: a verified `sub`, `sid`, `iss`, `org_id`, `org_role` or `aal` holds a control character (CR, LF, NUL…): never copied into a header, the request is refused.",
@@ -390,11 +432,19 @@ impl ErrorCode {
             Self::MetadataTooLarge => "A metadata bag serializes to more than 512 bytes.",
             Self::MetadataTooDeep => "A metadata bag nests deeper than 8 levels.",
             Self::InvalidUserField => "A user field (`id`, `email`, names, a metadata bag) is empty, too long, of the wrong type or holds forbidden characters.",
-            Self::NotFound => "No route for this path under `/_torii/` or `/.well-known/`, a gateway path routed to the edge, or a dev-mode user that does not exist.",
+            Self::NotFound => "No route for this path under `/_torii/` or `/.well-known/`, a gateway path routed to the edge, a dev-mode user that does not exist, or a Backend API resource (user, session, template, key) that does not exist in the application.",
             Self::MethodNotAllowed => "The path exists but not for this method (the reply has `Allow`).",
-            Self::PayloadTooLarge => "A request body exceeds its limit (dev-mode helpers: 64 KiB).",
+            Self::PayloadTooLarge => "A request body exceeds its limit (dev-mode helpers and the Backend API: 64 KiB).",
             Self::InternalError => "The runtime failed under the edge (details in the log, never in the reply).",
             Self::Misconfigured => "`TORII_MASTER_SECRET` missing or short; bad `ORIGIN_URL`, `ROUTES` or `TRUSTED_ISSUERS`; a tenant without keys; a stored template or user row that no longer passes its checks at mint time.",
+            Self::MissingApiKey => "Backend API: no `Authorization: Bearer sk_…` header (the operator call `POST /v1/applications` takes the Worker secret instead).",
+            Self::InvalidApiKey => "Backend API: the key is not `sk_test_`/`sk_live_` + key id + `_` + secret + checksum (refused before any D1 read when the CRC32 fails), or it is unknown, revoked, expired, or its secret does not match.",
+            Self::ApplicationMismatch => "Backend API: a valid key of another application than `x-application-id`, or of the other environment (`sk_test_` for production, `sk_live_` for development).",
+            Self::ScopeEscalation => "Backend API: `POST /v1/api-keys` (or a roll) asks for scopes the calling key does not hold (`admin` holds them all).",
+            Self::ValidationFailed => "Backend API: the body is not JSON, a field has the wrong type, is unknown, too long or out of range, a scope is unknown, metadata exceeds 512 bytes, or a query parameter (`limit` 1…100, a cursor) is invalid; `field` names it.",
+            Self::Conflict => "Backend API: a unique value is taken (an API key name, a user email in the application).",
+            Self::PreconditionFailed => "Backend API: `If-Match` does not match the resource's current `ETag` (a user or a JWT template changed since it was read).",
+            Self::IdempotencyKeyReused => "Backend API: an `Idempotency-Key` seen in the last 24 h came with another method, path or body.",
         }
     }
 
@@ -452,6 +502,14 @@ impl ErrorCode {
             | Self::PayloadTooLarge
             | Self::InternalError
             | Self::Misconfigured => CodeGroup::Http,
+            Self::MissingApiKey
+            | Self::InvalidApiKey
+            | Self::ApplicationMismatch
+            | Self::ScopeEscalation
+            | Self::ValidationFailed
+            | Self::Conflict
+            | Self::PreconditionFailed
+            | Self::IdempotencyKeyReused => CodeGroup::Api,
         }
     }
 }

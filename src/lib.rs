@@ -46,6 +46,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod api;
 pub mod crypto;
 pub mod edge;
 pub mod encoding;
