@@ -142,6 +142,8 @@ fn unix_time(now_secs: f64) -> UnixTime {
 #[wasm_bindgen]
 pub struct Verifier {
     inner: crate::Verifier,
+    /// Tokens this verifier already verified: a repeat costs a hash and the time checks.
+    cache: core::cell::RefCell<crate::TokenCache>,
 }
 
 #[wasm_bindgen]
@@ -154,6 +156,7 @@ impl Verifier {
         let jwks = Jwks::from_json(jwks_json.as_bytes()).map_err(|e| key_error(&e))?;
         Ok(Self {
             inner: crate::Verifier::new(jwks, policy),
+            cache: core::cell::RefCell::new(crate::TokenCache::default()),
         })
     }
 
@@ -162,10 +165,12 @@ impl Verifier {
     /// `code` is the core's stable code.
     pub fn verify(&self, token_or_header: &str, now_secs: f64) -> Result<String, JsValue> {
         let token = token_of(token_or_header).map_err(|e| verify_error(&e))?;
-        let claims = self
-            .inner
-            .verify(token, unix_time(now_secs))
-            .map_err(|e| verify_error(&e))?;
+        let now = unix_time(now_secs);
+        let claims = match self.cache.try_borrow_mut() {
+            Ok(mut cache) => self.inner.verify_cached(&mut cache, token, now),
+            Err(_) => self.inner.verify(token, now),
+        }
+        .map_err(|e| verify_error(&e))?;
         Ok(Value::Object(claims.into_claims()).to_string())
     }
 

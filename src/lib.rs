@@ -62,9 +62,9 @@ pub use edge::extract::bearer_token;
 pub use encoding::{b64, json};
 pub use error::{CodeGroup, ErrorCode, KeyError, VerifyError, ALL_CODES, ALL_GROUPS};
 pub use jose::{
-    Jwk, Jwks, Policy, SignatureCheck, SignatureMemo, SigningKey, TypPolicy, UntrustedToken,
-    VerifiedClaims, Verifier, DEFAULT_CLAIMS_DEPTH, DEFAULT_MAX_TOKEN_LEN, DEFAULT_SKEW_SECS,
-    MAX_CLAIMS_DEPTH, MAX_JWKS_BYTES, MAX_JWKS_KEYS, MAX_SKEW_SECS,
+    Jwk, Jwks, Policy, SignatureCheck, SignatureMemo, SigningKey, TokenCache, TypPolicy,
+    UntrustedToken, VerifiedClaims, Verifier, DEFAULT_CLAIMS_DEPTH, DEFAULT_MAX_TOKEN_LEN,
+    DEFAULT_SKEW_SECS, MAX_CLAIMS_DEPTH, MAX_JWKS_BYTES, MAX_JWKS_KEYS, MAX_SKEW_SECS,
 };
 pub use keys::{derive_signing_seed, max_age_from_cache_control, CacheConfig, JwksCache, Lookup};
 pub use templates::engine::{preview, Template, TemplateError};

@@ -210,12 +210,39 @@ pub(crate) fn thumbprint_of(key: &PublicKey) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Jwks {
     keys: Vec<Jwk>,
+    fingerprint: [u8; 32],
+}
+
+/// SHA-256 over every key's `kid`, `alg` and public key, in order, length-prefixed: two
+/// sets verify the same tokens exactly when their fingerprints are equal.
+fn fingerprint_of(keys: &[Jwk]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for k in keys {
+        let kid = k.kid.as_deref().unwrap_or_default();
+        h.update((kid.len() as u64).to_le_bytes());
+        h.update(kid.as_bytes());
+        h.update([match k.alg {
+            None => 0u8,
+            Some(KeyAlg::EdDsa) => 1,
+            Some(KeyAlg::Ed25519) => 2,
+        }]);
+        h.update(k.key.as_bytes());
+    }
+    h.finalize().into()
 }
 
 impl Jwks {
     /// Builds a set from keys already validated (e.g. derived from signing keys).
     pub fn from_keys(keys: Vec<Jwk>) -> Self {
-        Self { keys }
+        let fingerprint = fingerprint_of(&keys);
+        Self { keys, fingerprint }
+    }
+
+    /// The set's fingerprint (see [`TokenCache`](crate::jose::TokenCache)): equal exactly
+    /// when two sets hold the same keys with the same `kid`s and `alg`s, in order.
+    pub fn fingerprint(&self) -> &[u8; 32] {
+        &self.fingerprint
     }
 
     /// Parses and validates a JWKS document (`{"keys":[...]}`).
@@ -261,7 +288,7 @@ impl Jwks {
                 "no usable OKP/Ed25519 verification key",
             ));
         }
-        Ok(Self { keys })
+        Ok(Self::from_keys(keys))
     }
 
     /// The usable keys, in document order.

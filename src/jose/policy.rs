@@ -163,4 +163,34 @@ impl Policy {
     pub fn issuers(&self) -> &[String] {
         &self.issuers
     }
+
+    /// SHA-256 over every setting, length-prefixed: two policies accept the same tokens
+    /// when their fingerprints are equal.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        let list = |h: &mut Sha256, items: &[String]| {
+            h.update((items.len() as u64).to_le_bytes());
+            for i in items {
+                h.update((i.len() as u64).to_le_bytes());
+                h.update(i.as_bytes());
+            }
+        };
+        list(&mut h, &self.issuers);
+        list(&mut h, &self.audiences);
+        list(&mut h, &self.required);
+        h.update(self.skew.to_le_bytes());
+        h.update(self.max_age.unwrap_or(-1).to_le_bytes());
+        match &self.typ {
+            TypPolicy::JwtOrAbsent => h.update([0u8]),
+            TypPolicy::Exact(t) => {
+                h.update([1u8]);
+                h.update((t.len() as u64).to_le_bytes());
+                h.update(t.as_bytes());
+            }
+        }
+        h.update((self.max_token_len as u64).to_le_bytes());
+        h.update((self.max_claims_depth as u64).to_le_bytes());
+        h.finalize().into()
+    }
 }

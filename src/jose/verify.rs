@@ -203,7 +203,7 @@ fn date(claims: &Map<String, Value>, name: &str) -> Option<i64> {
     claims.get(name).and_then(numeric_date)
 }
 
-fn check_claims(
+pub(crate) fn check_claims(
     claims: &Map<String, Value>,
     policy: &Policy,
     now: UnixTime,

@@ -20,6 +20,7 @@ pub(crate) struct Counters {
     pub(crate) webcrypto_verifies: Cell<u64>,
     pub(crate) wasm_verifies: Cell<u64>,
     pub(crate) memo_hits: Cell<u64>,
+    pub(crate) token_cache_hits: Cell<u64>,
 }
 
 std::thread_local! {
@@ -49,6 +50,7 @@ pub(crate) fn counters_json() -> String {
             "webcrypto_verifies": c.webcrypto_verifies.get(),
             "wasm_verifies": c.wasm_verifies.get(),
             "signature_memo_hits": c.memo_hits.get(),
+            "token_cache_hits": c.token_cache_hits.get(),
             "clock_offset": clock::clock_offset(),
         })
         .to_string()

@@ -176,7 +176,7 @@ async fn verify_token(
             line.issuer = Some("tenant");
             let policy = authn::tenant_policy(&tenant.issuer, untrusted.typ(), access);
             let verifier = crate::Verifier::new(tenant.jwks.clone(), policy);
-            verify_native(&verifier, &untrusted, now)
+            verify_native(&verifier, token, &untrusted, now)
                 .await
                 .and_then(|claims| {
                     authn::check_template(untrusted.typ(), &claims, access).map(|()| claims)
@@ -197,7 +197,7 @@ async fn verify_token(
                 }
             };
             let verifier = crate::Verifier::new(jwks, issuer.policy());
-            verify_native(&verifier, &untrusted, now)
+            verify_native(&verifier, token, &untrusted, now)
                 .await
                 .map_err(|e| token_error_reply(realm, &e))
         }

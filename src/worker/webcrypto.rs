@@ -6,7 +6,8 @@
 use super::counters;
 use crate::jose::{finish_jws, jwt_signing_input};
 use crate::{
-    Ed25519Verify, SignatureMemo, SigningKey, UnixTime, UntrustedToken, VerifiedClaims, VerifyError,
+    Ed25519Verify, SignatureMemo, SigningKey, TokenCache, UnixTime, UntrustedToken, VerifiedClaims,
+    VerifyError,
 };
 use alloc::string::{String, ToString};
 use core::cell::RefCell;
@@ -162,9 +163,36 @@ async fn webcrypto_verify(public: [u8; 32], message: &[u8], signature: &[u8; 64]
 /// [`crate::Verifier::verify_untrusted`] with the signature equation computed by
 /// WebCrypto (the core's backend when WebCrypto is unavailable): the core orders every
 /// check ([`crate::Verifier::prepare`] / [`crate::SignatureCheck::complete`]); this only
-/// makes the native call, and skips it for a signature this isolate already verified
-/// ([`SignatureMemo`]).
+/// makes the native call. A token this isolate already verified under the same keys and
+/// policy is a hit in the core's [`TokenCache`] (its time claims re-checked at `now`); a
+/// signature already verified under another policy skips the call ([`SignatureMemo`]).
+/// `raw` is the compact token `token` was parsed from.
 pub(crate) async fn verify_native(
+    verifier: &crate::Verifier,
+    raw: &str,
+    token: &UntrustedToken<'_>,
+    now: UnixTime,
+) -> Result<VerifiedClaims, VerifyError> {
+    let key = TokenCache::key(verifier, raw);
+    let hit = TOKEN_CACHE.with(|c| {
+        c.try_borrow_mut()
+            .ok()
+            .and_then(|mut c| c.get(&key, verifier, now))
+    });
+    if let Some(result) = hit {
+        counters::bump(|c| &c.token_cache_hits);
+        return result;
+    }
+    let claims = verify_signature_then_claims(verifier, token, now).await?;
+    TOKEN_CACHE.with(|c| {
+        if let Ok(mut c) = c.try_borrow_mut() {
+            c.insert(key, &claims, raw.len());
+        }
+    });
+    Ok(claims)
+}
+
+async fn verify_signature_then_claims(
     verifier: &crate::Verifier,
     token: &UntrustedToken<'_>,
     now: UnixTime,
@@ -186,6 +214,8 @@ pub(crate) async fn verify_native(
 }
 
 std::thread_local! {
+    /// Tokens that verified in this isolate, by token, key set and policy (bounded).
+    static TOKEN_CACHE: RefCell<TokenCache> = RefCell::new(TokenCache::default());
     /// Signatures that verified in this isolate (bounded, cleared when full).
     static SIGNATURE_MEMO: RefCell<SignatureMemo> = RefCell::new(SignatureMemo::default());
 }
