@@ -32,11 +32,13 @@ WORKER_BUILD_ENV := \
 export WRANGLER_SEND_METRICS := false
 
 CLIPPY := cargo clippy --locked --all-targets
-.PHONY: help tools rust-tools wasm-bindgen worker-build-tool npm-tools py-tools build-worker dev \
+.PHONY: help tools rust-tools wasm-bindgen worker-build-tool npm-tools py-tools build-worker \
+	build-worker-dev dev \
 	test fmt-check clippy cargo-test wasm-core wasm-vectors wasm-size dry-run e2e interop js js-test bench fuzz clean perf-guard
 
 help:
-	@echo "make dev    build the Worker and run it on http://127.0.0.1:$(DEV_PORT) (wrangler dev)"
+	@echo "make dev    build the dev Worker (build-dev/) and run it on http://127.0.0.1:$(DEV_PORT) (wrangler dev)"
+	@echo "make build-worker  the deployable Worker (build/, no dev routes: what wrangler deploy ships)"
 	@echo "make test   every gate: fmt, clippy, tests, wasm builds, size budget, dry-run deploy, e2e, js"
 	@echo "make bench  verify benchmark   make fuzz  fuzz each target for FUZZ_SECONDS=$(FUZZ_SECONDS)"
 
@@ -83,27 +85,45 @@ node_modules/.installed: package.json package-lock.json
 	@touch $@
 
 # ---------------------------------------------------------------- Worker
+# The deployable Worker, into build/ (wrangler.toml's `main`: what `wrangler deploy` and
+# `make dry-run` ship, what `make wasm-size` measures). No `dev` feature: the dev-only
+# routes (/_torii/dev/*, /_torii/devtools/*) are not compiled in.
 build-worker: tools
 	$(WORKER_BUILD_ENV) $(BIN)/worker-build --release --locked --features worker,dalek --no-default-features
+
+# The dev Worker, into build-dev/: the deployable one plus the crate feature `dev` (the
+# dev-only routes of src/worker/devtools.rs, answered for loopback requests with
+# TORII_DEV_MODE=1), for `make dev` and `make e2e` only; never deploy it. Its own target
+# dir: both builds write the same artifact (torii_edge.wasm), so a shared one would
+# rebuild the crate at every switch, and under `make -j` could hand one build's wasm to
+# the other's worker-build.
+WORKER_DEV_TARGET_DIR := $(ROOT)/target/worker-dev
+build-worker-dev: tools
+	CARGO_TARGET_DIR=$(WORKER_DEV_TARGET_DIR) $(WORKER_BUILD_ENV) $(BIN)/worker-build --release \
+		--out-dir build-dev --locked --features worker,dalek,dev --no-default-features
 
 .dev.vars:
 	@umask 077; printf 'TORII_MASTER_SECRET=%s\n' \
 		"$$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64url"))')" > $@
 	@echo "created .dev.vars with a random TORII_MASTER_SECRET (git-ignored)"
 
-dev: build-worker .dev.vars
+dev: build-worker-dev .dev.vars
 	$(WRANGLER) d1 migrations apply DB --local
 	node scripts/dev.mjs --port $(DEV_PORT)
 
 # ---------------------------------------------------------------- gates
-test: fmt-check clippy cargo-test interop wasm-core wasm-vectors build-worker wasm-size dry-run e2e js-test perf-guard
+test: fmt-check clippy cargo-test interop wasm-core wasm-vectors build-worker wasm-size dry-run \
+	build-worker-dev e2e js-test perf-guard
 	@echo "make test: all gates passed"
 
 fmt-check: rust-tools
 	cargo fmt --all -- --check
 
+# The deployable Worker's feature set is linted on its own: code only the dev routes use
+# must be cfg'd out with them (dead code here).
 clippy: rust-tools
 	$(CLIPPY) --no-default-features -- -D warnings
+	$(CLIPPY) --no-default-features --features worker,dalek -- -D warnings
 	$(CLIPPY) -- -D warnings
 	$(CLIPPY) --all-features -- -D warnings
 
@@ -134,7 +154,9 @@ dry-run: build-worker
 	@out=$$(mktemp -d); trap 'rm -rf "$$out"' EXIT; \
 		$(WRANGLER) deploy --dry-run --outdir "$$out"
 
-e2e: build-worker js py-tools
+# The e2e tests run the dev build (build-dev/), and the deployable one (build/) to prove
+# it has no dev routes (tests/e2e/devmode.test.mjs).
+e2e: build-worker build-worker-dev js py-tools
 	node --test tests/e2e/
 
 # jose <-> core interop (drives examples/jwt.rs).
@@ -174,4 +196,4 @@ fuzz:
 
 clean:
 	cargo clean
-	rm -rf build .wrangler
+	rm -rf build build-dev .wrangler

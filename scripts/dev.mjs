@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // `make dev`: seeds the demo tenant into local D1 (migrations are applied by the Makefile
-// first), starts the demo origin (scripts/demo-origin.mjs, when present) and the built
-// Worker under `wrangler dev` on 127.0.0.1, then prints ready-to-paste commands: a 401
-// and a 200 through the gateway, a session token and a minted "hasura" template token.
+// first), starts the demo origin (scripts/demo-origin.mjs, when present) and the dev build
+// of the Worker (build-dev/, `make build-worker-dev`: the one with the dev-only routes)
+// under `wrangler dev` on 127.0.0.1, then prints ready-to-paste commands: a 401 and a 200
+// through the gateway, a session token and a minted "hasura" template token.
 // Usage: node scripts/dev.mjs [--port 8787] [--origin-port 8788] [--vars .dev.vars]
+//        [--script build-dev/index.js]
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +19,7 @@ const { values } = parseArgs({
     port: { type: 'string', default: '8787' },
     'origin-port': { type: 'string', default: '8788' },
     vars: { type: 'string', default: '.dev.vars' },
+    script: { type: 'string', default: 'build-dev/index.js' },
   },
 });
 const edge = `http://127.0.0.1:${values.port}`;
@@ -55,7 +58,7 @@ if (existsSync(new URL('./demo-origin.mjs', import.meta.url))) {
 const child = spawn(
   WRANGLER,
   [
-    'dev', '--ip', '127.0.0.1', '--port', values.port, '--test-scheduled',
+    'dev', values.script, '--ip', '127.0.0.1', '--port', values.port, '--test-scheduled',
     ...Object.entries(devVars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
   ],
   { stdio: 'inherit', env },

@@ -2,6 +2,7 @@
 //! first match wins, default deny) and authorize verified claims against the route's
 //! requirements. Header hygiene is [`super::headers`].
 
+use super::url::HttpUrl;
 use crate::encoding::json;
 use crate::error::ErrorCode;
 use crate::jose::claims::VerifiedClaims;
@@ -280,9 +281,11 @@ pub enum EdgeRoute {
     WellKnown,
     /// The minting endpoint ([`MINT_PATH`]).
     Mint,
-    /// A dev-mode store helper ([`DEVTOOLS_PREFIX`]).
+    /// A dev-mode store helper ([`DEVTOOLS_PREFIX`]): dev builds only, when
+    /// [`dev_route_allowed`]; 404 otherwise.
     DevTools,
-    /// A dev-mode gateway helper ([`DEV_PREFIX`]).
+    /// A dev-mode gateway helper ([`DEV_PREFIX`]): dev builds only, when
+    /// [`dev_route_allowed`]; 404 otherwise.
     DevGateway,
     /// Another edge-owned path: 404.
     NotFound,
@@ -306,6 +309,52 @@ pub fn edge_route(path: &str) -> EdgeRoute {
     } else {
         EdgeRoute::NotFound
     }
+}
+
+/// Whether `authority` (a host, or `host:port`, as in a request URL, a `Host` or an
+/// `x-forwarded-host` value) is a loopback host: `localhost`, `[::1]` or any
+/// `127.0.0.0/8` address. Parsed as strictly as [`HttpUrl`]: anything it refuses (userinfo,
+/// `127.1`, a trailing dot, a path) is not loopback.
+pub fn loopback_authority(authority: &str) -> bool {
+    !authority.is_empty()
+        && !authority.contains(['/', '?', '#'])
+        && HttpUrl::parse(&alloc::format!("http://{authority}/")).is_ok_and(|u| u.loopback_host())
+}
+
+/// Whether a dev-only route (`/_torii/dev/*`, `/_torii/devtools/*`, in builds with the
+/// `dev` feature) may answer: only when `TORII_DEV_MODE` is exactly `1` and the request
+/// is a local one. `host` is the request URL's host; `x_forwarded_host` and `forwarded`
+/// are those headers' raw values, if any: a proxy or tunnel that reached the Worker over
+/// loopback for a remote client says so there, so every host they name (each
+/// comma-separated `x-forwarded-host` entry, each `host=` of `Forwarded`) must be loopback
+/// too. Otherwise the route is answered like any unknown edge path (404).
+pub fn dev_route_allowed(
+    dev_mode_var: Option<&str>,
+    host: &str,
+    x_forwarded_host: Option<&str>,
+    forwarded: Option<&str>,
+) -> bool {
+    let forwarded_hosts = forwarded.into_iter().flat_map(forwarded_hosts);
+    let mut claimed = x_forwarded_host
+        .into_iter()
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .chain(forwarded_hosts);
+    dev_mode_var == Some("1") && loopback_authority(host) && claimed.all(loopback_authority)
+}
+
+/// The `host=` values of a `Forwarded` header (RFC 7239), quotes removed (an empty one
+/// is not loopback).
+fn forwarded_hosts(value: &str) -> impl Iterator<Item = &str> {
+    value.split([',', ';']).filter_map(|pair| {
+        let (name, v) = pair.split_once('=')?;
+        name.trim().eq_ignore_ascii_case("host").then(|| {
+            let v = v.trim();
+            v.strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(v)
+        })
+    })
 }
 
 /// Normalizes a URL path for matching and forwarding, so the rule that matches is the
@@ -550,6 +599,88 @@ mod tests {
         ] {
             assert_eq!(edge_route(path), want, "{path}");
             assert_eq!(edge_owned(path), want != EdgeRoute::Gateway, "{path}");
+        }
+    }
+
+    #[test]
+    fn dev_routes_need_dev_mode_and_a_loopback_host() {
+        let on = Some("1");
+        for host in [
+            "127.0.0.1",
+            "127.0.0.1:8787",
+            "127.9.8.7",
+            "localhost",
+            "LOCALHOST:1",
+            "[::1]",
+            "[::1]:8787",
+        ] {
+            assert!(dev_route_allowed(on, host, None, None), "{host}");
+            assert!(dev_route_allowed(on, host, Some(host), None), "{host}");
+        }
+        for host in [
+            "",
+            "acme.example.com",
+            "acme.example.com:8787",
+            "127.0.0.1.evil.com",
+            "localhost.evil.com",
+            "localhost.",
+            "127.1",
+            "0.0.0.0",
+            "10.0.0.1",
+            "[::2]",
+            "::1",
+            "user@127.0.0.1",
+            "127.0.0.1/x",
+        ] {
+            assert!(!dev_route_allowed(on, host, None, None), "{host}");
+        }
+        // The variable must be exactly `1`.
+        for var in [
+            None,
+            Some(""),
+            Some("0"),
+            Some("true"),
+            Some(" 1"),
+            Some("1 "),
+        ] {
+            assert!(!dev_route_allowed(var, "127.0.0.1", None, None), "{var:?}");
+        }
+        // A proxy or tunnel in front of a loopback listener names the real host.
+        for xfh in [
+            "acme.example.com",
+            "localhost, acme.example.com",
+            "",
+            "127.0.0.1,",
+        ] {
+            assert!(
+                !dev_route_allowed(on, "127.0.0.1", Some(xfh), None),
+                "{xfh:?}"
+            );
+        }
+        assert!(dev_route_allowed(
+            on,
+            "localhost",
+            Some("localhost:5173, 127.0.0.1"),
+            None
+        ));
+        for fwd in [
+            "host=acme.example.com",
+            "for=192.0.2.1;host=acme.example.com;proto=https",
+            "host=localhost, host=\"acme.example.com\"",
+            "HOST=acme.example.com",
+            "host=",
+        ] {
+            assert!(
+                !dev_route_allowed(on, "127.0.0.1", None, Some(fwd)),
+                "{fwd}"
+            );
+        }
+        for fwd in [
+            "for=127.0.0.1",
+            "host=\"localhost:5173\";proto=http",
+            "host=[::1]",
+        ] {
+            assert!(dev_route_allowed(on, "127.0.0.1", None, Some(fwd)), "{fwd}");
         }
     }
 

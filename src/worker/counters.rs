@@ -1,9 +1,13 @@
 //! Per-isolate counts of the I/O the trusted-JWKS cache and the gateway did, for the
-//! dev-mode endpoint `GET /_torii/dev/counters` (tests prove a warm request does none).
+//! dev-mode endpoint `GET /_torii/dev/counters` (tests prove a warm request does none;
+//! dev builds only: the deployable Worker counts but never reports).
 
+#[cfg(feature = "dev")]
 use super::clock;
+#[cfg(feature = "dev")]
 use alloc::string::{String, ToString};
 use core::cell::Cell;
+#[cfg(feature = "dev")]
 use serde_json::json;
 
 /// Per-isolate counts of the I/O the trusted-JWKS cache and the gateway did.
@@ -36,6 +40,7 @@ pub(crate) fn bump(pick: fn(&Counters) -> &Cell<u64>) {
 }
 
 /// The counters as JSON.
+#[cfg(feature = "dev")]
 pub(crate) fn counters_json() -> String {
     COUNTERS.with(|c| {
         json!({

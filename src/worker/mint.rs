@@ -1,5 +1,4 @@
-//! The minting endpoint, `POST /_torii/auth/session/token[?template=<name>]`, and the
-//! dev-mode helpers under `/_torii/devtools/`.
+//! The minting endpoint, `POST /_torii/auth/session/token[?template=<name>]`.
 //!
 //! Minting (seed 002): the caller presents a session token of this tenant
 //! (`Authorization: Bearer`, `typ: "JWT"`; template tokens are refused with
@@ -11,8 +10,7 @@
 //! cached; CORS allows any origin (the credential is a bearer token, not a cookie).
 
 use super::clock;
-use super::env;
-use super::store::{self, n, opt, s, SessionRow, UserRow};
+use super::store::{self, SessionRow, UserRow};
 use super::tenant::{self, Tenant};
 use crate::edge::reply::{self, token_error_reply, www_authenticate, Reply};
 use crate::templates::user::{metadata_from_json, StoredUser};
@@ -22,19 +20,17 @@ use crate::{
     DEFAULT_MAX_TOKEN_LEN, SESSION_TOKEN_TYP,
 };
 use alloc::format;
-use alloc::string::{String, ToString};
-use alloc::vec::Vec;
-use serde_json::{json, Map, Value};
+use alloc::string::ToString;
+use serde_json::Value;
 use worker::{Env, Request};
 
 /// Default lifetime of minted session and template tokens (`TORII_TOKEN_LIFETIME_SECS`).
 pub(crate) const DEFAULT_TOKEN_LIFETIME_SECS: i64 = 60;
 /// Longest template name looked up.
 const MAX_TEMPLATE_NAME: usize = 64;
-/// Largest dev-mode request body.
-const MAX_DEV_BODY: usize = 64 * 1024;
 
-fn lifetime(env: &Env) -> i64 {
+/// The lifetime of minted tokens (`TORII_TOKEN_LIFETIME_SECS`, 30 s to a day).
+pub(crate) fn lifetime(env: &Env) -> i64 {
     env.var("TORII_TOKEN_LIFETIME_SECS")
         .ok()
         .and_then(|v| v.to_string().trim().parse::<i64>().ok())
@@ -55,7 +51,7 @@ fn session_revoked(realm: &str) -> Reply {
 }
 
 /// The reply when D1 failed (logged).
-fn storage_error(err: &worker::Error) -> Reply {
+pub(crate) fn storage_error(err: &worker::Error) -> Reply {
     store::storage_error(err, "the store is unavailable")
 }
 
@@ -180,7 +176,8 @@ fn active(row: &SessionRow, tenant: &str, user: &str, now: i64) -> bool {
     row.tenant_id == tenant && row.user_id == user && row.status == "active" && row.expires_at > now
 }
 
-fn parse_template(row: &store::TemplateRow) -> Result<Template, Reply> {
+/// A template from its D1 row (a bad row is 500 `misconfigured`).
+pub(crate) fn parse_template(row: &store::TemplateRow) -> Result<Template, Reply> {
     let template = Template::parse(row.body.as_bytes())
         .map_err(|e| reply::misconfigured(&format!("template {:?}: {}", row.name, e.code())))?;
     match row.lifetime {
@@ -212,7 +209,7 @@ pub(crate) fn user_from_row(row: &UserRow) -> Result<User, Reply> {
 
 /// Mints a template token (with `template`) or a session token (with the default
 /// template, never outliving the session by more than the 30 s minimum lifetime).
-fn mint_for(
+pub(crate) fn mint_for(
     tenant: &Tenant,
     session: &SessionRow,
     user: &User,
@@ -239,168 +236,6 @@ fn mint_for(
         }
     };
     result.map_err(|e| reply::misconfigured(e.code()))
-}
-
-// ------------------------------------------------------------------ dev mode
-
-/// `/_torii/devtools/*` (dev mode only, else 404):
-/// * `POST sessions` `{"userId", "ttl"?, "tokenLifetime"?, "aal"?, "orgId"?, "orgRole"?}`:
-///   creates an active session (default 7 days) for a user of the request's tenant and
-///   returns `{"sessionId","accessToken","expiresAt","keyVersion"}` (its first session token);
-/// * `POST sessions/revoke` `{"sessionId"}`: revokes it;
-/// * `GET counters`: `{"d1_queries"}` of this isolate;
-/// * `POST forget`: drops the isolate's tenant cache.
-pub(crate) async fn devtools(req: &mut Request, env: &Env) -> Reply {
-    if !env::dev_mode(env) {
-        return reply::not_found();
-    }
-    let path = req.path();
-    let method = req.method().to_string();
-    let sub = path
-        .strip_prefix(crate::edge::routing::DEVTOOLS_PREFIX)
-        .unwrap_or_default();
-    let result = match (method.as_str(), sub) {
-        ("GET", "counters") => Ok(Reply::json(
-            200,
-            json!({ "d1_queries": store::queries() }).to_string(),
-        )),
-        ("POST", "forget") => {
-            tenant::forget(None);
-            Ok(Reply::json(200, "{}".into()))
-        }
-        ("POST", "sessions") => create_session(req, env).await,
-        ("POST", "sessions/revoke") => revoke_session(req, env).await,
-        _ => Err(reply::not_found()),
-    };
-    let mut reply = result.unwrap_or_else(|r| r);
-    reply.headers.push(("cache-control", "no-store".into()));
-    reply
-}
-
-async fn json_body(req: &mut Request) -> Result<Map<String, Value>, Reply> {
-    let bytes = req.bytes().await.map_err(|_| reply::internal_error())?;
-    if bytes.len() > MAX_DEV_BODY {
-        return Err(Reply::from_code(
-            ErrorCode::PayloadTooLarge,
-            "body too large",
-        ));
-    }
-    match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Object(map)) => Ok(map),
-        _ => Err(Reply::from_code(
-            ErrorCode::InvalidRequest,
-            "body must be a JSON object",
-        )),
-    }
-}
-
-fn random_id(prefix: &str) -> Result<String, Reply> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|_| reply::internal_error())?;
-    Ok(format!("{prefix}{}", crate::encoding::b64::encode(&bytes)))
-}
-
-async fn create_session(req: &mut Request, env: &Env) -> Result<Reply, Reply> {
-    let tenant = tenant::resolve_tenant(req, env, None).await?;
-    let body = json_body(req).await?;
-    let user_id = body
-        .get("userId")
-        .and_then(Value::as_str)
-        .ok_or_else(|| Reply::from_code(ErrorCode::InvalidRequest, "userId is required"))?
-        .to_string();
-    let ttl = body
-        .get("ttl")
-        .and_then(Value::as_i64)
-        .unwrap_or(7 * 86_400)
-        .clamp(1, 365 * 86_400);
-    let token_lifetime = body
-        .get("tokenLifetime")
-        .and_then(Value::as_i64)
-        .map_or_else(|| lifetime(env), |t| t.clamp(30, 86_400));
-    let field = |name: &str| body.get(name).and_then(Value::as_str).map(str::to_string);
-    let db = store::db(env).map_err(|e| storage_error(&e))?;
-    let user_row = store::user(&db, &tenant.id, &user_id)
-        .await
-        .map_err(|e| storage_error(&e))?
-        .ok_or_else(|| Reply::from_code(ErrorCode::NotFound, "no such user in this tenant"))?;
-    let user = user_from_row(&user_row)?;
-    let now = clock::now_secs();
-    let session = SessionRow {
-        id: random_id("sess_")?,
-        tenant_id: tenant.id.clone(),
-        user_id: user_id.clone(),
-        status: "active".into(),
-        aal: field("aal"),
-        org_id: field("orgId"),
-        org_role: field("orgRole"),
-        expires_at: now.saturating_add(ttl),
-    };
-    let insert = store::prepared(
-        &db,
-        "INSERT INTO sessions (id, tenant_id, user_id, status, aal, org_id, org_role, created_at, expires_at) \
-         VALUES (?1, ?2, ?3, 'active', ?4, ?5, ?6, ?7, ?8)",
-        &[
-            s(&session.id),
-            s(&tenant.id),
-            s(&user_id),
-            opt(session.aal.as_deref()),
-            opt(session.org_id.as_deref()),
-            opt(session.org_role.as_deref()),
-            n(now),
-            n(session.expires_at),
-        ],
-    )
-    .map_err(|e| storage_error(&e))?;
-    store::batch(&db, Vec::from([insert]))
-        .await
-        .map_err(|e| storage_error(&e))?;
-    let default = match store::default_template(&db, &tenant.id)
-        .await
-        .map_err(|e| storage_error(&e))?
-    {
-        Some(row) => Some(parse_template(&row)?),
-        None => None,
-    };
-    let minted = mint_for(
-        &tenant,
-        &session,
-        &user,
-        None,
-        default.as_ref(),
-        now,
-        token_lifetime,
-    )?;
-    let body = json!({
-        "sessionId": session.id,
-        "accessToken": minted.access_token,
-        "expiresAt": minted.expires_at,
-        "keyVersion": tenant.key_version,
-    });
-    Ok(Reply::json(201, body.to_string()))
-}
-
-async fn revoke_session(req: &mut Request, env: &Env) -> Result<Reply, Reply> {
-    let tenant = tenant::resolve_tenant(req, env, None).await?;
-    let body = json_body(req).await?;
-    let sid = body
-        .get("sessionId")
-        .and_then(Value::as_str)
-        .ok_or_else(|| Reply::from_code(ErrorCode::InvalidRequest, "sessionId is required"))?;
-    let db = store::db(env).map_err(|e| storage_error(&e))?;
-    let update = store::prepared(
-        &db,
-        "UPDATE sessions SET status = 'revoked' WHERE id = ?1 AND tenant_id = ?2",
-        &[s(sid), s(&tenant.id)],
-    )
-    .map_err(|e| storage_error(&e))?;
-    store::batch(&db, Vec::from([update]))
-        .await
-        .map_err(|e| storage_error(&e))?;
-    Ok(Reply {
-        status: 204,
-        headers: Vec::new(),
-        body: None,
-    })
 }
 
 #[cfg(test)]

@@ -2,9 +2,11 @@
 //! and the pure rules in [`routes`], [`tenant`], [`mint`] and [`gateway`].
 //!
 //! * `fetch`: `/.well-known/openid-configuration` and `/_torii/.well-known/jwks.json` of
-//!   the request's tenant; `POST /_torii/auth/session/token` (minting); dev-mode helpers
-//!   under `/_torii/dev/` (gateway) and `/_torii/devtools/` (store); any other path under
-//!   `/_torii/` or `/.well-known/` is 404; every other path goes to the gateway.
+//!   the request's tenant; `POST /_torii/auth/session/token` (minting); in dev builds only
+//!   (crate feature `dev`), the helpers under `/_torii/dev/` (gateway) and
+//!   `/_torii/devtools/` (store) of `devtools.rs`, for loopback requests with
+//!   `TORII_DEV_MODE=1`; any other path under `/_torii/` or `/.well-known/` is 404; every
+//!   other path goes to the gateway.
 //! * `scheduled`: the Cron Trigger rotating due tenants' keys ([`tenant::rotate_due_tenants`]).
 //!
 //! Environment (see the README's configuration table):
@@ -14,10 +16,11 @@
 //! * `DB` (D1): the system of record; `JWKS_CACHE` (KV): caches only.
 //! * `TORII_BASE_DOMAIN`, `TORII_DEFAULT_TENANT`, `TORII_TENANT_CACHE_TTL_SECS`,
 //!   `TORII_ROTATION_PERIOD_SECS`, `TORII_ROTATION_PUBLISH_LEAD_SECS`,
-//!   `TORII_TOKEN_LIFETIME_SECS`, `TORII_DEV_MODE` (vars).
+//!   `TORII_TOKEN_LIFETIME_SECS` (vars); `TORII_DEV_MODE` (read by dev builds only).
 
 mod clock;
 mod counters;
+#[cfg(feature = "dev")]
 mod devtools;
 mod env;
 mod gateway;
@@ -52,12 +55,9 @@ pub async fn fetch(
     let path = url.path().to_string();
     let route = edge_route(&path);
     let result = match route {
-        EdgeRoute::DevGateway => {
-            let req = Request::from(req);
-            match devtools::dev_route(&req, &env).await {
-                Some(result) => result,
-                None => http::to_response(&reply::not_found()),
-            }
+        #[cfg(feature = "dev")]
+        EdgeRoute::DevGateway | EdgeRoute::DevTools => {
+            devtools::handle(route, Request::from(req), &env).await
         }
         EdgeRoute::Gateway => {
             // The gateway hands back the runtime's response as is (no re-wrapping).
@@ -147,7 +147,7 @@ async fn edge(
             },
         },
         EdgeRoute::Mint => mint::handle(req, env).await,
-        EdgeRoute::DevTools => mint::devtools(req, env).await,
+        // Without the `dev` feature the dev routes are unknown edge paths, like NotFound.
         _ => reply::not_found(),
     };
     http::to_response(&reply)

@@ -39,6 +39,7 @@ std::thread_local! {
 }
 
 /// Statements sent to D1 by this isolate (batched statements count one each).
+#[cfg(feature = "dev")]
 pub(crate) fn queries() -> u64 {
     QUERIES.with(Cell::get)
 }
@@ -68,6 +69,7 @@ pub(crate) fn n(v: i64) -> JsValue {
 }
 
 /// An optional string argument (`NULL` when `None`).
+#[cfg(feature = "dev")]
 pub(crate) fn opt(v: Option<&str>) -> JsValue {
     v.map_or(JsValue::NULL, JsValue::from_str)
 }
@@ -299,6 +301,7 @@ pub(crate) struct UserRow {
 }
 
 /// The user `id` of `tenant`.
+#[cfg(feature = "dev")]
 pub(crate) async fn user(
     db: &D1Database,
     tenant: &str,
@@ -334,6 +337,7 @@ pub(crate) struct TemplateRow {
 }
 
 /// The default template of `tenant`, if one is marked.
+#[cfg(feature = "dev")]
 pub(crate) async fn default_template(
     db: &D1Database,
     tenant: &str,

@@ -46,7 +46,8 @@ pub(crate) struct Tenant {
     pub(crate) key: SigningKey,
     /// The signing key's seed (the gateway signs assertions with WebCrypto).
     pub(crate) seed: [u8; 32],
-    /// The signing key's version.
+    /// The signing key's version (reported by the dev-only session helper).
+    #[cfg_attr(not(feature = "dev"), allow(dead_code))]
     pub(crate) key_version: u32,
     /// The published keys: tokens of this tenant verify against these.
     pub(crate) jwks: Jwks,

@@ -42,7 +42,8 @@ std::thread_local! {
     static STATES: RefCell<BTreeMap<String, IssuerState>> = const { RefCell::new(BTreeMap::new()) };
 }
 
-/// Drops every issuer's in-memory state, as a fresh isolate would start (dev mode only).
+/// Drops every issuer's in-memory state, as a fresh isolate would start (dev builds only).
+#[cfg(feature = "dev")]
 pub(crate) fn forget() {
     STATES.with(|s| {
         if let Ok(mut s) = s.try_borrow_mut() {

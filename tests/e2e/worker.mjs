@@ -1,7 +1,10 @@
-// Starts the real, built Worker (build/index.js, from `make build-worker`) under
-// `wrangler dev` on a loopback port that workerd itself chooses (`--port 0`, and
-// `--inspector-port 0`): wrangler reports the bound port over an IPC channel
-// (`DEV_SERVER_READY`). No port is picked here and bound later by another process, so
+// Starts the real, built Worker under `wrangler dev`: by default the dev build
+// (build-dev/index.js, from `make build-worker-dev`: crate feature `dev`, with the
+// dev-only routes the tests drive), or `{ build: 'build' }` the deployable one (from
+// `make build-worker`, what `wrangler deploy` ships; wrangler.toml's `main`). Either runs
+// with wrangler.toml's bindings; the script path overrides only `main`. It runs on a
+// loopback port that workerd itself chooses (`--port 0`, and `--inspector-port 0`):
+// wrangler reports the bound port over an IPC channel (`DEV_SERVER_READY`). No port is picked here and bound later by another process, so
 // test files can start Workers in parallel without an `Address already in use` race.
 // Each Worker has its own env file and state directory: the D1 migrations are applied to
 // that state with `wrangler d1 migrations apply --local` before the Worker starts; the
@@ -52,6 +55,9 @@ export async function wranglerD1(persistTo, args) {
   return stdout;
 }
 
+/** The Worker builds startWorker can run: out dirs of worker-build, relative to ROOT. */
+export const BUILDS = { dev: 'build-dev', deployable: 'build' };
+
 /**
  * Runs `wrangler dev` with `vars` (written to a temporary env file, so the developer's
  * .dev.vars is never read) and resolves once the Worker answers.
@@ -60,12 +66,15 @@ export async function wranglerD1(persistTo, args) {
  * once it has reported its port, before the first request: each
  * `{ id, issuer?, domains?, user?, templates? }` (issuer default: the Worker's origin;
  * default: the demo tenant). `TORII_DEFAULT_TENANT` defaults to `demo`.
- * `/__scheduled` is enabled (`--test-scheduled`) to drive the cron.
+ * `/__scheduled` is enabled (`--test-scheduled`) to drive the cron. `build` is the out
+ * dir of the Worker to run (default the dev build, {@link BUILDS}).
  * Returns `{ origin, port, stop, output, state }`.
  */
-export async function startWorker(vars, { tenants = [{ id: 'demo' }] } = {}) {
-  if (!existsSync(join(ROOT, 'build', 'index.js'))) {
-    throw new Error('build/index.js is missing: run `make build-worker` first');
+export async function startWorker(vars, { tenants = [{ id: 'demo' }], build = BUILDS.dev } = {}) {
+  const script = join(build, 'index.js');
+  if (!existsSync(join(ROOT, script))) {
+    const target = build === BUILDS.deployable ? 'build-worker' : 'build-worker-dev';
+    throw new Error(`${script} is missing: run \`make ${target}\` first`);
   }
   const dir = mkdtempSync(join(tmpdir(), 'torii-e2e-'));
   const envFile = join(dir, 'test.env');
@@ -84,7 +93,7 @@ export async function startWorker(vars, { tenants = [{ id: 'demo' }] } = {}) {
     throw e;
   }
   const args = [
-    WRANGLER, 'dev',
+    WRANGLER, 'dev', script,
     // Port 0: workerd binds a port of the kernel's choosing and wrangler reports it.
     '--ip', '127.0.0.1', '--port', '0',
     '--inspector-port', '0',
