@@ -340,7 +340,7 @@ impl ErrorCode {
     pub const fn description(self) -> &'static str {
         match self {
             Self::MissingToken => "No `Authorization` header, or an empty one.",
-            Self::InvalidRequest => "`Authorization` is present but not `Bearer <b64token>`; a header the edge reads is repeated; a dev-mode body is not the JSON it expects.",
+            Self::InvalidRequest => "`Authorization` is present but not `Bearer <b64token>`, or the `__session` cookie is not a b64token; a header the edge reads is repeated; a dev-mode body is not the JSON it expects.",
             Self::TokenTooLarge => "The token is longer than `max_token_len` (default 8 KiB).",
             Self::MalformedToken => "Not three base64url parts; non-canonical base64url; header or payload not a JSON object; duplicate JSON keys; JSON nested too deep; signature not 64 bytes.",
             Self::UnsupportedAlgorithm => "`alg` missing or not `EdDSA`/`Ed25519` (`none`, HS*, RS*, ES*...), or not the algorithm the key declares.",

@@ -2,6 +2,7 @@
 //! crash file under tests/data/fuzz/ is named `<target>-<what>`, and each test also checks
 //! a hand-minimized input of the same bug.
 
+use torii_edge::edge::extract::{bearer_token, request_token};
 use torii_edge::edge::routing::normalize_path;
 
 fn crash(name: &str) -> Vec<u8> {
@@ -41,4 +42,42 @@ fn normalize_path_keeps_non_ascii_characters() {
         "/\u{e9}/\u{1f600}/"
     );
     check_normalized("/\u{e9}\u{e9}/..");
+}
+
+/// request_token returned the `__session` cookie's value even when it held whitespace
+/// (`"a\tb"` survived the trimming of the quotes); now a cookie value that is not a
+/// b64token is `invalid_request`, like a malformed `Authorization` header.
+#[test]
+fn session_cookie_with_whitespace_is_invalid_request() {
+    let data = crash("extract-cookie-whitespace");
+    let i = data.iter().position(|&b| b == 0).unwrap();
+    let auth = String::from_utf8_lossy(&data[..i]);
+    let cookie = String::from_utf8_lossy(&data[i + 1..]);
+    assert!(bearer_token(Some(&auth)).is_err());
+    assert_eq!(
+        request_token(Some(&auth), Some(&cookie))
+            .unwrap_err()
+            .code(),
+        "invalid_request"
+    );
+    for cookie in [
+        "__session=\"a\tb\"",
+        "__session=\" a\"",
+        "__session=a b",
+        "__session=a\u{0}b",
+    ] {
+        assert_eq!(
+            request_token(None, Some(cookie)).unwrap_err().code(),
+            "invalid_request",
+            "{cookie:?}"
+        );
+    }
+    assert_eq!(
+        request_token(None, Some("__session=\"a.b.c\"")),
+        Ok(Some("a.b.c"))
+    );
+    assert_eq!(
+        request_token(None, Some(" __session = a.b.c ;x=1")),
+        Ok(Some("a.b.c"))
+    );
 }
