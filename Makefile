@@ -34,13 +34,14 @@ export WRANGLER_SEND_METRICS := false
 CLIPPY := cargo clippy --locked --all-targets
 .PHONY: help tools rust-tools wasm-bindgen worker-build-tool npm-tools py-tools build-worker \
 	build-worker-dev dev \
-	test fmt-check clippy cargo-test wasm-core wasm-vectors wasm-size dry-run e2e interop js js-test bench fuzz clean perf-guard
+	test fmt-check clippy cargo-test wasm-core wasm-vectors wasm-size dry-run e2e interop js js-test bench fuzz fuzz-tools fuzz-build fuzz-smoke clean perf-guard
 
 help:
 	@echo "make dev    build the dev Worker (build-dev/) and run it on http://127.0.0.1:$(DEV_PORT) (wrangler dev)"
 	@echo "make build-worker  the deployable Worker (build/, no dev routes: what wrangler deploy ships)"
-	@echo "make test   every gate: fmt, clippy, tests, wasm builds, size budget, dry-run deploy, e2e, js"
+	@echo "make test   every gate: fmt, clippy, tests, wasm builds, size budget, dry-run deploy, e2e, js, fuzz smoke, perf guard"
 	@echo "make bench  verify benchmark   make fuzz  fuzz each target for FUZZ_SECONDS=$(FUZZ_SECONDS)"
+	@echo "make fuzz-smoke  each fuzz target for 10 s (part of make test)"
 
 # ---------------------------------------------------------------- tools
 tools: rust-tools wasm-bindgen worker-build-tool npm-tools
@@ -113,7 +114,7 @@ dev: build-worker-dev .dev.vars
 
 # ---------------------------------------------------------------- gates
 test: fmt-check clippy cargo-test interop wasm-core wasm-vectors build-worker wasm-size dry-run \
-	build-worker-dev e2e js-test perf-guard
+	build-worker-dev e2e js-test perf-guard fuzz-smoke
 	@echo "make test: all gates passed"
 
 fmt-check: rust-tools
@@ -186,13 +187,40 @@ bench:
 	$(MAKE) js && $(MAKE) -C js bench
 
 # cargo-fuzz needs nightly-only rustc flags; RUSTC_BOOTSTRAP lets the machine's stable
-# toolchain accept them (no nightly download). cargo-fuzz is installed into .tools.
-fuzz:
-	@[ -x $(BIN)/cargo-fuzz ] || cargo install cargo-fuzz --locked --root "$(TOOLS)"
-	cd fuzz && for t in $$(PATH="$(BIN):$$PATH" cargo fuzz list); do \
-		mkdir -p corpus/$$t; \
-		PATH="$(BIN):$$PATH" RUSTC_BOOTSTRAP=1 cargo fuzz run $$t corpus/$$t $$([ -d seeds/$$t ] && echo seeds/$$t) -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
+# toolchain accept them (no nightly download). cargo-fuzz is installed into .tools on first
+# use. All targets are built by one `cargo fuzz build` (one dependency build, shared
+# fuzz/target), then each runs for FUZZ_SECONDS on fuzz/corpus/<target> (kept, git-ignored)
+# plus the committed seeds in fuzz/seeds/<target>. A crash fails the run; its input is in
+# fuzz/artifacts/<target>/ and the log in fuzz/target/fuzz-logs/<target>.log.
+CARGO_FUZZ_VERSION ?= 0.13.2
+FUZZ_ENV := PATH="$(BIN):$$PATH" RUSTC_BOOTSTRAP=1
+
+fuzz-tools:
+	@if [ "$$($(BIN)/cargo-fuzz --version 2>/dev/null)" != "cargo-fuzz $(CARGO_FUZZ_VERSION)" ]; then \
+		echo "installing cargo-fuzz $(CARGO_FUZZ_VERSION) into .tools"; \
+		cargo install cargo-fuzz --version "=$(CARGO_FUZZ_VERSION)" --locked --root "$(TOOLS)" --force; \
+	fi
+
+fuzz-build: fuzz-tools
+	cd fuzz && $(FUZZ_ENV) cargo fuzz build
+
+fuzz: fuzz-build
+	@cd fuzz && mkdir -p target/fuzz-logs && for t in $$($(FUZZ_ENV) cargo fuzz list); do \
+		mkdir -p corpus/$$t; log=target/fuzz-logs/$$t.log; \
+		if ! $(FUZZ_ENV) cargo fuzz run $$t corpus/$$t $$([ -d seeds/$$t ] && echo seeds/$$t) -- \
+			-max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 >$$log 2>&1; then \
+			tail -n 40 $$log; echo "fuzz target $$t failed (log: fuzz/$$log)" >&2; exit 1; \
+		fi; \
+		runs=$$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1 runs in \2 s/p' $$log); \
+		eps=$$(sed -n 's/^stat::average_exec_per_sec: *//p' $$log); \
+		corp=$$(sed -n 's/.*DONE .* corp: \([^ ]*\) .*/\1/p' $$log); \
+		printf 'fuzz %-9s %s, %s exec/s, corpus %s (units/size), fuzz/corpus/%s: %s files\n' \
+			$$t "$$runs" "$$eps" "$$corp" $$t "$$(ls corpus/$$t | wc -l)"; \
 	done
+
+# About 10 s per target: part of `make test`.
+fuzz-smoke:
+	@$(MAKE) fuzz FUZZ_SECONDS=10
 
 clean:
 	cargo clean

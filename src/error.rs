@@ -389,7 +389,7 @@ impl ErrorCode {
             Self::MissingToken => "No `Authorization` header, or an empty one.",
             Self::InvalidRequest => "`Authorization` is present but not `Bearer <b64token>`; a header the edge reads is repeated; a dev-mode body is not the JSON it expects.",
             Self::TokenTooLarge => "The token is longer than `max_token_len` (default 8 KiB).",
-            Self::MalformedToken => "Not three base64url parts; non-canonical base64url; header or payload not a JSON object; duplicate JSON keys; JSON nested too deep; signature not 64 bytes.",
+            Self::MalformedToken => "Not three base64url parts (a `__session` cookie that is not a b64token included); non-canonical base64url; header or payload not a JSON object; duplicate JSON keys; JSON nested too deep; signature not 64 bytes.",
             Self::UnsupportedAlgorithm => "`alg` missing or not `EdDSA`/`Ed25519` (`none`, HS*, RS*, ES*...), or not the algorithm the key declares.",
             Self::UnsupportedHeader => "The header carries `jku`, `x5u`, `jwk`, `x5c`, `crit` or `b64`, or has too many parameters.",
             Self::InvalidTokenType => "`typ` is not what the policy expects (default: absent or `JWT`).",

@@ -55,14 +55,23 @@ pub fn cookie_value<'a>(cookie_header: &'a str, name: &str) -> Option<&'a str> {
 }
 
 /// The token of a request: `Authorization: Bearer` first, else the `__session` cookie.
-/// `Ok(None)`: no token at all. A malformed `Authorization` header is an error.
+/// `Ok(None)`: no token at all. A malformed `Authorization` header is `invalid_request`;
+/// a session cookie whose value is not a `b64token` (e.g. holds whitespace) is a token
+/// that cannot be one: `malformed_token` (401, what the verifier would say of it).
 pub fn request_token<'a>(
     authorization: Option<&'a str>,
     cookie: Option<&'a str>,
 ) -> Result<Option<&'a str>, VerifyError> {
     match bearer_token(authorization) {
         Ok(token) => Ok(Some(token)),
-        Err(VerifyError::MissingToken) => Ok(cookie.and_then(|c| cookie_value(c, SESSION_COOKIE))),
+        Err(VerifyError::MissingToken) => {
+            match cookie.and_then(|c| cookie_value(c, SESSION_COOKIE)) {
+                Some(token) if !is_b64token(token) => Err(VerifyError::MalformedToken(
+                    "the session cookie is not a token",
+                )),
+                token => Ok(token),
+            }
+        }
         Err(e) => Err(e),
     }
 }
@@ -118,6 +127,10 @@ mod tests {
         assert_eq!(request_token(None, Some("__session_other=x")), Ok(None));
         assert_eq!(request_token(None, Some("__session=")), Ok(None));
         assert_eq!(request_token(None, None), Ok(None));
+        assert_eq!(
+            request_token(None, Some("__session=\"a\tb\"")).map_err(|e| e.code()),
+            Err("malformed_token")
+        );
         assert_eq!(
             request_token(Some("Basic abc"), Some("__session=x.y.z")),
             Err(VerifyError::InvalidRequest)

@@ -386,8 +386,14 @@ pub fn normalize_path(path: &str) -> Result<String, GatewayError> {
             }
             i += 3;
         } else {
-            decoded.push(char::from(b));
-            i += 1;
+            // Copy the whole character: a non-ASCII byte is part of a UTF-8 sequence, not
+            // a Latin-1 character of its own.
+            let c = path
+                .get(i..)
+                .and_then(|s| s.chars().next())
+                .unwrap_or('\u{fffd}');
+            decoded.push(c);
+            i += c.len_utf8();
         }
     }
     let mut segments: Vec<&str> = Vec::new();
@@ -534,6 +540,7 @@ mod tests {
         assert_eq!(normalize_path("/").unwrap(), "/");
         assert_eq!(normalize_path("/../..").unwrap(), "/");
         assert_eq!(normalize_path("/a%20b").unwrap(), "/a%20b");
+        assert_eq!(normalize_path("/caf\u{e9}/./x").unwrap(), "/caf\u{e9}/x");
         for bad in [
             "/a%2Fb", "/a%2fb", "/a%5Cb", "/a\\b", "/a%", "/a%zz", "/a%00", "a", "", "/%25",
         ] {
