@@ -367,7 +367,9 @@ pub fn normalize_path(path: &str) -> Result<String, GatewayError> {
         return Err(GatewayError::UriTooLong);
     }
     let bytes = path.as_bytes();
-    if bytes.first() != Some(&b'/') || path.contains('\\') {
+    // Raw control characters are refused like their escapes (`%00`–`%1F`): the runtime
+    // percent-encodes them, so only a hand-built path carries them.
+    if bytes.first() != Some(&b'/') || path.contains('\\') || path.chars().any(char::is_control) {
         return Err(GatewayError::InvalidPath);
     }
     let mut decoded = String::with_capacity(path.len());
@@ -543,6 +545,7 @@ mod tests {
         assert_eq!(normalize_path("/caf\u{e9}/./x").unwrap(), "/caf\u{e9}/x");
         for bad in [
             "/a%2Fb", "/a%2fb", "/a%5Cb", "/a\\b", "/a%", "/a%zz", "/a%00", "a", "", "/%25",
+            "/a\u{15}", "/a\nb", "/\u{7f}",
         ] {
             assert_eq!(normalize_path(bad), Err(GatewayError::InvalidPath), "{bad}");
         }
