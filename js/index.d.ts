@@ -54,6 +54,7 @@ export type CoreErrorCode =
   | "not_found"
   | "method_not_allowed"
   | "payload_too_large"
+  | "rate_limited"
   | "internal_error"
   | "misconfigured";
 
@@ -67,7 +68,7 @@ export type CoreErrorCode =
 export type ToriiErrorCode = CoreErrorCode;
 
 /** Every HTTP status of the code table (`ToriiError.status`). */
-export type ToriiErrorStatus = 400 | 401 | 403 | 404 | 405 | 413 | 414 | 500 | 502 | 503;
+export type ToriiErrorStatus = 400 | 401 | 403 | 404 | 405 | 413 | 414 | 429 | 500 | 502 | 503;
 
 /** Why a template was refused (the core's `TemplateError` codes). */
 export type TemplateErrorCode =

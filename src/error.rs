@@ -157,6 +157,8 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// A request body exceeds its limit.
     PayloadTooLarge,
+    /// Too many requests for one key (a session, a client address) in the limiter's period.
+    RateLimited,
     /// The runtime failed under the edge (details go to the log).
     InternalError,
     /// The edge's configuration or stored data is unusable (details go to the log).
@@ -213,6 +215,7 @@ pub const ALL_CODES: &[ErrorCode] = &[
     ErrorCode::NotFound,
     ErrorCode::MethodNotAllowed,
     ErrorCode::PayloadTooLarge,
+    ErrorCode::RateLimited,
     ErrorCode::InternalError,
     ErrorCode::Misconfigured,
 ];
@@ -269,6 +272,7 @@ impl ErrorCode {
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::RateLimited => "rate_limited",
             Self::InternalError => "internal_error",
             Self::Misconfigured => "misconfigured",
         }
@@ -326,6 +330,7 @@ impl ErrorCode {
             Self::MethodNotAllowed => 405,
             Self::PayloadTooLarge => 413,
             Self::UriTooLong => 414,
+            Self::RateLimited => 429,
             Self::InvalidJwks
             | Self::InvalidKey
             | Self::InvalidRouteConfig
@@ -387,6 +392,7 @@ impl ErrorCode {
             Self::NotFound => "No route for this path under `/_torii/` or `/.well-known/`, a gateway path routed to the edge, or a dev-mode user that does not exist.",
             Self::MethodNotAllowed => "The path exists but not for this method (the reply has `Allow`).",
             Self::PayloadTooLarge => "A request body exceeds its limit (dev-mode helpers: 64 KiB).",
+            Self::RateLimited => "Over a Workers Rate Limiting binding's limit (with `Retry-After`): mints per session (`MINT_LIMITER`), or requests naming tenants unknown to the isolate per client address (`TENANT_LIMITER`).",
             Self::InternalError => "The runtime failed under the edge (details in the log, never in the reply).",
             Self::Misconfigured => "`TORII_MASTER_SECRET` missing or short; bad `ORIGIN_URL`, `ROUTES` or `TRUSTED_ISSUERS`; a tenant without keys; a stored template or user row that no longer passes its checks at mint time.",
         }
@@ -443,6 +449,7 @@ impl ErrorCode {
             Self::NotFound
             | Self::MethodNotAllowed
             | Self::PayloadTooLarge
+            | Self::RateLimited
             | Self::InternalError
             | Self::Misconfigured => CodeGroup::Http,
         }
