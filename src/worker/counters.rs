@@ -1,5 +1,6 @@
 //! Per-isolate counts of the I/O the trusted-JWKS cache and the gateway did, for the
-//! dev-mode endpoint `GET /_torii/dev/counters` (tests prove a warm request does none).
+//! dev-mode endpoint `GET /_torii/dev/counters` (tests prove a warm request does none),
+//! with the D1 statements sent and the rate limiter's calls and refusals.
 
 use super::clock;
 use alloc::string::{String, ToString};
@@ -20,6 +21,10 @@ pub(crate) struct Counters {
     pub(crate) webcrypto_verifies: Cell<u64>,
     pub(crate) wasm_verifies: Cell<u64>,
     pub(crate) memo_hits: Cell<u64>,
+    /// Calls to a rate limiter binding that answered.
+    pub(crate) limiter_calls: Cell<u64>,
+    /// Requests refused with 429 `rate_limited`.
+    pub(crate) rate_limited: Cell<u64>,
 }
 
 std::thread_local! {
@@ -49,6 +54,9 @@ pub(crate) fn counters_json() -> String {
             "webcrypto_verifies": c.webcrypto_verifies.get(),
             "wasm_verifies": c.wasm_verifies.get(),
             "signature_memo_hits": c.memo_hits.get(),
+            "d1_queries": super::store::queries(),
+            "limiter_calls": c.limiter_calls.get(),
+            "rate_limited": c.rate_limited.get(),
             "clock_offset": clock::clock_offset(),
         })
         .to_string()

@@ -24,6 +24,7 @@ mod gateway;
 mod http;
 mod log;
 mod mint;
+mod ratelimit;
 mod store;
 mod tenant;
 mod trusted_jwks;
