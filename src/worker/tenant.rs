@@ -15,7 +15,7 @@
 //!   domains, tenant ids known to be missing) are bounded LRUs ([`LruCache`]): a flood of
 //!   names evicts the least recently used entries one by one, never the whole cache.
 //! * Load from unknown names: a request naming a tenant or custom domain this isolate
-//!   does not know (not cached in the last hour) costs a D1 read, so it is first counted
+//!   does not know (not seen in D1 in the last hour) costs a D1 read, so it is first counted
 //!   per client address by the `TENANT_LIMITER` binding
 //!   ([`UNKNOWN_TENANT_LIMIT`](crate::edge::ratelimit::UNKNOWN_TENANT_LIMIT)); over the
 //!   limit it is answered 429 `rate_limited` without reading D1. Known tenants are never
@@ -102,6 +102,10 @@ std::thread_local! {
         const { RefCell::new(LruCache::new(MAX_NAMES, MAX_STALE_MS)) };
     /// Tenants being refreshed in the background.
     static REFRESHING: RefCell<BTreeSet<String>> = const { RefCell::new(BTreeSet::new()) };
+    /// Tenant ids seen in D1 in the last hour: not counted as unknown names, even once
+    /// their entry was dropped (after a rotation) or evicted.
+    static KNOWN: RefCell<LruCache<String, ()>> =
+        const { RefCell::new(LruCache::new(MAX_NAMES, MAX_STALE_MS)) };
     /// Tenant ids not in D1, for the cache TTL.
     static MISSING: RefCell<LruCache<String, ()>> =
         const { RefCell::new(LruCache::new(MAX_NAMES, DEFAULT_CACHE_TTL_SECS * 1000)) };
@@ -144,7 +148,25 @@ pub(crate) fn forget(tenant: Option<&str>) {
                 m.clear();
             }
         });
+        KNOWN.with(|k| {
+            if let Ok(mut k) = k.try_borrow_mut() {
+                k.clear();
+            }
+        });
     }
+}
+
+/// Records whether tenant `id` exists in D1 (for the unknown-name limit).
+fn set_known(id: &str, exists: bool) {
+    KNOWN.with(|k| {
+        if let Ok(mut k) = k.try_borrow_mut() {
+            if exists {
+                k.insert(id.to_string(), (), cache_ms());
+            } else {
+                k.remove(id);
+            }
+        }
+    });
 }
 
 /// The reply when D1 failed (logged).
@@ -275,7 +297,7 @@ pub(crate) async fn tenant_by_id(
     if missing {
         return Err(tenant_not_found());
     }
-    let known = TENANTS.with(|t| t.try_borrow().is_ok_and(|t| t.contains(id, cache_ms())));
+    let known = KNOWN.with(|k| k.try_borrow().is_ok_and(|k| k.contains(id, cache_ms())));
     if !known {
         admit_unknown(env, client).await?;
     }
@@ -289,6 +311,7 @@ pub(crate) async fn tenant_by_id(
             })
         }
         Ok(None) => {
+            set_known(id, false);
             MISSING.with(|m| {
                 if let Ok(mut m) = m.try_borrow_mut() {
                     m.set_ttl(config.cache_ttl_ms);
@@ -316,6 +339,7 @@ pub(crate) async fn tenant_by_id(
 
 /// Caches a tenant's row and versions, keeping the keys already derived for them.
 fn store_entry(id: &str, secret: &str, row: TenantRow, versions: Vec<KeyVersion>) {
+    set_known(id, true);
     TENANTS.with(|t| {
         if let Ok(mut t) = t.try_borrow_mut() {
             let keys = t
@@ -359,7 +383,10 @@ fn end_refresh(id: &str) {
 async fn refresh(id: &str, secret: &str, config: &TenantConfig, env: &Env) {
     match load(id, now_secs(), config, env).await {
         Ok(Some((row, versions))) => store_entry(id, secret, row, versions),
-        Ok(None) => forget(Some(id)),
+        Ok(None) => {
+            set_known(id, false);
+            forget(Some(id));
+        }
         Err(e) => worker::console_error!("torii-edge: refreshing tenant {}: {}", id, e),
     }
 }
