@@ -55,6 +55,7 @@ export type CoreErrorCode =
   | "not_found"
   | "method_not_allowed"
   | "payload_too_large"
+  | "rate_limited"
   | "internal_error"
   | "misconfigured"
   | "missing_api_key"
@@ -87,6 +88,7 @@ export type ToriiErrorStatus =
   | 413
   | 414
   | 422
+  | 429
   | 500
   | 502
   | 503

@@ -163,6 +163,8 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// A request body exceeds its limit.
     PayloadTooLarge,
+    /// Too many requests for one key (a session, a client address) in the limiter's period.
+    RateLimited,
     /// The runtime failed under the edge (details go to the log).
     InternalError,
     /// The edge's configuration or stored data is unusable (details go to the log).
@@ -236,6 +238,7 @@ pub const ALL_CODES: &[ErrorCode] = &[
     ErrorCode::NotFound,
     ErrorCode::MethodNotAllowed,
     ErrorCode::PayloadTooLarge,
+    ErrorCode::RateLimited,
     ErrorCode::InternalError,
     ErrorCode::Misconfigured,
     ErrorCode::MissingApiKey,
@@ -301,6 +304,7 @@ impl ErrorCode {
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::RateLimited => "rate_limited",
             Self::InternalError => "internal_error",
             Self::Misconfigured => "misconfigured",
             Self::MissingApiKey => "missing_api_key",
@@ -372,6 +376,7 @@ impl ErrorCode {
             Self::PayloadTooLarge => 413,
             Self::UriTooLong => 414,
             Self::ValidationFailed => 422,
+            Self::RateLimited => 429,
             Self::InvalidJwks
             | Self::InvalidKey
             | Self::InvalidRouteConfig
@@ -435,6 +440,7 @@ impl ErrorCode {
             Self::NotFound => "No route for this path under `/_torii/` or `/.well-known/`, a gateway path routed to the edge, a dev-mode user that does not exist, or a Backend API resource (user, session, template, key) that does not exist in the application.",
             Self::MethodNotAllowed => "The path exists but not for this method (the reply has `Allow`).",
             Self::PayloadTooLarge => "A request body exceeds its limit (dev-mode helpers and the Backend API: 64 KiB).",
+            Self::RateLimited => "Over a Workers Rate Limiting binding's limit (with `Retry-After`): mints per session (`MINT_LIMITER`), or requests naming tenants unknown to the isolate per client address (`TENANT_LIMITER`).",
             Self::InternalError => "The runtime failed under the edge (details in the log, never in the reply).",
             Self::Misconfigured => "`TORII_MASTER_SECRET` missing or short; bad `ORIGIN_URL`, `ROUTES` or `TRUSTED_ISSUERS`; a tenant without keys; a stored template or user row that no longer passes its checks at mint time.",
             Self::MissingApiKey => "Backend API: no `Authorization: Bearer sk_…` header (the operator call `POST /v1/applications` takes the Worker secret instead).",
@@ -500,6 +506,7 @@ impl ErrorCode {
             Self::NotFound
             | Self::MethodNotAllowed
             | Self::PayloadTooLarge
+            | Self::RateLimited
             | Self::InternalError
             | Self::Misconfigured => CodeGroup::Http,
             Self::MissingApiKey

@@ -7,7 +7,9 @@
 //! * where its token comes from ([`extract`]) and which policy verifies it ([`authn`]);
 //! * what the origin receives ([`headers`]) and may trust ([`assertion`]);
 //! * the replies every route builds ([`reply`]) and the public documents ([`well_known`],
-//!   [`discovery`]).
+//!   [`discovery`]);
+//! * how much load a client may cause ([`ratelimit`]) and the bounded isolate caches
+//!   ([`lru`]).
 //!
 //! The Worker (`src/worker/`) only carries these decisions to and from the network.
 
@@ -18,6 +20,8 @@ pub(crate) mod discovery;
 pub mod extract;
 pub mod headers;
 pub mod issuers;
+pub mod lru;
+pub mod ratelimit;
 pub mod reply;
 pub mod routing;
 pub mod tenancy;

@@ -1,6 +1,7 @@
 //! Per-isolate counts of the I/O the trusted-JWKS cache and the gateway did, for the
-//! dev-mode endpoint `GET /_torii/dev/counters` (tests prove a warm request does none;
-//! dev builds only: the deployable Worker counts but never reports).
+//! dev-mode endpoint `GET /_torii/dev/counters` (tests prove a warm request does none),
+//! with the D1 statements sent and the rate limiter's calls and refusals (dev builds
+//! only: the deployable Worker counts but never reports).
 
 #[cfg(feature = "dev")]
 use super::clock;
@@ -25,6 +26,10 @@ pub(crate) struct Counters {
     pub(crate) wasm_verifies: Cell<u64>,
     pub(crate) memo_hits: Cell<u64>,
     pub(crate) token_cache_hits: Cell<u64>,
+    /// Calls to a rate limiter binding that answered.
+    pub(crate) limiter_calls: Cell<u64>,
+    /// Requests refused with 429 `rate_limited`.
+    pub(crate) rate_limited: Cell<u64>,
 }
 
 std::thread_local! {
@@ -56,6 +61,9 @@ pub(crate) fn counters_json() -> String {
             "wasm_verifies": c.wasm_verifies.get(),
             "signature_memo_hits": c.memo_hits.get(),
             "token_cache_hits": c.token_cache_hits.get(),
+            "d1_queries": super::store::queries(),
+            "limiter_calls": c.limiter_calls.get(),
+            "rate_limited": c.rate_limited.get(),
             "clock_offset": clock::clock_offset(),
         })
         .to_string()

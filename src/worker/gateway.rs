@@ -90,9 +90,11 @@ async fn tenant_for(
         .get(super::tenant::APPLICATION_ID_HEADER)
         .ok()
         .flatten();
+    let client = super::tenant::client_ip(req.headers());
     let t = super::tenant::resolve(
         url.host_str().unwrap_or_default(),
         app_id.as_deref(),
+        client.as_deref(),
         env,
         Some(ctx),
     )

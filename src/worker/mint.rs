@@ -8,10 +8,15 @@
 //! that name); without it, a fresh session token (standard claims plus the default
 //! template's) is minted for the same session. `200 {"accessToken","expiresAt"}`, never
 //! cached; CORS allows any origin (the credential is a bearer token, not a cookie).
+//! Mints are counted per session by the `MINT_LIMITER` binding once the token verifies and
+//! before any D1 read ([`MINT_LIMIT`]): over the limit, 429 `rate_limited` with
+//! `Retry-After`.
 
 use super::clock;
+use super::ratelimit;
 use super::store::{self, SessionRow, UserRow};
 use super::tenant::{self, Tenant};
+use crate::edge::ratelimit::{mint_key, MINT_LIMIT};
 use crate::edge::reply::{self, token_error_reply, www_authenticate, Reply};
 use crate::templates::user::{metadata_from_json, StoredUser};
 use crate::{
@@ -108,6 +113,8 @@ async fn mint(req: &Request, env: &Env) -> Result<Reply, Reply> {
     if claims.pid().is_some_and(|pid| pid != tenant.id) {
         return Err(session_revoked(&tenant.id));
     }
+    // Counted per verified session, before any D1 read.
+    ratelimit::check(env, &MINT_LIMIT, &mint_key(&tenant.id, sid)).await?;
     let name = template_name
         .as_deref()
         .filter(|n| !n.is_empty() && n.len() <= MAX_TEMPLATE_NAME);

@@ -13,7 +13,8 @@
 //! * `TORII_MASTER_SECRET` (secret, required): at least 32 bytes, the HKDF input key
 //!   material of every signing key. Missing or short: tenant routes answer 500
 //!   `misconfigured`.
-//! * `DB` (D1): the system of record; `JWKS_CACHE` (KV): caches only.
+//! * `DB` (D1): the system of record; `JWKS_CACHE` (KV): caches only; `MINT_LIMITER` and
+//!   `TENANT_LIMITER` (Workers Rate Limiting, optional: absent, nothing is limited).
 //! * `TORII_BASE_DOMAIN`, `TORII_DEFAULT_TENANT`, `TORII_TENANT_CACHE_TTL_SECS`,
 //!   `TORII_ROTATION_PERIOD_SECS`, `TORII_ROTATION_PUBLISH_LEAD_SECS`,
 //!   `TORII_TOKEN_LIFETIME_SECS` (vars); `TORII_DEV_MODE` (read by dev builds only).
@@ -27,6 +28,7 @@ mod gateway;
 mod http;
 mod log;
 mod mint;
+mod ratelimit;
 mod store;
 mod tenant;
 mod trusted_jwks;

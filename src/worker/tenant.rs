@@ -11,15 +11,26 @@
 //!   `unknown_key` or `invalid_issuer` even when a `kid` collides.
 //! * Cache: each tenant's row and key versions stay in isolate memory (served while
 //!   `waitUntil` refreshes them), so a warm request reads neither D1 nor KV, and every
-//!   isolate sees a new key before it signs anything.
+//!   isolate sees a new key before it signs anything. The caches (tenants, custom
+//!   domains, tenant ids known to be missing) are bounded LRUs ([`LruCache`]): a flood of
+//!   names evicts the least recently used entries one by one, never the whole cache.
+//! * Load from unknown names: a request naming a tenant or custom domain this isolate
+//!   does not know (not seen in D1 in the last hour) costs a D1 read, so it is first counted
+//!   per client address by the `TENANT_LIMITER` binding
+//!   ([`UNKNOWN_TENANT_LIMIT`](crate::edge::ratelimit::UNKNOWN_TENANT_LIMIT)); over the
+//!   limit it is answered 429 `rate_limited` without reading D1. Known tenants are never
+//!   counted.
 
 use super::clock::{now_ms, now_secs};
 use super::env::string_var;
+use super::ratelimit;
 use super::store::{self, TenantRow};
+use crate::edge::lru::LruCache;
+use crate::edge::ratelimit::{unknown_tenant_key, UNKNOWN_TENANT_LIMIT};
 use crate::edge::reply::{self, Reply};
 use crate::edge::tenancy::{
     classify_host, domain_tenant, fresh, lookup, master_secret, tenant_not_found, valid_tenant_id,
-    TenantConfig, TenantLookup, MAX_DOMAIN_LEN, MAX_STALE_MS,
+    TenantConfig, TenantLookup, DEFAULT_CACHE_TTL_SECS, MAX_DOMAIN_LEN, MAX_STALE_MS,
 };
 use crate::keys::rotation::{self, KeyVersion, RotationPolicy};
 use crate::{derive_signing_seed, Jwks, SigningKey};
@@ -32,8 +43,12 @@ use worker::{Context, Env, Request};
 
 pub(crate) use crate::edge::tenancy::APPLICATION_ID_HEADER;
 
-/// Most entries each isolate cache holds before it is cleared.
-const MAX_CACHE_ENTRIES: usize = 1024;
+/// Most tenants (row, key versions, derived keys) each isolate keeps.
+const MAX_TENANTS: usize = 1024;
+/// Most custom domains, and most missing tenant ids, each isolate remembers.
+const MAX_NAMES: usize = 4096;
+/// Header with the client's address, set by Cloudflare.
+const CLIENT_IP_HEADER: &str = "cf-connecting-ip";
 
 /// A resolved tenant: what the routes, the mint endpoint and the gateway need.
 #[derive(Debug, Clone)]
@@ -78,14 +93,37 @@ struct Entry {
 }
 
 std::thread_local! {
-    static TENANTS: RefCell<BTreeMap<String, Entry>> = const { RefCell::new(BTreeMap::new()) };
-    /// Custom domain → tenant id (`None`: not mapped), with the load time.
-    static DOMAINS: RefCell<BTreeMap<String, (Option<String>, f64)>> =
-        const { RefCell::new(BTreeMap::new()) };
+    /// Tenants, kept up to [`MAX_STALE_MS`] (served fresh for the cache TTL, then while a
+    /// refresh runs, then only when D1 cannot be read).
+    static TENANTS: RefCell<LruCache<String, Entry>> =
+        const { RefCell::new(LruCache::new(MAX_TENANTS, MAX_STALE_MS)) };
+    /// Custom domain → tenant id (`None`: not mapped), with the load time: served for the
+    /// cache TTL, kept up to [`MAX_STALE_MS`] so a mapped domain stays known.
+    static DOMAINS: RefCell<LruCache<String, (Option<String>, f64)>> =
+        const { RefCell::new(LruCache::new(MAX_NAMES, MAX_STALE_MS)) };
     /// Tenants being refreshed in the background.
     static REFRESHING: RefCell<BTreeSet<String>> = const { RefCell::new(BTreeSet::new()) };
-    /// Tenant ids not in D1, with the time they were looked up.
-    static MISSING: RefCell<BTreeMap<String, f64>> = const { RefCell::new(BTreeMap::new()) };
+    /// Tenant ids seen in D1 in the last hour: not counted as unknown names, even once
+    /// their entry was dropped (after a rotation) or evicted.
+    static KNOWN: RefCell<LruCache<String, ()>> =
+        const { RefCell::new(LruCache::new(MAX_NAMES, MAX_STALE_MS)) };
+    /// Tenant ids not in D1, for the cache TTL.
+    static MISSING: RefCell<LruCache<String, ()>> =
+        const { RefCell::new(LruCache::new(MAX_NAMES, DEFAULT_CACHE_TTL_SECS * 1000)) };
+}
+
+/// The caches' clock: `Date.now()` in whole milliseconds.
+fn cache_ms() -> i64 {
+    // f64 → i64 `as` saturates; Date.now() is a finite positive number of ms.
+    #[allow(clippy::cast_possible_truncation)]
+    let ms = now_ms() as i64;
+    ms
+}
+
+/// Counts a request that would read D1 for a name this isolate does not know against
+/// the client's unknown-tenant budget; `Err` is the 429.
+async fn admit_unknown(env: &Env, client: Option<&str>) -> Result<(), Reply> {
+    ratelimit::check(env, &UNKNOWN_TENANT_LIMIT, &unknown_tenant_key(client)).await
 }
 
 /// Drops every cached tenant and domain (dev mode; and after a rotation).
@@ -111,7 +149,25 @@ pub(crate) fn forget(tenant: Option<&str>) {
                 m.clear();
             }
         });
+        KNOWN.with(|k| {
+            if let Ok(mut k) = k.try_borrow_mut() {
+                k.clear();
+            }
+        });
     }
+}
+
+/// Records whether tenant `id` exists in D1 (for the unknown-name limit).
+fn set_known(id: &str, exists: bool) {
+    KNOWN.with(|k| {
+        if let Ok(mut k) = k.try_borrow_mut() {
+            if exists {
+                k.insert(id.to_string(), (), cache_ms());
+            } else {
+                k.remove(id);
+            }
+        }
+    });
 }
 
 /// The reply when D1 failed (logged).
@@ -130,49 +186,63 @@ pub(crate) async fn resolve_tenant(
     let url = req.url().map_err(|_| tenant_not_found())?;
     let host = url.host_str().unwrap_or_default().to_string();
     let app_id = req.headers().get(APPLICATION_ID_HEADER).ok().flatten();
-    resolve(&host, app_id.as_deref(), env, ctx).await
+    let client = client_ip(req.headers());
+    resolve(&host, app_id.as_deref(), client.as_deref(), env, ctx).await
+}
+
+/// The client's address (`CF-Connecting-IP`), if the runtime gave one.
+pub(crate) fn client_ip(headers: &worker::Headers) -> Option<String> {
+    headers.get(CLIENT_IP_HEADER).ok().flatten()
 }
 
 /// Resolves the tenant for a host and `x-application-id`. With `ctx`, an expired cache
 /// entry (up to twice the TTL) is served while `ctx.waitUntil` refreshes it, so a busy
-/// isolate never waits on D1.
+/// isolate never waits on D1. `client` (`CF-Connecting-IP`) is what D1 reads for unknown
+/// names are counted under.
 pub(crate) async fn resolve(
     host: &str,
     app_id: Option<&str>,
+    client: Option<&str>,
     env: &Env,
     ctx: Option<&Context>,
 ) -> Result<Tenant, Reply> {
     let config = config(env);
     let id = match lookup(classify_host(host, &config), app_id)? {
         TenantLookup::Id(id) => id,
-        TenantLookup::Domain { host, fallback } => {
-            domain_tenant(domain_tenant_id(&host, &config, env).await?, fallback)?
-        }
+        TenantLookup::Domain { host, fallback } => domain_tenant(
+            domain_tenant_id(&host, &config, client, env).await?,
+            fallback,
+        )?,
     };
     if !valid_tenant_id(&id) {
         return Err(tenant_not_found());
     }
-    tenant_by_id(&id, &config, env, ctx).await
+    tenant_by_id(&id, &config, client, env, ctx).await
 }
 
 /// The tenant a custom domain is mapped to in D1 (isolate-cached).
 async fn domain_tenant_id(
     host: &str,
     config: &TenantConfig,
+    client: Option<&str>,
     env: &Env,
 ) -> Result<Option<String>, Reply> {
-    let hit = DOMAINS.with(|d| {
-        d.try_borrow().ok().and_then(|d| {
-            d.get(host)
-                .filter(|(_, at)| fresh(*at, now_ms(), config.cache_ttl_ms))
-                .map(|(id, _)| id.clone())
-        })
+    let cached = DOMAINS.with(|d| {
+        d.try_borrow_mut()
+            .ok()
+            .and_then(|mut d| d.get(host, cache_ms()).cloned())
     });
-    if let Some(id) = hit {
-        return Ok(id);
+    if let Some((id, at)) = &cached {
+        if fresh(*at, now_ms(), config.cache_ttl_ms) {
+            return Ok(id.clone());
+        }
     }
     if host.len() > MAX_DOMAIN_LEN {
         return Ok(None);
+    }
+    // A domain seen mapped in the last hour is known; any other read is counted.
+    if cached.is_none_or(|(id, _)| id.is_none()) {
+        admit_unknown(env, client).await?;
     }
     let db = store::db(env).map_err(|e| storage_error(&e))?;
     let id = store::tenant_of_domain(&db, host)
@@ -180,10 +250,7 @@ async fn domain_tenant_id(
         .map_err(|e| storage_error(&e))?;
     DOMAINS.with(|d| {
         if let Ok(mut d) = d.try_borrow_mut() {
-            if d.len() >= MAX_CACHE_ENTRIES {
-                d.clear();
-            }
-            d.insert(host.to_string(), (id.clone(), now_ms()));
+            d.insert(host.to_string(), (id.clone(), now_ms()), cache_ms());
         }
     });
     Ok(id)
@@ -195,9 +262,12 @@ async fn domain_tenant_id(
 /// [`MAX_STALE_SECS`](crate::edge::tenancy::MAX_STALE_SECS) old is used instead
 /// (its keys stay valid: a key a stale entry still signs with stays published for the
 /// longest token lifetime after it stops signing); with none, 503 `storage_unavailable`.
+/// A D1 read for an id this isolate does not know is counted against `client`'s
+/// unknown-tenant budget first.
 pub(crate) async fn tenant_by_id(
     id: &str,
     config: &TenantConfig,
+    client: Option<&str>,
     env: &Env,
     ctx: Option<&Context>,
 ) -> Result<Tenant, Reply> {
@@ -220,13 +290,17 @@ pub(crate) async fn tenant_by_id(
         }
     }
     let missing = MISSING.with(|m| {
-        m.try_borrow()
-            .ok()
-            .and_then(|m| m.get(id).copied())
-            .is_some_and(|at| fresh(at, now_ms(), config.cache_ttl_ms))
+        m.try_borrow_mut().is_ok_and(|mut m| {
+            m.set_ttl(config.cache_ttl_ms);
+            m.get(id, cache_ms()).is_some()
+        })
     });
     if missing {
         return Err(tenant_not_found());
+    }
+    let known = KNOWN.with(|k| k.try_borrow().is_ok_and(|k| k.contains(id, cache_ms())));
+    if !known {
+        admit_unknown(env, client).await?;
     }
     match load(id, now, config, env).await {
         Ok(Some((row, versions))) => {
@@ -238,12 +312,11 @@ pub(crate) async fn tenant_by_id(
             })
         }
         Ok(None) => {
+            set_known(id, false);
             MISSING.with(|m| {
                 if let Ok(mut m) = m.try_borrow_mut() {
-                    if m.len() >= MAX_CACHE_ENTRIES {
-                        m.clear();
-                    }
-                    m.insert(id.to_string(), now_ms());
+                    m.set_ttl(config.cache_ttl_ms);
+                    m.insert(id.to_string(), (), cache_ms());
                 }
             });
             Err(tenant_not_found())
@@ -267,6 +340,7 @@ pub(crate) async fn tenant_by_id(
 
 /// Caches a tenant's row and versions, keeping the keys already derived for them.
 fn store_entry(id: &str, secret: &str, row: TenantRow, versions: Vec<KeyVersion>) {
+    set_known(id, true);
     TENANTS.with(|t| {
         if let Ok(mut t) = t.try_borrow_mut() {
             let keys = t
@@ -274,9 +348,6 @@ fn store_entry(id: &str, secret: &str, row: TenantRow, versions: Vec<KeyVersion>
                 .filter(|old| old.secret == secret)
                 .map(|old| old.keys)
                 .unwrap_or_default();
-            if t.len() >= MAX_CACHE_ENTRIES {
-                t.clear();
-            }
             t.insert(
                 id.to_string(),
                 Entry {
@@ -287,6 +358,7 @@ fn store_entry(id: &str, secret: &str, row: TenantRow, versions: Vec<KeyVersion>
                     keys,
                     published: None,
                 },
+                cache_ms(),
             );
         }
     });
@@ -312,7 +384,10 @@ fn end_refresh(id: &str) {
 async fn refresh(id: &str, secret: &str, config: &TenantConfig, env: &Env) {
     match load(id, now_secs(), config, env).await {
         Ok(Some((row, versions))) => store_entry(id, secret, row, versions),
-        Ok(None) => forget(Some(id)),
+        Ok(None) => {
+            set_known(id, false);
+            forget(Some(id));
+        }
         Err(e) => worker::console_error!("torii-edge: refreshing tenant {}: {}", id, e),
     }
 }
@@ -353,7 +428,7 @@ fn build_cached(
 ) -> Option<Result<Tenant, Reply>> {
     TENANTS.with(|t| {
         let mut t = t.try_borrow_mut().ok()?;
-        let entry = t.get_mut(id)?;
+        let entry = t.get_mut(id, cache_ms())?;
         if entry.secret != secret || !fresh(entry.loaded_ms, now_ms(), max_age_ms) {
             return None;
         }

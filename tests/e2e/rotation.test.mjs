@@ -45,7 +45,10 @@ describe('key rotation under wrangler dev', () => {
       TORII_ROTATION_PERIOD_SECS: String(PERIOD),
       TORII_ROTATION_PUBLISH_LEAD_SECS: String(LEAD),
       TORII_TENANT_CACHE_TTL_SECS: '1',
-    });
+    },
+    // Clients here mint far beyond a session's production budget (MINT_LIMITER): a load
+    // test of rotation, not of the limits (tests/e2e/ratelimit.test.mjs).
+    { ratelimits: {} });
   });
   after(() => w?.stop());
 

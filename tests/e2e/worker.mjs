@@ -12,7 +12,7 @@
 // seeded (scripts/seed.mjs) right after it reports its port and before any request
 // reaches it, so D1 is not open in the Worker yet.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -45,11 +45,36 @@ export async function startDeadOrigin() {
 const run = promisify(execFile);
 const WRANGLER_ENV = { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', CI: '1' };
 
+/**
+ * The repo's wrangler.toml with its `[[ratelimits]]` replaced by `ratelimits`
+ * (`{ NAME: { limit, period } }`; `{}`: no limiter bindings), and `main` and
+ * `migrations_dir` made absolute so the copy works from any folder.
+ */
+export function wranglerConfig(ratelimits) {
+  const lines = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8').split('\n');
+  const out = [];
+  let skipping = false;
+  for (const line of lines) {
+    if (/^\s*\[/.test(line)) skipping = /^\s*\[\[ratelimits\]\]/.test(line);
+    if (skipping) continue;
+    out.push(
+      line
+        .replace(/^main = "(.*)"$/, (_, p) => `main = ${JSON.stringify(join(ROOT, p))}`)
+        .replace(/^migrations_dir = "(.*)"$/, (_, p) => `migrations_dir = ${JSON.stringify(join(ROOT, p))}`),
+    );
+  }
+  Object.entries(ratelimits).forEach(([name, { limit, period = 60 }], i) => {
+    out.push('', '[[ratelimits]]', `name = "${name}"`, `namespace_id = "${9001 + i}"`,
+      `simple = { limit = ${limit}, period = ${period} }`);
+  });
+  return out.join('\n') + '\n';
+}
+
 /** Runs a wrangler command against local D1 in `persistTo`; returns its stdout. */
-export async function wranglerD1(persistTo, args) {
+export async function wranglerD1(persistTo, args, config) {
   const { stdout } = await run(
     process.execPath,
-    [WRANGLER, 'd1', ...args, '--local', '--persist-to', persistTo],
+    [WRANGLER, 'd1', ...args, '--local', '--persist-to', persistTo, ...(config ? ['--config', config] : [])],
     { cwd: ROOT, env: WRANGLER_ENV, maxBuffer: 16 * 1024 * 1024 },
   );
   return stdout;
@@ -68,9 +93,11 @@ export const BUILDS = { dev: 'build-dev', deployable: 'build' };
  * default: the demo tenant). `TORII_DEFAULT_TENANT` defaults to `demo`.
  * `/__scheduled` is enabled (`--test-scheduled`) to drive the cron. `build` is the out
  * dir of the Worker to run (default the dev build, {@link BUILDS}).
+ * `ratelimits` (`{ NAME: { limit, period } }`, `{}` for none) replaces wrangler.toml's
+ * `[[ratelimits]]` for this Worker (a copy of the config in its temporary folder).
  * Returns `{ origin, port, stop, output, state }`.
  */
-export async function startWorker(vars, { tenants = [{ id: 'demo' }], build = BUILDS.dev } = {}) {
+export async function startWorker(vars, { tenants = [{ id: 'demo' }], build = BUILDS.dev, ratelimits } = {}) {
   const script = join(build, 'index.js');
   if (!existsSync(join(ROOT, script))) {
     const target = build === BUILDS.deployable ? 'build-worker' : 'build-worker-dev';
@@ -86,8 +113,13 @@ export async function startWorker(vars, { tenants = [{ id: 'demo' }], build = BU
     { mode: 0o600 },
   );
   const state = join(dir, 'state');
+  let config;
+  if (ratelimits) {
+    config = join(dir, 'wrangler.toml');
+    writeFileSync(config, wranglerConfig(ratelimits));
+  }
   try {
-    await wranglerD1(state, ['migrations', 'apply', 'DB']);
+    await wranglerD1(state, ['migrations', 'apply', 'DB'], config);
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     throw e;
@@ -102,6 +134,7 @@ export async function startWorker(vars, { tenants = [{ id: 'demo' }], build = BU
     '--test-scheduled',
     '--show-interactive-dev-session=false',
     '--live-reload=false',
+    ...(config ? ['--config', config] : []),
   ];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
@@ -174,7 +207,7 @@ export async function startWorker(vars, { tenants = [{ id: 'demo' }], build = BU
           .map(({ id, issuer, ...rest }) => seedSql({ tenant: id, issuer: issuer ?? origin, ...rest }))
           .join(''),
       );
-      await wranglerD1(state, ['execute', 'DB', '--file', seedFile]);
+      await wranglerD1(state, ['execute', 'DB', '--file', seedFile], config);
     } catch (e) {
       await stop();
       throw e;
