@@ -32,7 +32,7 @@ WORKER_BUILD_ENV := \
 export WRANGLER_SEND_METRICS := false
 
 CLIPPY := cargo clippy --locked --all-targets
-.PHONY: help tools rust-tools wasm-bindgen worker-build-tool npm-tools py-tools build-worker \
+.PHONY: help tools rust-tools wasm-bindgen worker-build-tool npm-tools py-tools interop-tools browser-tools build-worker \
 	build-worker-dev dev \
 	test fmt-check clippy cargo-test wasm-core wasm-vectors wasm-size dry-run e2e interop js js-test bench fuzz fuzz-tools fuzz-build fuzz-smoke clean perf-guard
 
@@ -84,6 +84,27 @@ $(VENV)/.installed: $(PY_REQUIREMENTS)
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
+
+# Debian packages, installed with apt-get only when one is missing (then after one
+# `apt-get update`); nothing to do when all are there. $(call debs,PKG...)
+debs = missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+		| grep -qx 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "apt-get install" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# The interop origins of other languages (tests/interop/origins/): Go with Debian's
+# go-jose v2 (built offline, GOPATH=/usr/share/gocode), Ruby with ruby-jwt and rbnacl
+# (Ed25519). Python uses PyJWT from `make py-tools`.
+INTEROP_DEBS := golang-go golang-gopkg-square-go-jose.v2-dev ruby-jwt ruby-rbnacl
+interop-tools:
+	@$(call debs,$(INTEROP_DEBS))
+
+# A real browser for js/test/runtimes.test.mjs (driven by playwright-core from js/).
+BROWSER_DEBS := chromium
+browser-tools:
+	@$(call debs,$(BROWSER_DEBS))
 
 # ---------------------------------------------------------------- Worker
 # The deployable Worker, into build/ (wrangler.toml's `main`: what `wrangler deploy` and
@@ -157,7 +178,7 @@ dry-run: build-worker
 
 # The e2e tests run the dev build (build-dev/), and the deployable one (build/) to prove
 # it has no dev routes (tests/e2e/devmode.test.mjs).
-e2e: build-worker build-worker-dev js py-tools
+e2e: build-worker build-worker-dev js py-tools interop-tools
 	node --test tests/e2e/
 
 # jose <-> core interop (drives examples/jwt.rs).
@@ -168,7 +189,9 @@ interop: npm-tools
 js: rust-tools wasm-bindgen npm-tools
 	$(MAKE) -C js
 
-js-test: rust-tools wasm-bindgen npm-tools
+# js/test/runtimes.test.mjs also runs the package in Deno and Bun (npm devDependencies of
+# js/) and in Chromium (browser-tools).
+js-test: rust-tools wasm-bindgen npm-tools browser-tools
 	$(MAKE) -C js test
 
 # Instruction counts (valgrind callgrind) of one native verify and one gateway decision
