@@ -109,17 +109,23 @@ export type UserErrorCode = "metadata_too_large" | "metadata_too_deep" | "invali
 
 /** A verification failure. `code` is stable API; `message` is for humans. */
 export class ToriiError extends Error {
-  constructor(code: ToriiErrorCode, message: string, options?: { cause?: unknown; retryAfter?: number });
+  constructor(
+    code: ToriiErrorCode,
+    message: string,
+    options?: { cause?: unknown; retryAfter?: number; pointer?: string; field?: string; requestId?: string; status?: number },
+  );
   readonly name: "ToriiError";
   readonly code: ToriiErrorCode;
   /** The code table's HTTP status for this code (what the edge answers with). */
   readonly status: ToriiErrorStatus;
-  /** Seconds until a JWKS fetch may be retried (`jwks_unavailable` only). */
+  /** Seconds until a retry: `jwks_unavailable`, or a Backend API answer's `Retry-After`. */
   readonly retryAfter?: number;
   /** Template errors: RFC 6901 JSON pointer of the offending value (`""`: the whole template). */
   readonly pointer?: string;
-  /** User errors: the field refused (`id`, `email`, `public_metadata`, ...). */
+  /** User errors and Backend API refusals: the field refused (`id`, `email`, `limit`, `If-Match`, ...). */
   readonly field?: string;
+  /** Backend API errors: the server's request id (`request_id`, `x-request-id`). */
+  readonly requestId?: string;
 }
 
 /** The verified claims (the token's payload, after every check passed). */
@@ -383,12 +389,230 @@ export interface ServerClientOptions extends Omit<PolicyOptions, "issuer"> {
   baseUrl: string | URL;
   /** The publishable application id, sent as `x-application-id`. */
   applicationId: string;
-  /** Secret API key: only sent by `fetch` (management calls). */
+  /** Secret key (`sk_test_…`/`sk_live_…`): only sent by the Backend API calls; verification works without it. */
   apiKey?: string;
   fetch?: RemoteJwksOptions["fetch"];
   now?: RemoteJwksOptions["now"];
+  /** Timeout of one request: discovery/JWKS (default 5000) and Backend API calls (default 10000), in ms. */
   timeoutMs?: number;
   cacheConfig?: Partial<JwksCacheConfig>;
+}
+
+// ------------------------------------------------------------------ Backend API (/v1)
+
+/** 1048576: the largest Backend API response read, in bytes. */
+export const MAX_API_RESPONSE_BYTES: number;
+
+/** An API key scope (`admin` holds every other). */
+export type Scope =
+  | "admin"
+  | "users:read"
+  | "users:write"
+  | "sessions:read"
+  | "sessions:write"
+  | "templates:read"
+  | "templates:write"
+  | "api_keys:read"
+  | "api_keys:write"
+  | "signing_keys:read"
+  | "signing_keys:write";
+
+export type Metadata = Record<string, unknown>;
+
+/** A user, as the Backend API returns it (times: seconds since the epoch). */
+export interface User {
+  id: string;
+  email: string | null;
+  email_verified: boolean;
+  first_name: string | null;
+  last_name: string | null;
+  public_metadata: Metadata;
+  private_metadata: Metadata;
+  unsafe_metadata: Metadata;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface Session {
+  id: string;
+  user_id: string;
+  status: "active" | "revoked" | "expired";
+  aal: "aal1" | "aal2" | "aal3" | null;
+  org_id: string | null;
+  org_role: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface SessionToken {
+  jwt: string;
+  expires_at: number;
+  template: string | null;
+}
+
+/** A saved JWT template, as the Backend API returns it. */
+export interface StoredJwtTemplate {
+  name: string;
+  claims: Record<string, unknown>;
+  lifetime: number | null;
+  default: boolean;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface JwtTemplatePreview {
+  claims: Record<string, unknown>;
+  lifetime: number | null;
+}
+
+/** A secret key as listed: never its secret. */
+export interface ApiKey {
+  id: string;
+  name: string;
+  scopes: Scope[];
+  /** `sk_live_<key id>` / `sk_test_<key id>`. */
+  prefix: string;
+  last_four: string;
+  created_at: number;
+  last_used_at: number | null;
+  expires_at: number | null;
+  revoked_at: number | null;
+}
+
+/** A key just created or rolled: `secret` is returned only here, once. */
+export interface ApiKeyWithSecret extends ApiKey {
+  secret: string;
+}
+
+export interface SigningKey {
+  version: number;
+  kid: string;
+  state: "published" | "active" | "retiring" | "retired";
+  published_at: number;
+  signs_from: number;
+  signs_until: number | null;
+  jwk?: Record<string, unknown>;
+}
+
+/** A resource answered with an `ETag` (users, templates): `etag` is non-enumerable. */
+export type Tagged<T> = T & { readonly etag?: string };
+
+/** One page of a list; iterating it yields every item from this page on, following `next_cursor`. */
+export interface Page<T> extends AsyncIterable<T> {
+  data: T[];
+  has_more: boolean;
+  next_cursor: string | null;
+}
+
+/** What a list method returns: the first page (await it) and an async iterable of every item. */
+export type PagePromise<T> = Promise<Page<T>> & AsyncIterable<T>;
+
+export interface ListOptions {
+  /** 1 to 100 (default 20). */
+  limit?: number;
+  /** A `next_cursor` of this list. */
+  startingAfter?: string;
+}
+
+export interface PostOptions {
+  /** Sent as `Idempotency-Key` (default: a fresh `crypto.randomUUID()` per call). */
+  idempotencyKey?: string;
+}
+
+export interface WriteOptions {
+  /** Sent as `If-Match`: an `etag` read before, or `*`. */
+  ifMatch?: string;
+}
+
+export interface CreateUserInput {
+  id?: string | null;
+  email?: string | null;
+  email_verified?: boolean | null;
+  first_name?: string | null;
+  last_name?: string | null;
+  public_metadata?: Metadata | null;
+  private_metadata?: Metadata | null;
+  unsafe_metadata?: Metadata | null;
+}
+
+export type UpdateUserInput = Omit<CreateUserInput, "id">;
+
+export interface MetadataPatch {
+  public_metadata?: Metadata | null;
+  private_metadata?: Metadata | null;
+  unsafe_metadata?: Metadata | null;
+}
+
+export interface CreateSessionInput {
+  user_id: string;
+  org_id?: string | null;
+  org_role?: string | null;
+  aal?: "aal1" | "aal2" | "aal3" | null;
+  actor?: ({ sub: string } & Record<string, unknown>) | null;
+  expires_in?: number | null;
+}
+
+export interface PutJwtTemplateInput {
+  claims: Record<string, unknown>;
+  lifetime?: number | null;
+  default?: boolean | null;
+}
+
+export interface PreviewJwtTemplateInput {
+  claims: Record<string, unknown>;
+  lifetime?: number | null;
+  user_id?: string | null;
+  user?: CreateUserInput | null;
+}
+
+export interface CreateApiKeyInput {
+  name: string;
+  scopes: Scope[];
+  expires_in?: number | null;
+}
+
+export interface RollApiKeyInput {
+  expire_previous_in?: number | null;
+}
+
+export interface UsersApi {
+  create(body?: CreateUserInput, options?: PostOptions): Promise<Tagged<User>>;
+  list(options?: ListOptions & { email?: string }): PagePromise<User>;
+  get(id: string): Promise<Tagged<User>>;
+  update(id: string, body: UpdateUserInput, options?: WriteOptions): Promise<Tagged<User>>;
+  updateMetadata(id: string, patch: MetadataPatch, options?: WriteOptions): Promise<Tagged<User>>;
+  delete(id: string, options?: WriteOptions): Promise<void>;
+  revokeSessions(id: string, options?: PostOptions): Promise<{ revoked: number }>;
+}
+
+export interface SessionsApi {
+  create(body: CreateSessionInput, options?: PostOptions): Promise<{ session: Session; token: SessionToken }>;
+  list(options?: ListOptions & { userId?: string; status?: Session["status"] }): PagePromise<Session>;
+  get(id: string): Promise<Session>;
+  revoke(id: string, options?: PostOptions): Promise<Session>;
+  revokeAllOfUser(userId: string, options?: PostOptions): Promise<{ revoked: number }>;
+  createToken(id: string, options?: PostOptions & { template?: string }): Promise<SessionToken>;
+}
+
+export interface JwtTemplatesApi {
+  put(name: string, body: PutJwtTemplateInput, options?: WriteOptions): Promise<Tagged<StoredJwtTemplate>>;
+  get(name: string): Promise<Tagged<StoredJwtTemplate>>;
+  list(options?: ListOptions): PagePromise<StoredJwtTemplate>;
+  delete(name: string, options?: WriteOptions): Promise<void>;
+  preview(body: PreviewJwtTemplateInput, options?: PostOptions): Promise<JwtTemplatePreview>;
+}
+
+export interface ApiKeysApi {
+  create(body: CreateApiKeyInput, options?: PostOptions): Promise<ApiKeyWithSecret>;
+  list(options?: ListOptions): PagePromise<ApiKey>;
+  get(id: string): Promise<ApiKey>;
+  roll(id: string, body?: RollApiKeyInput, options?: PostOptions): Promise<ApiKeyWithSecret>;
+  revoke(id: string, options?: PostOptions): Promise<ApiKey>;
+}
+
+export interface SigningKeysApi {
+  list(): PagePromise<SigningKey>;
+  rotate(options?: PostOptions): Promise<SigningKey>;
 }
 
 export interface ServerClient {
@@ -399,13 +623,24 @@ export interface ServerClient {
    * document (fetched once), the JWKS is cached as `createVerifier` caches it.
    */
   verifyToken<T extends Claims = Claims>(authorizationHeader: string | null | undefined, options?: VerifyOptions): Promise<T>;
+  /**
+   * The Backend API (`/v1`), with `apiKey` as Bearer and `x-application-id`. Rejects with a
+   * ToriiError carrying the server's `code`, `status`, `field`, `pointer` and `requestId`
+   * (`internal_error`, status 502, for a failed, timed-out, oversized or non-JSON answer),
+   * or a TypeError for a bad argument or a missing `apiKey`.
+   */
+  readonly users: UsersApi;
+  readonly sessions: SessionsApi;
+  readonly jwtTemplates: JwtTemplatesApi;
+  readonly apiKeys: ApiKeysApi;
+  readonly signingKeys: SigningKeysApi;
   /** A management request below `baseUrl` with `x-application-id` and the API key as Bearer. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
   /** Discovery and JWKS fetches started so far. */
   readonly fetches: { discovery: number; jwks: number };
 }
 
-/** The server SDK shape (`IdentraServer`): local verification of end-user tokens. */
+/** The server SDK shape (`IdentraServer`): local verification of end-user tokens, and the Backend API. */
 export function createServerClient(options: ServerClientOptions): ServerClient;
 
 export interface TokenClientOptions {

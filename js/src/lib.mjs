@@ -30,16 +30,18 @@ export class ToriiError extends Error {
   /**
    * @param {string} code
    * @param {string} message
-   * @param {{ cause?: unknown, retryAfter?: number, pointer?: string, field?: string }} [options]
+   * @param {{ cause?: unknown, retryAfter?: number, pointer?: string, field?: string, requestId?: string, status?: number }} [options]
+   *   `status`: the HTTP status a server answered with (default: the code table's).
    */
   constructor(code, message, options = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ToriiError";
     this.code = code;
-    this.status = httpStatus(code) || 500;
+    this.status = options.status ?? (httpStatus(code) || 500);
     if (options.retryAfter !== undefined) this.retryAfter = options.retryAfter;
     if (options.pointer !== undefined) this.pointer = options.pointer;
     if (options.field !== undefined) this.field = options.field;
+    if (options.requestId !== undefined) this.requestId = options.requestId;
   }
 }
 

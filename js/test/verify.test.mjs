@@ -32,6 +32,7 @@ test("the package exports exactly its API", () => {
     "IDENTITY_HEADERS",
     "JWKS_FETCH_TIMEOUT_MS",
     "JwksCachePolicy",
+    "MAX_API_RESPONSE_BYTES",
     "MAX_JWKS_BYTES",
     "REQUEST_TIMEOUT_MS",
     "TOKEN_PATH",

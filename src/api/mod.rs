@@ -9,6 +9,7 @@
 //! * [`merge`]: the metadata deep merge of `PATCH /v1/users/{id}/metadata`;
 //! * [`pagination`], [`idempotency`], [`etag`]: list cursors, `Idempotency-Key` replays
 //!   and `ETag`/`If-Match`;
+//! * [`openapi`]: the OpenAPI 3.1 document of `GET /v1/openapi.json`;
 //! * [`error`]: [`ApiError`] and its JSON reply `{code, message, field?, pointer?, request_id}`.
 //!
 //! Nothing here reads a clock, the network or randomness: `now` and random bytes are
@@ -19,6 +20,7 @@ pub mod etag;
 pub mod idempotency;
 pub mod keys;
 pub mod merge;
+pub mod openapi;
 pub mod pagination;
 pub mod requests;
 pub mod routes;

@@ -17,6 +17,11 @@ import {
   type Claims,
   type ToriiErrorCode,
   type CoreErrorCode,
+  type User,
+  type ApiKeyWithSecret,
+  type Page,
+  type Scope,
+  MAX_API_RESPONSE_BYTES,
 } from "torii-edge";
 
 export async function all(header: string, request: Request): Promise<void> {
@@ -48,6 +53,48 @@ export async function all(header: string, request: Request): Promise<void> {
   const server = createServerClient({ baseUrl: "https://edge", applicationId: "app", apiKey: "sk" });
   const sc = await server.verifyToken(header);
   const res: Response = await server.fetch("/v1/users");
+  // The Backend API groups.
+  const created = await server.users.create({ email: "a@b.co", public_metadata: { plan: "pro" } }, { idempotencyKey: "k1" });
+  const tag: string | undefined = created.etag;
+  const page: Page<User> = await server.users.list({ email: "a@b.co", limit: 2, startingAfter: "c" });
+  const more: boolean = page.has_more;
+  const next: string | null = page.next_cursor;
+  for await (const u of server.users.list({ limit: 2 })) {
+    const id: string = u.id;
+    void id;
+  }
+  for await (const u of page) void u.email;
+  await server.users.update(created.id, { first_name: null }, { ifMatch: tag ?? "*" });
+  await server.users.updateMetadata(created.id, { public_metadata: { plan: null } });
+  const gone: void = await server.users.delete(created.id);
+  const { session, token } = await server.sessions.create({ user_id: created.id, aal: "aal2", actor: { sub: "admin_1" } });
+  const status: "active" | "revoked" | "expired" = session.status;
+  const jwt: string = (await server.sessions.createToken(session.id, { template: "hasura" })).jwt;
+  const revoked: number = (await server.sessions.revokeAllOfUser(created.id)).revoked;
+  for await (const s of server.sessions.list({ userId: created.id, status: "active" })) void s.expires_at;
+  await server.sessions.revoke(session.id);
+  await server.sessions.get(session.id);
+  const tpl = await server.jwtTemplates.put("hasura", { claims: { a: "{{user.email}}" }, lifetime: 300, default: true });
+  const lifetime: number | null = tpl.lifetime;
+  await server.jwtTemplates.get("hasura");
+  await server.jwtTemplates.list();
+  await server.jwtTemplates.preview({ claims: {}, user: { email: "x@y.z" } });
+  await server.jwtTemplates.delete("hasura", { ifMatch: "*" });
+  const scopes: Scope[] = ["users:read"];
+  const key: ApiKeyWithSecret = await server.apiKeys.create({ name: "ci", scopes, expires_in: 3600 });
+  const secret: string = key.secret;
+  const rolled: ApiKeyWithSecret = await server.apiKeys.roll(key.id, { expire_previous_in: 60 });
+  await server.apiKeys.revoke(rolled.id);
+  await server.apiKeys.get(key.id);
+  for await (const k of server.apiKeys.list()) void k.last_four;
+  for await (const sk of server.signingKeys.list()) void sk.kid;
+  const rotated: number = (await server.signingKeys.rotate()).version;
+  const max: number = MAX_API_RESPONSE_BYTES;
+  // @ts-expect-error: an unknown scope
+  await server.apiKeys.create({ name: "x", scopes: ["root"] });
+  // @ts-expect-error: a session needs user_id
+  await server.sessions.create({ aal: "aal1" });
+  void [more, next, gone, token, status, jwt, revoked, lifetime, secret, rotated, max];
   const tokens = createTokenClient({ baseUrl: "https://edge", getSessionToken: async () => null });
   const t: string | null = await tokens.getToken({ template: "hasura" });
   tokens.clear();
@@ -59,6 +106,9 @@ export async function all(header: string, request: Request): Promise<void> {
     if (e instanceof ToriiError) {
       const s: number = e.status;
       const retry: number | undefined = e.retryAfter;
+      const rid: string | undefined = e.requestId;
+      const field: string | undefined = e.field;
+      void [rid, field];
     }
   }
   const policy = new JwksCachePolicy<string>({ cooldown: 10 });
