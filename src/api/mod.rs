@@ -9,11 +9,14 @@
 //! * [`merge`]: the metadata deep merge of `PATCH /v1/users/{id}/metadata`;
 //! * [`pagination`], [`idempotency`], [`etag`]: list cursors, `Idempotency-Key` replays
 //!   and `ETag`/`If-Match`;
+//! * [`cors`]: CORS on `/v1` (the application's allowed origins only);
+//! * [`signing`]: the rotation `POST /v1/signing-keys/rotate` asks for;
 //! * [`error`]: [`ApiError`] and its JSON reply `{code, message, field?, pointer?, request_id}`.
 //!
 //! Nothing here reads a clock, the network or randomness: `now` and random bytes are
 //! arguments. The HTTP endpoints themselves are wired in the Worker.
 
+pub mod cors;
 pub mod error;
 pub mod etag;
 pub mod idempotency;
@@ -23,5 +26,6 @@ pub mod pagination;
 pub mod requests;
 pub mod routes;
 pub mod scopes;
+pub mod signing;
 
 pub use error::ApiError;
