@@ -581,6 +581,27 @@ pub enum PreviewUser {
     Inline(User),
 }
 
+/// The user a preview renders for when it names none: every field and a public and
+/// unsafe bag filled in, so each shortcode shows a value.
+pub fn sample_user() -> Result<User, ApiError> {
+    let bag = |v: Value| match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    User::from_stored(StoredUser {
+        id: "user_sample",
+        email: Some("ada@example.com"),
+        email_verified: true,
+        first_name: Some("Ada"),
+        last_name: Some("Lovelace"),
+        name: None,
+        public_metadata: bag(serde_json::json!({"role": "admin", "plan": "pro"})),
+        unsafe_metadata: bag(serde_json::json!({"theme": "dark"})),
+        private_metadata: Map::new(),
+    })
+    .map_err(|e| ApiError::from_user(&e))
+}
+
 /// `POST /v1/jwt-templates/preview { claims, lifetime?, user_id? | user? }`.
 #[derive(Debug, Clone)]
 pub struct PreviewTemplate {
@@ -1090,6 +1111,14 @@ mod tests {
             "http://127.0.0.1:8787"
         );
         assert_eq!(default_issuer("acme", Some(""), "http://h"), "http://h");
+    }
+
+    #[test]
+    fn the_sample_user_is_complete() {
+        let u = sample_user().unwrap();
+        assert_eq!(u.id(), "user_sample");
+        assert_eq!(u.public_metadata()["role"], "admin");
+        assert!(u.private_metadata().is_empty());
     }
 
     #[test]

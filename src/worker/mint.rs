@@ -34,7 +34,7 @@ const MAX_TEMPLATE_NAME: usize = 64;
 /// Largest dev-mode request body.
 const MAX_DEV_BODY: usize = 64 * 1024;
 
-fn lifetime(env: &Env) -> i64 {
+pub(crate) fn lifetime(env: &Env) -> i64 {
     env.var("TORII_TOKEN_LIFETIME_SECS")
         .ok()
         .and_then(|v| v.to_string().trim().parse::<i64>().ok())
@@ -176,11 +176,11 @@ async fn verify_session_only(
 }
 
 /// Whether a session row is an active session of `tenant` for `user` at `now`.
-fn active(row: &SessionRow, tenant: &str, user: &str, now: i64) -> bool {
+pub(crate) fn active(row: &SessionRow, tenant: &str, user: &str, now: i64) -> bool {
     row.tenant_id == tenant && row.user_id == user && row.status == "active" && row.expires_at > now
 }
 
-fn parse_template(row: &store::TemplateRow) -> Result<Template, Reply> {
+pub(crate) fn parse_template(row: &store::TemplateRow) -> Result<Template, Reply> {
     let template = Template::parse(row.body.as_bytes())
         .map_err(|e| reply::misconfigured(&format!("template {:?}: {}", row.name, e.code())))?;
     match row.lifetime {
@@ -221,7 +221,28 @@ fn mint_for(
     now: i64,
     lifetime: i64,
 ) -> Result<MintedToken, Reply> {
+    mint_with_actor(
+        tenant, session, user, None, template, default, now, lifetime,
+    )
+}
+
+/// [`mint_for`] with the session's actor (`act`, impersonation), as the Backend API's
+/// `POST /v1/sessions/{id}/tokens` mints.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn mint_with_actor(
+    tenant: &Tenant,
+    session: &SessionRow,
+    user: &User,
+    actor: Option<&Map<String, Value>>,
+    template: Option<(&str, &Template)>,
+    default: Option<&Template>,
+    now: i64,
+    lifetime: i64,
+) -> Result<MintedToken, Reply> {
     let mut input = SessionInput::new(&tenant.issuer, &tenant.id, user, &session.id);
+    if let Some(act) = actor {
+        input = input.with_act(act);
+    }
     if let Some(aal) = session.aal.as_deref() {
         input = input.with_aal(aal);
     }

@@ -1,7 +1,7 @@
 //! The Cloudflare Worker edge (feature `worker`): thin glue between the Workers runtime
 //! and the pure rules in [`routes`], [`tenant`], [`mint`] and [`gateway`].
 //!
-//! * `fetch`: `/.well-known/openid-configuration` and `/_torii/.well-known/jwks.json` of
+//! * `fetch`: the Backend API under `/v1` ([`api`]); `/.well-known/openid-configuration` and `/_torii/.well-known/jwks.json` of
 //!   the request's tenant; `POST /_torii/auth/session/token` (minting); dev-mode helpers
 //!   under `/_torii/dev/` (gateway) and `/_torii/devtools/` (store); any other path under
 //!   `/_torii/` or `/.well-known/` is 404; every other path goes to the gateway.
@@ -16,6 +16,7 @@
 //!   `TORII_ROTATION_PERIOD_SECS`, `TORII_ROTATION_PUBLISH_LEAD_SECS`,
 //!   `TORII_TOKEN_LIFETIME_SECS`, `TORII_DEV_MODE` (vars).
 
+mod api;
 mod clock;
 mod counters;
 mod devtools;
@@ -59,6 +60,7 @@ pub async fn fetch(
                 None => http::to_response(&reply::not_found()),
             }
         }
+        EdgeRoute::Api => api::handle(Request::from(req), &env, &worker::Context::new(ctx)).await,
         EdgeRoute::Gateway => {
             // The gateway hands back the runtime's response as is (no re-wrapping).
             return match gateway::handle(req, url, &env, &worker::Context::new(ctx)).await {
