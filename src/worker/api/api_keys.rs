@@ -201,7 +201,7 @@ pub(crate) async fn roll(call: &Call<'_>, key_id: &str) -> Answer {
         )?,
     ]);
     let results = store::batch(&call.db, statements, "an API key with this name").await?;
-    if store::changes(&results, 1) != 1 {
+    if store::changes(&results, 1) == 0 {
         return Err(ApiError::new(
             ErrorCode::Conflict,
             "the key was rolled or revoked meanwhile",

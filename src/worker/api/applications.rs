@@ -164,6 +164,9 @@ pub(crate) async fn create(req: &Request, env: &Env, url: &Url, body: &[u8]) -> 
         revoked_at: None,
     };
     let mut key_value = key_json(&key, now);
+    if let Value::Object(m) = &mut key_value {
+        m.insert("secret".into(), Value::Null);
+    }
     let body = j!({ "application": app_json(&app), "secret_key": key_value.clone() });
     if let Some(k) = &idem_key {
         // Stored without the secret (a replay shows the key without it).

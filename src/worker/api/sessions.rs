@@ -182,7 +182,7 @@ pub(crate) async fn create(call: &Call<'_>) -> Answer {
         )?,
     ]);
     let results = store::batch(&call.db, statements, "a session with this id").await?;
-    if store::changes(&results, 0) != 1 {
+    if store::changes(&results, 0) == 0 {
         return Err(users::not_found().with_field("user_id"));
     }
     let default = template_of(store::rows::<TemplateRow>(&results, 1)?.into_iter().next())?;

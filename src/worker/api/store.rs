@@ -183,7 +183,7 @@ pub(crate) async fn claim_idempotency(
         ],
     )?;
     let results = batch(db, Vec::from([st]), "the idempotency record").await?;
-    Ok(changes(&results, 0) == 1)
+    Ok(changes(&results, 0) >= 1)
 }
 
 /// Stores the response of a claimed key (`Some((status, body))`), or frees the key

@@ -140,7 +140,7 @@ pub(crate) async fn put(call: &Call<'_>, name: &str) -> Answer {
     statements.push(write);
     let last = statements.len() - 1;
     let results = store::batch(&call.db, statements, "a JWT template with this name").await?;
-    if store::changes(&results, last) != 1 {
+    if store::changes(&results, last) == 0 {
         return Err(stale());
     }
     let saved = Row {
@@ -197,7 +197,7 @@ pub(crate) async fn delete(call: &Call<'_>, name: &str) -> Answer {
         "the template",
     )
     .await?;
-    if store::changes(&results, 0) != 1 {
+    if store::changes(&results, 0) == 0 {
         return Err(stale());
     }
     Ok(json(

@@ -232,7 +232,7 @@ pub(crate) async fn update(call: &Call<'_>, id: &str, merge: bool) -> Answer {
         ],
     )?;
     let results = store::batch(&call.db, Vec::from([update]), "a user with this email").await?;
-    if store::changes(&results, 0) != 1 {
+    if store::changes(&results, 0) == 0 {
         return Err(ApiError::new(
             ErrorCode::PreconditionFailed,
             "the user changed while this update was prepared: read it again",
@@ -270,7 +270,7 @@ pub(crate) async fn delete(call: &Call<'_>, id: &str) -> Answer {
         )?,
     ]);
     let results = store::batch(&call.db, statements, "the user").await?;
-    if store::changes(&results, 1) != 1 {
+    if store::changes(&results, 1) == 0 {
         return Err(ApiError::new(
             ErrorCode::PreconditionFailed,
             "the user changed while it was being deleted: read it again",
