@@ -125,9 +125,10 @@ build-worker-dev: tools
 		--out-dir build-dev --locked --features worker,dalek,dev --no-default-features
 
 .dev.vars:
-	@umask 077; printf 'TORII_MASTER_SECRET=%s\n' \
+	@umask 077; printf 'TORII_MASTER_SECRET=%s\nTORII_OPERATOR_SECRET=%s\n' \
+		"$$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64url"))')" \
 		"$$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64url"))')" > $@
-	@echo "created .dev.vars with a random TORII_MASTER_SECRET (git-ignored)"
+	@echo "created .dev.vars with a random TORII_MASTER_SECRET and TORII_OPERATOR_SECRET (git-ignored)"
 
 dev: build-worker-dev .dev.vars
 	$(WRANGLER) d1 migrations apply DB --local

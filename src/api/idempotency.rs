@@ -110,6 +110,35 @@ pub const fn should_store(status: u16) -> bool {
     status < 500
 }
 
+/// The body stored for replay: `body` with every member named `secret` (at any depth)
+/// set to `null`, so D1 never holds a secret key. A replay of a call that created a key
+/// returns the key without its secret (it is shown once; roll the key if it was lost).
+/// A body that is not JSON is stored as is.
+pub fn redact_secrets(body: &str) -> String {
+    fn walk(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, child) in map.iter_mut() {
+                    if k == "secret" {
+                        *child = serde_json::Value::Null;
+                    } else {
+                        walk(child);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    match serde_json::from_str::<serde_json::Value>(body) {
+        Ok(mut v) => {
+            walk(&mut v);
+            alloc::string::ToString::to_string(&v)
+        }
+        Err(_) => body.into(),
+    }
+}
+
 /// The replayed reply: the stored status and body, marked `idempotent-replayed: true`.
 pub fn replay_reply(status: u16, body: String) -> Reply {
     let mut reply = Reply::json(status, body);
@@ -121,6 +150,18 @@ pub fn replay_reply(status: u16, body: String) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_bodies_never_hold_secrets() {
+        let body = r#"{"secret_key":{"id":"k","secret":"sk_test_x"},"secret":"s","list":[{"secret":1}],"n":1}"#;
+        let out: serde_json::Value = serde_json::from_str(&redact_secrets(body)).unwrap();
+        assert_eq!(out["secret_key"]["secret"], serde_json::Value::Null);
+        assert_eq!(out["secret_key"]["id"], "k");
+        assert_eq!(out["secret"], serde_json::Value::Null);
+        assert_eq!(out["list"][0]["secret"], serde_json::Value::Null);
+        assert_eq!(out["n"], 1);
+        assert_eq!(redact_secrets("not json"), "not json");
+    }
 
     fn rec(fp: [u8; 32], status: Option<u16>, at: i64) -> IdempotencyRecord {
         IdempotencyRecord {

@@ -397,6 +397,25 @@ pub fn operator_secret_matches(expected: &str, presented: &str) -> bool {
     bool::from(a.as_slice().ct_eq(b.as_slice()))
 }
 
+/// `last_used_at` is written at most once per this many seconds per key.
+pub const LAST_USED_GRANULARITY_SECS: i64 = 60;
+
+/// Whether a call at `now` should record itself in the key's `last_used_at` (never
+/// recorded, or last recorded at least [`LAST_USED_GRANULARITY_SECS`] ago). The Worker
+/// writes it off the response path, with the same condition in SQL so concurrent
+/// isolates write it at most once a minute.
+pub fn last_used_due(last_used_at: Option<i64>, now: i64) -> bool {
+    last_used_at.is_none_or(|t| now.saturating_sub(t) >= LAST_USED_GRANULARITY_SECS)
+}
+
+/// When a rolled key stops working: `expire_previous_in` seconds after `now` (0: at
+/// once), never later than its own expiry. Stored as its `revoked_at`, which frees its
+/// name for the new key at once.
+pub fn previous_key_end(now: i64, expire_previous_in: i64, expires_at: Option<i64>) -> i64 {
+    let end = now.saturating_add(expire_previous_in.max(0));
+    expires_at.map_or(end, |e| end.min(e))
+}
+
 /// An API key row as D1 keeps it (the input of [`authenticate`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredApiKey<'a> {
@@ -472,6 +491,18 @@ mod tests {
             *b = seed.wrapping_mul(31).wrapping_add(i as u8).wrapping_mul(97);
         }
         r
+    }
+
+    #[test]
+    fn last_used_is_throttled_and_rolls_end_in_time() {
+        assert!(last_used_due(None, 0));
+        assert!(!last_used_due(Some(100), 159));
+        assert!(last_used_due(Some(100), 160));
+        assert!(!last_used_due(Some(200), 100));
+        assert_eq!(previous_key_end(1000, 0, None), 1000);
+        assert_eq!(previous_key_end(1000, 60, None), 1060);
+        assert_eq!(previous_key_end(1000, 60, Some(1030)), 1030);
+        assert_eq!(previous_key_end(1000, -5, None), 1000);
     }
 
     #[test]

@@ -10,11 +10,14 @@
 //! * [`pagination`], [`idempotency`], [`etag`]: list cursors, `Idempotency-Key` replays
 //!   and `ETag`/`If-Match`;
 //! * [`openapi`]: the OpenAPI 3.1 document of `GET /v1/openapi.json`;
+//! * [`cors`]: CORS on `/v1` (the application's allowed origins only);
+//! * [`signing`]: the rotation `POST /v1/signing-keys/rotate` asks for;
 //! * [`error`]: [`ApiError`] and its JSON reply `{code, message, field?, pointer?, request_id}`.
 //!
 //! Nothing here reads a clock, the network or randomness: `now` and random bytes are
 //! arguments. The HTTP endpoints themselves are wired in the Worker.
 
+pub mod cors;
 pub mod error;
 pub mod etag;
 pub mod idempotency;
@@ -25,5 +28,6 @@ pub mod pagination;
 pub mod requests;
 pub mod routes;
 pub mod scopes;
+pub mod signing;
 
 pub use error::ApiError;

@@ -55,6 +55,8 @@ pub fn documented_routes() -> Vec<ApiRoute> {
     let s = String::new;
     vec![
         R::CreateApplication,
+        R::GetApplication,
+        R::UpdateApplication,
         R::OpenApi,
         R::CreateUser,
         R::ListUsers,
@@ -90,6 +92,8 @@ pub const fn endpoint(route: &ApiRoute) -> Option<(&'static str, &'static str)> 
     Some(match route {
         R::Preflight { .. } => return None,
         R::CreateApplication => ("post", "/v1/applications"),
+        R::GetApplication => ("get", "/v1/applications/current"),
+        R::UpdateApplication => ("patch", "/v1/applications/current"),
         R::OpenApi => ("get", "/v1/openapi.json"),
         R::CreateUser => ("post", "/v1/users"),
         R::ListUsers => ("get", "/v1/users"),
@@ -325,6 +329,22 @@ fn schemas() -> Value {
         with_description(
             json!({ "type": "object", "additionalProperties": false, "maxProperties": 0 }),
             "No body, or `{}`.",
+        ),
+    );
+    put(
+        "UpdateApplicationRequest",
+        object(
+            json!({
+                "allowed_origins": {
+                    "type": "array", "maxItems": MAX_ALLOWED_ORIGINS,
+                    "items": {
+                        "type": "string", "maxLength": MAX_ORIGIN_BYTES,
+                        "pattern": "^https?://[A-Za-z0-9.:\\[\\]-]+$",
+                        "description": "`https://host[:port]`, without a path.",
+                    },
+                },
+            }),
+            &[],
         ),
     );
     put(
@@ -806,6 +826,22 @@ fn op_of(route: &ApiRoute) -> Op {
                 false,
             )],
             &["409", "413", "422"],
+        ),
+        R::GetApplication => op(
+            "The application of the key (`admin`)",
+            "applications",
+            &[],
+            None,
+            vec![("200", "The application.", Some("Application"), false)],
+            &[],
+        ),
+        R::UpdateApplication => op(
+            "Change the application's allowed CORS origins (`admin`)",
+            "applications",
+            &[],
+            Some(("UpdateApplicationRequest", true)),
+            vec![("200", "The application.", Some("Application"), false)],
+            &["413", "422"],
         ),
         R::OpenApi => op(
             "This document",

@@ -581,6 +581,27 @@ pub enum PreviewUser {
     Inline(User),
 }
 
+/// The user a preview renders for when it names none: every field and a public and
+/// unsafe bag filled in, so each shortcode shows a value.
+pub fn sample_user() -> Result<User, ApiError> {
+    let bag = |v: Value| match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    User::from_stored(StoredUser {
+        id: "user_sample",
+        email: Some("ada@example.com"),
+        email_verified: true,
+        first_name: Some("Ada"),
+        last_name: Some("Lovelace"),
+        name: None,
+        public_metadata: bag(serde_json::json!({"role": "admin", "plan": "pro"})),
+        unsafe_metadata: bag(serde_json::json!({"theme": "dark"})),
+        private_metadata: Map::new(),
+    })
+    .map_err(|e| ApiError::from_user(&e))
+}
+
 /// `POST /v1/jwt-templates/preview { claims, lifetime?, user_id? | user? }`.
 #[derive(Debug, Clone)]
 pub struct PreviewTemplate {
@@ -713,6 +734,82 @@ fn valid_origin(o: &str) -> bool {
     })
 }
 
+/// The `allowed_origins` member: absent or `null` → `None`; else an array of at most
+/// [`MAX_ALLOWED_ORIGINS`] origins `http(s)://host[:port]` (a bad one is named by its
+/// pointer).
+fn allowed_origins(value: Option<Value>) -> Result<Option<Vec<String>>, ApiError> {
+    let list = match value {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Array(list)) => list,
+        Some(_) => {
+            return Err(ApiError::validation(
+                "allowed_origins",
+                "must be an array of origins",
+            ))
+        }
+    };
+    if list.len() > MAX_ALLOWED_ORIGINS {
+        return Err(ApiError::validation(
+            "allowed_origins",
+            format!("at most {MAX_ALLOWED_ORIGINS} origins"),
+        ));
+    }
+    let mut out = Vec::with_capacity(list.len());
+    for (i, v) in list.into_iter().enumerate() {
+        let o = text("allowed_origins", v, MAX_ORIGIN_BYTES)
+            .map_err(|e| e.with_pointer(&format!("/{i}")))?;
+        if !valid_origin(&o) {
+            return Err(ApiError::validation(
+                "allowed_origins",
+                "an origin is `https://host[:port]`, without path",
+            )
+            .with_pointer(&format!("/{i}")));
+        }
+        if !out.contains(&o) {
+            out.push(o);
+        }
+    }
+    Ok(Some(out))
+}
+
+/// The issuer of a new application that names none: `https://<id>.<base domain>` when
+/// `TORII_BASE_DOMAIN` is set, else the origin the request came to (local development:
+/// the loopback edge serves every application).
+pub fn default_issuer(id: &str, base_domain: Option<&str>, request_origin: &str) -> String {
+    match base_domain
+        .map(|d| d.trim_matches('.'))
+        .filter(|d| !d.is_empty())
+    {
+        Some(domain) => format!("https://{id}.{}", domain.to_ascii_lowercase()),
+        None => request_origin.trim_end_matches('/').to_string(),
+    }
+}
+
+/// `PATCH /v1/applications/current { allowed_origins? }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdateApplication {
+    /// The new CORS origins (replacing the list), if given.
+    pub allowed_origins: Option<Vec<String>>,
+}
+
+impl UpdateApplication {
+    /// Parses the body (the id, environment and issuer cannot change).
+    pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        let mut f = Fields::parse(body, false)?;
+        for fixed in ["id", "environment", "issuer"] {
+            if f.take(fixed).is_some() {
+                return Err(ApiError::validation(
+                    fixed,
+                    format!("an application's {fixed} cannot change"),
+                ));
+            }
+        }
+        let allowed_origins = allowed_origins(f.take("allowed_origins"))?;
+        f.finish()?;
+        Ok(Self { allowed_origins })
+    }
+}
+
 impl CreateApplication {
     /// Parses the body.
     pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
@@ -740,36 +837,7 @@ impl CreateApplication {
         {
             return Err(ApiError::validation("issuer", "must be an http(s) URL"));
         }
-        let mut allowed_origins = Vec::new();
-        match f.take("allowed_origins") {
-            None | Some(Value::Null) => {}
-            Some(Value::Array(list)) => {
-                if list.len() > MAX_ALLOWED_ORIGINS {
-                    return Err(ApiError::validation(
-                        "allowed_origins",
-                        format!("at most {MAX_ALLOWED_ORIGINS} origins"),
-                    ));
-                }
-                for (i, v) in list.into_iter().enumerate() {
-                    let o = text("allowed_origins", v, MAX_ORIGIN_BYTES)
-                        .map_err(|e| e.with_pointer(&format!("/{i}")))?;
-                    if !valid_origin(&o) {
-                        return Err(ApiError::validation(
-                            "allowed_origins",
-                            "an origin is `https://host[:port]`, without path",
-                        )
-                        .with_pointer(&format!("/{i}")));
-                    }
-                    allowed_origins.push(o);
-                }
-            }
-            Some(_) => {
-                return Err(ApiError::validation(
-                    "allowed_origins",
-                    "must be an array of origins",
-                ))
-            }
-        }
+        let allowed_origins = allowed_origins(f.take("allowed_origins"))?.unwrap_or_default();
         f.finish()?;
         Ok(Self {
             id,
@@ -898,6 +966,18 @@ pub enum SessionStatus {
 }
 
 impl SessionStatus {
+    /// The status of a stored session (`status` column `active`/`revoked`, its
+    /// `expires_at`) at `now`: revoked wins, then expiry.
+    pub fn of(stored: &str, expires_at: i64, now: i64) -> Self {
+        if stored != "active" {
+            Self::Revoked
+        } else if expires_at <= now {
+            Self::Expired
+        } else {
+            Self::Active
+        }
+    }
+
     /// `active`, `revoked` or `expired`.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -995,6 +1075,58 @@ mod tests {
     fn field(r: Result<impl core::fmt::Debug, ApiError>) -> (ErrorCode, Option<String>) {
         let e = r.unwrap_err();
         (e.code, e.field)
+    }
+
+    #[test]
+    fn applications_update_and_default_issuer() {
+        let u = UpdateApplication::parse(
+            br#"{"allowed_origins":["https://a.example","https://a.example"]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            u.allowed_origins,
+            Some(alloc::vec!["https://a.example".to_string()])
+        );
+        assert_eq!(
+            UpdateApplication::parse(b"{}").unwrap().allowed_origins,
+            None
+        );
+        for (body, name) in [
+            (&br#"{"issuer":"https://x"}"#[..], "issuer"),
+            (br#"{"id":"x"}"#, "id"),
+            (br#"{"allowed_origins":"https://a"}"#, "allowed_origins"),
+            (br#"{"allowed_origins":["ftp://a"]}"#, "allowed_origins"),
+            (br#"{"nope":1}"#, "nope"),
+        ] {
+            assert_eq!(field(UpdateApplication::parse(body)), vf(name));
+        }
+        let e = UpdateApplication::parse(br#"{"allowed_origins":["https://a","*"]}"#).unwrap_err();
+        assert_eq!(e.pointer.as_deref(), Some("/1"));
+        assert_eq!(
+            default_issuer("acme", Some("Auth.Example.com."), "http://127.0.0.1:1"),
+            "https://acme.auth.example.com"
+        );
+        assert_eq!(
+            default_issuer("acme", None, "http://127.0.0.1:8787/"),
+            "http://127.0.0.1:8787"
+        );
+        assert_eq!(default_issuer("acme", Some(""), "http://h"), "http://h");
+    }
+
+    #[test]
+    fn the_sample_user_is_complete() {
+        let u = sample_user().unwrap();
+        assert_eq!(u.id(), "user_sample");
+        assert_eq!(u.public_metadata()["role"], "admin");
+        assert!(u.private_metadata().is_empty());
+    }
+
+    #[test]
+    fn session_status_of_rows() {
+        assert_eq!(SessionStatus::of("active", 10, 9), SessionStatus::Active);
+        assert_eq!(SessionStatus::of("active", 10, 10), SessionStatus::Expired);
+        assert_eq!(SessionStatus::of("revoked", 10, 9), SessionStatus::Revoked);
+        assert_eq!(SessionStatus::of("revoked", 10, 11), SessionStatus::Revoked);
     }
 
     fn vf(name: &str) -> (ErrorCode, Option<String>) {

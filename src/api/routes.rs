@@ -26,6 +26,10 @@ pub const API_PREFIX: &str = "/v1";
 pub enum ApiRoute {
     /// `POST /v1/applications` (operator, Worker secret).
     CreateApplication,
+    /// `GET /v1/applications/current`: the calling key's application.
+    GetApplication,
+    /// `PATCH /v1/applications/current`.
+    UpdateApplication,
     /// `GET /v1/openapi.json` (public).
     OpenApi,
     /// `OPTIONS` on any `/v1` resource: a CORS preflight.
@@ -153,6 +157,8 @@ impl ApiRoute {
     pub const fn operation_id(&self) -> &'static str {
         match self {
             Self::CreateApplication => "applications.create",
+            Self::GetApplication => "applications.get",
+            Self::UpdateApplication => "applications.update",
             Self::OpenApi => "openapi.get",
             Self::Preflight { .. } => "preflight",
             Self::CreateUser => "users.create",
@@ -186,6 +192,7 @@ impl ApiRoute {
 /// A `/v1` resource (a path pattern), before the method is considered.
 enum Resource {
     Applications,
+    ApplicationCurrent,
     OpenApi,
     Users,
     User(String),
@@ -223,6 +230,7 @@ impl Resource {
             | Self::ApiKey(_)
             | Self::SigningKeys => "GET",
             Self::Users | Self::Sessions | Self::ApiKeys => "GET, POST",
+            Self::ApplicationCurrent => "GET, PATCH",
             Self::User(_) => "GET, PATCH, DELETE",
             Self::UserMetadata(_) => "PATCH",
             Self::Template(_) => "GET, PUT, DELETE",
@@ -238,6 +246,8 @@ impl Resource {
         }
         Some(match (self, method) {
             (Self::Applications, "POST") => R::CreateApplication,
+            (Self::ApplicationCurrent, "GET") => R::GetApplication,
+            (Self::ApplicationCurrent, "PATCH") => R::UpdateApplication,
             (Self::OpenApi, "GET") => R::OpenApi,
             (Self::Users, "GET") => R::ListUsers,
             (Self::Users, "POST") => R::CreateUser,
@@ -354,6 +364,7 @@ fn resource(rest: &str) -> Result<Resource, ApiError> {
     use Resource as S;
     Ok(match segments.as_slice() {
         ["applications"] => S::Applications,
+        ["applications", "current"] => S::ApplicationCurrent,
         ["openapi.json"] => S::OpenApi,
         ["users"] => S::Users,
         ["users", id] => S::User(param(id, valid_user_id)?),
@@ -421,6 +432,8 @@ pub(crate) mod tests {
         let key = "AbC123xyz789";
         vec![
             ("POST", "/v1/applications", R::CreateApplication),
+            ("GET", "/v1/applications/current", R::GetApplication),
+            ("PATCH", "/v1/applications/current", R::UpdateApplication),
             ("GET", "/v1/openapi.json", R::OpenApi),
             ("POST", "/v1/users", R::CreateUser),
             ("GET", "/v1/users", R::ListUsers),
@@ -545,6 +558,7 @@ pub(crate) mod tests {
             ("PUT", "/v1/jwt-templates", "GET"),
             ("POST", "/v1/openapi.json", "GET"),
             ("GET", "/v1/applications", "POST"),
+            ("POST", "/v1/applications/current", "GET, PATCH"),
             ("HEAD", "/v1/users", "GET, POST"),
             ("get", "/v1/users", "GET, POST"),
             ("DELETE", "/v1/api-keys/AbC123xyz789", "GET"),

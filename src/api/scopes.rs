@@ -227,6 +227,8 @@ pub fn required_scope(route: &ApiRoute) -> Access {
     match route {
         R::OpenApi | R::Preflight { .. } => Access::Public,
         R::CreateApplication => Access::Operator,
+        // The application's own settings (CORS origins): only an admin key.
+        R::GetApplication | R::UpdateApplication => Access::Key(Scope::Admin),
         R::ListUsers | R::GetUser { .. } => Access::Key(Scope::UsersRead),
         R::CreateUser
         | R::UpdateUser { .. }
@@ -330,10 +332,17 @@ mod tests {
     }
 
     #[test]
-    fn every_keyed_route_has_a_read_or_write_scope_never_admin() {
+    fn every_keyed_route_has_a_read_or_write_scope_admin_only_for_the_application() {
         for route in crate::api::routes::tests::sample_routes() {
             match required_scope(&route) {
-                Access::Key(s) => assert_ne!(s, Scope::Admin, "{route:?}"),
+                Access::Key(Scope::Admin) => assert!(
+                    matches!(
+                        route,
+                        ApiRoute::GetApplication | ApiRoute::UpdateApplication
+                    ),
+                    "{route:?}"
+                ),
+                Access::Key(_) => {}
                 Access::Public => assert!(matches!(
                     route,
                     ApiRoute::OpenApi | ApiRoute::Preflight { .. }

@@ -271,7 +271,10 @@ pub const DEV_PREFIX: &str = "/_torii/dev/";
 /// Whether the edge itself owns `path` (`/_torii`, `/_torii/…`, `/.well-known/…`): such a
 /// path is never proxied to the origin, whatever the route table says.
 pub fn edge_owned(path: &str) -> bool {
-    path.starts_with("/_torii/") || path == "/_torii" || path.starts_with("/.well-known/")
+    path.starts_with("/_torii/")
+        || path == "/_torii"
+        || path.starts_with("/.well-known/")
+        || crate::api::routes::is_api_path(path)
 }
 
 /// Which handler of the edge a request path goes to: the first dispatch decision.
@@ -287,6 +290,8 @@ pub enum EdgeRoute {
     /// A dev-mode gateway helper ([`DEV_PREFIX`]): dev builds only, when
     /// [`dev_route_allowed`]; 404 otherwise.
     DevGateway,
+    /// The Backend API: `/v1` and `/v1/…` ([`crate::api`]).
+    Api,
     /// Another edge-owned path: 404.
     NotFound,
     /// Everything else: the gateway in front of the origin.
@@ -298,6 +303,8 @@ pub enum EdgeRoute {
 pub fn edge_route(path: &str) -> EdgeRoute {
     if path.starts_with(DEV_PREFIX) {
         EdgeRoute::DevGateway
+    } else if crate::api::routes::is_api_path(path) {
+        EdgeRoute::Api
     } else if !edge_owned(path) {
         EdgeRoute::Gateway
     } else if super::well_known::is_well_known(path) {
@@ -600,6 +607,11 @@ mod tests {
             ("/_torii/auth/session/token", EdgeRoute::Mint),
             ("/_torii/devtools/sessions", EdgeRoute::DevTools),
             ("/_torii/dev/counters", EdgeRoute::DevGateway),
+            ("/v1", EdgeRoute::Api),
+            ("/v1/users", EdgeRoute::Api),
+            ("/v1/nope/deeper", EdgeRoute::Api),
+            ("/v10/users", EdgeRoute::Gateway),
+            ("/v1x", EdgeRoute::Gateway),
             ("/_torii", EdgeRoute::NotFound),
             ("/_torii/other", EdgeRoute::NotFound),
             ("/.well-known/other", EdgeRoute::NotFound),

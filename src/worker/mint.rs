@@ -25,8 +25,8 @@ use crate::{
     DEFAULT_MAX_TOKEN_LEN, SESSION_TOKEN_TYP,
 };
 use alloc::format;
-use alloc::string::ToString;
-use serde_json::Value;
+use alloc::string::{String, ToString};
+use serde_json::{Map, Value};
 use worker::{Env, Request};
 
 /// Default lifetime of minted session and template tokens (`TORII_TOKEN_LIFETIME_SECS`).
@@ -34,7 +34,6 @@ pub(crate) const DEFAULT_TOKEN_LIFETIME_SECS: i64 = 60;
 /// Longest template name looked up.
 const MAX_TEMPLATE_NAME: usize = 64;
 
-/// The lifetime of minted tokens (`TORII_TOKEN_LIFETIME_SECS`, 30 s to a day).
 pub(crate) fn lifetime(env: &Env) -> i64 {
     env.var("TORII_TOKEN_LIFETIME_SECS")
         .ok()
@@ -179,11 +178,10 @@ async fn verify_session_only(
 }
 
 /// Whether a session row is an active session of `tenant` for `user` at `now`.
-fn active(row: &SessionRow, tenant: &str, user: &str, now: i64) -> bool {
+pub(crate) fn active(row: &SessionRow, tenant: &str, user: &str, now: i64) -> bool {
     row.tenant_id == tenant && row.user_id == user && row.status == "active" && row.expires_at > now
 }
 
-/// A template from its D1 row (a bad row is 500 `misconfigured`).
 pub(crate) fn parse_template(row: &store::TemplateRow) -> Result<Template, Reply> {
     let template = Template::parse(row.body.as_bytes())
         .map_err(|e| reply::misconfigured(&format!("template {:?}: {}", row.name, e.code())))?;
@@ -225,7 +223,28 @@ pub(crate) fn mint_for(
     now: i64,
     lifetime: i64,
 ) -> Result<MintedToken, Reply> {
+    mint_with_actor(
+        tenant, session, user, None, template, default, now, lifetime,
+    )
+}
+
+/// [`mint_for`] with the session's actor (`act`, impersonation), as the Backend API's
+/// `POST /v1/sessions/{id}/tokens` mints.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn mint_with_actor(
+    tenant: &Tenant,
+    session: &SessionRow,
+    user: &User,
+    actor: Option<&Map<String, Value>>,
+    template: Option<(&str, &Template)>,
+    default: Option<&Template>,
+    now: i64,
+    lifetime: i64,
+) -> Result<MintedToken, Reply> {
     let mut input = SessionInput::new(&tenant.issuer, &tenant.id, user, &session.id);
+    if let Some(act) = actor {
+        input = input.with_act(act);
+    }
     if let Some(aal) = session.aal.as_deref() {
         input = input.with_aal(aal);
     }

@@ -1,12 +1,12 @@
 //! The Cloudflare Worker edge (feature `worker`): thin glue between the Workers runtime
 //! and the pure rules in [`routes`], [`tenant`], [`mint`] and [`gateway`].
 //!
-//! * `fetch`: `/.well-known/openid-configuration` and `/_torii/.well-known/jwks.json` of
-//!   the request's tenant; `POST /_torii/auth/session/token` (minting); in dev builds only
-//!   (crate feature `dev`), the helpers under `/_torii/dev/` (gateway) and
-//!   `/_torii/devtools/` (store) of `devtools.rs`, for loopback requests with
-//!   `TORII_DEV_MODE=1`; any other path under `/_torii/` or `/.well-known/` is 404; every
-//!   other path goes to the gateway.
+//! * `fetch`: the Backend API under `/v1` ([`api`]); `/.well-known/openid-configuration`
+//!   and `/_torii/.well-known/jwks.json` of the request's tenant;
+//!   `POST /_torii/auth/session/token` (minting); in dev builds only (crate feature `dev`),
+//!   the helpers under `/_torii/dev/` (gateway) and `/_torii/devtools/` (store) of
+//!   `devtools.rs`, for loopback requests with `TORII_DEV_MODE=1`; any other path under
+//!   `/_torii/` or `/.well-known/` is 404; every other path goes to the gateway.
 //! * `scheduled`: the Cron Trigger rotating due tenants' keys ([`tenant::rotate_due_tenants`]).
 //!
 //! Environment (see the README's configuration table):
@@ -19,6 +19,7 @@
 //!   `TORII_ROTATION_PERIOD_SECS`, `TORII_ROTATION_PUBLISH_LEAD_SECS`,
 //!   `TORII_TOKEN_LIFETIME_SECS` (vars); `TORII_DEV_MODE` (read by dev builds only).
 
+mod api;
 mod clock;
 mod counters;
 #[cfg(feature = "dev")]
@@ -61,6 +62,7 @@ pub async fn fetch(
         EdgeRoute::DevGateway | EdgeRoute::DevTools => {
             devtools::handle(route, Request::from(req), &env).await
         }
+        EdgeRoute::Api => api::handle(Request::from(req), &env, &worker::Context::new(ctx)).await,
         EdgeRoute::Gateway => {
             // The gateway hands back the runtime's response as is (no re-wrapping).
             return match gateway::handle(req, url, &env, &worker::Context::new(ctx)).await {

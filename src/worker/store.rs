@@ -69,12 +69,11 @@ pub(crate) fn n(v: i64) -> JsValue {
 }
 
 /// An optional string argument (`NULL` when `None`).
-#[cfg(feature = "dev")]
 pub(crate) fn opt(v: Option<&str>) -> JsValue {
     v.map_or(JsValue::NULL, JsValue::from_str)
 }
 
-async fn first<T: for<'a> Deserialize<'a>>(
+pub(crate) async fn first<T: for<'a> Deserialize<'a>>(
     db: &D1Database,
     sql: &str,
     args: &[JsValue],
@@ -83,7 +82,7 @@ async fn first<T: for<'a> Deserialize<'a>>(
     stmt(db, sql, args)?.first::<T>(None).await
 }
 
-async fn all<T: for<'a> Deserialize<'a>>(
+pub(crate) async fn all<T: for<'a> Deserialize<'a>>(
     db: &D1Database,
     sql: &str,
     args: &[JsValue],
@@ -101,7 +100,7 @@ pub(crate) async fn batch(
 }
 
 /// Runs `statements` as one batch and returns their results (an error if any failed).
-async fn batch_results(
+pub(crate) async fn batch_results(
     db: &D1Database,
     statements: Vec<D1PreparedStatement>,
 ) -> worker::Result<Vec<D1Result>> {
