@@ -308,6 +308,50 @@ fn mint(
     })
 }
 
+/// Default lifetime of minted session and template tokens, in seconds
+/// (`TORII_TOKEN_LIFETIME_SECS`).
+pub const DEFAULT_TOKEN_LIFETIME_SECS: i64 = 60;
+
+/// The lifetime of minted tokens from `TORII_TOKEN_LIFETIME_SECS`: a whole number of
+/// seconds clamped to 30 s … 24 h; absent or not a number, the 60 s default.
+pub fn token_lifetime(raw: Option<&str>) -> i64 {
+    raw.and_then(|v| v.trim().parse::<i64>().ok())
+        .unwrap_or(DEFAULT_TOKEN_LIFETIME_SECS)
+        .clamp(MIN_TEMPLATE_LIFETIME_SECS, MAX_TEMPLATE_LIFETIME_SECS)
+}
+
+/// The lifetime of a session token minted at `now` for a session ending at
+/// `session_expires_at`: `lifetime`, but never outliving the session by more than the
+/// 30 s minimum lifetime.
+pub fn session_token_lifetime(lifetime: i64, session_expires_at: i64, now: i64) -> i64 {
+    let left = session_expires_at.saturating_sub(now);
+    lifetime.min(left).max(MIN_TEMPLATE_LIFETIME_SECS)
+}
+
+/// A stored session, as minting sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionState<'a> {
+    /// Its tenant.
+    pub tenant_id: &'a str,
+    /// Its user.
+    pub user_id: &'a str,
+    /// `active` or `revoked`.
+    pub status: &'a str,
+    /// When it ends, in seconds since the epoch.
+    pub expires_at: i64,
+}
+
+impl SessionState<'_> {
+    /// Whether it may mint at `now` for `tenant` and `user`: active, not ended, and theirs
+    /// (a session of another tenant or user is as good as revoked).
+    pub fn can_mint(&self, tenant: &str, user: &str, now: i64) -> bool {
+        self.tenant_id == tenant
+            && self.user_id == user
+            && self.status == "active"
+            && self.expires_at > now
+    }
+}
+
 /// Formats seconds since the epoch as ISO 8601 UTC, `YYYY-MM-DDTHH:MM:SSZ`; `None`
 /// outside 1970-01-01T00:00:00Z ..= 9999-12-31T23:59:59Z.
 ///
@@ -399,5 +443,33 @@ mod tests {
         assert_eq!(civil_from_days(-1), (1969, 12, 31));
         assert_eq!(civil_from_days(11_016), (2000, 2, 29));
         assert_eq!(civil_from_days(2_932_896), (9999, 12, 31));
+    }
+
+    #[test]
+    fn token_and_session_lifetimes() {
+        assert_eq!(token_lifetime(None), DEFAULT_TOKEN_LIFETIME_SECS);
+        assert_eq!(token_lifetime(Some(" 120 ")), 120);
+        assert_eq!(token_lifetime(Some("5")), 30);
+        assert_eq!(token_lifetime(Some("999999")), 86_400);
+        assert_eq!(token_lifetime(Some("soon")), DEFAULT_TOKEN_LIFETIME_SECS);
+        assert_eq!(session_token_lifetime(60, 1_000, 100), 60);
+        assert_eq!(session_token_lifetime(600, 1_000, 900), 100);
+        assert_eq!(session_token_lifetime(600, 1_000, 990), 30);
+        assert_eq!(session_token_lifetime(600, 1_000, 5_000), 30);
+    }
+
+    #[test]
+    fn only_active_unexpired_sessions_of_this_tenant_and_user_mint() {
+        let s = |status, expires_at| SessionState {
+            tenant_id: "demo",
+            user_id: "user_1",
+            status,
+            expires_at,
+        };
+        assert!(s("active", 100).can_mint("demo", "user_1", 99));
+        assert!(!s("active", 100).can_mint("demo", "user_1", 100));
+        assert!(!s("revoked", 100).can_mint("demo", "user_1", 99));
+        assert!(!s("active", 100).can_mint("acme", "user_1", 99));
+        assert!(!s("active", 100).can_mint("demo", "user_2", 99));
     }
 }

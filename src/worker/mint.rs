@@ -29,17 +29,17 @@ use alloc::string::{String, ToString};
 use serde_json::{Map, Value};
 use worker::{Env, Request};
 
-/// Default lifetime of minted session and template tokens (`TORII_TOKEN_LIFETIME_SECS`).
-pub(crate) const DEFAULT_TOKEN_LIFETIME_SECS: i64 = 60;
 /// Longest template name looked up.
 const MAX_TEMPLATE_NAME: usize = 64;
 
+/// The lifetime of minted tokens (`TORII_TOKEN_LIFETIME_SECS`; the core's rule).
 pub(crate) fn lifetime(env: &Env) -> i64 {
-    env.var("TORII_TOKEN_LIFETIME_SECS")
-        .ok()
-        .and_then(|v| v.to_string().trim().parse::<i64>().ok())
-        .unwrap_or(DEFAULT_TOKEN_LIFETIME_SECS)
-        .clamp(30, 86_400)
+    crate::templates::mint::token_lifetime(
+        env.var("TORII_TOKEN_LIFETIME_SECS")
+            .ok()
+            .map(|v| v.to_string())
+            .as_deref(),
+    )
 }
 
 fn session_revoked(realm: &str) -> Reply {
@@ -179,7 +179,13 @@ async fn verify_session_only(
 
 /// Whether a session row is an active session of `tenant` for `user` at `now`.
 pub(crate) fn active(row: &SessionRow, tenant: &str, user: &str, now: i64) -> bool {
-    row.tenant_id == tenant && row.user_id == user && row.status == "active" && row.expires_at > now
+    crate::templates::mint::SessionState {
+        tenant_id: &row.tenant_id,
+        user_id: &row.user_id,
+        status: &row.status,
+        expires_at: row.expires_at,
+    }
+    .can_mint(tenant, user, now)
 }
 
 pub(crate) fn parse_template(row: &store::TemplateRow) -> Result<Template, Reply> {
@@ -256,8 +262,8 @@ pub(crate) fn mint_with_actor(
             mint_template_token(&tenant.key, &input, name, t, UnixTime(now), lifetime, None)
         }
         None => {
-            let left = session.expires_at.saturating_sub(now);
-            let secs = lifetime.min(left).max(30);
+            let secs =
+                crate::templates::mint::session_token_lifetime(lifetime, session.expires_at, now);
             mint_session_token(&tenant.key, &input, default, UnixTime(now), secs, None)
         }
     };
@@ -267,28 +273,6 @@ pub(crate) fn mint_with_actor(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn row(status: &str, expires_at: i64) -> SessionRow {
-        SessionRow {
-            id: "sess_1".into(),
-            tenant_id: "demo".into(),
-            user_id: "user_1".into(),
-            status: status.into(),
-            aal: None,
-            org_id: None,
-            org_role: None,
-            expires_at,
-        }
-    }
-
-    #[test]
-    fn only_active_unexpired_sessions_of_this_tenant_and_user_mint() {
-        assert!(active(&row("active", 100), "demo", "user_1", 99));
-        assert!(!active(&row("active", 100), "demo", "user_1", 100));
-        assert!(!active(&row("revoked", 100), "demo", "user_1", 99));
-        assert!(!active(&row("active", 100), "acme", "user_1", 99));
-        assert!(!active(&row("active", 100), "demo", "user_2", 99));
-    }
 
     #[test]
     fn user_rows_become_core_users_and_bad_rows_fail_closed() {
