@@ -14,6 +14,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use serde::Deserialize;
 use serde_json::{json as j, Map, Value};
+use worker::wasm_bindgen::JsValue;
 
 const COLUMNS: &str = "id, email, email_verified, first_name, last_name, public_metadata, \
      unsafe_metadata, private_metadata, created_at, updated_at, version";
@@ -56,6 +57,21 @@ impl Row {
         })
         .map_err(|_| bad())
     }
+}
+
+/// The stored columns of `user` (email, email_verified, names, the three bags) and the
+/// write time, in the order the INSERT and the UPDATE bind them.
+fn user_columns(user: &User, now: i64) -> [JsValue; 8] {
+    [
+        opt(user.email()),
+        n(i64::from(user.email_verified())),
+        opt(user.first_name()),
+        opt(user.last_name()),
+        s(&bag_text(user.public_metadata())),
+        s(&bag_text(user.unsafe_metadata())),
+        s(&bag_text(user.private_metadata())),
+        n(now),
+    ]
 }
 
 fn bag_text(m: &Map<String, Value>) -> String {
@@ -127,17 +143,10 @@ pub(crate) async fn create(call: &Call<'_>) -> Answer {
          public_metadata, unsafe_metadata, private_metadata, created_at, updated_at, version) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, 1)",
         &[
-            s(&call.app.id),
-            s(&id),
-            opt(user.email()),
-            n(i64::from(user.email_verified())),
-            opt(user.first_name()),
-            opt(user.last_name()),
-            s(&bag_text(user.public_metadata())),
-            s(&bag_text(user.unsafe_metadata())),
-            s(&bag_text(user.private_metadata())),
-            n(call.now),
-        ],
+            [s(&call.app.id), s(&id)].as_slice(),
+            &user_columns(&user, call.now),
+        ]
+        .concat(),
     )?;
     store::batch(
         &call.db,
@@ -218,18 +227,10 @@ pub(crate) async fn update(call: &Call<'_>, id: &str, merge: bool) -> Answer {
          version = version + 1, updated_at = ?11 \
          WHERE tenant_id = ?1 AND id = ?2 AND version = ?3",
         &[
-            s(&call.app.id),
-            s(id),
-            n(r.version),
-            opt(user.email()),
-            n(i64::from(user.email_verified())),
-            opt(user.first_name()),
-            opt(user.last_name()),
-            s(&bag_text(user.public_metadata())),
-            s(&bag_text(user.unsafe_metadata())),
-            s(&bag_text(user.private_metadata())),
-            n(call.now),
-        ],
+            [s(&call.app.id), s(id), n(r.version)].as_slice(),
+            &user_columns(&user, call.now),
+        ]
+        .concat(),
     )?;
     let results = store::batch(&call.db, Vec::from([update]), "a user with this email").await?;
     if store::changes(&results, 0) == 0 {
