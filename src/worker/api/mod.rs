@@ -75,6 +75,18 @@ pub(crate) fn json(status: u16, body: &serde_json::Value) -> Reply {
     reply
 }
 
+/// `204 No Content`: no body, never cached.
+pub(crate) fn no_content() -> Reply {
+    Reply {
+        status: 204,
+        headers: Vec::from([
+            ("cache-control", "no-store".into()),
+            ("x-content-type-options", "nosniff".into()),
+        ]),
+        body: None,
+    }
+}
+
 /// A JSON reply with an `ETag`.
 pub(crate) fn json_etag(status: u16, body: &serde_json::Value, etag: String) -> Reply {
     let mut reply = json(status, body);
