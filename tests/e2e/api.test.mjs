@@ -422,3 +422,55 @@ describe('Backend API under wrangler dev', () => {
     for (const n of needles) assert.ok(!worker.output().includes(n), 'the logs hold a secret');
   });
 });
+
+describe('Backend API: per-key rate limit (API_LIMITER)', () => {
+  const LIMIT = 4;
+  let worker;
+  let doc;
+  const call = async (method, path, key, body) => {
+    const headers = { 'x-application-id': 'demo', authorization: `Bearer ${key}` };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(worker.origin + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    checkResponse(doc, method, path, res.status, text);
+    return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
+  };
+
+  before(async () => {
+    worker = await startWorker(
+      { TORII_MASTER_SECRET: SECRET, TORII_OPERATOR_SECRET: OPERATOR, TORII_DEV_MODE: '1', TORII_LOG: 'off' },
+      { tenants: [], ratelimits: { API_LIMITER: { limit: LIMIT, period: 60 } } },
+    );
+    doc = await (await fetch(`${worker.origin}/v1/openapi.json`)).json();
+  });
+  after(async () => {
+    await worker?.stop();
+  });
+
+  test('the same key is limited with 429 + Retry-After; another key of the application is not', async () => {
+    // The operator call is not counted against any key.
+    const created = await call('POST', '/v1/applications', OPERATOR, { id: 'demo', environment: 'development' });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const admin = created.body.api_key.secret;
+    const other = await call('POST', '/v1/api-keys', admin, { name: 'other', scopes: ['users:read'] });
+    assert.equal(other.status, 201);
+    const statuses = [];
+    let limited;
+    for (let i = 0; i < LIMIT + 2; i++) {
+      const r = await call('GET', '/v1/applications/current', admin);
+      statuses.push(r.status);
+      if (r.status === 429) {
+        limited = r;
+        break;
+      }
+    }
+    assert.ok(limited, `never limited: ${statuses}`);
+    assert.ok(statuses.filter((s) => s === 200).length >= LIMIT - 2, `${statuses}`);
+    assert.equal(limited.body.code, 'rate_limited');
+    assert.equal(limited.headers.get('retry-after'), '60');
+    assert.ok(limited.body.request_id);
+    // Another key has its own budget.
+    const r = await call('GET', '/v1/users', other.body.secret);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+  });
+});
