@@ -440,6 +440,8 @@ export interface Session {
   aal: "aal1" | "aal2" | "aal3" | null;
   org_id: string | null;
   org_role: string | null;
+  /** The `act` claim its tokens carry (impersonation), or `null`. */
+  actor: ({ sub: string } & Record<string, unknown>) | null;
   created_at: number;
   expires_at: number;
 }
@@ -473,15 +475,20 @@ export interface ApiKey {
   /** `sk_live_<key id>` / `sk_test_<key id>`. */
   prefix: string;
   last_four: string;
+  /** `revoked` once `revoked_at` has passed, `expired` once `expires_at` has. */
+  status: "active" | "revoked" | "expired";
   created_at: number;
   last_used_at: number | null;
   expires_at: number | null;
   revoked_at: number | null;
 }
 
-/** A key just created or rolled: `secret` is returned only here, once. */
+/**
+ * A key just created or rolled: `secret` is returned only here, once (`null` when the
+ * call was an `Idempotency-Key` replay: the edge never stores a secret).
+ */
 export interface ApiKeyWithSecret extends ApiKey {
-  secret: string;
+  secret: string | null;
 }
 
 export interface SigningKey {

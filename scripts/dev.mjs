@@ -116,7 +116,7 @@ const created = await api('POST', '/v1/applications', {
   operator: true,
   body: { id: DEMO_TENANT, environment: 'development', allowed_origins: ['http://localhost:3000'] },
 });
-const KEY = created.secret_key.secret;
+const KEY = created.api_key.secret;
 const { id: _id, ...userFields } = DEMO_USER_ROW;
 await api('POST', '/v1/users', {
   key: KEY,

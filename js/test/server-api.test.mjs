@@ -246,7 +246,7 @@ test("the README's Backend API example runs against the fake server", async () =
   const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
   const block = readme.match(/```js backend-api-example\n([\s\S]*?)```/)[1];
   const code = `${block.replace(/^import [\s\S]*?;$/m, "").replaceAll("https://auth.example.com", base)}\nreturn { page, hasura };`;
-  const session = { id: "sess_1", user_id: "u1", status: "active", aal: "aal2", org_id: null, org_role: null, created_at: now, expires_at: now + 3600 };
+  const session = { id: "sess_1", user_id: "u1", status: "active", aal: "aal2", org_id: null, org_role: null, actor: null, created_at: now, expires_at: now + 3600 };
   log = [];
   reply = (req) => {
     const route = `${req.method} ${req.path}`;

@@ -24,6 +24,8 @@ pub struct ApiError {
     pub pointer: Option<String>,
     /// For `method_not_allowed`: the `Allow` header.
     pub allow: Option<&'static str>,
+    /// For `rate_limited`: the `Retry-After` header, in seconds.
+    pub retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -35,7 +37,15 @@ impl ApiError {
             field: None,
             pointer: None,
             allow: None,
+            retry_after: None,
         }
+    }
+
+    /// `rate_limited` with `Retry-After: <secs>`.
+    pub fn rate_limited(message: impl Into<String>, retry_after_secs: u32) -> Self {
+        let mut err = Self::new(ErrorCode::RateLimited, message);
+        err.retry_after = Some(retry_after_secs);
+        err
     }
 
     /// `validation_failed` (422) naming `field`.
@@ -101,6 +111,9 @@ impl ApiError {
         if let Some(allow) = self.allow {
             reply.headers.push(("allow", allow.into()));
         }
+        if let Some(secs) = self.retry_after {
+            reply.headers.push(("retry-after", secs.to_string()));
+        }
         reply
     }
 }
@@ -122,6 +135,20 @@ mod tests {
     use super::*;
     use crate::templates::engine::Template;
     use crate::templates::user::{MetadataBag, User};
+
+    #[test]
+    fn rate_limited_carries_retry_after() {
+        let reply = ApiError::rate_limited("slow down", 10).reply("req_2");
+        assert_eq!(reply.status, 429);
+        assert_eq!(reply.header("retry-after"), Some("10"));
+        assert_eq!(reply.code().as_deref(), Some("rate_limited"));
+        assert_eq!(
+            ApiError::new(ErrorCode::NotFound, "x")
+                .reply("r")
+                .header("retry-after"),
+            None
+        );
+    }
 
     #[test]
     fn reply_body_has_code_message_field_pointer_and_request_id() {

@@ -582,6 +582,12 @@ fn schemas() -> Value {
                 "aal": or_null(r("Aal")),
                 "org_id": or_null(json!({ "type": "string" })),
                 "org_role": or_null(json!({ "type": "string" })),
+                "actor": or_null(json!({
+                    "type": "object",
+                    "properties": { "sub": { "type": "string" } },
+                    "required": ["sub"],
+                    "description": "The `act` claim the session's tokens carry (impersonation).",
+                })),
                 "created_at": timestamp(),
                 "expires_at": timestamp(),
             }),
@@ -592,6 +598,7 @@ fn schemas() -> Value {
                 "aal",
                 "org_id",
                 "org_role",
+                "actor",
                 "created_at",
                 "expires_at",
             ],
@@ -671,6 +678,11 @@ fn schemas() -> Value {
                 "description": "The display prefix: environment prefix and key id (not secret).",
             },
             "last_four": { "type": "string", "pattern": "^[A-Za-z0-9]{4}$" },
+            "status": {
+                "type": "string",
+                "enum": ["active", "revoked", "expired"],
+                "description": "`revoked` once `revoked_at` has passed, `expired` once `expires_at` has.",
+            },
             "created_at": timestamp(),
             "last_used_at": or_null(timestamp()),
             "expires_at": or_null(timestamp()),
@@ -682,13 +694,21 @@ fn schemas() -> Value {
             "scopes",
             "prefix",
             "last_four",
+            "status",
             "created_at",
             "last_used_at",
             "expires_at",
             "revoked_at",
         ];
         if secret {
-            set(&mut p, "secret", r("SecretKey"));
+            set(
+                &mut p,
+                "secret",
+                or_null(with_description(
+                    r("SecretKey"),
+                    "The secret, once; `null` in an `Idempotency-Key` replay (secrets are never stored).",
+                )),
+            );
             required.push("secret");
         }
         object(p, &required)

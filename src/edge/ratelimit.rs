@@ -9,12 +9,16 @@
 //!   domain the isolate does not know (each would cost a D1 read), keyed by the client
 //!   address (`CF-Connecting-IP`; IPv6 by its /64), checked before that read.
 //!
+//! * [`API_LIMIT`] (`API_LIMITER`): Backend API (`/v1`) calls per secret key, keyed by the
+//!   application and the key id (`api:<application>:<key id>`), checked once the key has
+//!   authenticated and its scope allows the call, before the handler's D1 work.
+//!
 //! A binding that is not configured limits nothing (the Worker logs that once per
 //! isolate); a binding that fails also lets the request through (logged): the limits
 //! shed load, they never decide who is authenticated.
 //!
-//! [`RateLimit`] is the one descriptor for any limit, so later ones (the Backend API's
-//! `/v1`) are a new constant and a key function.
+//! [`RateLimit`] is the one descriptor for any limit: a new one is a constant and a key
+//! function.
 
 use crate::edge::reply::Reply;
 use crate::ErrorCode;
@@ -58,6 +62,14 @@ pub const UNKNOWN_TENANT_LIMIT: RateLimit = RateLimit {
     scope: "tenant-miss",
     period_var: "TORII_TENANT_LIMIT_PERIOD_SECS",
     message: "too many requests for unknown tenants from this address",
+};
+
+/// Backend API calls per secret key (`/v1`, after authentication).
+pub const API_LIMIT: RateLimit = RateLimit {
+    binding: "API_LIMITER",
+    scope: "api",
+    period_var: "TORII_API_LIMIT_PERIOD_SECS",
+    message: "too many Backend API requests for this secret key",
 };
 
 /// What the binding said.
@@ -109,6 +121,12 @@ pub fn mint_key(tenant: &str, sid: &str) -> String {
     MINT_LIMIT.key(&format!("{tenant}:{sid}"))
 }
 
+/// The Backend API limit's key: the application and the authenticated key's id (never
+/// the secret).
+pub fn api_key(application: &str, key_id: &str) -> String {
+    API_LIMIT.key(&format!("{application}:{key_id}"))
+}
+
 /// The client a request is counted as, from `CF-Connecting-IP` (set by Cloudflare, never
 /// by the client): an IPv4 address as is, an IPv6 address by its /64 (one subscriber's
 /// prefix, so rotating addresses within it does not multiply the budget), in canonical
@@ -143,6 +161,27 @@ mod tests {
         assert_eq!(mint_key("demo", "sess_1"), "mint:demo:sess_1");
         assert_ne!(mint_key("demo", "sess_1"), mint_key("demo", "sess_2"));
         assert_ne!(mint_key("demo", "sess_1"), mint_key("acme", "sess_1"));
+    }
+
+    #[test]
+    fn api_keys_name_the_application_and_the_key_id() {
+        assert_eq!(api_key("demo", "TtGOFquRGe3I"), "api:demo:TtGOFquRGe3I");
+        assert_ne!(api_key("demo", "k1"), api_key("demo", "k2"));
+        assert_ne!(api_key("demo", "k1"), api_key("other", "k1"));
+        assert_ne!(api_key("demo", "k1"), mint_key("demo", "k1"));
+        let reply = API_LIMIT
+            .decide(LimitOutcome::Limited, Some("10"))
+            .unwrap_err();
+        assert_eq!(reply.status, 429);
+        assert_eq!(reply.code().as_deref(), Some("rate_limited"));
+        assert_eq!(reply.header("retry-after"), Some("10"));
+        for outcome in [
+            LimitOutcome::Allowed,
+            LimitOutcome::Unconfigured,
+            LimitOutcome::Failed,
+        ] {
+            assert!(API_LIMIT.decide(outcome, None).is_ok(), "{outcome:?}");
+        }
     }
 
     #[test]
@@ -203,8 +242,14 @@ mod tests {
 
     #[test]
     fn limits_have_distinct_bindings_and_scopes() {
-        assert_ne!(MINT_LIMIT.binding, UNKNOWN_TENANT_LIMIT.binding);
-        assert_ne!(MINT_LIMIT.scope, UNKNOWN_TENANT_LIMIT.scope);
+        let all = [MINT_LIMIT, UNKNOWN_TENANT_LIMIT, API_LIMIT];
+        for (i, a) in all.iter().enumerate() {
+            for b in &all[i + 1..] {
+                assert_ne!(a.binding, b.binding);
+                assert_ne!(a.scope, b.scope);
+                assert_ne!(a.period_var, b.period_var);
+            }
+        }
         assert_eq!(MINT_LIMIT.key("x"), "mint:x");
     }
 }

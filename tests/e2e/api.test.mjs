@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { startDemoOrigin } from '../../scripts/demo-origin.mjs';
+import { checkResponse, compileDocument, COMPONENTS_ID, coreDocument, matchPath } from './openapi-check.mjs';
 import { startWorker, wranglerD1 } from './worker.mjs';
 
 const SECRET = 'e2e-api-master-secret-not-for-production-0123456789abcdef';
@@ -27,6 +28,8 @@ describe('Backend API under wrangler dev', () => {
   let demoKey; // admin key of "demo"
   let otherKey; // admin key of "other"
   const secrets = [];
+  let doc; // the document the Worker serves at GET /v1/openapi.json
+  let core; // the document the core builds (cargo run --example openapi)
 
   const call = async (method, path, { key, app = 'demo', body, headers = {}, raw } = {}) => {
     const h = { ...headers };
@@ -43,6 +46,18 @@ describe('Backend API under wrangler dev', () => {
     try {
       json = text ? JSON.parse(text) : null;
     } catch {}
+    // Every /v1 response goes through the real validator (ajv 2020-12, strict) against the
+    // document the Worker itself serves; a 204 has no body.
+    if (path.startsWith('/v1/')) {
+      const template = matchPath(doc, path);
+      if (res.status === 405 && !doc.paths[template]?.[method.toLowerCase()]) {
+        // No such operation to look the 405 up in: the body is the documented error body.
+        const validate = compileDocument(doc).ajv.getSchema(`${COMPONENTS_ID}#/$defs/Error`);
+        assert.ok(validate(json), `${method} ${path} 405: ${JSON.stringify(validate.errors)}`);
+      } else {
+        checkResponse(doc, method, path, res.status, text);
+      }
+    }
     return { status: res.status, body: json, headers: res.headers };
   };
   const d1 = async (sql) => {
@@ -58,6 +73,7 @@ describe('Backend API under wrangler dev', () => {
     });
 
   before(async () => {
+    core = coreDocument(); // built before the Worker starts: cargo does not race wrangler dev
     origin = await startDemoOrigin({ quiet: true });
     worker = await startWorker(
       {
@@ -71,10 +87,17 @@ describe('Backend API under wrangler dev', () => {
       { tenants: [] },
     );
     origin.edge = worker.origin;
+    const res = await fetch(`${worker.origin}/v1/openapi.json`);
+    assert.equal(res.status, 200);
+    doc = await res.json();
   });
   after(async () => {
     await worker?.stop();
     await origin?.close();
+  });
+
+  test('GET /v1/openapi.json is the core document', () => {
+    assert.deepEqual(doc, core);
   });
 
   test('operator: creates applications with their first key; refuses without the secret', async () => {
@@ -96,22 +119,22 @@ describe('Backend API under wrangler dev', () => {
     assert.equal(r.status, 201, JSON.stringify(r.body));
     assert.equal(r.body.application.id, 'demo');
     assert.equal(r.body.application.issuer, worker.origin);
-    assert.deepEqual(r.body.secret_key.scopes, ['admin']);
-    assert.match(r.body.secret_key.secret, /^sk_test_/);
-    demoKey = r.body.secret_key.secret;
+    assert.deepEqual(r.body.api_key.scopes, ['admin']);
+    assert.match(r.body.api_key.secret, /^sk_test_/);
+    demoKey = r.body.api_key.secret;
     secrets.push(demoKey);
     // Replayed without the secret; taken id → 409.
     const again = await createApp('demo', { allowed_origins: [ALLOWED] }, { 'idempotency-key': 'create-demo' });
     assert.equal(again.status, 201);
     assert.equal(again.headers.get('idempotent-replayed'), 'true');
-    assert.equal(again.body.secret_key.secret, null);
-    assert.equal(again.body.secret_key.id, r.body.secret_key.id);
+    assert.equal(again.body.api_key.secret, null);
+    assert.equal(again.body.api_key.id, r.body.api_key.id);
     assert.equal((await createApp('demo')).status, 409);
 
     r = await createApp('other', { environment: 'production', issuer: 'https://other.torii.test' });
     assert.equal(r.status, 201);
-    assert.match(r.body.secret_key.secret, /^sk_live_/);
-    otherKey = r.body.secret_key.secret;
+    assert.match(r.body.api_key.secret, /^sk_live_/);
+    otherKey = r.body.api_key.secret;
     secrets.push(otherKey);
     assert.equal((await d1("SELECT count(*) AS n FROM tenants"))[0].n, 2);
   });
@@ -341,7 +364,8 @@ describe('Backend API under wrangler dev', () => {
     r = await call('POST', '/v1/sessions', { key: demoKey, body: { user_id: 'user_gone' } });
     const sid = r.body.session.id;
     r = await call('DELETE', '/v1/users/user_gone', { key: demoKey });
-    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.status, 204, JSON.stringify(r.body));
+    assert.equal(r.body, null);
     r = await call('POST', `/v1/sessions/${sid}/tokens`, { key: demoKey });
     assert.ok([401, 404].includes(r.status), JSON.stringify(r.body));
     assert.ok(['session_revoked', 'not_found'].includes(r.body.code));
@@ -396,5 +420,57 @@ describe('Backend API under wrangler dev', () => {
     const rows = await d1('SELECT secret_hash, prefix, last_four FROM api_keys');
     for (const row of rows) assert.match(row.secret_hash, /^[0-9a-f]{64}$/);
     for (const n of needles) assert.ok(!worker.output().includes(n), 'the logs hold a secret');
+  });
+});
+
+describe('Backend API: per-key rate limit (API_LIMITER)', () => {
+  const LIMIT = 4;
+  let worker;
+  let doc;
+  const call = async (method, path, key, body) => {
+    const headers = { 'x-application-id': 'demo', authorization: `Bearer ${key}` };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(worker.origin + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    checkResponse(doc, method, path, res.status, text);
+    return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
+  };
+
+  before(async () => {
+    worker = await startWorker(
+      { TORII_MASTER_SECRET: SECRET, TORII_OPERATOR_SECRET: OPERATOR, TORII_DEV_MODE: '1', TORII_LOG: 'off' },
+      { tenants: [], ratelimits: { API_LIMITER: { limit: LIMIT, period: 60 } } },
+    );
+    doc = await (await fetch(`${worker.origin}/v1/openapi.json`)).json();
+  });
+  after(async () => {
+    await worker?.stop();
+  });
+
+  test('the same key is limited with 429 + Retry-After; another key of the application is not', async () => {
+    // The operator call is not counted against any key.
+    const created = await call('POST', '/v1/applications', OPERATOR, { id: 'demo', environment: 'development' });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const admin = created.body.api_key.secret;
+    const other = await call('POST', '/v1/api-keys', admin, { name: 'other', scopes: ['users:read'] });
+    assert.equal(other.status, 201);
+    const statuses = [];
+    let limited;
+    for (let i = 0; i < LIMIT + 2; i++) {
+      const r = await call('GET', '/v1/applications/current', admin);
+      statuses.push(r.status);
+      if (r.status === 429) {
+        limited = r;
+        break;
+      }
+    }
+    assert.ok(limited, `never limited: ${statuses}`);
+    assert.ok(statuses.filter((s) => s === 200).length >= LIMIT - 2, `${statuses}`);
+    assert.equal(limited.body.code, 'rate_limited');
+    assert.equal(limited.headers.get('retry-after'), '60');
+    assert.ok(limited.body.request_id);
+    // Another key has its own budget.
+    const r = await call('GET', '/v1/users', other.body.secret);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
   });
 });

@@ -15,7 +15,7 @@ import Ajv2020Module from "ajv/dist/2020.js";
 
 const Ajv2020 = Ajv2020Module.default ?? Ajv2020Module;
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const COMPONENTS_ID = "urn:torii-edge:openapi:components";
+export const COMPONENTS_ID = "urn:torii-edge:openapi:components";
 const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
 let core;

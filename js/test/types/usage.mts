@@ -82,7 +82,7 @@ export async function all(header: string, request: Request): Promise<void> {
   await server.jwtTemplates.delete("hasura", { ifMatch: "*" });
   const scopes: Scope[] = ["users:read"];
   const key: ApiKeyWithSecret = await server.apiKeys.create({ name: "ci", scopes, expires_in: 3600 });
-  const secret: string = key.secret;
+  const secret: string | null = key.secret;
   const rolled: ApiKeyWithSecret = await server.apiKeys.roll(key.id, { expire_previous_in: 60 });
   await server.apiKeys.revoke(rolled.id);
   await server.apiKeys.get(key.id);

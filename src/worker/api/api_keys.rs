@@ -55,7 +55,6 @@ pub(crate) fn key_json(k: &KeyRow, now: i64) -> Value {
         "active"
     };
     j!({
-        "object": "api_key",
         "id": k.key_id,
         "name": k.name,
         "scopes": serde_json::from_str::<Value>(&k.scopes).unwrap_or(Value::Array(Vec::new())),
@@ -218,13 +217,10 @@ pub(crate) async fn roll(call: &Call<'_>, key_id: &str) -> Answer {
         expires_at: old.expires_at,
         revoked_at: None,
     };
-    let mut previous = old;
-    previous.revoked_at = Some(end);
-    let mut body = with_secret(key_json(&new, call.now), &generated.secret);
-    if let Value::Object(m) = &mut body {
-        m.insert("previous".into(), key_json(&previous, call.now));
-    }
-    Ok(json(201, &body))
+    Ok(json(
+        201,
+        &with_secret(key_json(&new, call.now), &generated.secret),
+    ))
 }
 
 /// `POST /v1/api-keys/{id}/revoke`: at once (revoking a revoked key changes nothing).

@@ -21,7 +21,6 @@ use worker::{Env, Request, Url};
 /// The application as the API shows it.
 pub(crate) fn app_json(app: &App) -> Value {
     j!({
-        "object": "application",
         "id": app.id,
         "environment": app.environment.as_str(),
         "issuer": app.issuer,
@@ -167,7 +166,7 @@ pub(crate) async fn create(req: &Request, env: &Env, url: &Url, body: &[u8]) -> 
     if let Value::Object(m) = &mut key_value {
         m.insert("secret".into(), Value::Null);
     }
-    let body = j!({ "application": app_json(&app), "secret_key": key_value.clone() });
+    let body = j!({ "application": app_json(&app), "api_key": key_value.clone() });
     if let Some(k) = &idem_key {
         // Stored without the secret (a replay shows the key without it).
         statements.push(stmt(
@@ -193,7 +192,7 @@ pub(crate) async fn create(req: &Request, env: &Env, url: &Url, body: &[u8]) -> 
     }
     Ok(json(
         201,
-        &j!({ "application": app_json(&app), "secret_key": key_value }),
+        &j!({ "application": app_json(&app), "api_key": key_value }),
     ))
 }
 

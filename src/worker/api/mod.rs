@@ -32,6 +32,7 @@ use crate::api::requests::check_body_size;
 use crate::api::routes::{route, ApiRoute};
 use crate::api::scopes::{Access, ScopeSet};
 use crate::api::ApiError;
+use crate::edge::ratelimit::{api_key, API_LIMIT, DEFAULT_PERIOD_SECS};
 use crate::edge::reply::Reply;
 use crate::edge::tenancy::valid_tenant_id;
 use crate::error::ErrorCode;
@@ -73,6 +74,18 @@ pub(crate) fn json(status: u16, body: &serde_json::Value) -> Reply {
     let mut reply = Reply::json(status, body.to_string());
     reply.headers.push(("cache-control", "no-store".into()));
     reply
+}
+
+/// `204 No Content`: no body, never cached.
+pub(crate) fn no_content() -> Reply {
+    Reply {
+        status: 204,
+        headers: Vec::from([
+            ("cache-control", "no-store".into()),
+            ("x-content-type-options", "nosniff".into()),
+        ]),
+        body: None,
+    }
 }
 
 /// A JSON reply with an `ETag`.
@@ -349,7 +362,7 @@ async fn authorized(a: AuthInput<'_>, r: Request2<'_>) -> Answer {
     if let Access::Key(scope) = route.access() {
         scopes.require(scope)?;
     }
-    rate_limit(parsed.key_id, route)?;
+    rate_limit(env, &app.id, parsed.key_id).await?;
 
     let call = Call {
         env,
@@ -408,10 +421,19 @@ async fn authorized(a: AuthInput<'_>, r: Request2<'_>) -> Answer {
     Ok(reply)
 }
 
-/// The hook of the per-key rate limiter (another slice): `Err` is its 429. Until it
-/// lands, every call passes.
-fn rate_limit(_key_id: &str, _route: &ApiRoute) -> Result<(), ApiError> {
-    Ok(())
+/// The per-key rate limit ([`API_LIMIT`], binding `API_LIMITER`, key
+/// `api:<application>:<key id>`): `Err` is its 429 `rate_limited` with `Retry-After`. An
+/// unconfigured or failing binding limits nothing.
+async fn rate_limit(env: &Env, app_id: &str, key_id: &str) -> Result<(), ApiError> {
+    crate::worker::ratelimit::check(env, &API_LIMIT, &api_key(app_id, key_id))
+        .await
+        .map_err(|reply| {
+            let secs = reply
+                .header("retry-after")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(DEFAULT_PERIOD_SECS);
+            ApiError::rate_limited(API_LIMIT.message, secs)
+        })
 }
 
 async fn dispatch(route: &ApiRoute, call: &Call<'_>) -> Answer {

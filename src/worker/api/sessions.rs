@@ -65,7 +65,6 @@ impl Row {
 
 fn session_json(r: &Row, now: i64) -> Value {
     j!({
-        "object": "session",
         "id": r.id,
         "user_id": r.user_id,
         "status": SessionStatus::of(&r.status, r.expires_at, now).as_str(),
@@ -123,8 +122,9 @@ fn template_of(row: Option<TemplateRow>) -> Result<Option<Template>, ApiError> {
         .transpose()
 }
 
-fn token_json(minted: &crate::MintedToken) -> Value {
-    j!({ "object": "token", "jwt": minted.access_token, "expires_at": minted.exp })
+/// `{jwt, expires_at, template}`: `template` is the template's name, `null` for a session token.
+fn token_json(minted: &crate::MintedToken, template: Option<&str>) -> Value {
+    j!({ "jwt": minted.access_token, "expires_at": minted.exp, "template": template })
 }
 
 /// `POST /v1/sessions` → 201 `{session, token}`.
@@ -199,7 +199,7 @@ pub(crate) async fn create(call: &Call<'_>) -> Answer {
     .map_err(|e| from_reply(&e))?;
     Ok(json(
         201,
-        &j!({ "session": session_json(&r, call.now), "token": token_json(&minted) }),
+        &j!({ "session": session_json(&r, call.now), "token": token_json(&minted, None) }),
     ))
 }
 
@@ -294,10 +294,7 @@ pub(crate) async fn revoke_all(call: &Call<'_>, user_id: &str) -> Answer {
     if store::rows::<Id>(&results, 0)?.is_empty() {
         return Err(users::not_found());
     }
-    Ok(json(
-        200,
-        &j!({ "object": "user", "id": user_id, "sessions_revoked": store::changes(&results, 1) }),
-    ))
+    Ok(json(200, &j!({ "revoked": store::changes(&results, 1) })))
 }
 
 /// `POST /v1/sessions/{id}/tokens[?template=<name>]`: a session token (with the default
@@ -372,5 +369,5 @@ pub(crate) async fn token(call: &Call<'_>, id: &str) -> Answer {
         lifetime(call.env),
     )
     .map_err(|e| from_reply(&e))?;
-    Ok(json(200, &token_json(&minted)))
+    Ok(json(200, &token_json(&minted, name.as_deref())))
 }

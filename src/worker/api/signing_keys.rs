@@ -23,7 +23,6 @@ fn version_json(call: &Call<'_>, secret: &str, v: &KeyVersion, policy: &Rotation
     let seed = derive_signing_seed(secret.as_bytes(), &call.app.id, v.version);
     let kid = SigningKey::from_seed(&seed).kid().to_string();
     j!({
-        "object": "signing_key",
         "kid": kid,
         "version": v.version,
         "state": key_state(v, call.now, policy),

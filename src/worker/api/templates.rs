@@ -3,7 +3,7 @@
 
 use super::store::{self, after_clause, n, s, stmt};
 use super::users;
-use super::{json, json_etag, Answer, Call};
+use super::{json, json_etag, no_content, Answer, Call};
 use crate::api::etag::{check_if_match, etag};
 use crate::api::pagination::{fetch_count, paginate, Cursor, ListKind};
 use crate::api::requests::{
@@ -37,7 +37,6 @@ impl Row {
 
 fn template_json(r: &Row) -> Value {
     j!({
-        "object": "jwt_template",
         "name": r.name,
         "claims": serde_json::from_str::<Value>(&r.body).unwrap_or(Value::Null),
         "lifetime": r.lifetime,
@@ -200,10 +199,7 @@ pub(crate) async fn delete(call: &Call<'_>, name: &str) -> Answer {
     if store::changes(&results, 0) == 0 {
         return Err(stale());
     }
-    Ok(json(
-        200,
-        &j!({ "object": "jwt_template", "name": name, "deleted": true }),
-    ))
+    Ok(no_content())
 }
 
 /// `POST /v1/jwt-templates/preview { claims, lifetime?, user_id? | user? }`: the claims
@@ -222,6 +218,6 @@ pub(crate) async fn preview(call: &Call<'_>) -> Answer {
     let claims = input.template.render(&user);
     Ok(json(
         200,
-        &j!({ "object": "jwt_template_preview", "claims": claims, "lifetime": input.lifetime, "user_id": user.id() }),
+        &j!({ "claims": claims, "lifetime": input.lifetime }),
     ))
 }

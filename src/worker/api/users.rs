@@ -2,7 +2,7 @@
 //! in the same batch). ETags from `version` and `updated_at`; `If-Match` → 412 when stale.
 
 use super::store::{self, after_clause, n, opt, s, stmt};
-use super::{json, json_etag, random_id, Answer, Call};
+use super::{json, json_etag, no_content, random_id, Answer, Call};
 use crate::api::etag::{check_if_match, etag};
 use crate::api::pagination::{fetch_count, paginate, Cursor, ListKind};
 use crate::api::requests::{parse_no_query, CreateUser, ListUsers, UpdateMetadata, UpdateUser};
@@ -81,7 +81,6 @@ fn bag_text(m: &Map<String, Value>) -> String {
 /// A user as the API shows it.
 pub(crate) fn user_json(u: &User, created_at: i64, updated_at: i64) -> Value {
     j!({
-        "object": "user",
         "id": u.id(),
         "email": u.email(),
         "email_verified": u.email_verified(),
@@ -277,13 +276,5 @@ pub(crate) async fn delete(call: &Call<'_>, id: &str) -> Answer {
             "the user changed while it was being deleted: read it again",
         ));
     }
-    Ok(json(
-        200,
-        &j!({
-            "object": "user",
-            "id": id,
-            "deleted": true,
-            "sessions_revoked": store::changes(&results, 0),
-        }),
-    ))
+    Ok(no_content())
 }
