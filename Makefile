@@ -186,11 +186,14 @@ perf-guard:
 # the same through a bare pass-through Worker; loopback only. Fails on any wrong decision
 # or unexpected 5xx; reports requests/s, latency and workerd memory (ours vs pass-through).
 # load-smoke, the 10 s version, is part of `make test` (no timing or memory assertion).
+# The harness's own self-tests (benches/load/check.test.mjs) run first.
 LOAD_RUN := node benches/load/load.mjs --concurrency 16
 load: build-worker-dev npm-tools
+	node --test benches/load/
 	$(LOAD_RUN) --seconds $(LOAD_SECONDS) --assert-memory
 
 load-smoke: build-worker-dev npm-tools
+	node --test benches/load/
 	$(LOAD_RUN) --seconds 10
 
 # ---------------------------------------------------------------- not gates

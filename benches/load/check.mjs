@@ -109,7 +109,7 @@ export async function judge(results, origin, ctx) {
 const summarize = (rec) => ({ method: rec.method, url: rec.url, torii: Object.fromEntries(Object.entries(rec.headers).filter(([n]) => n.startsWith('x-torii-') && n !== ASSERTION && n !== CLAIMS)) });
 
 /** What is wrong with a forwarded request as the origin received it (empty: nothing). */
-export function forwardedProblems(req, rec, { edgeHost }) {
+export function forwardedProblems(req, rec, { edgeHost, clientIp = '127.0.0.1' }) {
   const out = [];
   const h = rec.headers;
   if (rec.method !== req.method) out.push(`origin saw method ${rec.method}`);
@@ -135,9 +135,11 @@ export function forwardedProblems(req, rec, { edgeHost }) {
   if (h['x-forwarded-proto'] !== 'http') out.push(`x-forwarded-proto ${JSON.stringify(h['x-forwarded-proto'])}`);
   const fwd = /^(?:for=([^;,]+);)?host="([^"]*)";proto=http$/.exec(h.forwarded ?? '');
   if (!fwd || fwd[2] !== edgeHost) out.push(`forwarded ${JSON.stringify(h.forwarded)}`);
+  // The client address is the runtime's (CF-Connecting-IP): under wrangler dev, our own
+  // loopback address.
   const client = fwd?.[1];
-  if ((h['x-forwarded-for'] ?? undefined) !== client || (h['x-real-ip'] ?? undefined) !== client) {
-    out.push(`x-forwarded-for ${JSON.stringify(h['x-forwarded-for'])} / x-real-ip ${JSON.stringify(h['x-real-ip'])} / forwarded for=${client}`);
+  if (client !== clientIp || h['x-forwarded-for'] !== clientIp || h['x-real-ip'] !== clientIp) {
+    out.push(`client address: x-forwarded-for ${JSON.stringify(h['x-forwarded-for'])}, x-real-ip ${JSON.stringify(h['x-real-ip'])}, forwarded for=${client}, expected ${clientIp}`);
   }
   for (const n of NEVER) if (h[n] !== undefined) out.push(`${n} reached the origin`);
   for (let i = 0; i < rec.rawHeaders.length; i += 2) {

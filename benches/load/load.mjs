@@ -9,6 +9,10 @@
 //
 //   node benches/load/load.mjs [--seconds 60] [--concurrency 16] [--targets torii,pass]
 //                              [--seed 1] [--sample-every 50] [--json FILE] [--assert-memory]
+//                              [--rate N] [--pass-rate matched|max|N] [--heap]
+//
+// --heap also samples the Worker isolate's V8 heap every second over the DevTools
+// protocol (wrangler's inspector proxy); it costs the Worker some throughput.
 //
 // The pass-through runs capped at the request rate our Worker reached (`--pass-rate
 // matched`), so both workerd processes see the same traffic over the same time.
@@ -27,7 +31,7 @@ import { ROOT } from '../../tests/e2e/worker.mjs';
 import { judge } from './check.mjs';
 import { startCapturingOrigin } from './origin.mjs';
 import { OTHER, OTHER_ISSUER, ROUTES, TENANT, makeTokens, planner } from './traffic.mjs';
-import { rssKib, startOurs, startPassThrough } from './workers.mjs';
+import { inspectWorker, rssByKind, rssKib, startOurs, startPassThrough } from './workers.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -40,6 +44,7 @@ const { values } = parseArgs({
     'assert-memory': { type: 'boolean', default: process.env.LOAD_ASSERT_MEMORY === '1' },
     rate: { type: 'string', default: '0' },
     'pass-rate': { type: 'string', default: 'matched' },
+    heap: { type: 'boolean', default: process.env.LOAD_HEAP === '1' },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -131,10 +136,17 @@ async function runTarget(kind, origin, rate = 0) {
     const net = transport(w.origin);
     const plan = planner({ tokens, seed: SEED, rawPaths: net.raw, edgeHost });
 
-    // Memory: the workerd RSS (runtime and proxy) and, for ours, the wasm linear memory, every second.
+    // Memory, every second: the workerd RSS (runtime and proxy), the Worker isolate's V8
+    // heap (DevTools protocol) and, for ours, the wasm linear memory.
+    const inspector = values.heap ? await inspectWorker(w.workerd) : null;
+    if (values.heap && !inspector) console.error(`load: ${w.name}: no DevTools session, no V8 heap figures`);
     const samples = [];
     const sample = async (t0) => {
       const s = { t: Math.round((performance.now() - t0) / 100) / 10, runtime: rssKib(w.workerd.runtime), proxy: rssKib(w.workerd.proxy), load1: loadavg()[0] };
+      // Every 5 s, the runtime's RSS by kind of mapping (JIT code, anonymous, files).
+      if (samples.length % 5 === 0) s.kinds = rssByKind(w.workerd.runtime);
+      const heap = await inspector?.heap();
+      if (heap) s.heap = heap.total;
       if (kind === 'torii') {
         try {
           const res = await fetch(`${w.origin}/_torii/dev/memory`, { signal: AbortSignal.timeout(5_000) });
@@ -244,6 +256,7 @@ async function runTarget(kind, origin, rate = 0) {
     running = false;
     await sampler;
     await sample(t0);
+    inspector?.close();
     await net.close();
 
     // The tenants' JWKS as served at the end (both key versions), for the assertions.
@@ -294,7 +307,7 @@ async function runTarget(kind, origin, rate = 0) {
       latencyMs: { p50: round(percentile(lat, 50)), p90: round(percentile(lat, 90)), p99: round(percentile(lat, 99)), max: round(lat.at(-1)) },
       latencyPassMs: { p50: round(percentile(passLat, 50)), p99: round(percentile(passLat, 99)) },
       latencyRefusedMs: { p50: round(percentile(refusedLat, 50)), p99: round(percentile(refusedLat, 99)) },
-      memory: { warmupSeconds: WARMUP_S, runtimeKib: curve('runtime'), proxyKib: curve('proxy'), wasmBytes: curve('wasm') },
+      memory: { warmupSeconds: WARMUP_S, runtimeKib: curve('runtime'), proxyKib: curve('proxy'), heapBytes: curve('heap'), wasmBytes: curve('wasm') },
       loadAverage: { start: round(loads[0]), end: round(loads.at(-1)), mean: round(loads.reduce((a, b) => a + b, 0) / loads.length) },
       rotation: { ...rotation, transitionAt: round(rotation.transitionAt / 1000), cronAt: round(rotation.cronAt / 1000), publishedSeenAt: round(rotation.publishedSeenAt / 1000), postAt: round(rotation.postAt / 1000) },
       versions,
@@ -317,10 +330,12 @@ function printRun(run) {
   console.log(`   forwarded p50/p99 ${run.latencyPassMs.p50}/${run.latencyPassMs.p99} ms; refused p50/p99 ${run.latencyRefusedMs.p50}/${run.latencyRefusedMs.p99} ms`);
   console.log(`   workerd runtime RSS (MiB): ${fmtCurve(m.runtimeKib, mib)}`);
   console.log(`   workerd proxy RSS (MiB):   ${fmtCurve(m.proxyKib, mib)}`);
-  if (m.wasmBytes) console.log(`   wasm linear memory (MiB):  ${fmtCurve(m.wasmBytes, (b) => Math.round((b / 1048576) * 10) / 10)}`);
+  const mibB = (b) => Math.round((b / 1048576) * 10) / 10;
+  if (m.heapBytes) console.log(`   Worker V8 heap (MiB):      ${fmtCurve(m.heapBytes, mibB)}`);
+  if (m.wasmBytes) console.log(`   wasm linear memory (MiB):  ${fmtCurve(m.wasmBytes, mibB)}`);
   const every = Math.max(1, Math.round(run.samples.length / 12));
   const points = run.samples.filter((x, i) => i % every === 0 || i === run.samples.length - 1);
-  console.log(`   runtime RSS curve (s: MiB${m.wasmBytes ? ' / wasm MiB' : ''}): ${points.map((x) => `${Math.round(x.t)}: ${mib(x.runtime)}${x.wasm ? ` / ${Math.round((x.wasm / 1048576) * 10) / 10}` : ''}`).join(', ')}`);
+  console.log(`   curve (s: runtime RSS${m.heapBytes ? ' / V8 heap' : ''}${m.wasmBytes ? ' / wasm' : ''}, MiB): ${points.map((x) => `${Math.round(x.t)}: ${mib(x.runtime)}${x.heap ? ` / ${mibB(x.heap)}` : ''}${x.wasm ? ` / ${mibB(x.wasm)}` : ''}`).join(', ')}`);
   console.log(`   expected outcomes: ${Object.entries(v.byOutcome).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`);
   console.log(`   origin saw ${v.originSaw} (expected ${v.expectedPass}); wrong decisions ${v.wrong.length}, stray origin requests ${v.strays.length}, unexpected 5xx ${v.fivexx.length}, transport errors ${v.transport.length}, ambiguous (boundary in flight) ${v.ambiguous}; edge assertions verified with jose ${v.assertionsVerified}`);
   if (run.rotation.cronAt != null) {
@@ -389,6 +404,8 @@ if (ours && pass) {
     console.log(`   pass-through: idle ${mib(b.start)}, at ${w} s ${mib(b.warm)}, end ${mib(b.end)}, max ${mib(b.max)}`);
     console.log(`   growth max - at ${w} s: ours ${mib(a.growthWarm)}, pass-through ${mib(b.growthWarm)}, limit (pass-through + 10%) ${mib(limit)}: ${a.growthWarm <= limit ? 'within' : 'OVER'}`);
     console.log(`   growth max - idle: ours ${mib(a.growthMax)}, pass-through ${mib(b.growthMax)} (+10%: ${mib(b.growthMax * 1.1)}: ${a.growthMax <= b.growthMax * 1.1 ? 'within' : 'over'}); per request ${perRequest(a.growthMax, ours.requests)} vs ${perRequest(b.growthMax, pass.requests)} KiB`);
+    const h = (run) => run.memory.heapBytes;
+    if (h(ours) && h(pass)) console.log(`   the Worker isolate's V8 heap (total): ours ${mib(h(ours).start / 1024)} → max ${mib(h(ours).max / 1024)}, pass-through ${mib(h(pass).start / 1024)} → max ${mib(h(pass).max / 1024)}`);
     if (ours.memory.wasmBytes) console.log(`   of ours, wasm linear memory: ${mib(ours.memory.wasmBytes.start / 1024)} → ${mib(ours.memory.wasmBytes.end / 1024)} MiB (grew ${mib(ours.memory.wasmBytes.growthEnd / 1024)})`);
     if (values['assert-memory'] && a.growthWarm > limit) fail(`our RSS growth after ${w} s, ${mib(a.growthWarm)} MiB, exceeds the pass-through's ${mib(b.growthWarm)} MiB + 10%`);
   }

@@ -112,7 +112,8 @@ export const payloadOf = (token) => unb64(token.split('.')[1]);
  * pools of valid tokens per user and key version (repeated: the verified-token cache),
  * first-seen tokens minted on demand, and the refused kinds.
  */
-export async function makeTokens({ secret, issuer, t0, seconds, pool = 24 }) {
+export async function makeTokens({ secret, issuer, t0, seconds, pool: poolSize = 24 }) {
+  const pool = Math.max(6, poolSize);
   const keys = {};
   const key = async (tenant, version) => (keys[`${tenant}/${version}`] ??= await deriveKey(secret, tenant, version));
   const now = Math.floor(t0 / 1000);

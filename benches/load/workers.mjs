@@ -8,7 +8,7 @@
 // inspector) and the runtime that runs the Worker (`--inspector-addr`). Their RSS is read
 // from /proc/<pid>/status (VmRSS).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,6 +70,112 @@ export function rssKib(pid) {
   } catch {
     return null;
   }
+}
+
+/**
+ * The RSS of `pid` by kind of mapping (/proc/<pid>/smaps), in KiB: `code` (executable
+ * anonymous mappings: JIT code, compiled wasm included), `anon` (other anonymous and
+ * [heap] mappings: the V8 heaps, malloc arenas, wasm linear memory), `file` (mapped files).
+ */
+export function rssByKind(pid) {
+  const out = { code: 0, anon: 0, file: 0 };
+  let kind = null;
+  try {
+    for (const line of readFileSync(`/proc/${pid}/smaps`, 'latin1').split('\n')) {
+      const head = /^[0-9a-f]+-[0-9a-f]+ (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
+      if (head) {
+        const [, perms, path] = head;
+        kind = path && !path.startsWith('[') ? 'file' : perms.includes('x') ? 'code' : 'anon';
+        continue;
+      }
+      const rss = /^Rss:\s+(\d+) kB/.exec(line);
+      if (rss && kind) out[kind] += Number(rss[1]);
+    }
+  } catch {
+    return null;
+  }
+  return out;
+}
+
+/** The loopback TCP ports `pid` listens on. */
+function listeningPorts(pid) {
+  const inodes = new Set();
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        if (link.startsWith('socket:[')) inodes.add(link.slice(8, -1));
+      } catch {}
+    }
+  } catch {
+    return [];
+  }
+  const ports = [];
+  for (const file of ['tcp', 'tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(`/proc/${pid}/net/${file}`, 'latin1');
+    } catch {}
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[3] === '0A' && inodes.has(f[9])) ports.push(parseInt(f[1].split(':').at(-1), 16));
+    }
+  }
+  return ports;
+}
+
+/**
+ * A DevTools protocol session with the Worker's isolate, through wrangler's inspector
+ * proxy (served by the proxy workerd; the runtime's own inspector is held by wrangler):
+ * `{ heap() → { used, total } bytes of the isolate's V8 heap, close() }`, or null.
+ */
+export async function inspectWorker(workerd) {
+  let WebSocket;
+  try {
+    ({ WebSocket } = await import('undici'));
+  } catch {
+    return null;
+  }
+  for (const port of listeningPorts(workerd.proxy)) {
+    let list;
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/json/list`, { signal: AbortSignal.timeout(2_000) });
+      if (res.ok) list = await res.json();
+    } catch {}
+    const url = Array.isArray(list) ? list[0]?.webSocketDebuggerUrl : undefined;
+    if (!url) continue;
+    // The proxy accepts DevTools' origin.
+    const ws = new WebSocket(url, { headers: { origin: 'https://devtools.devprod.cloudflare.dev' } });
+    const open = await new Promise((resolve) => {
+      ws.onopen = () => resolve(true);
+      ws.onerror = () => resolve(false);
+    });
+    if (!open) continue;
+    const pending = new Map();
+    let id = 0;
+    ws.onmessage = (m) => {
+      try {
+        const d = JSON.parse(m.data);
+        pending.get(d.id)?.(d.result);
+        pending.delete(d.id);
+      } catch {}
+    };
+    const call = (method) =>
+      new Promise((resolve) => {
+        const i = ++id;
+        pending.set(i, resolve);
+        ws.send(JSON.stringify({ id: i, method }));
+        setTimeout(() => pending.delete(i) && resolve(null), 5_000);
+      });
+    return {
+      async heap() {
+        const r = await call('Runtime.getHeapUsage');
+        return r ? { used: r.usedSize, total: r.totalSize } : null;
+      },
+      close: () => ws.close(),
+    };
+  }
+  return null;
 }
 
 /** Ours: the real Worker (dev build) with `vars` and `tenants`; adds `group` and `workerd`. */
