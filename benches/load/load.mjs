@@ -186,12 +186,12 @@ async function runTarget(kind, origin, rate = 0) {
         return;
       }
       const jwksKeys = async () => {
-        const res = await fetch(`${w.origin}/_torii/.well-known/jwks.json`);
+        const res = await fetch(`${w.origin}/_torii/.well-known/jwks.json`, { signal: AbortSignal.timeout(5_000) });
         return (await res.json()).keys.map((k) => k.kid);
       };
       rotation.kidsBefore = await jwksKeys();
       for (let attempt = 0; attempt < 3 && performance.now() < endAt; attempt++) {
-        const res = await fetch(`${w.origin}/__scheduled?cron=17+*+*+*+*`);
+        const res = await fetch(`${w.origin}/__scheduled?cron=17+*+*+*+*`, { signal: AbortSignal.timeout(10_000) });
         await res.arrayBuffer();
         rotation.cronAt ??= performance.now() - t0;
         rotation.cronStatus = res.status;
@@ -273,6 +273,11 @@ async function runTarget(kind, origin, rate = 0) {
       tenants,
       sampleEvery: kind === 'torii' ? SAMPLE_EVERY : 0,
     });
+    // What wrangler printed, when requests failed in transport (a workerd restart or a
+    // dropped connection shows there). No request log lines: they are one per request.
+    if (verdict.transport.length || verdict.fivexx.length) {
+      run.wranglerTail = w.output().split('\n').filter((l) => !/"request_id"|\[wrangler:info\] (GET|POST) /.test(l)).slice(-40);
+    }
     const lat = results.filter((r) => !r.error).map((r) => r.ms).sort((a, b) => a - b);
     const latOf = (pred) => results.filter((r) => !r.error && pred(r)).map((r) => r.ms).sort((a, b) => a - b);
     const round = (x) => (Number.isFinite(x) ? Math.round(x * 100) / 100 : null);
@@ -375,6 +380,7 @@ if (ours) {
   for (const s of v.strays.slice(0, 10)) console.error(`   stray: ${JSON.stringify(s)}`);
   for (const e of v.fivexx.slice(0, 10)) console.error(`   5xx: ${JSON.stringify(e)}`);
   for (const e of v.transport.slice(0, 10)) console.error(`   transport: ${JSON.stringify(e)}`);
+  if (ours.wranglerTail) console.error(`   wrangler's last lines:\n     ${ours.wranglerTail.join('\n     ')}`);
   if (v.wrong.length) fail(`${v.wrong.length} wrong decisions`);
   if (v.strays.length) fail(`${v.strays.length} requests reached the origin that were never sent or were sent twice`);
   if (v.fivexx.length) fail(`${v.fivexx.length} unexpected 5xx`);
