@@ -10,6 +10,7 @@
 //   node benches/load/load.mjs [--seconds 60] [--concurrency 16] [--targets torii,pass]
 //                              [--seed 1] [--sample-every 50] [--json FILE] [--assert-memory]
 //                              [--rate N] [--pass-rate matched|max|N] [--heap]
+//                              [--mix 'class=w,…'] [--route-mix 'route=w,…']  (experiments)
 //
 // --heap also samples the Worker isolate's V8 heap every second over the DevTools
 // protocol (wrangler's inspector proxy); it costs the Worker some throughput.
@@ -45,6 +46,8 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '0' },
     'pass-rate': { type: 'string', default: 'matched' },
     heap: { type: 'boolean', default: process.env.LOAD_HEAP === '1' },
+    mix: { type: 'string', default: process.env.LOAD_MIX || '' },
+    'route-mix': { type: 'string', default: process.env.LOAD_ROUTE_MIX || '' },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -134,7 +137,7 @@ async function runTarget(kind, origin, rate = 0) {
     const edgeHost = `127.0.0.1:${w.port}`;
     const tokens = await makeTokens({ secret: SECRET, issuer: w.origin, t0: Date.now(), seconds: SECONDS });
     const net = transport(w.origin);
-    const plan = planner({ tokens, seed: SEED, rawPaths: net.raw, edgeHost });
+    const plan = planner({ tokens, seed: SEED, rawPaths: net.raw, edgeHost, mix: values.mix, routeMix: values['route-mix'] });
 
     // Memory, every second: the workerd RSS (runtime and proxy), the Worker isolate's V8
     // heap (DevTools protocol) and, for ours, the wasm linear memory.

@@ -227,24 +227,40 @@ export function decide(route, cred) {
 }
 
 /**
+ * Weights changed by `spec` ("name=weight,…"; `*=w` for every name not listed), e.g.
+ * `none=1,*=0` (experiments: `--mix`, `--route-mix`).
+ */
+export function reweigh(weights, spec) {
+  if (!spec) return weights;
+  const set = Object.fromEntries(spec.split(',').map((kv) => kv.split('=')).map(([k, v]) => [k.trim(), Number(v)]));
+  for (const k of Object.keys(set)) {
+    if (k !== '*' && !weights.some(([n]) => n === k)) throw new Error(`unknown name ${k} in ${spec}`);
+  }
+  const out = weights.map(([n, w]) => [n, set[n] ?? set['*'] ?? w]);
+  if (!out.some(([, w]) => w > 0)) throw new Error(`no weight left in ${spec}`);
+  return out.filter(([, w]) => w > 0);
+}
+
+/**
  * The request planner: `next(phase, nowMs)` → a request with its expectation. `phase` is
  * the rotation phase: 'pre' (only key v1 published: v2 tokens are unknown_key),
  * 'transition' (no v2 token is sent: the outcome depends on when the cron's write is
  * seen), 'post' (both published). Time-bounded tokens are sent only more than `marginMs`
  * away from their boundary.
  */
-export function planner({ tokens, seed = 1, marginMs = 1500, rawPaths = true, edgeHost }) {
+export function planner({ tokens, seed = 1, marginMs = 1500, rawPaths = true, edgeHost, mix = '', routeMix = '' }) {
   const R = rng(seed);
   let n = 0;
   const sent = new Set();
   const pickUser = () => USERS[R.int(USERS.length)];
   const of = (list) => list[R.int(list.length)];
-  const CLASSES = [
+  const CLASSES = reweigh([
     ['valid', 36], ['none', 10], ['expired', 5], ['expiring', 3], ['not-yet', 3],
     ['tampered-sig', 5], ['tampered-payload', 5], ['other-issuer', 3], ['other-key', 3],
     ['ours-at-other', 2], ['other-at-other', 4], ['template', 6], ['template-other', 2],
     ['v2', 5], ['malformed-token', 2], ['bad-header', 2],
-  ];
+  ], mix);
+  const routeWeights = reweigh(ROUTE_WEIGHTS, routeMix);
   async function credential(cls, phase, nowMs) {
     const s = nowMs / 1000;
     switch (cls) {
@@ -311,7 +327,7 @@ export function planner({ tokens, seed = 1, marginMs = 1500, rawPaths = true, ed
       } while (!cred);
       const i = n++;
       const rid = `load-${seed}-${i}`;
-      let route = cls === 'template' || cls === 'template-other' ? (R.chance(0.6) ? 'graphql' : R.pick(ROUTE_WEIGHTS)) : R.pick(ROUTE_WEIGHTS);
+      let route = cls.startsWith('template') && !routeMix && R.chance(0.6) ? 'graphql' : R.pick(routeWeights);
       const tenant = cred.tenant ?? TENANT;
       if (tenant === OTHER && route === 'graphql') route = 'default';
       const claims = cred.token && (cred.kind === 'session' || cred.kind === 'template') ? payloadOf(cred.token) : undefined;
