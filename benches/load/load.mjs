@@ -170,7 +170,8 @@ async function runTarget(kind, origin, rate = 0) {
       }
     })();
 
-    // The rotation: at half time no v2 token is planned any more; once every request
+    // The rotation: at half time (short runs: 6 s before the end, so that tokens of the new
+    // key are sent for a few seconds) no v2 token is planned any more; once every request
     // planned before is done the cron runs; v2 tokens are planned again (now expected to
     // pass) 1 s after the JWKS lists the new key.
     let phase = 'pre';
@@ -178,7 +179,7 @@ async function runTarget(kind, origin, rate = 0) {
     const rotation = { period: PERIOD, lead: LEAD };
     const endAt = t0 + SECONDS * 1000;
     const controller = (async () => {
-      await sleep(SECONDS * 500);
+      await sleep(Math.min(SECONDS * 500, (SECONDS - 6) * 1000));
       phase = 'transition';
       rotation.transitionAt = performance.now() - t0;
       while (inflightPre > 0) await sleep(10);
