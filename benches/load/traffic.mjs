@@ -1,7 +1,6 @@
 // The traffic of `make load` and the expected outcome of every request, decided before
 // it is sent from the route rules (docs/gateway.md), the token and the run's phase (key
 // rotation, time-bounded tokens). The Worker under test never informs an expectation.
-import { createHash } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { deriveKey } from '../../scripts/dev-token.mjs';
 
@@ -361,6 +360,3 @@ export function planner({ tokens, seed = 1, marginMs = 1500, rawPaths = true, ed
     },
   };
 }
-
-/** A short digest (for messages about a token without printing it). */
-export const digest = (s) => createHash('sha256').update(s).digest('base64url').slice(0, 10);
