@@ -132,6 +132,7 @@ async function runTarget(kind, origin, rate = 0) {
   const w = kind === 'torii'
     ? await startOurs(vars, [{ id: TENANT }, { id: OTHER, issuer: OTHER_ISSUER }])
     : await startPassThrough({ ORIGIN_URL: origin.url });
+  active.add(w);
   const run = { target: w.name, workerd: w.workerd };
   try {
     const edgeHost = `127.0.0.1:${w.port}`;
@@ -326,8 +327,19 @@ async function runTarget(kind, origin, rate = 0) {
     });
     return run;
   } finally {
+    active.delete(w);
     await w.stop();
   }
+}
+
+// wrangler runs in its own process group: stop it when this run is interrupted.
+const active = new Set();
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, async () => {
+    console.error(`load: ${signal}: stopping the Workers`);
+    await Promise.allSettled([...active].map((w) => w.stop()));
+    process.exit(130);
+  });
 }
 
 function printRun(run) {
