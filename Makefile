@@ -20,6 +20,8 @@ WORKER_BUILD_VERSION := $(call lock_version,worker)
 
 DEV_PORT       ?= 8787
 FUZZ_SECONDS   ?= 60
+# make load: seconds of traffic per Worker (ours, then the pass-through baseline).
+LOAD_SECONDS   ?= 60
 # Gzipped size budget of the Worker's wasm.
 WASM_GZIP_BUDGET ?= 1048576
 
@@ -33,7 +35,7 @@ export WRANGLER_SEND_METRICS := false
 
 CLIPPY := cargo clippy --locked --all-targets
 .PHONY: help tools rust-tools wasm-bindgen worker-build-tool npm-tools py-tools interop-tools browser-tools build-worker \
-	build-worker-dev dev \
+	build-worker-dev dev load load-smoke \
 	test fmt-check clippy cargo-test wasm-core wasm-vectors wasm-size dry-run e2e interop js js-test bench fuzz fuzz-tools fuzz-build fuzz-smoke clean perf-guard
 
 help:
@@ -42,6 +44,7 @@ help:
 	@echo "make test   every gate: fmt, clippy, tests, wasm builds, size budget, dry-run deploy, e2e, js, fuzz smoke, perf guard"
 	@echo "make bench  verify benchmark   make fuzz  fuzz each target for FUZZ_SECONDS=$(FUZZ_SECONDS)"
 	@echo "make fuzz-smoke  each fuzz target for 10 s (part of make test)"
+	@echo "make load   LOAD_SECONDS=$(LOAD_SECONDS) of mixed traffic through the Worker and a pass-through (wrangler dev, loopback)"
 
 # ---------------------------------------------------------------- tools
 tools: rust-tools wasm-bindgen worker-build-tool npm-tools
@@ -136,7 +139,7 @@ dev: build-worker-dev .dev.vars
 
 # ---------------------------------------------------------------- gates
 test: fmt-check clippy cargo-test interop wasm-core wasm-vectors build-worker wasm-size dry-run \
-	build-worker-dev e2e js-test perf-guard fuzz-smoke
+	build-worker-dev e2e js-test perf-guard fuzz-smoke load-smoke
 	@echo "make test: all gates passed"
 
 fmt-check: rust-tools
@@ -201,6 +204,21 @@ js-test: rust-tools wasm-bindgen npm-tools browser-tools
 perf-guard:
 	@command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq valgrind; }
 	scripts/perf-guard.sh
+
+# Load (benches/load/load.mjs, docs/benchmarks.md): LOAD_SECONDS of mixed traffic at 16
+# requests in flight through the dev Worker under wrangler dev, key rotation halfway, then
+# the same through a bare pass-through Worker; loopback only. Fails on any wrong decision
+# or unexpected 5xx; reports requests/s, latency and workerd memory (ours vs pass-through).
+# load-smoke, the 10 s version, is part of `make test` (no timing or memory assertion).
+# The harness's own self-tests (benches/load/check.test.mjs) run first.
+LOAD_RUN := node benches/load/load.mjs --concurrency 16
+load: build-worker-dev npm-tools
+	node --test benches/load/
+	$(LOAD_RUN) --seconds $(LOAD_SECONDS) --assert-memory
+
+load-smoke: build-worker-dev npm-tools
+	node --test benches/load/
+	$(LOAD_RUN) --seconds 10
 
 # ---------------------------------------------------------------- not gates
 bench:

@@ -7,7 +7,8 @@
 //! loopback forwarded hosts if any); otherwise 404 as well.
 //!
 //! * `/_torii/dev/*` (gateway): I/O counters, the cache's test clock, forgetting isolate
-//!   memory, and a raw signature check through the Worker's WebCrypto path.
+//!   memory, a raw signature check through the Worker's WebCrypto path, and the size of
+//!   the isolate's wasm linear memory (`GET /_torii/dev/memory`, for `make load`).
 //! * `/_torii/devtools/*` (store): sessions created and revoked for any user of the
 //!   request's tenant, the isolate's D1 query count, forgetting the tenant cache.
 
@@ -108,8 +109,19 @@ async fn dev_ed25519(url: &Url) -> Reply {
     }
 }
 
+/// The size of this isolate's wasm linear memory (memory 0), in bytes: it only grows
+/// (`memory.grow`), so it is the high-water mark of the Rust heap, caches included.
+/// Native builds (the `--all-features` lint and tests) have no linear memory: 0.
+fn wasm_memory_bytes() -> u64 {
+    #[cfg(target_arch = "wasm32")]
+    let pages = u64::try_from(core::arch::wasm32::memory_size(0)).unwrap_or(u64::MAX);
+    #[cfg(not(target_arch = "wasm32"))]
+    let pages = 0u64;
+    pages.saturating_mul(65_536)
+}
+
 /// `/_torii/dev/*` (`None`: no such helper): I/O counters, the cache's test clock,
-/// forgetting isolate memory, and a raw signature check.
+/// forgetting isolate memory, a raw signature check, and the wasm memory size.
 async fn dev_route(req: &Request) -> Option<worker::Result<Response>> {
     let url = req.url().ok()?;
     let method = req.method().to_string();
@@ -136,6 +148,14 @@ async fn dev_route(req: &Request) -> Option<worker::Result<Response>> {
             }
         }
         ("GET", "/_torii/dev/ed25519") => dev_ed25519(&url).await,
+        ("GET", "/_torii/dev/memory") => Reply {
+            status: 200,
+            headers: vec![
+                ("content-type", "application/json".into()),
+                ("cache-control", "no-store".into()),
+            ],
+            body: Some(json!({ "wasm_memory_bytes": wasm_memory_bytes() }).to_string()),
+        },
         ("POST", "/_torii/dev/forget") => {
             trusted_jwks::forget();
             Reply {

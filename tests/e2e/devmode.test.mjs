@@ -18,6 +18,7 @@ import { BUILDS, ROOT, startWorker } from './worker.mjs';
 const SECRET = 'e2e-devmode-master-secret-not-for-production-0123456789';
 const DEV_PATHS = [
   '/_torii/dev/counters',
+  '/_torii/dev/memory',
   '/_torii/dev/clock?advance=60',
   '/_torii/dev/ed25519?pk=00&msg=00&sig=00',
   '/_torii/dev/forget',
