@@ -23,6 +23,7 @@ const user = {
 };
 const apiKey = {
   id: "AbC123xyz789",
+  status: "active",
   name: "ci",
   scopes: ["users:read"],
   prefix: "sk_live_AbC123xyz789",
@@ -62,7 +63,7 @@ test("operations: unique operationIds, the paths of the router, security", () =>
     }
   }
   assert.equal(new Set(ids).size, ids.length);
-  assert.equal(ids.length, 26);
+  assert.equal(ids.length, 28);
   assert.deepEqual(doc.paths["/v1/openapi.json"].get.security, []);
   assert.deepEqual(doc.paths["/v1/applications"].post.security, [{ operatorSecret: [] }]);
   assert.deepEqual(doc.paths["/v1/users"].get.security, [{ secretKey: ["users:read"], applicationId: [] }]);
@@ -90,7 +91,7 @@ test("valid bodies pass", () => {
   const secret = "sk_live_AbC123xyz789_" + "a".repeat(43) + "b".repeat(6);
   checkResponse(doc, "POST", "/v1/api-keys", 201, { ...apiKey, secret });
   checkResponse(doc, "POST", "/v1/api-keys/AbC123xyz789/roll", 201, { ...apiKey, secret });
-  const session = { id: "sess_1", user_id: "user_1", status: "active", aal: "aal2", org_id: null, org_role: null, created_at: now, expires_at: now + 3600 };
+  const session = { id: "sess_1", user_id: "user_1", status: "active", aal: "aal2", org_id: null, org_role: null, actor: null, created_at: now, expires_at: now + 3600 };
   checkResponse(doc, "POST", "/v1/sessions", 201, { session, token: { jwt: "a.b.c", expires_at: now + 60, template: null } });
   checkResponse(doc, "POST", "/v1/sessions/sess_1/tokens?template=hasura", 200, { jwt: "a.b.c", expires_at: now + 60, template: "hasura" });
   checkResponse(doc, "PUT", "/v1/jwt-templates/hasura", 201, { name: "hasura", claims: { a: "{{user.email}}" }, lifetime: null, default: false, created_at: now, updated_at: now });
