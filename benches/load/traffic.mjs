@@ -15,7 +15,7 @@ export const ROUTES = [
   { path: '/feed/**', access: 'optional' },
   { path: '/admin/**', access: 'required', roles: ['admin', 'owner'] },
   { path: '/billing/**', access: 'required', claims: { aal: 'aal2' } },
-  { path: '/v1/graphql', access: 'required', templates: ['hasura'] },
+  { path: '/graphql', access: 'required', templates: ['hasura'] },
 ];
 
 /** Route kinds: how each is reached and what it requires (the ROUTES above; /api is unmatched: default deny). */
@@ -24,7 +24,7 @@ const ROUTE_KINDS = {
   optional: { access: 'optional', path: (n) => `/feed/${n}` },
   admin: { access: 'required', roles: ['admin', 'owner'], path: (n) => `/admin/users/${n}` },
   billing: { access: 'required', claims: { aal: 'aal2' }, path: (n) => `/billing/invoices/${n}` },
-  graphql: { access: 'required', templates: ['hasura'], path: () => '/v1/graphql' },
+  graphql: { access: 'required', templates: ['hasura'], path: () => '/graphql' },
   default: { access: 'required', path: (n) => `/api/things/${n}` },
 };
 const ROUTE_WEIGHTS = [['public', 20], ['optional', 15], ['default', 30], ['admin', 15], ['billing', 10], ['graphql', 10]];
