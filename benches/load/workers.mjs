@@ -12,7 +12,7 @@ import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFile
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ROOT, startWorker } from '../../tests/e2e/worker.mjs';
+import { ROOT, startWorker, stopProcessGroup } from '../../tests/e2e/worker.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const WRANGLER = join(ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
@@ -215,18 +215,7 @@ export async function startPassThrough(vars) {
   child.stderr.on('data', (d) => (output += d));
   const exited = new Promise((resolve) => child.on('exit', resolve));
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      try {
-        process.kill(-child.pid, 'SIGTERM');
-      } catch {}
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {}
-      }, 5_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await stopProcessGroup(child, exited);
     rmSync(dir, { recursive: true, force: true });
   };
   let timer;

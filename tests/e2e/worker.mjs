@@ -42,6 +42,24 @@ export async function startDeadOrigin() {
   };
 }
 
+/**
+ * Ends a detached child's whole process group (wrangler and its workerd children):
+ * SIGTERM, then SIGKILL after 5 s; resolves once `exited` (the child's exit) has.
+ */
+export async function stopProcessGroup(child, exited) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {}
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {}
+  }, 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
 const run = promisify(execFile);
 const WRANGLER_ENV = { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', CI: '1' };
 
@@ -160,18 +178,7 @@ export async function startWorker(vars, { tenants = [{ id: 'demo' }], build = BU
 
   let started = false;
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      try {
-        process.kill(-child.pid, 'SIGTERM');
-      } catch {}
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {}
-      }, 5_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await stopProcessGroup(child, exited);
     rmSync(dir, { recursive: true, force: true });
     // Everything this Worker and wrangler printed: no token, key, secret or seed.
     if (started) assertNoLeaks(output, vars, tenants.map((t) => t.id));
