@@ -1,9 +1,9 @@
 //! `/v1/api-keys`: create (the secret once), list, get (never the secret), roll, revoke.
 
-use super::store::{self, after_clause, n, s, stmt};
+use super::store::{self, n, page_sql, s, stmt};
 use super::{json, key_random, Answer, Call};
 use crate::api::keys::{display_prefix, generate_secret_key, hash_secret, previous_key_end};
-use crate::api::pagination::{fetch_count, paginate, Cursor, ListKind};
+use crate::api::pagination::{paginate, Cursor, ListKind};
 use crate::api::requests::{
     parse_empty_body, parse_list_query, parse_no_query, CreateApiKey, RollApiKey,
 };
@@ -137,13 +137,7 @@ pub(crate) async fn create(call: &Call<'_>) -> Answer {
 pub(crate) async fn list(call: &Call<'_>) -> Answer {
     let page = parse_list_query(&call.query, ListKind::ApiKeys)?;
     let mut args = Vec::from([s(&call.app.id)]);
-    let after = after_clause(page.starting_after.as_ref(), "key_id", 2, &mut args);
-    args.push(n(i64::try_from(fetch_count(page.limit)).unwrap_or(101)));
-    let sql = alloc::format!(
-        "SELECT {COLUMNS} FROM api_keys WHERE tenant_id = ?1{after} \
-         ORDER BY created_at DESC, key_id DESC LIMIT ?{}",
-        args.len()
-    );
+    let sql = page_sql(COLUMNS, "api_keys", "key_id", "", &page, &mut args);
     let rows: Vec<KeyRow> = store::all(&call.db, &sql, &args).await?;
     let page = paginate(rows, page.limit, ListKind::ApiKeys, |k| Cursor {
         created_at: k.created_at,

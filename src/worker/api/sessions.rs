@@ -2,10 +2,10 @@
 //! of a user, and `POST /v1/sessions/{id}/tokens?template=` (the mint endpoint's
 //! semantics and codes: `session_revoked`, `jwt_template_not_found`).
 
-use super::store::{self, after_clause, n, opt, s, stmt};
+use super::store::{self, n, opt, page_sql, s, stmt};
 use super::users;
 use super::{json, random_id, Answer, Call};
-use crate::api::pagination::{fetch_count, paginate, Cursor, ListKind};
+use crate::api::pagination::{paginate, Cursor, ListKind};
 use crate::api::requests::{
     parse_empty_body, parse_no_query, parse_token_query, CreateSession, ListSessions, SessionStatus,
 };
@@ -225,14 +225,7 @@ pub(crate) async fn list(call: &Call<'_>) -> Answer {
             }
         });
     }
-    let next = args.len() + 1;
-    let after = after_clause(q.page.starting_after.as_ref(), "id", next, &mut args);
-    args.push(n(i64::try_from(fetch_count(q.page.limit)).unwrap_or(101)));
-    let sql = alloc::format!(
-        "SELECT {COLUMNS} FROM sessions WHERE tenant_id = ?1{filter}{after} \
-         ORDER BY created_at DESC, id DESC LIMIT ?{}",
-        args.len()
-    );
+    let sql = page_sql(COLUMNS, "sessions", "id", &filter, &q.page, &mut args);
     let rows: Vec<Row> = store::all(&call.db, &sql, &args).await?;
     let page = paginate(rows, q.page.limit, ListKind::Sessions, |r| Cursor {
         created_at: r.created_at,

@@ -231,9 +231,32 @@ pub(crate) async fn origin_allowed_anywhere(
     Ok(row.is_some())
 }
 
+/// The keyset-paginated SELECT of one page of `table` for the application bound at `?1`:
+/// `filter` (its arguments already in `args`), then the page after the cursor
+/// (`(created_at, id_column) < (?, ?)`), newest first, `limit + 1` rows (whether there is
+/// more). Binds its arguments at the end of `args`.
+pub(crate) fn page_sql(
+    columns: &str,
+    table: &str,
+    id_column: &str,
+    filter: &str,
+    page: &crate::api::requests::PageQuery,
+    args: &mut Vec<JsValue>,
+) -> String {
+    let next = args.len() + 1;
+    let after = after_clause(page.starting_after.as_ref(), id_column, next, args);
+    let limit = crate::api::pagination::fetch_count(page.limit);
+    args.push(n(i64::try_from(limit).unwrap_or(101)));
+    alloc::format!(
+        "SELECT {columns} FROM {table} WHERE tenant_id = ?1{filter}{after} \
+         ORDER BY created_at DESC, {id_column} DESC LIMIT ?{}",
+        args.len()
+    )
+}
+
 /// `(created_at, id) < (?, ?)` of a page after a cursor, binding arguments from
 /// position `next` on (or nothing on the first page).
-pub(crate) fn after_clause(
+fn after_clause(
     cursor: Option<&crate::api::pagination::Cursor>,
     id_column: &str,
     next: usize,

@@ -1,11 +1,11 @@
 //! `/v1/jwt-templates`: save (validated by the core at save, its codes and pointers),
 //! get, list, delete, preview; at most one default. ETags; `If-Match` → 412 when stale.
 
-use super::store::{self, after_clause, n, s, stmt};
+use super::store::{self, n, page_sql, s, stmt};
 use super::users;
 use super::{json, json_etag, no_content, Answer, Call};
 use crate::api::etag::{check_if_match, etag};
-use crate::api::pagination::{fetch_count, paginate, Cursor, ListKind};
+use crate::api::pagination::{paginate, Cursor, ListKind};
 use crate::api::requests::{
     parse_list_query, parse_no_query, sample_user, PreviewTemplate, PreviewUser, PutTemplate,
 };
@@ -166,13 +166,7 @@ pub(crate) async fn get(call: &Call<'_>, name: &str) -> Answer {
 pub(crate) async fn list(call: &Call<'_>) -> Answer {
     let page = parse_list_query(&call.query, ListKind::Templates)?;
     let mut args = Vec::from([s(&call.app.id)]);
-    let after = after_clause(page.starting_after.as_ref(), "name", 2, &mut args);
-    args.push(n(i64::try_from(fetch_count(page.limit)).unwrap_or(101)));
-    let sql = alloc::format!(
-        "SELECT {COLUMNS} FROM templates WHERE tenant_id = ?1{after} \
-         ORDER BY created_at DESC, name DESC LIMIT ?{}",
-        args.len()
-    );
+    let sql = page_sql(COLUMNS, "templates", "name", "", &page, &mut args);
     let rows: Vec<Row> = store::all(&call.db, &sql, &args).await?;
     let page = paginate(rows, page.limit, ListKind::Templates, |r| Cursor {
         created_at: r.created_at,

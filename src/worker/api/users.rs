@@ -1,10 +1,10 @@
 //! `/v1/users`: create, get, list, update, metadata merge, delete (revoking its sessions
 //! in the same batch). ETags from `version` and `updated_at`; `If-Match` → 412 when stale.
 
-use super::store::{self, after_clause, n, opt, s, stmt};
+use super::store::{self, n, opt, page_sql, s, stmt};
 use super::{json, json_etag, no_content, random_id, Answer, Call};
 use crate::api::etag::{check_if_match, etag};
-use crate::api::pagination::{fetch_count, paginate, Cursor, ListKind};
+use crate::api::pagination::{paginate, Cursor, ListKind};
 use crate::api::requests::{parse_no_query, CreateUser, ListUsers, UpdateMetadata, UpdateUser};
 use crate::api::ApiError;
 use crate::error::ErrorCode;
@@ -176,14 +176,7 @@ pub(crate) async fn list(call: &Call<'_>) -> Answer {
         args.push(s(email));
         filter.push_str(" AND email = ?2");
     }
-    let next = args.len() + 1;
-    let after = after_clause(q.page.starting_after.as_ref(), "id", next, &mut args);
-    args.push(n(i64::try_from(fetch_count(q.page.limit)).unwrap_or(101)));
-    let sql = alloc::format!(
-        "SELECT {COLUMNS} FROM users WHERE tenant_id = ?1{filter}{after} \
-         ORDER BY created_at DESC, id DESC LIMIT ?{}",
-        args.len()
-    );
+    let sql = page_sql(COLUMNS, "users", "id", &filter, &q.page, &mut args);
     let rows: Vec<Row> = store::all(&call.db, &sql, &args).await?;
     let page = paginate(rows, q.page.limit, ListKind::Users, |r| Cursor {
         created_at: r.created_at,
