@@ -226,6 +226,7 @@ bench:
 	cargo bench --locked --bench verify --features dalek
 	cargo bench --locked --bench templates
 	$(MAKE) build-worker && node benches/edge/bench.mjs
+	$(MAKE) build-worker-dev && node benches/api/bench.mjs
 	$(MAKE) js && $(MAKE) -C js bench
 
 # cargo-fuzz needs nightly-only rustc flags; RUSTC_BOOTSTRAP lets the machine's stable

@@ -23,10 +23,10 @@ use super::idempotency::MAX_IDEMPOTENCY_KEY_BYTES;
 use super::keys::{CHECKSUM_LEN, KEY_ID_LEN, SECRET_LEN};
 use super::pagination::{DEFAULT_LIMIT, MAX_CURSOR_BYTES, MAX_LIMIT, MIN_LIMIT};
 use super::requests::{
-    MAX_ACTOR_BYTES, MAX_ALLOWED_ORIGINS, MAX_APPLICATION_ID_BYTES, MAX_BODY_BYTES,
-    MAX_EXPIRE_PREVIOUS_IN, MAX_ISSUER_BYTES, MAX_KEY_EXPIRES_IN, MAX_KEY_NAME_BYTES,
-    MAX_ORG_ID_BYTES, MAX_ORG_ROLE_BYTES, MAX_ORIGIN_BYTES, MAX_SESSION_EXPIRES_IN,
-    MIN_KEY_EXPIRES_IN, MIN_SESSION_EXPIRES_IN,
+    MAX_ACTOR_BYTES, MAX_ALLOWED_ORIGINS, MAX_APPLICATION_ID_BYTES, MAX_BODY_BYTES, MAX_DOMAINS,
+    MAX_DOMAIN_BYTES, MAX_EXPIRE_PREVIOUS_IN, MAX_ISSUER_BYTES, MAX_KEY_EXPIRES_IN,
+    MAX_KEY_NAME_BYTES, MAX_ORG_ID_BYTES, MAX_ORG_ROLE_BYTES, MAX_ORIGIN_BYTES,
+    MAX_SESSION_EXPIRES_IN, MIN_KEY_EXPIRES_IN, MIN_SESSION_EXPIRES_IN,
 };
 use super::routes::{ApiRoute, MAX_SESSION_ID_BYTES, MAX_TEMPLATE_NAME_BYTES};
 use super::scopes::{required_scope, Access, ALL_SCOPES, MAX_SCOPES};
@@ -151,6 +151,21 @@ fn text(max: usize) -> Value {
 
 fn int(min: i64, max: i64) -> Value {
     json!({ "type": "integer", "minimum": min, "maximum": max })
+}
+
+/// A list of custom domains (DNS names; the Worker lowercases and sorts them).
+fn domains_schema() -> Value {
+    json!({
+        "type": "array", "maxItems": MAX_DOMAINS,
+        "items": {
+            "type": "string", "minLength": 3, "maxLength": MAX_DOMAIN_BYTES,
+            "pattern": "^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$",
+            "description": "A host name such as `auth.example.com` (no scheme, port or path); \
+                not the base domain, a tenant subdomain or a loopback name.",
+        },
+        "description": "Custom domains serving the application (besides \
+            `<id>.<TORII_BASE_DOMAIN>`); on update, the list replaces the stored one.",
+    })
 }
 
 fn timestamp() -> Value {
@@ -343,6 +358,7 @@ fn schemas() -> Value {
                         "description": "`https://host[:port]`, without a path.",
                     },
                 },
+                "domains": domains_schema(),
             }),
             &[],
         ),
@@ -370,6 +386,7 @@ fn schemas() -> Value {
                         "description": "`https://host[:port]`, without a path.",
                     },
                 })),
+                "domains": or_null(domains_schema()),
             }),
             &["id", "environment"],
         ),
@@ -521,6 +538,10 @@ fn schemas() -> Value {
                 "environment": r("Environment"),
                 "issuer": { "type": "string" },
                 "allowed_origins": { "type": "array", "items": { "type": "string" } },
+                "domains": {
+                    "type": "array", "items": { "type": "string" },
+                    "description": "Custom domains serving it, sorted.",
+                },
                 "created_at": timestamp(),
             }),
             &[
@@ -528,6 +549,7 @@ fn schemas() -> Value {
                 "environment",
                 "issuer",
                 "allowed_origins",
+                "domains",
                 "created_at",
             ],
         ),

@@ -50,6 +50,10 @@ pub const MAX_APPLICATION_ID_BYTES: usize = 63;
 pub const MAX_ALLOWED_ORIGINS: usize = 20;
 /// Longest allowed origin, in bytes.
 pub const MAX_ORIGIN_BYTES: usize = 255;
+/// Most custom domains of an application.
+pub const MAX_DOMAINS: usize = 10;
+/// Longest custom domain (a DNS name), in bytes.
+pub const MAX_DOMAIN_BYTES: usize = 253;
 /// Longest issuer URL, in bytes.
 pub const MAX_ISSUER_BYTES: usize = 255;
 /// Longest query string, in bytes.
@@ -709,7 +713,8 @@ pub fn parse_empty_body(body: &[u8]) -> Result<(), ApiError> {
     Fields::parse(body, true)?.finish()
 }
 
-/// `POST /v1/applications` (operator) `{ id, environment, issuer?, allowed_origins? }`.
+/// `POST /v1/applications` (operator)
+/// `{ id, environment, issuer?, allowed_origins?, domains? }`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreateApplication {
     /// The application (tenant) id: a DNS label, `a-z 0-9 -`, 1 … 63 bytes.
@@ -720,6 +725,68 @@ pub struct CreateApplication {
     pub issuer: Option<String>,
     /// Origins allowed to call it from browsers (`https://host[:port]`).
     pub allowed_origins: Vec<String>,
+    /// Custom domains that serve it (lower case DNS names, besides
+    /// `<id>.<TORII_BASE_DOMAIN>`).
+    pub domains: Vec<String>,
+}
+
+/// Whether `host` is a DNS name a custom domain can be: at least two labels of 1–63
+/// bytes of `a-z 0-9 -` (not starting or ending with `-`), at most [`MAX_DOMAIN_BYTES`],
+/// not all-numeric at the top (no IP literals), no port, no trailing dot; lower case.
+pub fn valid_domain(host: &str) -> bool {
+    let labels: Vec<&str> = host.split('.').collect();
+    host.len() <= MAX_DOMAIN_BYTES
+        && labels.len() >= 2
+        && labels.iter().all(|l| {
+            (1..=63).contains(&l.len())
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| !tld.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The `domains` member: absent or `null` → `None`; else an array of at most
+/// [`MAX_DOMAINS`] DNS names (case-folded to lower case, sorted, duplicates dropped; a bad one is
+/// named by its pointer). Whether a domain may be claimed at all (not the base domain,
+/// not a tenant subdomain, not loopback) is [`crate::edge::tenancy::claimable_domain`].
+fn domains(value: Option<Value>) -> Result<Option<Vec<String>>, ApiError> {
+    let list = match value {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Array(list)) => list,
+        Some(_) => {
+            return Err(ApiError::validation(
+                "domains",
+                "must be an array of host names",
+            ))
+        }
+    };
+    if list.len() > MAX_DOMAINS {
+        return Err(ApiError::validation(
+            "domains",
+            format!("at most {MAX_DOMAINS} domains"),
+        ));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(list.len());
+    for (i, v) in list.into_iter().enumerate() {
+        let d = text("domains", v, MAX_DOMAIN_BYTES)
+            .map_err(|e| e.with_pointer(&format!("/{i}")))?
+            .to_ascii_lowercase();
+        if !valid_domain(&d) {
+            return Err(ApiError::validation(
+                "domains",
+                "a domain is a DNS name such as `auth.example.com`, without scheme, port or path",
+            )
+            .with_pointer(&format!("/{i}")));
+        }
+        out.push(d);
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(Some(out))
 }
 
 fn valid_origin(o: &str) -> bool {
@@ -785,11 +852,13 @@ pub fn default_issuer(id: &str, base_domain: Option<&str>, request_origin: &str)
     }
 }
 
-/// `PATCH /v1/applications/current { allowed_origins? }`.
+/// `PATCH /v1/applications/current { allowed_origins?, domains? }`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UpdateApplication {
     /// The new CORS origins (replacing the list), if given.
     pub allowed_origins: Option<Vec<String>>,
+    /// The new custom domains (replacing the list), if given.
+    pub domains: Option<Vec<String>>,
 }
 
 impl UpdateApplication {
@@ -805,8 +874,12 @@ impl UpdateApplication {
             }
         }
         let allowed_origins = allowed_origins(f.take("allowed_origins"))?;
+        let domains = domains(f.take("domains"))?;
         f.finish()?;
-        Ok(Self { allowed_origins })
+        Ok(Self {
+            allowed_origins,
+            domains,
+        })
     }
 }
 
@@ -838,12 +911,14 @@ impl CreateApplication {
             return Err(ApiError::validation("issuer", "must be an http(s) URL"));
         }
         let allowed_origins = allowed_origins(f.take("allowed_origins"))?.unwrap_or_default();
+        let domains = domains(f.take("domains"))?.unwrap_or_default();
         f.finish()?;
         Ok(Self {
             id,
             environment,
             issuer,
             allowed_origins,
+            domains,
         })
     }
 }
@@ -1401,6 +1476,56 @@ mod tests {
         .unwrap();
         assert_eq!(a.environment, Environment::Production);
         assert_eq!(a.allowed_origins.len(), 2);
+        assert!(a.domains.is_empty());
+        let a = CreateApplication::parse(
+            br#"{"id":"acme","environment":"production","domains":["login.acme.co.uk","Auth.Acme.com","auth.acme.com"]}"#,
+        )
+        .unwrap();
+        assert_eq!(a.domains, ["auth.acme.com", "login.acme.co.uk"]);
+        let too_many = format!(
+            r#"{{"id":"a","environment":"production","domains":[{}]}}"#,
+            (0..=MAX_DOMAINS)
+                .map(|i| format!(r#""d{i}.example.com""#))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        assert_eq!(
+            field(CreateApplication::parse(too_many.as_bytes())),
+            vf("domains")
+        );
+        for bad in [
+            "example",
+            "auth.example.com:8443",
+            "https://auth.example.com",
+            "auth.example.com.",
+            "auth.example.com/x",
+            "-a.example.com",
+            "a-.example.com",
+            "a..example.com",
+            "10.0.0.1",
+            "*.example.com",
+            "caf\u{e9}.example.com",
+        ] {
+            let body = format!(
+                r#"{{"id":"a","environment":"production","domains":["ok.example.com","{bad}"]}}"#
+            );
+            let err = CreateApplication::parse(body.as_bytes()).unwrap_err();
+            assert_eq!(err.field.as_deref(), Some("domains"), "{bad}");
+            assert_eq!(err.pointer.as_deref(), Some("/1"), "{bad}");
+        }
+        let long = format!("{}.com", "a".repeat(64));
+        assert!(!valid_domain(&long));
+        let label = "a".repeat(63);
+        let max = format!("{label}.{label}.{label}.{}", "a".repeat(61));
+        assert_eq!(max.len(), 253);
+        assert!(valid_domain(&max));
+        assert!(!valid_domain(&format!("a{max}")));
+        let u = UpdateApplication::parse(br#"{"domains":["a.example.com"]}"#).unwrap();
+        assert_eq!(
+            u.domains.as_deref(),
+            Some(&["a.example.com".to_string()][..])
+        );
+        assert_eq!(u.allowed_origins, None);
         for (body, name) in [
             (r#"{"id":"Acme","environment":"production"}"#, "id"),
             (r#"{"id":"-a","environment":"production"}"#, "id"),

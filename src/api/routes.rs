@@ -129,7 +129,55 @@ pub enum ApiRoute {
     RotateSigningKeys,
 }
 
+/// A resource the API reads by its id within the calling application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Record {
+    /// A user (`users.id`).
+    User,
+    /// A session (`sessions.id`).
+    Session,
+    /// A JWT template (`templates.name`).
+    Template,
+    /// A secret key (`api_keys.key_id`).
+    ApiKey,
+}
+
+impl Record {
+    /// Its D1 table.
+    pub const fn table(self) -> &'static str {
+        match self {
+            Self::User => "users",
+            Self::Session => "sessions",
+            Self::Template => "templates",
+            Self::ApiKey => "api_keys",
+        }
+    }
+
+    /// The column its path parameter names.
+    pub const fn id_column(self) -> &'static str {
+        match self {
+            Self::User | Self::Session => "id",
+            Self::Template => "name",
+            Self::ApiKey => "key_id",
+        }
+    }
+}
+
 impl ApiRoute {
+    /// The one row a read-only route answers from, which the Worker reads in the same
+    /// D1 batch as the authentication read (one round trip per call). The row is used
+    /// only once the key is authenticated and its scope checked; writes (whose reads
+    /// must follow an idempotency claim) and lists read nothing ahead.
+    pub fn prefetch(&self) -> Option<(Record, &str)> {
+        match self {
+            Self::GetUser { user_id } => Some((Record::User, user_id)),
+            Self::GetSession { session_id } => Some((Record::Session, session_id)),
+            Self::GetTemplate { name } => Some((Record::Template, name)),
+            Self::GetApiKey { key_id } => Some((Record::ApiKey, key_id)),
+            _ => None,
+        }
+    }
+
     /// Who may call it (see [`required_scope`]).
     pub fn access(&self) -> Access {
         required_scope(self)
@@ -414,6 +462,37 @@ pub fn route(method: &str, path: &str) -> Result<ApiRoute, ApiError> {
 pub(crate) mod tests {
     use super::*;
     use alloc::vec;
+
+    #[test]
+    fn only_single_resource_reads_prefetch_their_row() {
+        for r in sample_routes() {
+            let expected = match &r {
+                ApiRoute::GetUser { .. } => Some(Record::User),
+                ApiRoute::GetSession { .. } => Some(Record::Session),
+                ApiRoute::GetTemplate { .. } => Some(Record::Template),
+                ApiRoute::GetApiKey { .. } => Some(Record::ApiKey),
+                _ => None,
+            };
+            assert_eq!(r.prefetch().map(|(kind, _)| kind), expected, "{r:?}");
+            // Only reads: every prefetching route is a GET with a scope check.
+            if expected.is_some() {
+                assert!(!r.is_post());
+                assert!(matches!(r.access(), Access::Key(_)));
+            }
+        }
+        let r = route("GET", "/v1/users/user_42").unwrap();
+        assert_eq!(r.prefetch(), Some((Record::User, "user_42")));
+        assert_eq!(
+            route("DELETE", "/v1/users/user_42").unwrap().prefetch(),
+            None
+        );
+        assert_eq!(
+            route("GET", "/v1/jwt-templates/hasura").unwrap().prefetch(),
+            Some((Record::Template, "hasura"))
+        );
+        assert_eq!(Record::Template.id_column(), "name");
+        assert_eq!(Record::ApiKey.table(), "api_keys");
+    }
 
     /// One of every route.
     pub(crate) fn sample_routes() -> Vec<ApiRoute> {

@@ -147,6 +147,14 @@ pub fn classify_host(host: &str, config: &TenantConfig) -> HostMatch {
     HostMatch::Other(host)
 }
 
+/// Whether an application may claim `domain` as a custom domain: only a host that
+/// [`classify_host`] reads as [`HostMatch::Other`] is looked up in `tenant_domains`, so the
+/// base domain, `<tenant>.<base domain>` and loopback names are never claimable (they
+/// would never route to the claim, or would shadow another tenant).
+pub fn claimable_domain(domain: &str, config: &TenantConfig) -> bool {
+    matches!(classify_host(domain, config), HostMatch::Other(h) if h == domain)
+}
+
 /// Where to look the tenant up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TenantLookup {
@@ -281,6 +289,21 @@ mod tests {
             classify_host("auth.acme.com", &c),
             HostMatch::Other("auth.acme.com".into())
         );
+    }
+
+    #[test]
+    fn custom_domains_cannot_shadow_the_base_domain_tenants_or_loopback() {
+        let c = cfg(Some("torii.test"), Some("demo"));
+        assert!(claimable_domain("auth.acme.com", &c));
+        // Nested names under the base domain are not tenant subdomains: claimable.
+        assert!(claimable_domain("a.b.torii.test", &c));
+        for taken in ["torii.test", "acme.torii.test", "localhost", "127.0.0.1"] {
+            assert!(!claimable_domain(taken, &c), "{taken}");
+        }
+        // Only the exact, normalized form is claimable (what lookups compare).
+        assert!(!claimable_domain("Auth.Acme.com", &c));
+        assert!(!claimable_domain("auth.acme.com.", &c));
+        assert!(claimable_domain("acme.torii.test", &cfg(None, None)));
     }
 
     #[test]

@@ -62,6 +62,7 @@ pub(crate) fn counters_json() -> String {
             "signature_memo_hits": c.memo_hits.get(),
             "token_cache_hits": c.token_cache_hits.get(),
             "d1_queries": super::store::queries(),
+            "d1_round_trips": super::store::round_trips(),
             "limiter_calls": c.limiter_calls.get(),
             "rate_limited": c.rate_limited.get(),
             "clock_offset": clock::clock_offset(),

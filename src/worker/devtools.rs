@@ -176,17 +176,15 @@ async fn dev_route(req: &Request) -> Option<worker::Result<Response>> {
 ///   creates an active session (default 7 days) for a user of the request's tenant and
 ///   returns `{"sessionId","accessToken","expiresAt","keyVersion"}` (its first session token);
 /// * `POST sessions/revoke` `{"sessionId"}`: revokes it;
-/// * `GET counters`: `{"d1_queries"}` of this isolate;
+/// * `GET counters`: this isolate's I/O counters (as `/_torii/dev/counters`: D1
+///   statements and round trips, KV, fetches);
 /// * `POST forget`: drops the isolate's tenant cache.
 async fn devtools(req: &mut Request, env: &Env) -> Reply {
     let path = req.path();
     let method = req.method().to_string();
     let sub = path.strip_prefix(DEVTOOLS_PREFIX).unwrap_or_default();
     let result = match (method.as_str(), sub) {
-        ("GET", "counters") => Ok(Reply::json(
-            200,
-            json!({ "d1_queries": store::queries() }).to_string(),
-        )),
+        ("GET", "counters") => Ok(Reply::json(200, counters::counters_json())),
         ("POST", "forget") => {
             tenant::forget(None);
             Ok(Reply::json(200, "{}".into()))

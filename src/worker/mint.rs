@@ -18,7 +18,6 @@ use super::store::{self, SessionRow, UserRow};
 use super::tenant::{self, Tenant};
 use crate::edge::ratelimit::{mint_key, MINT_LIMIT};
 use crate::edge::reply::{self, token_error_reply, www_authenticate, Reply};
-use crate::templates::user::{metadata_from_json, StoredUser};
 use crate::{
     bearer_token, mint_session_token, mint_template_token, ErrorCode, MintedToken, Policy,
     SessionInput, Template, TypPolicy, UnixTime, UntrustedToken, User, Verifier, VerifyError,
@@ -201,21 +200,8 @@ pub(crate) fn parse_template(row: &store::TemplateRow) -> Result<Template, Reply
 
 /// The core's [`User`] from its D1 row (caps re-checked: a bad row fails closed).
 pub(crate) fn user_from_row(row: &UserRow) -> Result<User, Reply> {
-    let bad = |what: &str| reply::misconfigured(&format!("user {:?}: {what}", row.id));
-    let bag =
-        |text: &str| metadata_from_json(text).ok_or_else(|| bad("metadata is not a JSON object"));
-    User::from_stored(StoredUser {
-        id: &row.id,
-        email: row.email.as_deref(),
-        email_verified: row.email_verified != 0,
-        first_name: row.first_name.as_deref(),
-        last_name: row.last_name.as_deref(),
-        name: None,
-        public_metadata: bag(&row.public_metadata)?,
-        unsafe_metadata: bag(&row.unsafe_metadata)?,
-        private_metadata: bag(&row.private_metadata)?,
-    })
-    .map_err(|e| bad(e.code()))
+    row.to_user()
+        .map_err(|why| reply::misconfigured(&format!("user {:?}: {why}", row.id)))
 }
 
 /// Mints a template token (with `template`) or a session token (with the default
@@ -285,6 +271,9 @@ mod tests {
             public_metadata: r#"{"role":"admin"}"#.into(),
             unsafe_metadata: "{}".into(),
             private_metadata: r#"{"ssn":"x"}"#.into(),
+            created_at: 1,
+            updated_at: 2,
+            version: 1,
         };
         let u = user_from_row(&r).unwrap();
         assert_eq!(u.email(), Some("ada@example.com"));

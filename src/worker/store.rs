@@ -8,6 +8,8 @@
 
 use crate::edge::reply::{self, Reply};
 use crate::keys::rotation::KeyVersion;
+use crate::templates::user::{metadata_from_json, StoredUser};
+use crate::User;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::Cell;
@@ -27,8 +29,12 @@ const KEY_VERSIONS_SQL: &str = "SELECT version, state, created_at, activated_at,
 const SESSION_SQL: &str =
     "SELECT id, tenant_id, user_id, status, aal, org_id, org_role, expires_at \
      FROM sessions WHERE id = ?1";
+/// The columns of a [`UserRow`].
+pub(crate) const USER_COLUMNS: &str = "id, email, email_verified, first_name, last_name, \
+     public_metadata, unsafe_metadata, private_metadata, created_at, updated_at, version";
 const USER_SQL: &str = "SELECT id, email, email_verified, first_name, last_name, public_metadata, \
-     unsafe_metadata, private_metadata FROM users WHERE tenant_id = ?1 AND id = ?2";
+     unsafe_metadata, private_metadata, created_at, updated_at, version \
+     FROM users WHERE tenant_id = ?1 AND id = ?2";
 const TEMPLATE_BY_NAME_SQL: &str =
     "SELECT name, body, lifetime FROM templates WHERE tenant_id = ?1 AND name = ?2";
 const DEFAULT_TEMPLATE_SQL: &str =
@@ -36,6 +42,7 @@ const DEFAULT_TEMPLATE_SQL: &str =
 
 std::thread_local! {
     static QUERIES: Cell<u64> = const { Cell::new(0) };
+    static ROUND_TRIPS: Cell<u64> = const { Cell::new(0) };
 }
 
 /// Statements sent to D1 by this isolate (batched statements count one each).
@@ -44,8 +51,16 @@ pub(crate) fn queries() -> u64 {
     QUERIES.with(Cell::get)
 }
 
+/// Calls to D1 by this isolate (a batch is one, whatever its statements).
+#[cfg(feature = "dev")]
+pub(crate) fn round_trips() -> u64 {
+    ROUND_TRIPS.with(Cell::get)
+}
+
+/// Counts one call to D1 of `n` statements.
 fn count(n: usize) {
     QUERIES.with(|q| q.set(q.get().saturating_add(n as u64)));
+    ROUND_TRIPS.with(|r| r.set(r.get().saturating_add(1)));
 }
 
 /// The database, or an error when the binding is missing.
@@ -286,7 +301,8 @@ pub(crate) async fn write_rotation(
 
 // ------------------------------------------------------------------ users, sessions, templates
 
-/// A user row (metadata bags as JSON text).
+/// A user row ([`USER_COLUMNS`]: metadata bags as JSON text, the ETag columns), as minting
+/// and the Backend API read it.
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct UserRow {
     pub(crate) id: String,
@@ -297,6 +313,29 @@ pub(crate) struct UserRow {
     pub(crate) public_metadata: String,
     pub(crate) unsafe_metadata: String,
     pub(crate) private_metadata: String,
+    pub(crate) created_at: i64,
+    pub(crate) updated_at: i64,
+    pub(crate) version: i64,
+}
+
+impl UserRow {
+    /// The core's [`User`] of this row, with the stored caps
+    /// re-checked; `Err` names what is wrong (a bad row fails closed).
+    pub(crate) fn to_user(&self) -> Result<User, &'static str> {
+        let bag = |text: &str| metadata_from_json(text).ok_or("metadata is not a JSON object");
+        User::from_stored(StoredUser {
+            id: &self.id,
+            email: self.email.as_deref(),
+            email_verified: self.email_verified != 0,
+            first_name: self.first_name.as_deref(),
+            last_name: self.last_name.as_deref(),
+            name: None,
+            public_metadata: bag(&self.public_metadata)?,
+            unsafe_metadata: bag(&self.unsafe_metadata)?,
+            private_metadata: bag(&self.private_metadata)?,
+        })
+        .map_err(|e| e.code())
+    }
 }
 
 /// The user `id` of `tenant`.

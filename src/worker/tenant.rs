@@ -73,7 +73,7 @@ pub(crate) struct Tenant {
 }
 
 /// The tenancy settings from the Worker's vars.
-fn config(env: &Env) -> TenantConfig {
+pub(crate) fn config(env: &Env) -> TenantConfig {
     TenantConfig::from_vars(|name| string_var(env, name))
 }
 

@@ -11,6 +11,7 @@
 // * no secret key or operator secret in plain text in local D1 or the logs.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
@@ -64,7 +65,21 @@ describe('Backend API under wrangler dev', () => {
     const out = JSON.parse(await wranglerD1(worker.state, ['execute', 'DB', '--command', sql, '--json']));
     return out[0].results;
   };
-  const counters = async () => (await (await fetch(`${worker.origin}/_torii/devtools/counters`)).json()).d1_queries;
+  const counterValues = async () => await (await fetch(`${worker.origin}/_torii/devtools/counters`)).json();
+  const counters = async () => (await counterValues()).d1_queries;
+  /** GET `path` on the Worker with an explicit Host header (fetch cannot set one). */
+  const getWithHost = (path, host) =>
+    new Promise((resolve, reject) => {
+      const u = new URL(worker.origin);
+      const req = request({ hostname: u.hostname, port: u.port, path, headers: { host } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode, body: body ? JSON.parse(body) : null }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
   const createApp = (id, body = {}, headers = {}) =>
     call('POST', '/v1/applications', {
       app: null,
@@ -235,6 +250,69 @@ describe('Backend API under wrangler dev', () => {
     // A valid call: one statement (application + key, one round trip).
     await call('GET', '/v1/applications/current', { key: demoKey });
     assert.equal(await counters(), before + 1);
+  });
+
+  test('one D1 round trip per authenticated read, the route\'s row batched with the key check', async () => {
+    const sid = (await d1("SELECT id FROM sessions WHERE tenant_id = 'demo' LIMIT 1"))[0].id;
+    const keyId = (await call('GET', '/v1/api-keys?limit=1', { key: demoKey })).body.data[0].id;
+    for (const path of [
+      '/v1/applications/current',
+      '/v1/users/user_ada',
+      '/v1/users/nobody', // a 404 costs the same
+      `/v1/sessions/${sid}`,
+      '/v1/jwt-templates/hasura',
+      `/v1/api-keys/${keyId}`,
+    ]) {
+      const before = await counterValues();
+      const r = await call('GET', path, { key: demoKey });
+      assert.ok([200, 404].includes(r.status), `${path}: ${r.status}`);
+      const after = await counterValues();
+      assert.equal(after.d1_round_trips - before.d1_round_trips, 1, path);
+    }
+    // The row read ahead is never shown to a caller who fails authentication or scope.
+    const r = await call('GET', '/v1/users/user_ada', { key: otherKey });
+    assert.equal(r.body.code, 'application_mismatch');
+    assert.ok(!JSON.stringify(r.body).includes('ada@example.com'));
+  });
+
+  test('custom domains: created with the application, served by the edge, unique, updatable', async () => {
+    let r = await createApp('acme', { issuer: 'https://auth.acme.test', domains: ['Auth.Acme.test', 'login.acme.test'] });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    assert.deepEqual(r.body.application.domains, ['auth.acme.test', 'login.acme.test']);
+    secrets.push(r.body.api_key.secret);
+    const acmeKey = r.body.api_key.secret;
+    const stored = await d1("SELECT host FROM tenant_domains WHERE tenant_id = 'acme' ORDER BY host");
+    assert.deepEqual(stored.map((x) => x.host), ['auth.acme.test', 'login.acme.test']);
+    // The edge serves the application at its domain.
+    const jwks = await getWithHost('/_torii/.well-known/jwks.json', 'auth.acme.test');
+    assert.equal(jwks.status, 200);
+    assert.equal(jwks.body.keys.length >= 1, true);
+    const jwksById = await (await fetch(`${worker.origin}/_torii/.well-known/jwks.json`, { headers: { 'x-application-id': 'acme' } })).json();
+    assert.deepEqual(jwks.body, jwksById);
+    // Another application cannot take it (409, nothing written), nor loopback names (422).
+    r = await createApp('acme2', { issuer: 'https://acme2.test', domains: ['new.acme2.test', 'auth.acme.test'] });
+    assert.equal(r.status, 409);
+    assert.equal(r.body.code, 'conflict');
+    assert.equal((await d1("SELECT count(*) AS n FROM tenants WHERE id = 'acme2'"))[0].n, 0);
+    assert.equal((await d1("SELECT count(*) AS n FROM tenant_domains WHERE host = 'new.acme2.test'"))[0].n, 0);
+    r = await createApp('acme3', { issuer: 'https://acme3.test', domains: ['localhost.test', 'localhost'] });
+    assert.equal(r.status, 422);
+    assert.equal(r.body.field, 'domains');
+    assert.equal(r.body.pointer, '/1');
+    r = await createApp('acme3', { issuer: 'https://acme3.test', domains: ['auth.acme.test:8443'] });
+    assert.equal(r.status, 422);
+    assert.equal(r.body.pointer, '/0');
+    // GET shows them; PATCH replaces the list; the old domain stops serving.
+    r = await call('GET', '/v1/applications/current', { key: acmeKey, app: 'acme' });
+    assert.deepEqual(r.body.domains, ['auth.acme.test', 'login.acme.test']);
+    r = await call('PATCH', '/v1/applications/current', { key: acmeKey, app: 'acme', body: { domains: ['id.acme.test'] } });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual(r.body.domains, ['id.acme.test']);
+    assert.equal((await getWithHost('/_torii/.well-known/jwks.json', 'id.acme.test')).status, 200);
+    assert.equal((await getWithHost('/_torii/.well-known/jwks.json', 'auth.acme.test')).status, 404);
+    r = await call('PATCH', '/v1/applications/current', { key: demoKey, body: { domains: ['id.acme.test'] } });
+    assert.equal(r.status, 409);
+    assert.deepEqual((await call('GET', '/v1/applications/current', { key: demoKey })).body.domains, []);
   });
 
   test('cross-application access is refused both ways', async () => {

@@ -7,6 +7,7 @@ use crate::api::pagination::{paginate, Cursor, ListKind};
 use crate::api::requests::{
     parse_empty_body, parse_list_query, parse_no_query, CreateApiKey, RollApiKey,
 };
+use crate::api::routes::Record;
 use crate::api::scopes::ScopeSet;
 use crate::api::ApiError;
 use crate::error::ErrorCode;
@@ -15,7 +16,7 @@ use alloc::vec::Vec;
 use serde::Deserialize;
 use serde_json::{json as j, Value};
 
-const COLUMNS: &str =
+pub(crate) const COLUMNS: &str =
     "key_id, name, scopes, prefix, last_four, created_at, last_used_at, expires_at, revoked_at";
 
 /// An API key row (never its hash).
@@ -76,12 +77,7 @@ fn not_found() -> ApiError {
 }
 
 async fn row(call: &Call<'_>, key_id: &str) -> Result<Option<KeyRow>, ApiError> {
-    store::first(
-        &call.db,
-        &alloc::format!("SELECT {COLUMNS} FROM api_keys WHERE tenant_id = ?1 AND key_id = ?2"),
-        &[s(&call.app.id), s(key_id)],
-    )
-    .await
+    store::by_id(call, Record::ApiKey, key_id).await
 }
 
 fn with_secret(mut v: Value, secret: &str) -> Value {

@@ -8,6 +8,7 @@ use crate::api::keys::{generate_secret_key, hash_secret, operator_secret_matches
 use crate::api::requests::{default_issuer, CreateApplication, UpdateApplication};
 use crate::api::scopes::{Scope, ScopeSet};
 use crate::api::ApiError;
+use crate::edge::tenancy::claimable_domain;
 use crate::error::ErrorCode;
 use crate::worker::clock;
 use crate::worker::env::string_var;
@@ -25,8 +26,48 @@ pub(crate) fn app_json(app: &App) -> Value {
         "environment": app.environment.as_str(),
         "issuer": app.issuer,
         "allowed_origins": app.allowed_origins,
+        "domains": app.domains,
         "created_at": app.created_at,
     })
+}
+
+/// `validation_failed` at `/domains/<i>` for a domain no application may claim (the
+/// base domain, a tenant subdomain, loopback: see [`claimable_domain`]).
+fn check_domains(env: &Env, domains: &[String]) -> Result<(), ApiError> {
+    let config = crate::worker::tenant::config(env);
+    match domains.iter().position(|d| !claimable_domain(d, &config)) {
+        Some(i) => Err(ApiError::validation(
+            "domains",
+            "the base domain, its tenant subdomains and loopback names cannot be custom domains",
+        )
+        .with_pointer(&alloc::format!("/{i}"))),
+        None => Ok(()),
+    }
+}
+
+/// The statements mapping `domains` to `app` (after removing its old ones, if `replace`).
+fn domain_statements(
+    db: &worker::D1Database,
+    app: &str,
+    domains: &[String],
+    replace: bool,
+) -> Result<Vec<worker::D1PreparedStatement>, ApiError> {
+    let mut out = Vec::with_capacity(domains.len() + 1);
+    if replace {
+        out.push(stmt(
+            db,
+            "DELETE FROM tenant_domains WHERE tenant_id = ?1",
+            &[s(app)],
+        )?);
+    }
+    for d in domains {
+        out.push(stmt(
+            db,
+            "INSERT INTO tenant_domains (host, tenant_id) VALUES (?1, ?2)",
+            &[s(d), s(app)],
+        )?);
+    }
+    Ok(out)
 }
 
 /// The operator check: `Authorization: Bearer <TORII_OPERATOR_SECRET>`, in constant time.
@@ -82,6 +123,7 @@ struct IdemRow {
 pub(crate) async fn create(req: &Request, env: &Env, url: &Url, body: &[u8]) -> Answer {
     check_operator(req, env)?;
     let input = CreateApplication::parse(body)?;
+    check_domains(env, &input.domains)?;
     let pepper = pepper(env)?;
     let now = clock::now_secs();
     let db = store::db(env)?;
@@ -144,11 +186,13 @@ pub(crate) async fn create(req: &Request, env: &Env, url: &Url, body: &[u8]) -> 
             ],
         )?,
     ]);
+    statements.extend(domain_statements(&db, &input.id, &input.domains, false)?);
     let app = App {
         id: input.id.clone(),
         environment: input.environment,
         issuer,
         allowed_origins: input.allowed_origins,
+        domains: input.domains,
         created_at: now,
     };
     let key = KeyRow {
@@ -184,7 +228,12 @@ pub(crate) async fn create(req: &Request, env: &Env, url: &Url, body: &[u8]) -> 
             ],
         )?);
     }
-    store::batch(&db, statements, "an application with this id or issuer").await?;
+    store::batch(
+        &db,
+        statements,
+        "an application with this id or issuer, or one of these domains,",
+    )
+    .await?;
     // This isolate may remember the id as missing (or an old row): forget it.
     crate::worker::tenant::forget(None);
     if let Value::Object(m) = &mut key_value {
@@ -202,24 +251,31 @@ pub(crate) async fn get(call: &Call<'_>) -> Answer {
     Ok(json(200, &app_json(&call.app)))
 }
 
-/// `PATCH /v1/applications/current { allowed_origins? }`.
+/// `PATCH /v1/applications/current { allowed_origins?, domains? }`: each given list
+/// replaces the stored one, in one batch.
 pub(crate) async fn update(call: &Call<'_>) -> Answer {
     crate::api::requests::parse_no_query(&call.query)?;
     let input = UpdateApplication::parse(&call.body)?;
     let mut app = call.app.clone();
+    let mut statements = Vec::new();
     if let Some(origins) = input.allowed_origins {
         let text = Value::from(origins.clone()).to_string();
-        store::batch(
+        statements.push(stmt(
             &call.db,
-            Vec::from([stmt(
-                &call.db,
-                "UPDATE tenants SET allowed_origins = ?2 WHERE id = ?1",
-                &[s(&app.id), s(&text)],
-            )?]),
-            "the application",
-        )
-        .await?;
+            "UPDATE tenants SET allowed_origins = ?2 WHERE id = ?1",
+            &[s(&app.id), s(&text)],
+        )?);
         app.allowed_origins = origins;
+    }
+    if let Some(domains) = input.domains {
+        check_domains(call.env, &domains)?;
+        statements.extend(domain_statements(&call.db, &app.id, &domains, true)?);
+        app.domains = domains;
+    }
+    if !statements.is_empty() {
+        store::batch(&call.db, statements, "one of these domains").await?;
+        // Domain lookups this isolate remembers may have changed.
+        crate::worker::tenant::forget(None);
     }
     Ok(json(200, &app_json(&app)))
 }

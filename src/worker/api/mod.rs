@@ -48,6 +48,8 @@ pub(crate) struct App {
     pub(crate) environment: Environment,
     pub(crate) issuer: String,
     pub(crate) allowed_origins: Vec<String>,
+    /// Its custom domains (`tenant_domains`), sorted.
+    pub(crate) domains: Vec<String>,
     pub(crate) created_at: i64,
 }
 
@@ -64,6 +66,8 @@ pub(crate) struct Call<'a> {
     pub(crate) body: Vec<u8>,
     pub(crate) if_match: Option<String>,
     pub(crate) pepper: Pepper,
+    /// The route's row, read with the authentication ([`store::by_id`] takes it).
+    pub(crate) prefetched: core::cell::Cell<Option<store::Prefetched>>,
 }
 
 /// A handler's result.
@@ -219,9 +223,16 @@ async fn serve(req: &mut Request, env: &Env, ctx: &Context, request_id: &str) ->
     let pepper = pepper(env)?;
     let now = clock::now_secs();
 
-    // The one D1 round trip of authentication.
+    // The one D1 round trip of authentication (with the route's row, if it reads one).
     let db = store::db(env)?;
-    let row = store::auth_row(&db, &app_id, parsed.key_id, idem_key.as_deref()).await?;
+    let (row, prefetched) = store::auth_row(
+        &db,
+        &app_id,
+        parsed.key_id,
+        idem_key.as_deref(),
+        route.prefetch(),
+    )
+    .await?;
     let app = row.app();
     let allowed = app
         .as_ref()
@@ -234,6 +245,7 @@ async fn serve(req: &mut Request, env: &Env, ctx: &Context, request_id: &str) ->
             ctx,
             db,
             row,
+            prefetched,
             app,
             route: &route,
             parsed_env: parsed.env,
@@ -269,6 +281,7 @@ struct AuthInput<'a> {
     ctx: &'a Context,
     db: D1Database,
     row: store::AuthRow,
+    prefetched: Option<store::Prefetched>,
     app: Option<App>,
     route: &'a ApiRoute,
     parsed_env: Environment,
@@ -295,6 +308,7 @@ async fn authorized(a: AuthInput<'_>, r: Request2<'_>) -> Answer {
         ctx,
         db,
         row,
+        prefetched,
         app,
         route,
         parsed_env,
@@ -375,6 +389,7 @@ async fn authorized(a: AuthInput<'_>, r: Request2<'_>) -> Answer {
         body: r.body,
         if_match: r.if_match,
         pepper,
+        prefetched: core::cell::Cell::new(prefetched),
     };
     let Some(idem_key) = r.idem_key else {
         return dispatch(route, &call).await;
@@ -498,6 +513,11 @@ impl store::AuthRow {
             allowed_origins: cors::parse_allowed_origins(
                 self.allowed_origins.as_deref().unwrap_or("[]"),
             ),
+            domains: self
+                .domains
+                .as_deref()
+                .and_then(|d| serde_json::from_str(d).ok())
+                .unwrap_or_default(),
             created_at: self.app_created_at.unwrap_or_default(),
         })
     }

@@ -9,6 +9,7 @@ use crate::api::pagination::{paginate, Cursor, ListKind};
 use crate::api::requests::{
     parse_empty_body, parse_no_query, parse_token_query, CreateSession, ListSessions, SessionStatus,
 };
+use crate::api::routes::Record;
 use crate::api::ApiError;
 use crate::edge::reply::Reply;
 use crate::error::ErrorCode;
@@ -24,7 +25,7 @@ use serde_json::{json as j, Map, Value};
 /// Default session lifetime when `expires_in` is absent (7 days).
 const DEFAULT_SESSION_SECS: i64 = 7 * 86_400;
 
-const COLUMNS: &str =
+pub(crate) const COLUMNS: &str =
     "id, tenant_id, user_id, status, aal, org_id, org_role, actor, created_at, expires_at";
 
 #[derive(Debug, Clone, Deserialize)]
@@ -109,12 +110,7 @@ async fn app_tenant(call: &Call<'_>) -> Result<Tenant, ApiError> {
 }
 
 async fn row(call: &Call<'_>, id: &str) -> Result<Option<Row>, ApiError> {
-    store::first(
-        &call.db,
-        &alloc::format!("SELECT {COLUMNS} FROM sessions WHERE tenant_id = ?1 AND id = ?2"),
-        &[s(&call.app.id), s(id)],
-    )
-    .await
+    store::by_id(call, Record::Session, id).await
 }
 
 fn template_of(row: Option<TemplateRow>) -> Result<Option<Template>, ApiError> {

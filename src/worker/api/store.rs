@@ -2,8 +2,10 @@
 //! authentication read, `last_used_at`, idempotency records, and error mapping. Every
 //! statement goes through [`crate::worker::store`] (bound, counted).
 
+use super::Call;
 use crate::api::idempotency::IDEMPOTENCY_WINDOW_SECS;
 use crate::api::keys::LAST_USED_GRANULARITY_SECS;
+use crate::api::routes::Record;
 use crate::api::ApiError;
 use crate::error::ErrorCode;
 use crate::worker::store as base;
@@ -105,6 +107,7 @@ pub(crate) struct AuthRow {
     pub(crate) environment: Option<String>,
     pub(crate) issuer: Option<String>,
     pub(crate) allowed_origins: Option<String>,
+    pub(crate) domains: Option<String>,
     pub(crate) app_created_at: Option<i64>,
     pub(crate) key_tenant: Option<String>,
     pub(crate) scopes: Option<String>,
@@ -119,6 +122,8 @@ pub(crate) struct AuthRow {
 }
 
 const AUTH_SQL: &str = "SELECT t.id AS app_id, t.environment, t.issuer, t.allowed_origins, \
+     (SELECT json_group_array(host) FROM (SELECT host FROM tenant_domains \
+     WHERE tenant_id = t.id ORDER BY host)) AS domains, \
      t.created_at AS app_created_at, k.tenant_id AS key_tenant, k.scopes, k.secret_hash, \
      k.expires_at, k.revoked_at, k.last_used_at, i.fingerprint AS idem_fingerprint, \
      i.status AS idem_status, i.body AS idem_body, i.created_at AS idem_created_at \
@@ -127,16 +132,88 @@ const AUTH_SQL: &str = "SELECT t.id AS app_id, t.environment, t.issuer, t.allowe
      LEFT JOIN api_keys k ON k.key_id = w.kid \
      LEFT JOIN idempotency_keys i ON i.tenant_id = w.app AND i.key = w.ikey";
 
-/// One statement, one round trip: see [`AuthRow`].
+/// A row read ahead with the authentication (see [`ApiRoute::prefetch`]).
+pub(crate) struct Prefetched {
+    resource: Record,
+    id: String,
+    result: D1Result,
+}
+
+/// The columns the API reads of each resource.
+const fn columns(r: Record) -> &'static str {
+    match r {
+        Record::User => super::users::COLUMNS,
+        Record::Session => super::sessions::COLUMNS,
+        Record::Template => super::templates::COLUMNS,
+        Record::ApiKey => super::api_keys::COLUMNS,
+    }
+}
+
+fn by_id_sql(r: Record) -> String {
+    alloc::format!(
+        "SELECT {} FROM {} WHERE tenant_id = ?1 AND {} = ?2",
+        columns(r),
+        r.table(),
+        r.id_column()
+    )
+}
+
+/// The authentication read: one statement, or, for a route that answers from one row,
+/// that row's read in the same batch. Either way one D1 round trip.
 pub(crate) async fn auth_row(
     db: &D1Database,
     app: &str,
     key_id: &str,
     idem_key: Option<&str>,
-) -> Result<AuthRow, ApiError> {
-    Ok(first(db, AUTH_SQL, &[s(app), s(key_id), opt(idem_key)])
-        .await?
-        .unwrap_or_default())
+    prefetch: Option<(Record, &str)>,
+) -> Result<(AuthRow, Option<Prefetched>), ApiError> {
+    let args = [s(app), s(key_id), opt(idem_key)];
+    let Some((resource, id)) = prefetch else {
+        let row = first(db, AUTH_SQL, &args).await?.unwrap_or_default();
+        return Ok((row, None));
+    };
+    let statements = Vec::from([
+        stmt(db, AUTH_SQL, &args)?,
+        stmt(db, &by_id_sql(resource), &[s(app), s(id)])?,
+    ]);
+    let mut results = base::batch_results(db, statements)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    let row = rows::<AuthRow>(&results, 0)?
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    let prefetched = results
+        .pop()
+        .filter(|_| results.len() == 1)
+        .map(|result| Prefetched {
+            resource,
+            id: id.to_string(),
+            result,
+        });
+    Ok((row, prefetched))
+}
+
+/// The row `id` of `resource` in the call's application: the one read with the
+/// authentication when it is that row, else a query.
+pub(crate) async fn by_id<T: for<'a> Deserialize<'a>>(
+    call: &Call<'_>,
+    resource: Record,
+    id: &str,
+) -> Result<Option<T>, ApiError> {
+    let ahead = call
+        .prefetched
+        .take()
+        .filter(|p| p.resource == resource && p.id == id);
+    match ahead {
+        Some(p) => Ok(p
+            .result
+            .results::<T>()
+            .map_err(|e| unavailable(&e))?
+            .into_iter()
+            .next()),
+        None => first(&call.db, &by_id_sql(resource), &[s(&call.app.id), s(id)]).await,
+    }
 }
 
 /// Records a use of the key (at most once a minute, also across isolates).

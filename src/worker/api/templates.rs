@@ -9,6 +9,7 @@ use crate::api::pagination::{paginate, Cursor, ListKind};
 use crate::api::requests::{
     parse_list_query, parse_no_query, sample_user, PreviewTemplate, PreviewUser, PutTemplate,
 };
+use crate::api::routes::Record;
 use crate::api::ApiError;
 use crate::error::ErrorCode;
 use alloc::string::String;
@@ -16,7 +17,8 @@ use alloc::vec::Vec;
 use serde::Deserialize;
 use serde_json::{json as j, Value};
 
-const COLUMNS: &str = "name, body, lifetime, is_default, created_at, updated_at, version";
+pub(crate) const COLUMNS: &str =
+    "name, body, lifetime, is_default, created_at, updated_at, version";
 
 #[derive(Debug, Clone, Deserialize)]
 struct Row {
@@ -54,12 +56,7 @@ fn not_found() -> ApiError {
 }
 
 async fn row(call: &Call<'_>, name: &str) -> Result<Option<Row>, ApiError> {
-    store::first(
-        &call.db,
-        &alloc::format!("SELECT {COLUMNS} FROM templates WHERE tenant_id = ?1 AND name = ?2"),
-        &[s(&call.app.id), s(name)],
-    )
-    .await
+    store::by_id(call, Record::Template, name).await
 }
 
 fn stale() -> ApiError {

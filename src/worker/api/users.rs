@@ -6,34 +6,20 @@ use super::{json, json_etag, no_content, random_id, Answer, Call};
 use crate::api::etag::{check_if_match, etag};
 use crate::api::pagination::{paginate, Cursor, ListKind};
 use crate::api::requests::{parse_no_query, CreateUser, ListUsers, UpdateMetadata, UpdateUser};
+use crate::api::routes::Record;
 use crate::api::ApiError;
 use crate::error::ErrorCode;
-use crate::templates::user::{metadata_from_json, StoredUser};
+use crate::templates::user::StoredUser;
 use crate::User;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use serde::Deserialize;
 use serde_json::{json as j, Map, Value};
 use worker::wasm_bindgen::JsValue;
 
-const COLUMNS: &str = "id, email, email_verified, first_name, last_name, public_metadata, \
-     unsafe_metadata, private_metadata, created_at, updated_at, version";
+pub(crate) const COLUMNS: &str = crate::worker::store::USER_COLUMNS;
 
 /// A user row with its ETag columns.
-#[derive(Debug, Clone, Deserialize)]
-pub(crate) struct Row {
-    pub(crate) id: String,
-    pub(crate) email: Option<String>,
-    pub(crate) email_verified: i64,
-    pub(crate) first_name: Option<String>,
-    pub(crate) last_name: Option<String>,
-    pub(crate) public_metadata: String,
-    pub(crate) unsafe_metadata: String,
-    pub(crate) private_metadata: String,
-    pub(crate) created_at: i64,
-    pub(crate) updated_at: i64,
-    pub(crate) version: i64,
-}
+pub(crate) type Row = crate::worker::store::UserRow;
 
 impl Row {
     fn etag(&self) -> String {
@@ -42,20 +28,8 @@ impl Row {
 
     /// The core's user (a bad row fails closed: 500).
     pub(crate) fn user(&self) -> Result<User, ApiError> {
-        let bad = || ApiError::new(ErrorCode::Misconfigured, "a stored user is not valid");
-        let bag = |t: &str| metadata_from_json(t).ok_or_else(bad);
-        User::from_stored(StoredUser {
-            id: &self.id,
-            email: self.email.as_deref(),
-            email_verified: self.email_verified != 0,
-            first_name: self.first_name.as_deref(),
-            last_name: self.last_name.as_deref(),
-            name: None,
-            public_metadata: bag(&self.public_metadata)?,
-            unsafe_metadata: bag(&self.unsafe_metadata)?,
-            private_metadata: bag(&self.private_metadata)?,
-        })
-        .map_err(|_| bad())
+        self.to_user()
+            .map_err(|_| ApiError::new(ErrorCode::Misconfigured, "a stored user is not valid"))
     }
 }
 
@@ -107,12 +81,7 @@ pub(crate) fn not_found() -> ApiError {
 
 /// The user `id` of the call's application.
 pub(crate) async fn row(call: &Call<'_>, id: &str) -> Result<Option<Row>, ApiError> {
-    store::first(
-        &call.db,
-        &alloc::format!("SELECT {COLUMNS} FROM users WHERE tenant_id = ?1 AND id = ?2"),
-        &[s(&call.app.id), s(id)],
-    )
-    .await
+    store::by_id(call, Record::User, id).await
 }
 
 /// `POST /v1/users` → 201 with `ETag`.
