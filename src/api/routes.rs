@@ -142,6 +142,15 @@ pub enum Record {
     ApiKey,
 }
 
+/// What [`ApiRoute::prefetch`] reads ahead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ahead<'a> {
+    /// The row of this record with this id.
+    Row(Record, &'a str),
+    /// A page of these records (the route's query string decides which).
+    List(Record),
+}
+
 impl Record {
     /// Its D1 table.
     pub const fn table(self) -> &'static str {
@@ -164,16 +173,20 @@ impl Record {
 }
 
 impl ApiRoute {
-    /// The one row a read-only route answers from, which the Worker reads in the same
-    /// D1 batch as the authentication read (one round trip per call). The row is used
-    /// only once the key is authenticated and its scope checked; writes (whose reads
-    /// must follow an idempotency claim) and lists read nothing ahead.
-    pub fn prefetch(&self) -> Option<(Record, &str)> {
+    /// What a read-only route answers from, which the Worker reads in the same D1 batch
+    /// as the authentication read (one round trip per call). It is used only once the key
+    /// is authenticated and its scope checked; writes (whose reads must follow an
+    /// idempotency claim) read nothing ahead.
+    pub fn prefetch(&self) -> Option<Ahead<'_>> {
         match self {
-            Self::GetUser { user_id } => Some((Record::User, user_id)),
-            Self::GetSession { session_id } => Some((Record::Session, session_id)),
-            Self::GetTemplate { name } => Some((Record::Template, name)),
-            Self::GetApiKey { key_id } => Some((Record::ApiKey, key_id)),
+            Self::GetUser { user_id } => Some(Ahead::Row(Record::User, user_id)),
+            Self::GetSession { session_id } => Some(Ahead::Row(Record::Session, session_id)),
+            Self::GetTemplate { name } => Some(Ahead::Row(Record::Template, name)),
+            Self::GetApiKey { key_id } => Some(Ahead::Row(Record::ApiKey, key_id)),
+            Self::ListUsers => Some(Ahead::List(Record::User)),
+            Self::ListSessions => Some(Ahead::List(Record::Session)),
+            Self::ListTemplates => Some(Ahead::List(Record::Template)),
+            Self::ListApiKeys => Some(Ahead::List(Record::ApiKey)),
             _ => None,
         }
     }
@@ -464,31 +477,45 @@ pub(crate) mod tests {
     use alloc::vec;
 
     #[test]
-    fn only_single_resource_reads_prefetch_their_row() {
+    fn only_reads_prefetch_and_only_what_they_answer_from() {
         for r in sample_routes() {
             let expected = match &r {
-                ApiRoute::GetUser { .. } => Some(Record::User),
-                ApiRoute::GetSession { .. } => Some(Record::Session),
-                ApiRoute::GetTemplate { .. } => Some(Record::Template),
-                ApiRoute::GetApiKey { .. } => Some(Record::ApiKey),
+                ApiRoute::GetUser { .. } => Some(Ahead::Row(Record::User, "user_1")),
+                ApiRoute::GetSession { .. } => Some(Ahead::Row(Record::Session, "sess_1")),
+                ApiRoute::GetTemplate { .. } => Some(Ahead::Row(Record::Template, "hasura")),
+                ApiRoute::GetApiKey { .. } => Some(Ahead::Row(Record::ApiKey, "k")),
+                ApiRoute::ListUsers => Some(Ahead::List(Record::User)),
+                ApiRoute::ListSessions => Some(Ahead::List(Record::Session)),
+                ApiRoute::ListTemplates => Some(Ahead::List(Record::Template)),
+                ApiRoute::ListApiKeys => Some(Ahead::List(Record::ApiKey)),
                 _ => None,
             };
-            assert_eq!(r.prefetch().map(|(kind, _)| kind), expected, "{r:?}");
-            // Only reads: every prefetching route is a GET with a scope check.
+            let kind = |a: Option<Ahead<'_>>| {
+                a.map(|a| match a {
+                    Ahead::Row(k, _) => (k, true),
+                    Ahead::List(k) => (k, false),
+                })
+            };
+            assert_eq!(kind(r.prefetch()), kind(expected), "{r:?}");
+            // Only reads: every prefetching route is keyed and not a POST.
             if expected.is_some() {
                 assert!(!r.is_post());
                 assert!(matches!(r.access(), Access::Key(_)));
             }
         }
         let r = route("GET", "/v1/users/user_42").unwrap();
-        assert_eq!(r.prefetch(), Some((Record::User, "user_42")));
+        assert_eq!(r.prefetch(), Some(Ahead::Row(Record::User, "user_42")));
         assert_eq!(
             route("DELETE", "/v1/users/user_42").unwrap().prefetch(),
             None
         );
         assert_eq!(
+            route("PATCH", "/v1/users/user_42").unwrap().prefetch(),
+            None
+        );
+        assert_eq!(
             route("GET", "/v1/jwt-templates/hasura").unwrap().prefetch(),
-            Some((Record::Template, "hasura"))
+            Some(Ahead::Row(Record::Template, "hasura"))
         );
         assert_eq!(Record::Template.id_column(), "name");
         assert_eq!(Record::ApiKey.table(), "api_keys");

@@ -252,7 +252,7 @@ describe('Backend API under wrangler dev', () => {
     assert.equal(await counters(), before + 1);
   });
 
-  test('one D1 round trip per authenticated read, the route\'s row batched with the key check', async () => {
+  test('one D1 round trip per authenticated read, the route\'s row or page batched with the key check', async () => {
     const sid = (await d1("SELECT id FROM sessions WHERE tenant_id = 'demo' LIMIT 1"))[0].id;
     const keyId = (await call('GET', '/v1/api-keys?limit=1', { key: demoKey })).body.data[0].id;
     for (const path of [
@@ -262,6 +262,11 @@ describe('Backend API under wrangler dev', () => {
       `/v1/sessions/${sid}`,
       '/v1/jwt-templates/hasura',
       `/v1/api-keys/${keyId}`,
+      '/v1/users?limit=2',
+      '/v1/users?email=ada%40example.com',
+      `/v1/sessions?user_id=user_ada&status=active`,
+      '/v1/jwt-templates',
+      '/v1/api-keys?limit=1',
     ]) {
       const before = await counterValues();
       const r = await call('GET', path, { key: demoKey });
@@ -269,10 +274,19 @@ describe('Backend API under wrangler dev', () => {
       const after = await counterValues();
       assert.equal(after.d1_round_trips - before.d1_round_trips, 1, path);
     }
-    // The row read ahead is never shown to a caller who fails authentication or scope.
-    const r = await call('GET', '/v1/users/user_ada', { key: otherKey });
+    // A page read ahead is the page the handler would read.
+    const page = await call('GET', '/v1/users?email=ada%40example.com', { key: demoKey });
+    assert.deepEqual(page.body.data.map((u) => u.id), ['user_ada']);
+    // What was read ahead is never shown to a caller who fails authentication; a bad
+    // query is still judged after the key (401 before 422).
+    let r = await call('GET', '/v1/users/user_ada', { key: otherKey });
     assert.equal(r.body.code, 'application_mismatch');
     assert.ok(!JSON.stringify(r.body).includes('ada@example.com'));
+    r = await call('GET', '/v1/users?limit=0', { key: otherKey });
+    assert.equal(r.body.code, 'application_mismatch');
+    r = await call('GET', '/v1/users?limit=0', { key: demoKey });
+    assert.equal(r.status, 422);
+    assert.equal(r.body.field, 'limit');
   });
 
   test('custom domains: created with the application, served by the edge, unique, updatable', async () => {

@@ -129,12 +129,18 @@ pub(crate) async fn create(call: &Call<'_>) -> Answer {
     ))
 }
 
+/// The page statement of `GET /v1/api-keys?limit=&starting_after=`.
+pub(crate) fn list_statement(app: &str, query: &str) -> store::ListStatement {
+    let page = parse_list_query(query, ListKind::ApiKeys)?;
+    let mut args = Vec::from([s(app)]);
+    let sql = page_sql(COLUMNS, "api_keys", "key_id", "", &page, &mut args);
+    Ok((sql, args))
+}
+
 /// `GET /v1/api-keys`.
 pub(crate) async fn list(call: &Call<'_>) -> Answer {
     let page = parse_list_query(&call.query, ListKind::ApiKeys)?;
-    let mut args = Vec::from([s(&call.app.id)]);
-    let sql = page_sql(COLUMNS, "api_keys", "key_id", "", &page, &mut args);
-    let rows: Vec<KeyRow> = store::all(&call.db, &sql, &args).await?;
+    let rows: Vec<KeyRow> = store::page(call, Record::ApiKey).await?;
     let page = paginate(rows, page.limit, ListKind::ApiKeys, |k| Cursor {
         created_at: k.created_at,
         id: k.key_id.clone(),

@@ -227,10 +227,10 @@ async fn serve(req: &mut Request, env: &Env, ctx: &Context, request_id: &str) ->
     let db = store::db(env)?;
     let (row, prefetched) = store::auth_row(
         &db,
-        &app_id,
-        parsed.key_id,
-        idem_key.as_deref(),
+        (&app_id, parsed.key_id, idem_key.as_deref()),
         route.prefetch(),
+        &query,
+        now,
     )
     .await?;
     let app = row.app();

@@ -199,17 +199,18 @@ pub(crate) async fn create(call: &Call<'_>) -> Answer {
     ))
 }
 
-/// `GET /v1/sessions?user_id=&status=&limit=&starting_after=`.
-pub(crate) async fn list(call: &Call<'_>) -> Answer {
-    let q = ListSessions::parse(&call.query)?;
-    let mut args = Vec::from([s(&call.app.id)]);
+/// The page statement of `GET /v1/sessions?user_id=&status=&limit=&starting_after=`
+/// (`status` judged at `now`).
+pub(crate) fn list_statement(app: &str, query: &str, now: i64) -> store::ListStatement {
+    let q = ListSessions::parse(query)?;
+    let mut args = Vec::from([s(app)]);
     let mut filter = String::new();
     if let Some(user) = &q.user_id {
         args.push(s(user));
         filter.push_str(&alloc::format!(" AND user_id = ?{}", args.len()));
     }
     if let Some(status) = q.status {
-        args.push(n(call.now));
+        args.push(n(now));
         let i = args.len();
         filter.push_str(&match status {
             SessionStatus::Active => alloc::format!(" AND status = 'active' AND expires_at > ?{i}"),
@@ -222,7 +223,13 @@ pub(crate) async fn list(call: &Call<'_>) -> Answer {
         });
     }
     let sql = page_sql(COLUMNS, "sessions", "id", &filter, &q.page, &mut args);
-    let rows: Vec<Row> = store::all(&call.db, &sql, &args).await?;
+    Ok((sql, args))
+}
+
+/// `GET /v1/sessions?user_id=&status=&limit=&starting_after=`.
+pub(crate) async fn list(call: &Call<'_>) -> Answer {
+    let q = ListSessions::parse(&call.query)?;
+    let rows: Vec<Row> = store::page(call, Record::Session).await?;
     let page = paginate(rows, q.page.limit, ListKind::Sessions, |r| Cursor {
         created_at: r.created_at,
         id: r.id.clone(),

@@ -5,7 +5,7 @@
 use super::Call;
 use crate::api::idempotency::IDEMPOTENCY_WINDOW_SECS;
 use crate::api::keys::LAST_USED_GRANULARITY_SECS;
-use crate::api::routes::Record;
+use crate::api::routes::{Ahead, Record};
 use crate::api::ApiError;
 use crate::error::ErrorCode;
 use crate::worker::store as base;
@@ -132,14 +132,16 @@ const AUTH_SQL: &str = "SELECT t.id AS app_id, t.environment, t.issuer, t.allowe
      LEFT JOIN api_keys k ON k.key_id = w.kid \
      LEFT JOIN idempotency_keys i ON i.tenant_id = w.app AND i.key = w.ikey";
 
-/// A row read ahead with the authentication (see [`ApiRoute::prefetch`]).
+/// What was read ahead with the authentication (see
+/// [`ApiRoute::prefetch`](crate::api::routes::ApiRoute::prefetch)).
 pub(crate) struct Prefetched {
-    resource: Record,
-    id: String,
+    record: Record,
+    /// `Some(id)`: the row `id`; `None`: the route's page.
+    id: Option<String>,
     result: D1Result,
 }
 
-/// The columns the API reads of each resource.
+/// The columns the API reads of each record.
 const fn columns(r: Record) -> &'static str {
     match r {
         Record::User => super::users::COLUMNS,
@@ -158,24 +160,57 @@ fn by_id_sql(r: Record) -> String {
     )
 }
 
-/// The authentication read: one statement, or, for a route that answers from one row,
-/// that row's read in the same batch. Either way one D1 round trip.
+/// A list's statement: its SQL and arguments, from the application, the query string
+/// and the time. `Err` (a bad query) is reported by the handler, after authentication.
+pub(crate) type ListStatement = Result<(String, Vec<JsValue>), ApiError>;
+
+/// The statement of a read ahead: the row's, or the page's from the query string.
+fn ahead_statement(
+    db: &D1Database,
+    ahead: Ahead<'_>,
+    app: &str,
+    query: &str,
+    now: i64,
+) -> Option<(Record, Option<String>, D1PreparedStatement)> {
+    match ahead {
+        Ahead::Row(record, id) => {
+            let st = stmt(db, &by_id_sql(record), &[s(app), s(id)]).ok()?;
+            Some((record, Some(id.to_string()), st))
+        }
+        Ahead::List(record) => {
+            let (sql, args) = list_statement(record, app, query, now).ok()?;
+            Some((record, None, stmt(db, &sql, &args).ok()?))
+        }
+    }
+}
+
+/// The page statement of `record`'s list.
+pub(crate) fn list_statement(record: Record, app: &str, query: &str, now: i64) -> ListStatement {
+    match record {
+        Record::User => super::users::list_statement(app, query),
+        Record::Session => super::sessions::list_statement(app, query, now),
+        Record::Template => super::templates::list_statement(app, query),
+        Record::ApiKey => super::api_keys::list_statement(app, query),
+    }
+}
+
+/// The authentication read: one statement, or, for a route that reads ahead (a row or a
+/// page), that read in the same batch. Either way one D1 round trip.
 pub(crate) async fn auth_row(
     db: &D1Database,
-    app: &str,
-    key_id: &str,
-    idem_key: Option<&str>,
-    prefetch: Option<(Record, &str)>,
+    (app, key_id, idem_key): (&str, &str, Option<&str>),
+    ahead: Option<Ahead<'_>>,
+    query: &str,
+    now: i64,
 ) -> Result<(AuthRow, Option<Prefetched>), ApiError> {
     let args = [s(app), s(key_id), opt(idem_key)];
-    let Some((resource, id)) = prefetch else {
+    let Some((record, id, ahead_stmt)) =
+        ahead.and_then(|a| ahead_statement(db, a, app, query, now))
+    else {
         let row = first(db, AUTH_SQL, &args).await?.unwrap_or_default();
         return Ok((row, None));
     };
-    let statements = Vec::from([
-        stmt(db, AUTH_SQL, &args)?,
-        stmt(db, &by_id_sql(resource), &[s(app), s(id)])?,
-    ]);
+    let statements = Vec::from([stmt(db, AUTH_SQL, &args)?, ahead_stmt]);
     let mut results = base::batch_results(db, statements)
         .await
         .map_err(|e| unavailable(&e))?;
@@ -186,34 +221,47 @@ pub(crate) async fn auth_row(
     let prefetched = results
         .pop()
         .filter(|_| results.len() == 1)
-        .map(|result| Prefetched {
-            resource,
-            id: id.to_string(),
-            result,
-        });
+        .map(|result| Prefetched { record, id, result });
     Ok((row, prefetched))
 }
 
-/// The row `id` of `resource` in the call's application: the one read with the
+/// The read ahead of `record` (`id`: its row; `None`: its page), if that is what was
+/// read; taken once.
+fn take_ahead(call: &Call<'_>, record: Record, id: Option<&str>) -> Option<D1Result> {
+    call.prefetched
+        .take()
+        .filter(|p| p.record == record && p.id.as_deref() == id)
+        .map(|p| p.result)
+}
+
+/// The row `id` of `record` in the call's application: the one read with the
 /// authentication when it is that row, else a query.
 pub(crate) async fn by_id<T: for<'a> Deserialize<'a>>(
     call: &Call<'_>,
-    resource: Record,
+    record: Record,
     id: &str,
 ) -> Result<Option<T>, ApiError> {
-    let ahead = call
-        .prefetched
-        .take()
-        .filter(|p| p.resource == resource && p.id == id);
-    match ahead {
-        Some(p) => Ok(p
-            .result
+    match take_ahead(call, record, Some(id)) {
+        Some(result) => Ok(result
             .results::<T>()
             .map_err(|e| unavailable(&e))?
             .into_iter()
             .next()),
-        None => first(&call.db, &by_id_sql(resource), &[s(&call.app.id), s(id)]).await,
+        None => first(&call.db, &by_id_sql(record), &[s(&call.app.id), s(id)]).await,
     }
+}
+
+/// The page of `record`'s list the call's query string asks for: the one read with the
+/// authentication, else a query ([`list_statement`] either way).
+pub(crate) async fn page<T: for<'a> Deserialize<'a>>(
+    call: &Call<'_>,
+    record: Record,
+) -> Result<Vec<T>, ApiError> {
+    if let Some(result) = take_ahead(call, record, None) {
+        return result.results::<T>().map_err(|e| unavailable(&e));
+    }
+    let (sql, args) = list_statement(record, &call.app.id, &call.query, call.now)?;
+    all(&call.db, &sql, &args).await
 }
 
 /// Records a use of the key (at most once a minute, also across isolates).

@@ -159,12 +159,18 @@ pub(crate) async fn get(call: &Call<'_>, name: &str) -> Answer {
     Ok(json_etag(200, &template_json(&r), r.etag()))
 }
 
+/// The page statement of `GET /v1/jwt-templates?limit=&starting_after=`.
+pub(crate) fn list_statement(app: &str, query: &str) -> store::ListStatement {
+    let page = parse_list_query(query, ListKind::Templates)?;
+    let mut args = Vec::from([s(app)]);
+    let sql = page_sql(COLUMNS, "templates", "name", "", &page, &mut args);
+    Ok((sql, args))
+}
+
 /// `GET /v1/jwt-templates`.
 pub(crate) async fn list(call: &Call<'_>) -> Answer {
     let page = parse_list_query(&call.query, ListKind::Templates)?;
-    let mut args = Vec::from([s(&call.app.id)]);
-    let sql = page_sql(COLUMNS, "templates", "name", "", &page, &mut args);
-    let rows: Vec<Row> = store::all(&call.db, &sql, &args).await?;
+    let rows: Vec<Row> = store::page(call, Record::Template).await?;
     let page = paginate(rows, page.limit, ListKind::Templates, |r| Cursor {
         created_at: r.created_at,
         id: r.name.clone(),

@@ -84,6 +84,19 @@ pub(crate) async fn row(call: &Call<'_>, id: &str) -> Result<Option<Row>, ApiErr
     store::by_id(call, Record::User, id).await
 }
 
+/// The page statement of `GET /v1/users?email=&limit=&starting_after=`.
+pub(crate) fn list_statement(app: &str, query: &str) -> store::ListStatement {
+    let q = ListUsers::parse(query)?;
+    let mut args = Vec::from([s(app)]);
+    let mut filter = String::new();
+    if let Some(email) = &q.email {
+        args.push(s(email));
+        filter.push_str(" AND email = ?2");
+    }
+    let sql = page_sql(COLUMNS, "users", "id", &filter, &q.page, &mut args);
+    Ok((sql, args))
+}
+
 /// `POST /v1/users` → 201 with `ETag`.
 pub(crate) async fn create(call: &Call<'_>) -> Answer {
     parse_no_query(&call.query)?;
@@ -139,14 +152,7 @@ pub(crate) async fn get(call: &Call<'_>, id: &str) -> Answer {
 /// `GET /v1/users?email=&limit=&starting_after=`.
 pub(crate) async fn list(call: &Call<'_>) -> Answer {
     let q = ListUsers::parse(&call.query)?;
-    let mut args = Vec::from([s(&call.app.id)]);
-    let mut filter = String::new();
-    if let Some(email) = &q.email {
-        args.push(s(email));
-        filter.push_str(" AND email = ?2");
-    }
-    let sql = page_sql(COLUMNS, "users", "id", &filter, &q.page, &mut args);
-    let rows: Vec<Row> = store::all(&call.db, &sql, &args).await?;
+    let rows: Vec<Row> = store::page(call, Record::User).await?;
     let page = paginate(rows, q.page.limit, ListKind::Users, |r| Cursor {
         created_at: r.created_at,
         id: r.id.clone(),
