@@ -749,44 +749,52 @@ pub fn valid_domain(host: &str) -> bool {
             .is_some_and(|tld| !tld.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// The `domains` member: absent or `null` → `None`; else an array of at most
-/// [`MAX_DOMAINS`] DNS names (case-folded to lower case, sorted, duplicates dropped; a bad one is
-/// named by its pointer). Whether a domain may be claimed at all (not the base domain,
-/// not a tenant subdomain, not loopback) is [`crate::edge::tenancy::claimable_domain`].
-fn domains(value: Option<Value>) -> Result<Option<Vec<String>>, ApiError> {
+/// A list member of at most `max` strings of at most `max_bytes`: absent or `null` →
+/// `None`; each item goes through `check` (its normalized form, or `None` → `bad`, named
+/// by its pointer `/<i>`); duplicates are dropped, keeping the first.
+fn string_list(
+    value: Option<Value>,
+    field: &str,
+    (max, max_bytes): (usize, usize),
+    check: impl Fn(String) -> Option<String>,
+    bad: &str,
+) -> Result<Option<Vec<String>>, ApiError> {
     let list = match value {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::Array(list)) => list,
-        Some(_) => {
-            return Err(ApiError::validation(
-                "domains",
-                "must be an array of host names",
-            ))
-        }
+        Some(_) => return Err(ApiError::validation(field, "must be an array of strings")),
     };
-    if list.len() > MAX_DOMAINS {
-        return Err(ApiError::validation(
-            "domains",
-            format!("at most {MAX_DOMAINS} domains"),
-        ));
+    if list.len() > max {
+        return Err(ApiError::validation(field, format!("at most {max} items")));
     }
     let mut out: Vec<String> = Vec::with_capacity(list.len());
     for (i, v) in list.into_iter().enumerate() {
-        let d = text("domains", v, MAX_DOMAIN_BYTES)
-            .map_err(|e| e.with_pointer(&format!("/{i}")))?
-            .to_ascii_lowercase();
-        if !valid_domain(&d) {
-            return Err(ApiError::validation(
-                "domains",
-                "a domain is a DNS name such as `auth.example.com`, without scheme, port or path",
-            )
-            .with_pointer(&format!("/{i}")));
+        let pointer = format!("/{i}");
+        let item = text(field, v, max_bytes).map_err(|e| e.with_pointer(&pointer))?;
+        let item =
+            check(item).ok_or_else(|| ApiError::validation(field, bad).with_pointer(&pointer))?;
+        if !out.contains(&item) {
+            out.push(item);
         }
-        out.push(d);
     }
-    out.sort_unstable();
-    out.dedup();
     Ok(Some(out))
+}
+
+/// The `domains` member: at most [`MAX_DOMAINS`] DNS names, case-folded to lower case
+/// and sorted. Whether a domain may be claimed at all (not the base domain, not a tenant
+/// subdomain, not loopback) is [`crate::edge::tenancy::claimable_domain`].
+fn domains(value: Option<Value>) -> Result<Option<Vec<String>>, ApiError> {
+    let mut list = string_list(
+        value,
+        "domains",
+        (MAX_DOMAINS, MAX_DOMAIN_BYTES),
+        |d| Some(d.to_ascii_lowercase()).filter(|d| valid_domain(d)),
+        "a domain is a DNS name such as `auth.example.com`, without scheme, port or path",
+    )?;
+    if let Some(l) = &mut list {
+        l.sort_unstable();
+    }
+    Ok(list)
 }
 
 fn valid_origin(o: &str) -> bool {
@@ -801,42 +809,16 @@ fn valid_origin(o: &str) -> bool {
     })
 }
 
-/// The `allowed_origins` member: absent or `null` → `None`; else an array of at most
-/// [`MAX_ALLOWED_ORIGINS`] origins `http(s)://host[:port]` (a bad one is named by its
-/// pointer).
+/// The `allowed_origins` member: at most [`MAX_ALLOWED_ORIGINS`] origins
+/// `http(s)://host[:port]`, in the order given.
 fn allowed_origins(value: Option<Value>) -> Result<Option<Vec<String>>, ApiError> {
-    let list = match value {
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::Array(list)) => list,
-        Some(_) => {
-            return Err(ApiError::validation(
-                "allowed_origins",
-                "must be an array of origins",
-            ))
-        }
-    };
-    if list.len() > MAX_ALLOWED_ORIGINS {
-        return Err(ApiError::validation(
-            "allowed_origins",
-            format!("at most {MAX_ALLOWED_ORIGINS} origins"),
-        ));
-    }
-    let mut out = Vec::with_capacity(list.len());
-    for (i, v) in list.into_iter().enumerate() {
-        let o = text("allowed_origins", v, MAX_ORIGIN_BYTES)
-            .map_err(|e| e.with_pointer(&format!("/{i}")))?;
-        if !valid_origin(&o) {
-            return Err(ApiError::validation(
-                "allowed_origins",
-                "an origin is `https://host[:port]`, without path",
-            )
-            .with_pointer(&format!("/{i}")));
-        }
-        if !out.contains(&o) {
-            out.push(o);
-        }
-    }
-    Ok(Some(out))
+    string_list(
+        value,
+        "allowed_origins",
+        (MAX_ALLOWED_ORIGINS, MAX_ORIGIN_BYTES),
+        |o| Some(o).filter(|o| valid_origin(o)),
+        "an origin is `https://host[:port]`, without path",
+    )
 }
 
 /// The issuer of a new application that names none: `https://<id>.<base domain>` when
