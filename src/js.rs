@@ -252,7 +252,7 @@ fn ticket_number(ticket: Option<crate::jose::Ticket>) -> f64 {
 /// A JS number back to a ticket (`None` unless a positive whole number).
 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 fn ticket_of(number: f64) -> Option<crate::jose::Ticket> {
-    (number.is_finite() && number >= 1.0 && number.fract() == 0.0).then(|| number as u64)
+    (number.is_finite() && number >= 1.0 && number.fract() == 0.0).then_some(number as u64)
 }
 
 fn claims_json(claims: crate::VerifiedClaims) -> String {
