@@ -993,6 +993,16 @@ mod tests {
     }
 
     #[test]
+    fn tickets_cross_as_whole_numbers() {
+        assert_eq!(ticket_number(None), 0.0);
+        assert_eq!(ticket_number(Some(42)), 42.0);
+        assert_eq!(ticket_of(42.0), Some(42));
+        for bad in [0.0, -1.0, 1.5, f64::NAN, f64::INFINITY] {
+            assert_eq!(ticket_of(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
     fn seconds_are_floored() {
         assert_eq!(unix_time(1.9), UnixTime(1));
         assert_eq!(unix_time(-1.5), UnixTime(-2));

@@ -45,7 +45,7 @@ before(() => {
   const [info] = JSON.parse(out);
   tarball = join(scratch, info.filename);
   const files = info.files.map((f) => f.path).sort();
-  assert.deepEqual(files, ["README.md", "dist/node.cjs", "dist/node.d.cts", "index.d.ts", "package.json", "pkg/torii_edge.js", "pkg/torii_edge_bg.wasm", "src/browser.mjs", "src/cjs.mjs", "src/clients.mjs", "src/core.mjs", "src/io.mjs", "src/lib.mjs", "src/node.mjs", "src/worker.mjs"]);
+  assert.deepEqual(files, ["README.md", "dist/node.cjs", "dist/node.d.cts", "index.d.ts", "package.json", "pkg/torii_edge.js", "pkg/torii_edge_bg.wasm", "src/browser.mjs", "src/cjs.mjs", "src/clients.mjs", "src/core.mjs", "src/ed25519.mjs", "src/errors.mjs", "src/io.mjs", "src/lib.mjs", "src/node.mjs", "src/verifier.mjs", "src/worker.mjs"]);
   const app = join(scratch, "app");
   execFileSync("mkdir", ["-p", app]);
   writeFileSync(join(app, "package.json"), JSON.stringify({ name: "scratch-app", private: true, type: "module" }));
