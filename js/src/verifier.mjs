@@ -10,10 +10,13 @@ import { toToriiError } from "./errors.mjs";
  * One key set under one policy: the core's verifier (wasm) with the runtime's native
  * Ed25519 for the signature equation, and an index of the tokens the core's cache holds.
  *
- * A first-seen token: `prepare` in the core (every check before the signature, the strict
- * encoding included), the native primitive on the key and bytes the core names (keys
- * imported once per set), `complete` in the core (the claims; the token is cached). No
- * native Ed25519: `complete` computes the signature with the core's backend.
+ * A first-seen token, with a synchronous primitive (node:crypto): one call into the core,
+ * `verifyWith`, which runs every check before the signature (the strict encoding
+ * included), calls back with the key index, signature and signing input, and checks the
+ * claims (the token is cached). With an asynchronous one (WebCrypto): `prepare` in the
+ * core (the same checks; it names the key and bytes), the primitive, then `complete` in
+ * the core. Keys are imported once per verifier. No usable native Ed25519, or a primitive
+ * that fails on a call: the core's backend computes the equation.
  *
  * A repeat: the exact input string finds the ticket the core issued for its cache entry,
  * and the core's `recheck` decides (the entry still cached, for this verifier, its time
