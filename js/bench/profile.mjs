@@ -5,6 +5,15 @@
 // profiler slows everything down alike): bench/verify.mjs gives the figures.
 //
 //   node js/bench/profile.mjs [--case first|repeat] [--n 3000] [--top 15] [--out file.cpuprofile]
+//
+// The shipped wasm has no symbol names (strip = true): its frames show as wasm-function[N].
+// For names, build the same code unstripped and bind it into a copy of js/ (here /tmp/p):
+//   CARGO_PROFILE_RELEASE_STRIP=false cargo build --locked --release --lib \
+//     --target wasm32-unknown-unknown --no-default-features --features js,dalek --target-dir target/js-prof
+//   mkdir -p /tmp/p && cp -r js/src js/bench js/package.json /tmp/p && ln -s "$PWD/js/node_modules" /tmp/p/
+//   .tools/bin/wasm-bindgen --target web --out-dir /tmp/p/pkg --out-name torii_edge \
+//     target/js-prof/wasm32-unknown-unknown/release/torii_edge.wasm
+//   node /tmp/p/bench/profile.mjs --case repeat --n 30000
 import { generateKeyPairSync, sign } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
