@@ -13,10 +13,14 @@ export let DEFAULT_CACHE_CONFIG;
 /** The identity headers the edge assertion binds (`ihash`), in their canonical order. */
 export let IDENTITY_HEADERS;
 
+/** The bounds of the core's verified-token cache (`DEFAULT_CACHE_ENTRIES`, `DEFAULT_CACHE_BYTES`). */
+export let TOKEN_CACHE;
+
 /** Reads the core's constants (the wasm module must be instantiated). */
 export function loadCore() {
   const core = JSON.parse(coreConstants());
   MAX_JWKS_BYTES = core.maxJwksBytes;
   IDENTITY_HEADERS = Object.freeze([...core.identityHeaders]);
   DEFAULT_CACHE_CONFIG = Object.freeze({ ...core.defaultCacheConfig });
+  TOKEN_CACHE = Object.freeze({ ...core.tokenCache });
 }

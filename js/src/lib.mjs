@@ -7,55 +7,26 @@
 import {
   AssertionVerifier as WasmAssertionVerifier,
   JwksCache as WasmJwksCache,
-  Verifier as WasmVerifier,
   errorCodes as wasmErrorCodes,
-  httpStatus,
   maxAgeFromCacheControl,
   renderTemplate as wasmRenderTemplate,
   validateTemplate as wasmValidateTemplate,
 } from "../pkg/torii_edge.js";
 import { Flight, fetchableUrl, readBody } from "./io.mjs";
 import { DEFAULT_CACHE_CONFIG, IDENTITY_HEADERS, MAX_JWKS_BYTES } from "./core.mjs";
+import { ToriiError, toToriiError } from "./errors.mjs";
+import { TokenVerifier } from "./verifier.mjs";
 
 // The core's constants (src/js.rs `coreConstants`), filled in by the entry point.
 export { DEFAULT_CACHE_CONFIG, IDENTITY_HEADERS, MAX_JWKS_BYTES };
 /** Timeout of one JWKS fetch, in milliseconds. */
 export const JWKS_FETCH_TIMEOUT_MS = 5000;
 
-/**
- * A verification failure; `code` is a stable snake_case code of the core's table
- * (src/error.rs `ALL_CODES`), `status` that table's HTTP status for it.
- */
-export class ToriiError extends Error {
-  /**
-   * @param {string} code
-   * @param {string} message
-   * @param {{ cause?: unknown, retryAfter?: number, pointer?: string, field?: string, requestId?: string, status?: number }} [options]
-   *   `status`: the HTTP status a server answered with (default: the code table's).
-   */
-  constructor(code, message, options = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = "ToriiError";
-    this.code = code;
-    this.status = options.status ?? (httpStatus(code) || 500);
-    if (options.retryAfter !== undefined) this.retryAfter = options.retryAfter;
-    if (options.pointer !== undefined) this.pointer = options.pointer;
-    if (options.field !== undefined) this.field = options.field;
-    if (options.requestId !== undefined) this.requestId = options.requestId;
-  }
-}
+export { ToriiError };
 
 /** Every stable error code (the core's table, src/error.rs `ALL_CODES`), in documentation order. */
 export function errorCodes() {
   return wasmErrorCodes();
-}
-
-function toToriiError(e) {
-  if (e instanceof ToriiError) return e;
-  if (e && typeof e.code === "string" && !(e instanceof TypeError)) {
-    return new ToriiError(e.code, e.message, { pointer: e.pointer, field: e.field });
-  }
-  return e;
 }
 
 // ------------------------------------------------------------------ options
@@ -125,19 +96,11 @@ function tokenInput(tokenOrHeader) {
 }
 
 function newVerifier(jwksText, policy) {
-  try {
-    return new WasmVerifier(jwksText, policy);
-  } catch (e) {
-    throw toToriiError(e);
-  }
+  return new TokenVerifier(jwksText, policy);
 }
 
 function runVerify(verifier, input, now) {
-  try {
-    return JSON.parse(verifier.verify(input, now));
-  } catch (e) {
-    throw toToriiError(e);
-  }
+  return verifier.verify(input, now);
 }
 
 // ------------------------------------------------------------------ JWKS cache
@@ -298,7 +261,7 @@ class RemoteJwks {
   async with(run) {
     const verifier = await this.current(true);
     try {
-      return run(verifier);
+      return await run(verifier);
     } catch (e) {
       if (!(e instanceof ToriiError && e.code === "unknown_key")) throw e;
       const next = await this.current(false);

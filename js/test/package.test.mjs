@@ -45,7 +45,7 @@ before(() => {
   const [info] = JSON.parse(out);
   tarball = join(scratch, info.filename);
   const files = info.files.map((f) => f.path).sort();
-  assert.deepEqual(files, ["README.md", "dist/node.cjs", "dist/node.d.cts", "index.d.ts", "package.json", "pkg/torii_edge.js", "pkg/torii_edge_bg.wasm", "src/browser.mjs", "src/cjs.mjs", "src/clients.mjs", "src/core.mjs", "src/io.mjs", "src/lib.mjs", "src/node.mjs", "src/worker.mjs"]);
+  assert.deepEqual(files, ["README.md", "dist/node.cjs", "dist/node.d.cts", "index.d.ts", "package.json", "pkg/torii_edge.js", "pkg/torii_edge_bg.wasm", "src/browser.mjs", "src/cjs.mjs", "src/clients.mjs", "src/core.mjs", "src/ed25519.mjs", "src/errors.mjs", "src/io.mjs", "src/lib.mjs", "src/node.mjs", "src/verifier.mjs", "src/worker.mjs"]);
   const app = join(scratch, "app");
   execFileSync("mkdir", ["-p", app]);
   writeFileSync(join(app, "package.json"), JSON.stringify({ name: "scratch-app", private: true, type: "module" }));
@@ -246,6 +246,71 @@ export default {
     assert.deepEqual([moved.status, await moved.json()], [401, { error: "assertion_mismatch" }]);
     const none = await mf.dispatchFetch("http://localhost/v1/x?y=1", { method: "PUT" });
     assert.deepEqual([none.status, await none.json()], [401, { error: "missing_token" }]);
+  } finally {
+    await mf.dispose();
+  }
+});
+
+test("inside a Worker (wrangler bundle, Miniflare): signatures by workerd's WebCrypto after the core's checks; tampered tokens get the core's codes", { skip: !haveWorkerTools && "no root node_modules (run `make npm-tools`)" }, async () => {
+  const app = join(scratch, "app");
+  writeFileSync(
+    join(app, "native-worker.mjs"),
+    `import { createVerifier } from "torii-edge";
+// The package's internal module, bundled once with the entry that uses it.
+import { ed25519Backend, ed25519Counts } from "./node_modules/torii-edge/src/ed25519.mjs";
+let verifier;
+export default {
+  async fetch(request, env) {
+    verifier ??= createVerifier({ issuer: env.ISSUER, jwks: env.JWKS });
+    const out = [];
+    for (const t of await request.json()) out.push(await verifier.verify(t).then((c) => c.sub, (e) => e.code));
+    return Response.json({ out, backend: ed25519Backend(), counts: ed25519Counts });
+  },
+};
+`,
+  );
+  const dir = join(scratch, "native-worker");
+  execFileSync("mkdir", ["-p", dir]);
+  writeFileSync(join(app, "wrangler-native.toml"), 'name = "scratch-native"\nmain = "native-worker.mjs"\ncompatibility_date = "2025-01-01"\n');
+  execFileSync(wrangler, ["deploy", "--dry-run", "--config", "wrangler-native.toml", "--outdir", dir], {
+    cwd: app,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },
+    stdio: "pipe",
+  });
+  const { Miniflare } = await import(pathToFileURL(miniflareEntry).href);
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: join(dir, "native-worker.js"),
+    modulesRoot: dir,
+    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
+    compatibilityDate: "2025-01-01",
+    bindings: { ISSUER: ISS, JWKS: JSON.stringify({ keys: [key.jwk] }) },
+  });
+  try {
+    const valid = freshToken();
+    const [h, p, s] = valid.split(".");
+    const sig = Buffer.from(s, "base64url");
+    const flipped = Buffer.from(sig);
+    flipped[10] ^= 4;
+    // S + L (L little-endian): the same signature to a lax primitive, refused by the core first.
+    const L = Buffer.from("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010", "hex");
+    const plusL = Buffer.from(sig);
+    let carry = 0;
+    for (let i = 0; i < 32; i++) {
+      const v = plusL[32 + i] + L[i] + carry;
+      plusL[32 + i] = v & 0xff;
+      carry = v >> 8;
+    }
+    const identityR = Buffer.concat([Buffer.from([1]), Buffer.alloc(31), sig.subarray(32)]);
+    const enc = (b) => `${h}.${p}.${b.toString("base64url")}`;
+    const otherKey = signToken(newKey("k1"), { alg: "EdDSA", kid: "k1" }, { iss: ISS, sub: "user_42", exp: nowSecs() + 600 });
+    const res = await mf.dispatchFetch("http://localhost/", { method: "POST", body: JSON.stringify([valid, valid, enc(flipped), enc(plusL), enc(identityR), otherKey]) });
+    const got = await res.json();
+    assert.deepEqual(got.out, ["user_42", "user_42", "invalid_signature", "invalid_signature", "invalid_signature", "invalid_signature"]);
+    assert.equal(got.backend, "webcrypto");
+    // WebCrypto checked the valid token once (the repeat was a cache hit), the flipped one and
+    // the other key's; S + L and the small-order R never reached it; the core's backend never ran.
+    assert.deepEqual(got.counts, { native: 3, core: 0 });
   } finally {
     await mf.dispose();
   }

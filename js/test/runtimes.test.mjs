@@ -84,6 +84,8 @@ const ok = await verifyEdgeAssertion(new Request(ORIGIN + "/v1/x?y=1", { method:
 out.assertionSub = ok.sub;
 out.moved = await verifyEdgeAssertion(new Request(ORIGIN + "/v1/z?y=1", { method: "PUT", headers }), { issuer: ISSUER, audience: ORIGIN })
   .then(() => "accepted", (e) => e.code);
+// Which Ed25519 the verifier used (the package's internal module beside its entry).
+out.backend = (await import(new URL("./ed25519.mjs", out.entry))).ed25519Backend();
 console.log(JSON.stringify(out));
 `;
 
@@ -143,8 +145,8 @@ for (const [name, rt] of Object.entries(RUNTIMES)) {
       const { stdout } = await exec(`fetch-${name}.mjs`, runtimeEnv());
       const got = JSON.parse(stdout);
       assert.match(got.entry, /\/node_modules\/torii-edge\/src\/\w+\.mjs$/);
-      assert.deepEqual({ ...got, entry: undefined }, { entry: undefined, sub: "user_42", expired: "token_expired", assertionSub: "user_42", moved: "assertion_mismatch" });
-      t.diagnostic(`${name} resolves torii-edge to ${got.entry.replace(/.*node_modules\//, "")}`);
+      assert.deepEqual({ ...got, entry: undefined }, { entry: undefined, sub: "user_42", expired: "token_expired", assertionSub: "user_42", moved: "assertion_mismatch", backend: "node:crypto" });
+      t.diagnostic(`${name} resolves torii-edge to ${got.entry.replace(/.*node_modules\//, "")}, signatures by ${got.backend}`);
     });
   });
 }
@@ -184,10 +186,12 @@ document.title = "ready";
       out.malformed = await verifier.verify("Bearer x.y.z").then(() => "accepted", (e) => e.code);
       const headers = { "x-torii-edge-assertion": ASSERTION, "x-torii-claims": CLAIMS };
       out.assertionSub = (await verifyEdgeAssertion(new Request(ORIGIN + "/v1/x?y=1", { method: "PUT", headers }), { issuer: ISSUER, audience: ORIGIN })).sub;
+      // Which Ed25519 the verifier used: Chromium's WebCrypto (the module the entry imports).
+      out.backend = (await import("/node_modules/torii-edge/src/ed25519.mjs")).ed25519Backend();
       return out;
     }, env);
     assert.match(got.ua, /HeadlessChrome|Chrome\//);
-    assert.deepEqual({ ...got, ua: undefined }, { ua: undefined, sub: "user_42", expired: "token_expired", malformed: "malformed_token", assertionSub: "user_42" });
+    assert.deepEqual({ ...got, ua: undefined }, { ua: undefined, sub: "user_42", expired: "token_expired", malformed: "malformed_token", assertionSub: "user_42", backend: "webcrypto" });
     // Once for the verifier (cached for the expired token), once for verifyEdgeAssertion's own.
     assert.equal(served.filter((p) => p === "/_torii/.well-known/jwks.json").length, 2);
   } finally {

@@ -1,12 +1,18 @@
 //! A bounded cache of verified tokens, so a repeated token costs a hash, not a signature.
 //!
-//! Keyed by SHA-256 over the whole token, the key set's fingerprint and the policy's
-//! fingerprint: a key-set change (rotation, revocation) or another policy (issuer,
-//! audience, `typ`…) is a miss, never a stale hit. On every hit the claims are re-checked
-//! against the caller's `now` (`exp`, `nbf`, `iat`, maximum age): an expired token is
-//! refused from the cache and dropped. Failures are never cached. Bounded in entries and in
-//! bytes; the oldest entry goes first. No clock, no I/O: an adapter holds one per isolate
-//! or per verifier.
+//! Keyed by SHA-256 over the whole token and the verifier's [scope](Verifier::scope) (its
+//! key set's and policy's fingerprints): a key-set change (rotation, revocation) or another
+//! policy (issuer, audience, `typ`…) is a miss, never a stale hit. On every hit the claims
+//! are re-checked against the caller's `now` (`exp`, `nbf`, `iat`, maximum age): an expired
+//! token is refused from the cache and dropped. Failures are never cached. Bounded in
+//! entries and in bytes; the oldest entry goes first. No clock, no I/O: an adapter holds one
+//! per isolate or per verifier.
+//!
+//! Each entry has a [`Ticket`], a serial number the cache never reuses. An adapter that
+//! already knows which entry a token is (the npm package indexes its caller's exact token
+//! strings by ticket) asks [`TokenCache::recheck`] instead of hashing the token again: the
+//! same decision (the entry must still be cached, under the same scope, and pass the time
+//! checks at `now`), without the hash.
 
 use crate::error::VerifyError;
 use crate::jose::claims::VerifiedClaims;
@@ -23,23 +29,33 @@ pub const DEFAULT_CACHE_BYTES: usize = 4 * 1024 * 1024;
 /// Bytes counted per entry beyond the token itself.
 const ENTRY_OVERHEAD: usize = 256;
 
-/// A cache key: SHA-256 of (token, key-set fingerprint, policy fingerprint).
+/// A cache key: SHA-256 of (token, verifier scope).
 pub type CacheKey = [u8; 32];
+
+/// The handle of one cache entry: a serial number, never reused by the cache that issued
+/// it (see [`TokenCache::recheck`]).
+pub type Ticket = u64;
 
 #[derive(Debug, Clone)]
 struct Cached {
     claims: VerifiedClaims,
     bytes: usize,
+    ticket: Ticket,
+    /// The scope of the verifier that verified it, when inserted through one
+    /// ([`TokenCache::insert_verified`]): only then can a ticket recheck it.
+    scope: Option<[u8; 32]>,
 }
 
 /// Verified tokens by [`TokenCache::key`], bounded, oldest first out.
 #[derive(Debug, Clone)]
 pub struct TokenCache {
     entries: BTreeMap<CacheKey, Cached>,
-    order: VecDeque<CacheKey>,
+    /// Oldest first; tickets increase along it.
+    order: VecDeque<(Ticket, CacheKey)>,
     bytes: usize,
     max_entries: usize,
     max_bytes: usize,
+    next_ticket: Ticket,
 }
 
 impl Default for TokenCache {
@@ -58,6 +74,7 @@ impl TokenCache {
             bytes: 0,
             max_entries: max_entries.max(1),
             max_bytes: max_bytes.max(1),
+            next_ticket: 1,
         }
     }
 
@@ -66,8 +83,7 @@ impl TokenCache {
         let mut h = Sha256::new();
         h.update((token.len() as u64).to_le_bytes());
         h.update(token.as_bytes());
-        h.update(verifier.jwks().fingerprint());
-        h.update(verifier.policy().fingerprint());
+        h.update(verifier.scope());
         h.finalize().into()
     }
 
@@ -80,11 +96,49 @@ impl TokenCache {
         verifier: &Verifier,
         now: UnixTime,
     ) -> Option<Result<VerifiedClaims, VerifyError>> {
+        self.get_with_ticket(key, verifier, now).map(|(_, hit)| hit)
+    }
+
+    /// [`TokenCache::get`], with the entry's [`Ticket`].
+    pub fn get_with_ticket(
+        &mut self,
+        key: &CacheKey,
+        verifier: &Verifier,
+        now: UnixTime,
+    ) -> Option<(Ticket, Result<VerifiedClaims, VerifyError>)> {
         let cached = self.entries.get(key)?;
+        let ticket = cached.ticket;
         match check_claims(cached.claims.claims(), verifier.policy(), now) {
-            Ok(()) => Some(Ok(cached.claims.clone())),
+            Ok(()) => Some((ticket, Ok(cached.claims.clone()))),
             Err(e) => {
                 self.remove(key);
+                Some((ticket, Err(e)))
+            }
+        }
+    }
+
+    /// The entry of `ticket` checked again at `now`, as [`TokenCache::get`] checks a hit:
+    /// `None` when the cache no longer holds it (evicted, dropped, or never issued), or
+    /// when another verifier (another key set or policy) verified it; `Some(Ok)` when its
+    /// claims still pass `verifier`'s time checks; `Some(Err)` when they no longer do (the
+    /// entry is dropped). No hash: the caller vouches that the token is the one the ticket
+    /// was issued for (the npm package keys tickets by the exact token string).
+    pub fn recheck(
+        &mut self,
+        ticket: Ticket,
+        verifier: &Verifier,
+        now: UnixTime,
+    ) -> Option<Result<(), VerifyError>> {
+        let at = self.order.binary_search_by_key(&ticket, |(t, _)| *t).ok()?;
+        let (_, key) = *self.order.get(at)?;
+        let cached = self.entries.get(&key)?;
+        if cached.scope.as_ref() != Some(verifier.scope()) {
+            return None;
+        }
+        match check_claims(cached.claims.claims(), verifier.policy(), now) {
+            Ok(()) => Some(Ok(())),
+            Err(e) => {
+                self.remove(&key);
                 Some(Err(e))
             }
         }
@@ -92,36 +146,66 @@ impl TokenCache {
 
     /// Remembers a token that verified (only [`Verifier`] builds `claims`).
     pub fn insert(&mut self, key: CacheKey, claims: &VerifiedClaims, token_len: usize) {
+        self.insert_entry(key, claims, token_len, None);
+    }
+
+    /// [`TokenCache::insert`] of a token `verifier` verified (`key` is
+    /// [`TokenCache::key`] of it under `verifier`); its [`Ticket`] (for
+    /// [`TokenCache::recheck`]), `None` when the token is too large to cache.
+    pub fn insert_verified(
+        &mut self,
+        verifier: &Verifier,
+        key: CacheKey,
+        claims: &VerifiedClaims,
+        token_len: usize,
+    ) -> Option<Ticket> {
+        self.insert_entry(key, claims, token_len, Some(*verifier.scope()))
+    }
+
+    fn insert_entry(
+        &mut self,
+        key: CacheKey,
+        claims: &VerifiedClaims,
+        token_len: usize,
+        scope: Option<[u8; 32]>,
+    ) -> Option<Ticket> {
         let bytes = token_len.saturating_add(ENTRY_OVERHEAD);
         if bytes > self.max_bytes {
-            return;
+            return None;
         }
         self.remove(&key);
         while self.entries.len() >= self.max_entries
             || self.bytes.saturating_add(bytes) > self.max_bytes
         {
-            let Some(oldest) = self.order.pop_front() else {
+            let Some((_, oldest)) = self.order.pop_front() else {
                 break;
             };
             if let Some(old) = self.entries.remove(&oldest) {
                 self.bytes = self.bytes.saturating_sub(old.bytes);
             }
         }
+        let ticket = self.next_ticket;
+        self.next_ticket = self.next_ticket.saturating_add(1);
         self.entries.insert(
             key,
             Cached {
                 claims: claims.clone(),
                 bytes,
+                ticket,
+                scope,
             },
         );
-        self.order.push_back(key);
+        self.order.push_back((ticket, key));
         self.bytes = self.bytes.saturating_add(bytes);
+        Some(ticket)
     }
 
     fn remove(&mut self, key: &CacheKey) {
         if let Some(old) = self.entries.remove(key) {
             self.bytes = self.bytes.saturating_sub(old.bytes);
-            self.order.retain(|k| k != key);
+            if let Ok(at) = self.order.binary_search_by_key(&old.ticket, |(t, _)| *t) {
+                self.order.remove(at);
+            }
         }
     }
 
@@ -156,7 +240,7 @@ impl Verifier {
             return hit;
         }
         let claims = self.verify(token, now)?;
-        cache.insert(key, &claims, token.len());
+        cache.insert_verified(self, key, &claims, token.len());
         Ok(claims)
     }
 }
@@ -283,5 +367,80 @@ mod tests {
         }
         assert_eq!(small.len(), 2);
         assert!(small.bytes() <= 2 * one);
+    }
+
+    #[test]
+    fn a_ticket_rechecks_its_entry_like_a_hit() {
+        let key = SigningKey::from_seed(&[1; 32]);
+        let v = verifier(&key, Policy::new(ISS));
+        let mut cache = TokenCache::default();
+        let t = token(&key, 1_000, None);
+        let claims = v.verify(&t, UnixTime(500)).unwrap();
+        let k = TokenCache::key(&v, &t);
+        let ticket = cache.insert_verified(&v, k, &claims, t.len()).unwrap();
+        assert_eq!(cache.recheck(ticket, &v, UnixTime(600)), Some(Ok(())));
+        // A hit by hash names the same entry.
+        assert!(
+            matches!(cache.get_with_ticket(&k, &v, UnixTime(600)), Some((n, Ok(_))) if n == ticket)
+        );
+        // Unknown tickets and other verifiers' (another key set, another policy) are misses.
+        assert_eq!(cache.recheck(ticket + 1, &v, UnixTime(600)), None);
+        let other = SigningKey::from_seed(&[2; 32]).with_kid(key.kid());
+        assert_eq!(
+            cache.recheck(ticket, &verifier(&other, Policy::new(ISS)), UnixTime(600)),
+            None
+        );
+        let strict = verifier(&key, Policy::new(ISS).with_audience("api"));
+        assert_eq!(cache.recheck(ticket, &strict, UnixTime(600)), None);
+        // Past exp: refused, dropped, and the ticket is dead.
+        assert_eq!(
+            cache
+                .recheck(ticket, &v, UnixTime(2_000))
+                .map(|r| r.unwrap_err().code()),
+            Some("token_expired")
+        );
+        assert!(cache.is_empty());
+        assert_eq!(cache.recheck(ticket, &v, UnixTime(600)), None);
+        // Re-verified, it gets a new ticket; the old one stays dead.
+        let again = cache.insert_verified(&v, k, &claims, t.len()).unwrap();
+        assert!(again > ticket);
+        assert_eq!(cache.recheck(ticket, &v, UnixTime(600)), None);
+        assert_eq!(cache.recheck(again, &v, UnixTime(600)), Some(Ok(())));
+        // An entry inserted without its verifier cannot be rechecked by ticket.
+        let mut plain = TokenCache::default();
+        plain.insert(k, &claims, t.len());
+        let (n, _) = plain.get_with_ticket(&k, &v, UnixTime(600)).unwrap();
+        assert_eq!(plain.recheck(n, &v, UnixTime(600)), None);
+    }
+
+    #[test]
+    fn evicted_entries_lose_their_tickets() {
+        let key = SigningKey::from_seed(&[1; 32]);
+        let v = verifier(&key, Policy::new(ISS));
+        let mut cache = TokenCache::new(2, usize::MAX);
+        let tickets: alloc::vec::Vec<Ticket> = (0..4)
+            .map(|i| {
+                let t = token(&key, 1_000 + i, None);
+                let c = v.verify(&t, UnixTime(500)).unwrap();
+                cache
+                    .insert_verified(&v, TokenCache::key(&v, &t), &c, t.len())
+                    .unwrap()
+            })
+            .collect();
+        let live: alloc::vec::Vec<bool> = tickets
+            .iter()
+            .map(|n| cache.recheck(*n, &v, UnixTime(500)).is_some())
+            .collect();
+        assert_eq!(live, [false, false, true, true]);
+        assert_eq!(cache.len(), 2);
+        // Too large to cache: no ticket.
+        let mut tiny = TokenCache::new(8, 10);
+        let t = token(&key, 1_000, None);
+        let c = v.verify(&t, UnixTime(500)).unwrap();
+        assert_eq!(
+            tiny.insert_verified(&v, TokenCache::key(&v, &t), &c, t.len()),
+            None
+        );
+        assert!(tiny.is_empty());
     }
 }

@@ -169,10 +169,21 @@ impl Jwk {
     /// verification takes: the strict encoding, then the Rust backend). Any length other
     /// than 64 bytes is simply a failed check.
     pub fn verify_signature(&self, message: &[u8], signature: &[u8]) -> bool {
+        self.verify_signature_with(message, signature, &sig::RustBackend)
+    }
+
+    /// [`Jwk::verify_signature`] with the signature equation computed by `backend` (a
+    /// native primitive), asked only once the strict encoding passed.
+    pub fn verify_signature_with(
+        &self,
+        message: &[u8],
+        signature: &[u8],
+        backend: &impl sig::Ed25519Verify,
+    ) -> bool {
         let Ok(sig) = <[u8; sig::SIGNATURE_LEN]>::try_from(signature) else {
             return false;
         };
-        sig::strict::signature_encoding_ok(&sig) && sig::verify(&self.key, message, &sig)
+        sig::strict::signature_encoding_ok(&sig) && backend.verify(&self.key, message, &sig)
     }
 
     /// The RFC 7638 JWK SHA-256 thumbprint, base64url.

@@ -11,7 +11,7 @@ pub(crate) mod sign;
 pub(crate) mod token;
 pub(crate) mod verify;
 
-pub use cache::{CacheKey, TokenCache, DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES};
+pub use cache::{CacheKey, Ticket, TokenCache, DEFAULT_CACHE_BYTES, DEFAULT_CACHE_ENTRIES};
 pub use claims::VerifiedClaims;
 pub use jwk::{Jwk, Jwks, MAX_JWKS_BYTES, MAX_JWKS_KEYS};
 pub use memo::{SignatureMemo, DEFAULT_MEMO_ENTRIES};

@@ -26,12 +26,28 @@ const NUMERIC_CLAIMS: &[&str] = &["exp", "nbf", "iat"];
 pub struct Verifier {
     jwks: Jwks,
     policy: Policy,
+    scope: [u8; 32],
 }
 
 impl Verifier {
     /// A verifier for `jwks` under `policy`.
     pub fn new(jwks: Jwks, policy: Policy) -> Self {
-        Self { jwks, policy }
+        let mut h = Sha256::new();
+        h.update(jwks.fingerprint());
+        h.update(policy.fingerprint());
+        let scope = h.finalize().into();
+        Self {
+            jwks,
+            policy,
+            scope,
+        }
+    }
+
+    /// SHA-256 over the key set's and the policy's fingerprints, computed once: two
+    /// verifiers accept the same tokens when their scopes are equal (the
+    /// [`TokenCache`](crate::jose::TokenCache) keys entries by it).
+    pub fn scope(&self) -> &[u8; 32] {
+        &self.scope
     }
 
     /// The key set.
