@@ -192,9 +192,10 @@ dry-run: build-worker
 e2e: build-worker build-worker-dev js py-tools interop-tools
 	node --test tests/e2e/
 
-# The dashboard in Chromium (playwright-core) against the dev Worker with local D1
-# (tests/browser/): its pages, CSP, editor diagnostics and Preview, keys, Try it, axe-core.
-dashboard-test: build-worker-dev npm-tools browser-tools
+# The dashboard (tests/browser/): in Chromium (playwright-core) against the dev Worker with
+# local D1 (its pages, CSP, editor diagnostics and Preview, keys, Try it, axe-core), and its
+# files and headers from the deployable one.
+dashboard-test: build-worker build-worker-dev npm-tools browser-tools
 	node --test tests/browser/
 
 # jose <-> core interop (drives examples/jwt.rs).

@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { ROOT, startWorker } from '../e2e/worker.mjs';
+import { BUILDS, ROOT, startWorker } from '../e2e/worker.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -35,6 +35,26 @@ const HASURA = `{
 const require = createRequire(import.meta.url);
 
 const skip = !existsSync(CHROMIUM) && 'no /usr/bin/chromium (run `make browser-tools`)';
+
+describe('the deployable build serves the dashboard too', () => {
+  test('same files, same headers, no dev route', async () => {
+    const w = await startWorker({ TORII_MASTER_SECRET: SECRET, TORII_LOG: 'off' }, { tenants: [], build: BUILDS.deployable });
+    try {
+      for (const [path, type] of [['', 'text/html; charset=utf-8'], ['app.js', 'text/javascript; charset=utf-8'], ['torii-edge/pkg/torii_edge_bg.wasm', 'application/wasm']]) {
+        const res = await fetch(`${w.origin}${DASH}${path}`);
+        assert.equal(res.status, 200, path);
+        assert.equal(res.headers.get('content-type'), type);
+        assert.equal(res.headers.get('content-security-policy'), CSP);
+        assert.ok((await res.arrayBuffer()).byteLength > 100);
+      }
+      // An asset's name outside the prefix is not served (run_worker_first: the gateway has it).
+      assert.notEqual((await fetch(`${w.origin}/app.js`)).status, 200);
+      assert.equal((await fetch(`${w.origin}/_torii/devtools/counters`)).status, 404);
+    } finally {
+      await w.stop();
+    }
+  });
+});
 
 describe('dashboard in Chromium', { skip }, () => {
   let worker;
@@ -265,6 +285,12 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.deepEqual(payload['https://hasura.io/jwt/claims'], { 'x-hasura-user-id': 'user_ada', 'x-hasura-default-role': 'admin' });
     assert.equal(payload.exp - payload.iat, 300);
     assert.equal(payload.role, undefined, 'a template token has only its own claims');
+    // Revoked: the row says so and it can mint no more.
+    const sid = payload.sid;
+    await page.click(`button[aria-label="Revoke ${sid}"]`);
+    await waitFor((s) => document.getElementById('s-result').textContent === `Revoked ${s}`, sid);
+    await page.locator('#s-rows tr', { hasText: sid }).filter({ hasText: 'revoked' }).waitFor();
+    assert.ok(await page.locator(`button[aria-label="Mint a token for ${sid}"]`).isDisabled());
   });
 
   test('an API key is shown once; gone after a reload; Try it with it; revoked, refused', async () => {
@@ -314,6 +340,23 @@ describe('dashboard in Chromium', { skip }, () => {
     await waitFor(() => document.querySelector('[data-response="users.list"]').dataset.status === '401');
     assert.match(await op.locator('pre').textContent(), /"code": "invalid_api_key"/);
     await connect(adminKey);
+    // Rolled (another key): a new secret, shown once; the old one stops at once.
+    await go('#api-keys');
+    await page.fill('#k-name', 'roller');
+    await page.check('#k-scope-users\\:read');
+    await page.click('#k-form button[type=submit]');
+    await waitFor(() => document.getElementById('k-result').textContent.startsWith('Created roller'));
+    const first = await page.inputValue('#k-secret');
+    await page.click('button[aria-label="Roll roller"]');
+    await waitFor(() => document.getElementById('k-result').textContent.startsWith('Rolled roller'));
+    const rolled = await page.inputValue('#k-secret');
+    assert.notEqual(rolled, first);
+    const users = (key) => fetch(`${worker.origin}/v1/users`, { headers: { authorization: `Bearer ${key}`, 'x-application-id': 'demo' } }).then((r) => r.status);
+    assert.equal(await users(first), 401);
+    assert.equal(await users(rolled), 200);
+    await page.click('#k-dismiss');
+    assert.equal(await page.inputValue('#k-secret'), '');
+    assert.ok(!(await page.content()).includes(rolled));
   });
 
   test('users: search by email, edit, metadata meters; signing keys: list, rotate', async () => {
@@ -333,6 +376,18 @@ describe('dashboard in Chromium', { skip }, () => {
     await page.click('#u-submit');
     await waitFor(() => document.getElementById('u-result').textContent === 'Saved user_ada');
     await page.locator('#u-rows tr', { hasText: 'Ada Lovelace' }).waitFor();
+    // Created and deleted here.
+    await page.click('#u-clear');
+    await page.fill('#u-id', 'user_tmp');
+    await page.click('#u-submit');
+    await waitFor(() => document.getElementById('u-result').textContent === 'Created user_tmp');
+    await page.fill('#u-email-filter', '');
+    await page.click('#u-search button');
+    await page.click('button[aria-label="Delete user_tmp"]');
+    await waitFor(() => document.getElementById('u-result').textContent.startsWith('Deleted user_tmp'));
+    await page.locator('#u-rows tr', { hasText: 'user_tmp' }).waitFor({ state: 'detached' });
+    await page.locator('#u-rows tr', { hasText: 'user_ada' }).waitFor();
+    assert.equal(await page.locator('#u-rows tr').count(), 1);
 
     await go('#signing-keys');
     await page.locator('#g-rows tr', { hasText: 'active' }).waitFor();
