@@ -27,21 +27,41 @@ for (const f of PKG_FILES) {
   mkdirSync(dirname(join(OUT, "torii-edge", f)), { recursive: true });
   copyFileSync(src, join(OUT, "torii-edge", f));
 }
-await build({
+// The notices of the bundled packages (CodeMirror's are MIT), once per distinct text,
+// as a comment at the end of app.js.
+function notices(metafile) {
+  const pkgs = new Map();
+  for (const input of Object.keys(metafile.inputs)) {
+    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (m) pkgs.set(m[1], join(ROOT, "node_modules", m[1]));
+  }
+  const texts = new Map();
+  for (const [name, dir] of [...pkgs].sort()) {
+    const { version, license } = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+    const file = readdirSync(dir).find((f) => /^licen[cs]e/i.test(f));
+    const text = file ? readFileSync(join(dir, file), "utf8").trim() : `${license}`;
+    if (!texts.has(text)) texts.set(text, []);
+    texts.get(text).push(`${name} ${version} (${license})`);
+  }
+  return [...texts].map(([text, names]) => `${names.join(", ")}:\n\n${text}`).join("\n\n---\n\n");
+}
+
+const bundled = await build({
   entryPoints: [join(HERE, "src", "app.mjs")],
   bundle: true,
   format: "esm",
   target: "es2022",
   minify: true,
-  legalComments: "linked",
+  legalComments: "none",
   external: ["./torii-edge/*"],
   outfile: join(OUT, "app.js"),
   logLevel: "error",
-  metafile: Boolean(process.env.DASHBOARD_METAFILE),
-}).then((r) => r.metafile && writeFileSync(process.env.DASHBOARD_METAFILE, JSON.stringify(r.metafile)));
+  metafile: true,
+});
+if (process.env.DASHBOARD_METAFILE) writeFileSync(process.env.DASHBOARD_METAFILE, JSON.stringify(bundled.metafile));
+const appJs = join(OUT, "app.js");
+writeFileSync(appJs, `${readFileSync(appJs, "utf8")}/*! Bundled third-party packages and their licenses:\n\n${notices(bundled.metafile).replaceAll("*/", "* /")}\n*/\n`);
 for (const f of ["index.html", "style.css", "favicon.svg"]) copyFileSync(join(HERE, f), join(OUT, f));
-// A file wrangler would otherwise upload: not needed, and not a served type.
-for (const f of readdirSync(OUT)) if (f.endsWith(".LEGAL.txt")) rmSync(join(OUT, f));
 
 const files = [];
 const walk = (d) => {

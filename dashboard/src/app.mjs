@@ -326,8 +326,8 @@ function initTemplates() {
     if (!name) return;
     const r = await api("DELETE", `/v1/jwt-templates/${encodeURIComponent(name)}`);
     if (r.status === 204) {
-      say("t-result", `Deleted ${name}`);
       loadIntoEditor(null);
+      say("t-result", `Deleted ${name}`);
       await listTemplates();
     } else say("t-result", errorText(r), false);
   });

@@ -6,7 +6,7 @@ import { EditorView, keymap } from "@codemirror/view";
 import { EditorState } from "@codemirror/state";
 import { indentWithTab } from "@codemirror/commands";
 import { json } from "@codemirror/lang-json";
-import { forceLinting, linter, lintGutter } from "@codemirror/lint";
+import { linter, lintGutter, setDiagnostics } from "@codemirror/lint";
 import { autocompletion } from "@codemirror/autocomplete";
 import { SHORTCODE_FIELDS } from "./pointer.mjs";
 
@@ -80,6 +80,7 @@ export function createEditor(host, { doc, label, diagnose, onChange }) {
     set(text) {
       view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } });
     },
-    relint: () => forceLinting(view),
+    /** Runs `diagnose` now (after a change outside the text, such as the lifetime). */
+    relint: () => view.dispatch(setDiagnostics(view.state, diagnose(view.state.doc.toString()))),
   };
 }

@@ -213,8 +213,15 @@ describe('dashboard in Chromium', { skip }, () => {
       const got = (await page.locator('#t-editor .cm-lintRange-error').allTextContents()).join('');
       assert.equal(got, marked ?? claims, `${code}: marked text`);
       await page.locator('#t-editor .cm-lint-marker-error').first().waitFor();
-      if (code === 'unknown_shortcode') await page.screenshot({ path: join(SHOTS, 'dashboard-diagnostic.png'), clip: { x: 250, y: 110, width: 680, height: 560 } });
+      if (code === 'unknown_shortcode') await page.locator('[data-view="templates"] .cols3 > div:nth-child(2)').screenshot({ path: join(SHOTS, 'dashboard-diagnostic.png') });
     }
+    // The lifetime is the core's check too (30 s … 86 400 s).
+    await setClaims('{"ok": 1}');
+    await waitFor(() => document.getElementById('t-diag').textContent === '');
+    await page.fill('#t-lifetime', '5');
+    await waitFor(() => document.getElementById('t-diag').dataset.code === 'invalid_lifetime');
+    await page.fill('#t-lifetime', '');
+    await waitFor(() => document.getElementById('t-diag').textContent === '');
     // A shortcode completion: typing `{{ user.em` offers `user.email`.
     await setClaims('{"m": ""}');
     await page.keyboard.press('End');
@@ -291,6 +298,19 @@ describe('dashboard in Chromium', { skip }, () => {
     await waitFor((s) => document.getElementById('s-result').textContent === `Revoked ${s}`, sid);
     await page.locator('#s-rows tr', { hasText: sid }).filter({ hasText: 'revoked' }).waitFor();
     assert.ok(await page.locator(`button[aria-label="Mint a token for ${sid}"]`).isDisabled());
+    // Deleted: gone from the list, and no longer mintable.
+    await go('#templates');
+    await page.click('#t-list [data-template="hasura"]');
+    await waitFor(() => document.getElementById('t-name').value === 'hasura');
+    await page.click('#t-delete');
+    await waitFor(() => document.getElementById('t-result').textContent !== '');
+    assert.equal(await text('#t-result'), 'Deleted hasura');
+    await page.locator('#t-list [data-template="hasura"]').waitFor({ state: 'detached' });
+    await go('#sessions');
+    await page.click('#s-create');
+    await waitFor(() => document.getElementById('s-result').textContent.startsWith('Created sess_'));
+    await page.locator('button[aria-label^="Mint a token for sess_"]:not([disabled])').first().click();
+    await waitFor(() => /^404 jwt_template_not_found/.test(document.getElementById('s-result').textContent));
   });
 
   test('an API key is shown once; gone after a reload; Try it with it; revoked, refused', async () => {
