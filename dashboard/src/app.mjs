@@ -33,6 +33,7 @@ const say = (id, text, ok = true) => {
 const errorText = (r) => {
   const b = r.body || {};
   const where = [b.field && `field ${b.field}`, b.pointer !== undefined && b.pointer !== null && `at ${b.pointer || "/"}`].filter(Boolean).join(", ");
+  if (!r.status) return b.message;
   return `${r.status} ${b.code ?? "error"}: ${b.message ?? ""}${where ? ` (${where})` : ""}`;
 };
 
@@ -64,21 +65,22 @@ function showConnection() {
 
 /** One Backend API call with the Connection: `{ status, body, headers }`. */
 async function api(method, path, body, extraHeaders = {}) {
-  if (!conn) return { status: 0, body: { code: "not_connected", message: "connect first (Connection)" } };
+  // Failures before any answer have status 0 and no code (codes are the server's table).
+  if (!conn) return { status: 0, body: { message: "connect first (Connection)" } };
   const headers = { authorization: `Bearer ${conn.key}`, "x-application-id": conn.app, ...extraHeaders };
   if (body !== undefined) headers["content-type"] = "application/json";
   let res;
   try {
     res = await fetch(new URL(path, conn.base), { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "omit", cache: "no-store" });
   } catch (e) {
-    return { status: 0, body: { code: "network_error", message: String(e.message || e) } };
+    return { status: 0, body: { message: `no answer from ${conn.base}: ${e.message || e}` } };
   }
   const text = await res.text();
   let json = null;
   try {
     json = text ? JSON.parse(text) : null;
   } catch {
-    json = { code: "not_json", message: text.slice(0, 200) };
+    json = { message: `not JSON: ${text.slice(0, 200)}` };
   }
   return { status: res.status, body: json, headers: res.headers };
 }
