@@ -599,7 +599,7 @@ const md = (text) => String(text).split("`").map((part, i) => (i % 2 ? h("code",
 
 function operation(doc, path, method, op) {
   const id = op.operationId.replace(/[^a-z0-9]+/gi, "-");
-  const params = (op.parameters ?? []).map((p) => param(doc, p)).filter((p) => p && (p.in === "path" || p.in === "query"));
+  const params = (op.parameters ?? []).map((p) => param(doc, p)).filter((p) => p && ["path", "query", "header"].includes(p.in));
   const security = (op.security ?? []).flatMap((s) => Object.entries(s).map(([k, v]) => (v.length ? `${k}: ${v.join(", ")}` : k)));
   const inputs = params.map((p) => {
     const inputId = `r-${id}-${p.name}`;
@@ -613,9 +613,11 @@ function operation(doc, path, method, op) {
   const send = h("button", { type: "button", "data-try": op.operationId, onclick: async () => {
     let url = path;
     const query = new URLSearchParams();
+    const headers = {};
     for (const input of inputs.map((p) => p.querySelector("input"))) {
       const v = input.value.trim();
       if (input.dataset.in === "path") url = url.replace(`{${input.dataset.param}}`, encodeURIComponent(v));
+      else if (v && input.dataset.in === "header") headers[input.dataset.param] = v;
       else if (v) query.set(input.dataset.param, v);
     }
     if ([...query].length) url += `?${query}`;
@@ -629,9 +631,10 @@ function operation(doc, path, method, op) {
       }
     }
     out.textContent = "…";
-    const r = await api(method, url, payload);
+    const r = await api(method, url, payload, headers);
     out.dataset.status = String(r.status);
-    out.textContent = `${method} ${url}\n${r.status}\n${r.body === null ? "" : pretty(r.body)}`;
+    const shown = ["etag", "idempotent-replayed", "retry-after", "x-request-id"].flatMap((n) => (r.headers?.get(n) ? [`${n}: ${r.headers.get(n)}`] : []));
+    out.textContent = `${method} ${url}\n${r.status}\n${shown.map((l) => `${l}\n`).join("")}${r.body === null ? "" : pretty(r.body)}`;
   } }, "Send");
   return h("details", { class: "op", id: `op-${id}` },
     h("summary", {}, h("span", { class: `method m-${method.toLowerCase()}` }, method), " ", h("code", {}, path), " ", md(op.summary ?? "")),
