@@ -90,7 +90,7 @@ describe('dashboard in Chromium', { skip }, () => {
     await waitFor((t) => document.querySelector('#t-editor').shadowRoot.querySelector('.cm-content').textContent === t, claims.replaceAll('\n', ''));
   };
   const keyRow = (name) => page.locator('#k-rows tr', { has: page.locator('td:first-child', { hasText: new RegExp(`^${name}$`) }) });
-  const waitFor = (fn, arg) => page.waitForFunction(fn, arg, { timeout: 10_000 });
+  const waitFor = (fn, arg) => page.waitForFunction(fn, arg, { timeout: 20_000 });
   const storage = () => page.evaluate(() => ({ session: JSON.stringify({ ...sessionStorage }), local: JSON.stringify({ ...localStorage }) }));
 
   before(async () => {
