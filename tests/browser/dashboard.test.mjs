@@ -128,6 +128,11 @@ describe('dashboard in Chromium', { skip }, () => {
     const res = await fetch(url());
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-security-policy'), CSP);
+    // docs/dashboard.md shows every header as served.
+    const docs = readFileSync(join(ROOT, 'docs', 'dashboard.md'), 'utf8');
+    for (const name of ['content-security-policy', 'x-content-type-options', 'x-frame-options', 'referrer-policy', 'cross-origin-opener-policy', 'cross-origin-resource-policy', 'permissions-policy']) {
+      assert.ok(docs.includes(`\n${name}: ${res.headers.get(name)}\n`), `docs/dashboard.md shows ${name} as served`);
+    }
     assert.equal(res.headers.get('x-frame-options'), 'DENY');
     assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
     const html = await res.text();
