@@ -12,20 +12,34 @@ import { gzipSync } from "node:zlib";
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "..");
 const OUT = join(HERE, "dist");
-const PKG_FILES = ["src/browser.mjs", "src/core.mjs", "src/lib.mjs", "src/clients.mjs", "src/io.mjs", "pkg/torii_edge.js", "pkg/torii_edge_bg.wasm"];
 
 rmSync(OUT, { recursive: true, force: true });
 mkdirSync(OUT, { recursive: true });
-for (const f of PKG_FILES) {
-  const src = join(ROOT, "js", f);
+// The npm package's browser entry and every module it imports (found by esbuild, not
+// listed here), plus the .wasm it fetches by URL, copied unchanged.
+const JS = join(ROOT, "js");
+for (const f of ["src/browser.mjs", "pkg/torii_edge.js", "pkg/torii_edge_bg.wasm"]) {
   try {
-    statSync(src);
+    statSync(join(JS, f));
   } catch {
-    console.error(`dashboard: ${relative(ROOT, src)} is missing: run \`make js\` first`);
+    console.error(`dashboard: js/${f} is missing: run \`make js\` first`);
     process.exit(1);
   }
+}
+const graph = await build({
+  entryPoints: [join(JS, "src", "browser.mjs")],
+  bundle: true,
+  format: "esm",
+  target: "es2022",
+  write: false,
+  metafile: true,
+  logLevel: "error",
+});
+const pkgFiles = [...Object.keys(graph.metafile.inputs).map((f) => relative(JS, join(process.cwd(), f))), "pkg/torii_edge_bg.wasm"];
+for (const f of pkgFiles) {
+  if (f.startsWith("..")) throw new Error(`dashboard: the browser entry imports ${f}, outside js/`);
   mkdirSync(dirname(join(OUT, "torii-edge", f)), { recursive: true });
-  copyFileSync(src, join(OUT, "torii-edge", f));
+  copyFileSync(join(JS, f), join(OUT, "torii-edge", f));
 }
 // The notices of the bundled packages (CodeMirror's are MIT), once per distinct text,
 // as a comment at the end of app.js.
