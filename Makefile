@@ -35,7 +35,7 @@ export WRANGLER_SEND_METRICS := false
 
 CLIPPY := cargo clippy --locked --all-targets
 .PHONY: help tools rust-tools wasm-bindgen worker-build-tool npm-tools py-tools interop-tools browser-tools build-worker \
-	build-worker-dev dev load load-smoke \
+	build-worker-dev dashboard dashboard-test dev load load-smoke \
 	test fmt-check clippy cargo-test wasm-core wasm-vectors wasm-size dry-run e2e interop js js-test bench fuzz fuzz-tools fuzz-build fuzz-smoke clean perf-guard
 
 help:
@@ -110,10 +110,17 @@ browser-tools:
 	@$(call debs,$(BROWSER_DEBS))
 
 # ---------------------------------------------------------------- Worker
+# The dashboard (dashboard/, docs/dashboard.md), the Worker's static assets (wrangler.toml
+# `[assets]`, not in the wasm): dashboard/src bundled with CodeMirror by esbuild, and the
+# npm package's browser entry (make js), into dashboard/dist. Both Worker builds need it:
+# wrangler refuses a missing assets directory.
+dashboard: js npm-tools
+	node dashboard/build.mjs
+
 # The deployable Worker, into build/ (wrangler.toml's `main`: what `wrangler deploy` and
 # `make dry-run` ship, what `make wasm-size` measures). No `dev` feature: the dev-only
 # routes (/_torii/dev/*, /_torii/devtools/*) are not compiled in.
-build-worker: tools
+build-worker: tools dashboard
 	$(WORKER_BUILD_ENV) $(BIN)/worker-build --release --locked --features worker,dalek --no-default-features
 
 # The dev Worker, into build-dev/: the deployable one plus the crate feature `dev` (the
@@ -123,7 +130,7 @@ build-worker: tools
 # rebuild the crate at every switch, and under `make -j` could hand one build's wasm to
 # the other's worker-build.
 WORKER_DEV_TARGET_DIR := $(ROOT)/target/worker-dev
-build-worker-dev: tools
+build-worker-dev: tools dashboard
 	CARGO_TARGET_DIR=$(WORKER_DEV_TARGET_DIR) $(WORKER_BUILD_ENV) $(BIN)/worker-build --release \
 		--out-dir build-dev --locked --features worker,dalek,dev --no-default-features
 
@@ -139,7 +146,7 @@ dev: build-worker-dev .dev.vars
 
 # ---------------------------------------------------------------- gates
 test: fmt-check clippy cargo-test interop wasm-core wasm-vectors build-worker wasm-size dry-run \
-	build-worker-dev e2e js-test perf-guard fuzz-smoke load-smoke
+	build-worker-dev e2e dashboard-test js-test perf-guard fuzz-smoke load-smoke
 	@echo "make test: all gates passed"
 
 fmt-check: rust-tools
@@ -184,6 +191,12 @@ dry-run: build-worker
 # it has no dev routes (tests/e2e/devmode.test.mjs).
 e2e: build-worker build-worker-dev js py-tools interop-tools
 	node --test tests/e2e/
+
+# The dashboard (tests/browser/): in Chromium (playwright-core) against the dev Worker with
+# local D1 (its pages, CSP, editor diagnostics and Preview, keys, Try it, axe-core), and its
+# files and headers from the deployable one.
+dashboard-test: build-worker build-worker-dev npm-tools browser-tools
+	node --test tests/browser/
 
 # jose <-> core interop (drives examples/jwt.rs).
 interop: npm-tools

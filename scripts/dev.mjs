@@ -152,6 +152,8 @@ all created through the Backend API. Its admin secret key (shown once; local onl
   KEY=${KEY}
   APP=${DEMO_TENANT}
 
+Dashboard (docs/dashboard.md): ${edge}/_torii/dashboard/ (Connection: application $APP, the KEY above)
+
 Backend API (/v1), one line per group (docs/backend-api.md):
   curl -s -H "Authorization: Bearer $KEY" -H "x-application-id: $APP" ${edge}/v1/applications/current
   curl -s -H "Authorization: Bearer $KEY" -H "x-application-id: $APP" ${edge}/v1/api-keys

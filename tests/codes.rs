@@ -1,6 +1,6 @@
-//! No code outside the table: every source file under `src/` and `js/src/` is scanned for
-//! string literals in the places codes are written, and each must be in `ALL_CODES` (with
-//! the table's status, when a literal status sits next to it).
+//! No code outside the table: every source file under `src/`, `js/src/` and `dashboard/src/`
+//! is scanned for string literals in the places codes are written, and each must be in
+//! `ALL_CODES` (with the table's status, when a literal status sits next to it).
 //!
 //! The shapes, after collapsing whitespace (so calls split over lines match too):
 //! * Rust: `Reply::error(<status>, "x"`, `error_reply(<status>, "x"`, `coded_error("x"`,
@@ -178,10 +178,11 @@ fn scan(text: &str) -> Vec<Found> {
     found
 }
 
-/// Every file under src/ (`.rs`) and js/src/ (`.mjs`, `.js`) with its findings.
+/// Every file under src/ (`.rs`), js/src/ and dashboard/src/ (`.mjs`, `.js`) with its findings.
 fn scan_sources() -> Vec<(String, Vec<Found>)> {
     let mut files = sources(&root().join("src"), &["rs"]);
     files.extend(sources(&root().join("js/src"), &["mjs", "js"]));
+    files.extend(sources(&root().join("dashboard/src"), &["mjs", "js"]));
     files
         .into_iter()
         .map(|path| {

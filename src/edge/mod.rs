@@ -7,7 +7,7 @@
 //! * where its token comes from ([`extract`]) and which policy verifies it ([`authn`]);
 //! * what the origin receives ([`headers`]) and may trust ([`assertion`]);
 //! * the replies every route builds ([`reply`]) and the public documents ([`well_known`],
-//!   [`discovery`]);
+//!   [`discovery`]); the dashboard's paths and headers ([`dashboard`]);
 //! * how much load a client may cause ([`ratelimit`]) and the bounded isolate caches
 //!   ([`lru`]).
 //!
@@ -16,6 +16,7 @@
 pub mod assertion;
 pub mod authn;
 pub mod config;
+pub mod dashboard;
 pub(crate) mod discovery;
 pub mod extract;
 pub mod headers;

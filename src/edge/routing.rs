@@ -292,6 +292,8 @@ pub enum EdgeRoute {
     DevGateway,
     /// The Backend API: `/v1` and `/v1/…` ([`crate::api`]).
     Api,
+    /// The dashboard's pages and files ([`super::dashboard`]).
+    Dashboard,
     /// Another edge-owned path: 404.
     NotFound,
     /// Everything else: the gateway in front of the origin.
@@ -313,6 +315,8 @@ pub fn edge_route(path: &str) -> EdgeRoute {
         EdgeRoute::Mint
     } else if path.starts_with(DEVTOOLS_PREFIX) {
         EdgeRoute::DevTools
+    } else if super::dashboard::is_dashboard_path(path) {
+        EdgeRoute::Dashboard
     } else {
         EdgeRoute::NotFound
     }
@@ -612,6 +616,10 @@ mod tests {
             ("/v1/nope/deeper", EdgeRoute::Api),
             ("/v10/users", EdgeRoute::Gateway),
             ("/v1x", EdgeRoute::Gateway),
+            ("/_torii/dashboard", EdgeRoute::Dashboard),
+            ("/_torii/dashboard/", EdgeRoute::Dashboard),
+            ("/_torii/dashboard/app.js", EdgeRoute::Dashboard),
+            ("/_torii/dashboardx", EdgeRoute::NotFound),
             ("/_torii", EdgeRoute::NotFound),
             ("/_torii/other", EdgeRoute::NotFound),
             ("/.well-known/other", EdgeRoute::NotFound),

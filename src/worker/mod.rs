@@ -3,7 +3,8 @@
 //!
 //! * `fetch`: the Backend API under `/v1` ([`api`]); `/.well-known/openid-configuration`
 //!   and `/_torii/.well-known/jwks.json` of the request's tenant;
-//!   `POST /_torii/auth/session/token` (minting); in dev builds only (crate feature `dev`),
+//!   `POST /_torii/auth/session/token` (minting); the dashboard's pages and files under
+//!   `/_torii/dashboard/` ([`dashboard`], from the `ASSETS` static-assets binding); in dev builds only (crate feature `dev`),
 //!   the helpers under `/_torii/dev/` (gateway) and `/_torii/devtools/` (store) of
 //!   `devtools.rs`, for loopback requests with `TORII_DEV_MODE=1`; any other path under
 //!   `/_torii/` or `/.well-known/` is 404; every other path goes to the gateway.
@@ -22,6 +23,7 @@
 mod api;
 mod clock;
 mod counters;
+mod dashboard;
 #[cfg(feature = "dev")]
 mod devtools;
 mod env;
@@ -61,6 +63,17 @@ pub async fn fetch(
         #[cfg(feature = "dev")]
         EdgeRoute::DevGateway | EdgeRoute::DevTools => {
             devtools::handle(route, Request::from(req), &env).await
+        }
+        EdgeRoute::Dashboard => {
+            return match dashboard::handle(&req, &path, &env).await {
+                Ok(raw) => Ok(raw.into()),
+                Err(err) => {
+                    worker::console_error!("torii-edge: dashboard: {:?}", err);
+                    let raw: worker::worker_sys::web_sys::Response =
+                        http::to_response(&reply::internal_error())?.into();
+                    Ok(raw.into())
+                }
+            };
         }
         EdgeRoute::Api => api::handle(Request::from(req), &env, &worker::Context::new(ctx)).await,
         EdgeRoute::Gateway => {

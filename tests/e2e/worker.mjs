@@ -78,7 +78,8 @@ export function wranglerConfig(ratelimits) {
     out.push(
       line
         .replace(/^main = "(.*)"$/, (_, p) => `main = ${JSON.stringify(join(ROOT, p))}`)
-        .replace(/^migrations_dir = "(.*)"$/, (_, p) => `migrations_dir = ${JSON.stringify(join(ROOT, p))}`),
+        .replace(/^migrations_dir = "(.*)"$/, (_, p) => `migrations_dir = ${JSON.stringify(join(ROOT, p))}`)
+        .replace(/^directory = "(.*)"$/, (_, p) => `directory = ${JSON.stringify(join(ROOT, p))}`),
     );
   }
   Object.entries(ratelimits).forEach(([name, { limit, period = 60 }], i) => {
