@@ -21,9 +21,10 @@
 // Exit status 1 on any wrong decision, unexpected 5xx, transport error or stray origin
 // request in our Worker's run; on a checker that finds nothing wrong with the
 // pass-through (it forwards everything, so it must fail as an edge); and, with
-// --assert-memory (`make load`), when our workerd's RSS growth after the warm-up seconds
-// exceeds the pass-through's by more than 10%.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// --assert-memory (`make load`), when our workerd's steady-state RSS growth per request
+// after the warm-up exceeds the pass-through's by more than 10% (benches/load/memory.mjs:
+// the Theil–Sen slope against requests done, after the same warm-up rule for both).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -32,6 +33,7 @@ import { ROOT } from '../../tests/e2e/worker.mjs';
 import { judge } from './check.mjs';
 import { startCapturingOrigin } from './origin.mjs';
 import { OTHER, OTHER_ISSUER, ROUTES, TENANT, makeTokens, planner } from './traffic.mjs';
+import { compareGrowth, steadyGrowth } from './memory.mjs';
 import { inspectWorker, rssByKind, rssKib, startOurs, startPassThrough } from './workers.mjs';
 
 const { values } = parseArgs({
@@ -64,8 +66,10 @@ const SECRET = 'load-master-secret-not-for-production-0123456789abcdef';
 const PERIOD = Math.max(1, Math.floor(SECONDS / 4));
 const LEAD = Math.max(2, Math.min(10, Math.floor(SECONDS / 10)));
 const TENANT_CACHE_TTL = 2;
-// Memory growth is also measured from this far into the run (after one-time warm-up costs).
-const WARMUP_S = Math.max(5, Math.round(SECONDS / 10));
+// Memory: steady-state growth is measured once both this far into the run and this many
+// requests done (after one-time warm-up costs; benches/load/memory.mjs), for both Workers.
+const WARMUP_S = Math.max(5, Math.round(SECONDS / 5));
+const WARMUP_REQUESTS = 1000;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const mib = (kib) => (kib == null ? null : Math.round((kib / 1024) * 10) / 10);
@@ -145,12 +149,18 @@ async function runTarget(kind, origin, rate = 0) {
     const inspector = values.heap ? await inspectWorker(w.workerd) : null;
     if (values.heap && !inspector) console.error(`load: ${w.name}: no DevTools session, no V8 heap figures`);
     const samples = [];
+    const results = [];
     const sample = async (t0) => {
-      const s = { t: Math.round((performance.now() - t0) / 100) / 10, runtime: rssKib(w.workerd.runtime), proxy: rssKib(w.workerd.proxy), load1: loadavg()[0] };
+      const s = { t: Math.round((performance.now() - t0) / 100) / 10, done: results.length, runtime: rssKib(w.workerd.runtime), proxy: rssKib(w.workerd.proxy), load1: loadavg()[0] };
       // Every 5 s, the runtime's RSS by kind of mapping (JIT code, anonymous, files).
       if (samples.length % 5 === 0) s.kinds = rssByKind(w.workerd.runtime);
       const heap = await inspector?.heap();
       if (heap) s.heap = heap.total;
+      // Every 5 s with --heap, the live heap after a forced full GC (what is retained).
+      if (inspector && samples.length % 5 === 0) {
+        const live = await inspector.liveHeap();
+        if (live) s.live = live.used;
+      }
       if (kind === 'torii') {
         try {
           const res = await fetch(`${w.origin}/_torii/dev/memory`, { signal: AbortSignal.timeout(5_000) });
@@ -218,7 +228,6 @@ async function runTarget(kind, origin, rate = 0) {
       rotation.postAt = performance.now() - t0;
     })();
 
-    const results = [];
     // With a rate (requests/s), request k starts no earlier than k / rate s into the run.
     let slot = 0;
     const loop = async () => {
@@ -261,6 +270,13 @@ async function runTarget(kind, origin, rate = 0) {
     running = false;
     await sampler;
     await sample(t0);
+    // LOAD_SMAPS=DIR (experiments): the runtime's /proc/<pid>/smaps at the end, per target.
+    if (process.env.LOAD_SMAPS) {
+      mkdirSync(process.env.LOAD_SMAPS, { recursive: true });
+      try {
+        writeFileSync(join(process.env.LOAD_SMAPS, `${kind}.smaps`), readFileSync(`/proc/${w.workerd.runtime}/smaps`, 'latin1'));
+      } catch {}
+    }
     inspector?.close();
     await net.close();
 
@@ -317,7 +333,11 @@ async function runTarget(kind, origin, rate = 0) {
       latencyMs: { p50: round(percentile(lat, 50)), p90: round(percentile(lat, 90)), p99: round(percentile(lat, 99)), max: round(lat.at(-1)) },
       latencyPassMs: { p50: round(percentile(passLat, 50)), p99: round(percentile(passLat, 99)) },
       latencyRefusedMs: { p50: round(percentile(refusedLat, 50)), p99: round(percentile(refusedLat, 99)) },
-      memory: { warmupSeconds: WARMUP_S, runtimeKib: curve('runtime'), proxyKib: curve('proxy'), heapBytes: curve('heap'), wasmBytes: curve('wasm') },
+      memory: {
+        warmupSeconds: WARMUP_S,
+        warmupRequests: WARMUP_REQUESTS,
+        steady: Object.fromEntries(['runtime', 'proxy', 'wasm'].map((key) => [key, steadyGrowth(samples, { key, warmupSeconds: WARMUP_S, warmupRequests: WARMUP_REQUESTS })])),
+        runtimeKib: curve('runtime'), proxyKib: curve('proxy'), heapBytes: curve('heap'), liveHeapBytes: curve('live'), wasmBytes: curve('wasm') },
       loadAverage: { start: round(loads[0]), end: round(loads.at(-1)), mean: round(loads.reduce((a, b) => a + b, 0) / loads.length) },
       rotation: { ...rotation, transitionAt: round(rotation.transitionAt / 1000), cronAt: round(rotation.cronAt / 1000), publishedSeenAt: round(rotation.publishedSeenAt / 1000), postAt: round(rotation.postAt / 1000) },
       versions,
@@ -353,7 +373,13 @@ function printRun(run) {
   console.log(`   workerd proxy RSS (MiB):   ${fmtCurve(m.proxyKib, mib)}`);
   const mibB = (b) => Math.round((b / 1048576) * 10) / 10;
   if (m.heapBytes) console.log(`   Worker V8 heap (MiB):      ${fmtCurve(m.heapBytes, mibB)}`);
+  if (m.liveHeapBytes) console.log(`   V8 heap live after GC:     ${fmtCurve(m.liveHeapBytes, mibB)}; every 5 s: ${run.samples.filter((x) => x.live != null).map((x) => `${Math.round(x.t)}: ${mibB(x.live)}`).join(', ')}`);
   if (m.wasmBytes) console.log(`   wasm linear memory (MiB):  ${fmtCurve(m.wasmBytes, mibB)}`);
+  const st = m.steady.runtime;
+  const r2 = (x) => (x == null ? 'n/a' : Math.round(x * 100) / 100);
+  if (st.from) {
+    console.log(`   steady growth after the warm-up (from ${st.from.t} s, ${st.from.done} requests done; ${st.samples} samples, ${st.requests} requests; Theil–Sen): runtime RSS ${r2(st.kibPerRequest)} KiB/request, proxy RSS ${r2(m.steady.proxy.kibPerRequest)} KiB/request${m.steady.wasm.samples ? `, wasm linear memory ${r2(m.steady.wasm.kibPerRequest)} bytes/request` : ''}${st.conclusive ? '' : ' (too few samples or requests: inconclusive)'}`);
+  }
   const every = Math.max(1, Math.round(run.samples.length / 12));
   const points = run.samples.filter((x, i) => i % every === 0 || i === run.samples.length - 1);
   console.log(`   curve (s: runtime RSS${m.heapBytes ? ' / V8 heap' : ''}${m.wasmBytes ? ' / wasm' : ''}, MiB): ${points.map((x) => `${Math.round(x.t)}: ${mib(x.runtime)}${x.heap ? ` / ${mibB(x.heap)}` : ''}${x.wasm ? ` / ${mibB(x.wasm)}` : ''}`).join(', ')}`);
@@ -419,17 +445,22 @@ if (ours && pass) {
   const b = pass.memory.runtimeKib;
   if (a && b) {
     const w = ours.memory.warmupSeconds;
-    const limit = b.growthWarm * 1.1;
+    const sa = ours.memory.steady.runtime;
+    const sb = pass.memory.steady.runtime;
+    const verdict = compareGrowth(sa, sb, 0.1);
+    const r2 = (x) => (x == null ? 'n/a' : Math.round(x * 100) / 100);
     const perRequest = (g, n) => Math.round((g / n) * 10) / 10;
     console.log(`\nmemory, workerd runtime RSS (MiB; ${ours.requests} vs ${pass.requests} requests, ${pass.rateCap ? 'the pass-through capped at our rate' : 'both flat out'}):`);
     console.log(`   ours:         idle ${mib(a.start)}, at ${w} s ${mib(a.warm)}, end ${mib(a.end)}, max ${mib(a.max)}`);
     console.log(`   pass-through: idle ${mib(b.start)}, at ${w} s ${mib(b.warm)}, end ${mib(b.end)}, max ${mib(b.max)}`);
-    console.log(`   growth max - at ${w} s: ours ${mib(a.growthWarm)}, pass-through ${mib(b.growthWarm)}, limit (pass-through + 10%) ${mib(limit)}: ${a.growthWarm <= limit ? 'within' : 'OVER'}`);
+    console.log(`   steady growth after ${w} s and ${ours.memory.warmupRequests} requests (Theil–Sen, KiB/request): ours ${r2(sa.kibPerRequest)}, pass-through ${r2(sb.kibPerRequest)}, limit (pass-through + 10%) ${r2(verdict.limit)}: ${verdict.conclusive ? `${verdict.within ? 'within' : 'OVER'}${verdict.ratio != null ? ` (${r2(verdict.ratio)}x)` : ''}` : 'inconclusive (too few samples or requests after the warm-up)'}`);
+    console.log(`   growth max - at ${w} s (MiB): ours ${mib(a.growthWarm)}, pass-through ${mib(b.growthWarm)} (+10%: ${mib(b.growthWarm * 1.1)}: ${a.growthWarm <= b.growthWarm * 1.1 ? 'within' : 'over'})`);
     console.log(`   growth max - idle: ours ${mib(a.growthMax)}, pass-through ${mib(b.growthMax)} (+10%: ${mib(b.growthMax * 1.1)}: ${a.growthMax <= b.growthMax * 1.1 ? 'within' : 'over'}); per request ${perRequest(a.growthMax, ours.requests)} vs ${perRequest(b.growthMax, pass.requests)} KiB`);
     const h = (run) => run.memory.heapBytes;
     if (h(ours) && h(pass)) console.log(`   the Worker isolate's V8 heap (total): ours ${mib(h(ours).start / 1024)} → max ${mib(h(ours).max / 1024)}, pass-through ${mib(h(pass).start / 1024)} → max ${mib(h(pass).max / 1024)}`);
     if (ours.memory.wasmBytes) console.log(`   of ours, wasm linear memory: ${mib(ours.memory.wasmBytes.start / 1024)} → ${mib(ours.memory.wasmBytes.end / 1024)} MiB (grew ${mib(ours.memory.wasmBytes.growthEnd / 1024)})`);
-    if (values['assert-memory'] && a.growthWarm > limit) fail(`our RSS growth after ${w} s, ${mib(a.growthWarm)} MiB, exceeds the pass-through's ${mib(b.growthWarm)} MiB + 10%`);
+    if (values['assert-memory'] && !verdict.conclusive) fail(`memory: too few samples or requests after the warm-up for a verdict (${sa.samples} and ${sb.samples} samples, ${sa.requests} and ${sb.requests} requests): run longer`);
+    if (values['assert-memory'] && verdict.conclusive && !verdict.within) fail(`our steady RSS growth, ${r2(sa.kibPerRequest)} KiB/request, exceeds the pass-through's ${r2(sb.kibPerRequest)} KiB/request + 10%`);
   }
 }
 mkdirSync(dirname(values.json), { recursive: true });
