@@ -33,12 +33,13 @@ import { ROOT } from '../../tests/e2e/worker.mjs';
 import { judge } from './check.mjs';
 import { startCapturingOrigin } from './origin.mjs';
 import { OTHER, OTHER_ISSUER, ROUTES, TENANT, makeTokens, planner } from './traffic.mjs';
-import { compareGrowth, steadyGrowth } from './memory.mjs';
+import { compareGrowth, median, steadyGrowth } from './memory.mjs';
 import { inspectWorker, rssByKind, rssKib, startOurs, startPassThrough } from './workers.mjs';
 
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: process.env.LOAD_SECONDS || '60' },
+    rounds: { type: 'string', default: process.env.LOAD_ROUNDS || '1' },
     concurrency: { type: 'string', default: process.env.LOAD_CONCURRENCY || '16' },
     targets: { type: 'string', default: process.env.LOAD_TARGETS || 'torii,pass' },
     seed: { type: 'string', default: process.env.LOAD_SEED || '1' },
@@ -55,10 +56,12 @@ const { values } = parseArgs({
 const SECONDS = Number(values.seconds);
 const CONCURRENCY = Number(values.concurrency);
 const SEED = Number(values.seed);
+const ROUNDS = Number(values.rounds);
 const SAMPLE_EVERY = Number(values['sample-every']);
 const TARGETS = values.targets.split(',').map((t) => t.trim()).filter(Boolean);
 if (!(SECONDS >= 5 && SECONDS <= 3600)) throw new Error('--seconds must be within 5..3600');
 if (!(CONCURRENCY >= 1 && CONCURRENCY <= 256)) throw new Error('--concurrency must be within 1..256');
+if (!(Number.isInteger(ROUNDS) && ROUNDS >= 1 && ROUNDS <= 9)) throw new Error('--rounds must be within 1..9');
 const REQUEST_TIMEOUT_MS = 30_000;
 const SECRET = 'load-master-secret-not-for-production-0123456789abcdef';
 // A key rotation in the middle of the run: due after PERIOD (the first key is made when
@@ -391,85 +394,112 @@ function printRun(run) {
 }
 
 const origin = await startCapturingOrigin();
-const runs = {};
+const rounds = [];
 let failed = false;
 const fail = (why) => {
   failed = true;
   console.error(`load: FAIL: ${why}`);
 };
 try {
-  console.log(`load: ${SECONDS} s per target, concurrency ${CONCURRENCY}, targets ${TARGETS.join(', ')}, seed ${SEED}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} on a shared machine (figures are noisy)`);
-  for (const t of TARGETS) {
-    if (t !== 'torii' && t !== 'pass') throw new Error(`unknown target ${t}`);
-    // The pass-through is faster: by default it gets our run's request rate as a cap, so
-    // both workerd processes handle the same traffic over the same time (memory compared
-    // like for like); `--pass-rate max` lets it run flat out, a number caps it there.
-    let rate = Number(values.rate);
-    if (t === 'pass' && values['pass-rate'] !== 'max') {
-      rate = values['pass-rate'] === 'matched' ? (runs.torii?.rps ?? rate) : Number(values['pass-rate']);
+  console.log(`load: ${SECONDS} s per target, ${ROUNDS} round${ROUNDS > 1 ? 's' : ''}, concurrency ${CONCURRENCY}, targets ${TARGETS.join(', ')}, seed ${SEED}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} on a shared machine (figures are noisy)`);
+  for (let round = 1; round <= ROUNDS; round++) {
+    const runs = {};
+    rounds.push(runs);
+    if (ROUNDS > 1) console.log(`\n#### round ${round} of ${ROUNDS}`);
+    for (const t of TARGETS) {
+      if (t !== 'torii' && t !== 'pass') throw new Error(`unknown target ${t}`);
+      // The pass-through is faster: by default it gets our run's request rate as a cap, so
+      // both workerd processes handle the same traffic over the same time (memory compared
+      // like for like); `--pass-rate max` lets it run flat out, a number caps it there.
+      let rate = Number(values.rate);
+      if (t === 'pass' && values['pass-rate'] !== 'max') {
+        rate = values['pass-rate'] === 'matched' ? (runs.torii?.rps ?? rate) : Number(values['pass-rate']);
+      }
+      runs[t] = await runTarget(t, origin, rate);
+      printRun(runs[t]);
     }
-    runs[t] = await runTarget(t, origin, rate);
-    printRun(runs[t]);
+    checkRound(runs);
   }
 } finally {
   await origin.close();
 }
 
-const ours = runs.torii;
-if (ours) {
-  const v = ours.verdict;
-  for (const w of v.wrong.slice(0, 20)) console.error(`   wrong: ${JSON.stringify(w)}`);
-  for (const s of v.strays.slice(0, 10)) console.error(`   stray: ${JSON.stringify(s)}`);
-  for (const e of v.fivexx.slice(0, 10)) console.error(`   5xx: ${JSON.stringify(e)}`);
-  for (const e of v.transport.slice(0, 10)) console.error(`   transport: ${JSON.stringify(e)}`);
-  if (ours.wranglerTail) console.error(`   wrangler's last lines:\n     ${ours.wranglerTail.join('\n     ')}`);
-  if (v.wrong.length) fail(`${v.wrong.length} wrong decisions`);
-  if (v.strays.length) fail(`${v.strays.length} requests reached the origin that were never sent or were sent twice`);
-  if (v.fivexx.length) fail(`${v.fivexx.length} unexpected 5xx`);
-  if (v.transport.length) fail(`${v.transport.length} transport errors`);
-  if (SAMPLE_EVERY && !v.assertionsVerified) fail('no edge assertion was verified');
-  if (!ours.rotation.kidsAfter) fail('the cron did not publish a new key');
-  if (!Object.keys(ours.versions).some((k) => k.startsWith('v2 post pass'))) fail('no token of the new key version was sent after the rotation');
-}
-const pass = runs.pass;
-if (pass) {
-  // The checker must tell an edge from a pipe: the pass-through forwards everything.
-  console.log(`\nchecker self-check: the pass-through judged as an edge: ${pass.verdict.wrong.length} wrong decisions (must be > 0), e.g. ${JSON.stringify(pass.verdict.wrong[0]?.why)}`);
-  if (!pass.verdict.wrong.length) fail('the checker found nothing wrong with a pass-through Worker');
-  if (pass.verdict.fivexx.length || pass.verdict.transport.length) {
-    console.log(`   (pass-through: ${pass.verdict.fivexx.length} 5xx, ${pass.verdict.transport.length} transport errors)`);
+/** The checks of one round: ours decided everything right, the checker caught the pass-through; memory printed. */
+function checkRound(runs) {
+  const ours = runs.torii;
+  if (ours) {
+    const v = ours.verdict;
+    for (const w of v.wrong.slice(0, 20)) console.error(`   wrong: ${JSON.stringify(w)}`);
+    for (const s of v.strays.slice(0, 10)) console.error(`   stray: ${JSON.stringify(s)}`);
+    for (const e of v.fivexx.slice(0, 10)) console.error(`   5xx: ${JSON.stringify(e)}`);
+    for (const e of v.transport.slice(0, 10)) console.error(`   transport: ${JSON.stringify(e)}`);
+    if (ours.wranglerTail) console.error(`   wrangler's last lines:\n     ${ours.wranglerTail.join('\n     ')}`);
+    if (v.wrong.length) fail(`${v.wrong.length} wrong decisions`);
+    if (v.strays.length) fail(`${v.strays.length} requests reached the origin that were never sent or were sent twice`);
+    if (v.fivexx.length) fail(`${v.fivexx.length} unexpected 5xx`);
+    if (v.transport.length) fail(`${v.transport.length} transport errors`);
+    if (SAMPLE_EVERY && !v.assertionsVerified) fail('no edge assertion was verified');
+    if (!ours.rotation.kidsAfter) fail('the cron did not publish a new key');
+    if (!Object.keys(ours.versions).some((k) => k.startsWith('v2 post pass'))) fail('no token of the new key version was sent after the rotation');
+  }
+  const pass = runs.pass;
+  if (pass) {
+    // The checker must tell an edge from a pipe: the pass-through forwards everything.
+    console.log(`\nchecker self-check: the pass-through judged as an edge: ${pass.verdict.wrong.length} wrong decisions (must be > 0), e.g. ${JSON.stringify(pass.verdict.wrong[0]?.why)}`);
+    if (!pass.verdict.wrong.length) fail('the checker found nothing wrong with a pass-through Worker');
+    if (pass.verdict.fivexx.length || pass.verdict.transport.length) {
+      console.log(`   (pass-through: ${pass.verdict.fivexx.length} 5xx, ${pass.verdict.transport.length} transport errors)`);
+    }
+  }
+  if (ours && pass) {
+    const a = ours.memory.runtimeKib;
+    const b = pass.memory.runtimeKib;
+    if (a && b) {
+      const w = ours.memory.warmupSeconds;
+      const sa = ours.memory.steady.runtime;
+      const sb = pass.memory.steady.runtime;
+      const verdict = compareGrowth(sa, sb, 0.1);
+      const r2 = (x) => (x == null ? 'n/a' : Math.round(x * 100) / 100);
+      const perRequest = (g, n) => Math.round((g / n) * 10) / 10;
+      console.log(`\nmemory, workerd runtime RSS (MiB; ${ours.requests} vs ${pass.requests} requests, ${pass.rateCap ? 'the pass-through capped at our rate' : 'both flat out'}):`);
+      console.log(`   ours:         idle ${mib(a.start)}, at ${w} s ${mib(a.warm)}, end ${mib(a.end)}, max ${mib(a.max)}`);
+      console.log(`   pass-through: idle ${mib(b.start)}, at ${w} s ${mib(b.warm)}, end ${mib(b.end)}, max ${mib(b.max)}`);
+      console.log(`   steady growth after ${w} s and ${ours.memory.warmupRequests} requests (Theil–Sen, KiB/request): ours ${r2(sa.kibPerRequest)}, pass-through ${r2(sb.kibPerRequest)}, limit (pass-through + 10%) ${r2(verdict.limit)}: ${verdict.conclusive ? `${verdict.within ? 'within' : 'OVER'}${verdict.ratio != null ? ` (${r2(verdict.ratio)}x)` : ''}` : 'inconclusive (too few samples or requests after the warm-up)'}`);
+      console.log(`   growth max - at ${w} s (MiB): ours ${mib(a.growthWarm)}, pass-through ${mib(b.growthWarm)} (+10%: ${mib(b.growthWarm * 1.1)}: ${a.growthWarm <= b.growthWarm * 1.1 ? 'within' : 'over'})`);
+      console.log(`   growth max - idle: ours ${mib(a.growthMax)}, pass-through ${mib(b.growthMax)} (+10%: ${mib(b.growthMax * 1.1)}: ${a.growthMax <= b.growthMax * 1.1 ? 'within' : 'over'}); per request ${perRequest(a.growthMax, ours.requests)} vs ${perRequest(b.growthMax, pass.requests)} KiB`);
+      const h = (run) => run.memory.heapBytes;
+      if (h(ours) && h(pass)) console.log(`   the Worker isolate's V8 heap (total): ours ${mib(h(ours).start / 1024)} → max ${mib(h(ours).max / 1024)}, pass-through ${mib(h(pass).start / 1024)} → max ${mib(h(pass).max / 1024)}`);
+      if (ours.memory.wasmBytes) console.log(`   of ours, wasm linear memory: ${mib(ours.memory.wasmBytes.start / 1024)} → ${mib(ours.memory.wasmBytes.end / 1024)} MiB (grew ${mib(ours.memory.wasmBytes.growthEnd / 1024)})`);
+      runs.memoryVerdict = { ours: sa, pass: sb, ...verdict };
+    }
   }
 }
-if (ours && pass) {
-  const a = ours.memory.runtimeKib;
-  const b = pass.memory.runtimeKib;
-  if (a && b) {
-    const w = ours.memory.warmupSeconds;
-    const sa = ours.memory.steady.runtime;
-    const sb = pass.memory.steady.runtime;
-    const verdict = compareGrowth(sa, sb, 0.1);
-    const r2 = (x) => (x == null ? 'n/a' : Math.round(x * 100) / 100);
-    const perRequest = (g, n) => Math.round((g / n) * 10) / 10;
-    console.log(`\nmemory, workerd runtime RSS (MiB; ${ours.requests} vs ${pass.requests} requests, ${pass.rateCap ? 'the pass-through capped at our rate' : 'both flat out'}):`);
-    console.log(`   ours:         idle ${mib(a.start)}, at ${w} s ${mib(a.warm)}, end ${mib(a.end)}, max ${mib(a.max)}`);
-    console.log(`   pass-through: idle ${mib(b.start)}, at ${w} s ${mib(b.warm)}, end ${mib(b.end)}, max ${mib(b.max)}`);
-    console.log(`   steady growth after ${w} s and ${ours.memory.warmupRequests} requests (Theil–Sen, KiB/request): ours ${r2(sa.kibPerRequest)}, pass-through ${r2(sb.kibPerRequest)}, limit (pass-through + 10%) ${r2(verdict.limit)}: ${verdict.conclusive ? `${verdict.within ? 'within' : 'OVER'}${verdict.ratio != null ? ` (${r2(verdict.ratio)}x)` : ''}` : 'inconclusive (too few samples or requests after the warm-up)'}`);
-    console.log(`   growth max - at ${w} s (MiB): ours ${mib(a.growthWarm)}, pass-through ${mib(b.growthWarm)} (+10%: ${mib(b.growthWarm * 1.1)}: ${a.growthWarm <= b.growthWarm * 1.1 ? 'within' : 'over'})`);
-    console.log(`   growth max - idle: ours ${mib(a.growthMax)}, pass-through ${mib(b.growthMax)} (+10%: ${mib(b.growthMax * 1.1)}: ${a.growthMax <= b.growthMax * 1.1 ? 'within' : 'over'}); per request ${perRequest(a.growthMax, ours.requests)} vs ${perRequest(b.growthMax, pass.requests)} KiB`);
-    const h = (run) => run.memory.heapBytes;
-    if (h(ours) && h(pass)) console.log(`   the Worker isolate's V8 heap (total): ours ${mib(h(ours).start / 1024)} → max ${mib(h(ours).max / 1024)}, pass-through ${mib(h(pass).start / 1024)} → max ${mib(h(pass).max / 1024)}`);
-    if (ours.memory.wasmBytes) console.log(`   of ours, wasm linear memory: ${mib(ours.memory.wasmBytes.start / 1024)} → ${mib(ours.memory.wasmBytes.end / 1024)} MiB (grew ${mib(ours.memory.wasmBytes.growthEnd / 1024)})`);
-    if (values['assert-memory'] && !verdict.conclusive) fail(`memory: too few samples or requests after the warm-up for a verdict (${sa.samples} and ${sb.samples} samples, ${sa.requests} and ${sb.requests} requests): run longer`);
-    if (values['assert-memory'] && verdict.conclusive && !verdict.within) fail(`our steady RSS growth, ${r2(sa.kibPerRequest)} KiB/request, exceeds the pass-through's ${r2(sb.kibPerRequest)} KiB/request + 10%`);
-  }
+
+// The memory verdict over all rounds: the median of our steady slopes against the median
+// of the pass-through's (one round: that round's), + 10%.
+const judged = rounds.map((r) => r.memoryVerdict).filter(Boolean);
+if (judged.length) {
+  const r2 = (x) => (x == null ? 'n/a' : Math.round(x * 100) / 100);
+  const conclusive = judged.every((v) => v.conclusive);
+  const oursMedian = median(judged.map((v) => v.ours.kibPerRequest).filter((x) => x != null));
+  const passMedian = median(judged.map((v) => v.pass.kibPerRequest).filter((x) => x != null));
+  const limit = passMedian == null ? null : Math.max(0, passMedian) * 1.1;
+  const within = conclusive && oursMedian != null && limit != null && oursMedian <= limit;
+  console.log(`\nmemory verdict over ${judged.length} round${judged.length > 1 ? 's' : ''} (steady runtime RSS growth, KiB/request; per round ours/pass-through: ${judged.map((v) => `${r2(v.ours.kibPerRequest)}/${r2(v.pass.kibPerRequest)}${v.ratio != null ? ` = ${r2(v.ratio)}x` : ''}`).join(', ')}):`);
+  console.log(`   median ours ${r2(oursMedian)}, median pass-through ${r2(passMedian)}, limit (+10%) ${r2(limit)}: ${conclusive ? (within ? 'within' : 'OVER') : 'inconclusive (too few samples or requests after the warm-up)'}${conclusive && passMedian > 0 && oursMedian != null ? ` (${r2(oursMedian / passMedian)}x)` : ''}`);
+  if (values['assert-memory'] && !conclusive) fail('memory: too few samples or requests after the warm-up for a verdict: run longer');
+  if (values['assert-memory'] && conclusive && !within) fail(`our median steady RSS growth, ${r2(oursMedian)} KiB/request, exceeds the pass-through's ${r2(passMedian)} KiB/request + 10%`);
 }
+const ours = rounds.at(-1)?.torii;
+const totalOurs = rounds.reduce((n, r) => n + (r.torii?.requests ?? 0), 0);
 mkdirSync(dirname(values.json), { recursive: true });
 // The report: every figure and memory sample; the verdict's lists cut to their first 50.
 const cut = (run) => ({
   ...run,
   verdict: Object.fromEntries(Object.entries(run.verdict).map(([k, x]) => [k, Array.isArray(x) ? { count: x.length, first: x.slice(0, 50) } : x])),
 });
-writeFileSync(values.json, JSON.stringify({ seconds: SECONDS, concurrency: CONCURRENCY, seed: SEED, runs: Object.fromEntries(Object.entries(runs).map(([k, r]) => [k, cut(r)])) }, null, 1));
+const cutRound = (runs) => Object.fromEntries(Object.entries(runs).filter(([k]) => k !== 'memoryVerdict').map(([k, r]) => [k, cut(r)]));
+writeFileSync(values.json, JSON.stringify({ seconds: SECONDS, concurrency: CONCURRENCY, seed: SEED, rounds: rounds.map(cutRound), runs: cutRound(rounds.at(-1) ?? {}) }, null, 1));
 console.log(`\nload: report in ${values.json}`);
 if (failed) process.exit(1);
-console.log(`load: ${ours ? `0 wrong decisions, 0 unexpected 5xx in ${ours.requests} requests` : 'done'}`);
+console.log(`load: ${ours ? `0 wrong decisions, 0 unexpected 5xx in ${totalOurs} requests` : 'done'}`);
