@@ -20,8 +20,10 @@ WORKER_BUILD_VERSION := $(call lock_version,worker)
 
 DEV_PORT       ?= 8787
 FUZZ_SECONDS   ?= 60
-# make load: seconds of traffic per Worker (ours, then the pass-through baseline).
+# make load: seconds of traffic per Worker (ours, then the pass-through baseline), and
+# rounds of that pair (the memory verdict compares the medians of the rounds).
 LOAD_SECONDS   ?= 60
+LOAD_ROUNDS    ?= 3
 # Gzipped size budget of the Worker's wasm.
 WASM_GZIP_BUDGET ?= 1048576
 
@@ -44,7 +46,7 @@ help:
 	@echo "make test   every gate: fmt, clippy, tests, wasm builds, size budget, dry-run deploy, e2e, js, fuzz smoke, perf guard"
 	@echo "make bench  verify benchmark   make fuzz  fuzz each target for FUZZ_SECONDS=$(FUZZ_SECONDS)"
 	@echo "make fuzz-smoke  each fuzz target for 10 s (part of make test)"
-	@echo "make load   LOAD_SECONDS=$(LOAD_SECONDS) of mixed traffic through the Worker and a pass-through (wrangler dev, loopback)"
+	@echo "make load   LOAD_ROUNDS=$(LOAD_ROUNDS) x LOAD_SECONDS=$(LOAD_SECONDS) of mixed traffic through the Worker and a pass-through (wrangler dev, loopback)"
 
 # ---------------------------------------------------------------- tools
 tools: rust-tools wasm-bindgen worker-build-tool npm-tools
@@ -220,14 +222,16 @@ perf-guard:
 
 # Load (benches/load/load.mjs, docs/benchmarks.md): LOAD_SECONDS of mixed traffic at 16
 # requests in flight through the dev Worker under wrangler dev, key rotation halfway, then
-# the same through a bare pass-through Worker; loopback only. Fails on any wrong decision
-# or unexpected 5xx; reports requests/s, latency and workerd memory (ours vs pass-through).
-# load-smoke, the 10 s version, is part of `make test` (no timing or memory assertion).
+# the same through a bare pass-through Worker, LOAD_ROUNDS times; loopback only. Fails on
+# any wrong decision or unexpected 5xx, and when our median steady-state RSS growth per
+# request exceeds the pass-through's by more than 10%; reports requests/s, latency and
+# workerd memory. load-smoke, one 10 s round, is part of `make test` (no timing or memory
+# assertion).
 # The harness's own self-tests (benches/load/check.test.mjs) run first.
 LOAD_RUN := node benches/load/load.mjs --concurrency 16
 load: build-worker-dev npm-tools
 	node --test benches/load/
-	$(LOAD_RUN) --seconds $(LOAD_SECONDS) --assert-memory
+	$(LOAD_RUN) --seconds $(LOAD_SECONDS) --rounds $(LOAD_ROUNDS) --assert-memory
 
 load-smoke: build-worker-dev npm-tools
 	node --test benches/load/

@@ -21,9 +21,10 @@
 // Exit status 1 on any wrong decision, unexpected 5xx, transport error or stray origin
 // request in our Worker's run; on a checker that finds nothing wrong with the
 // pass-through (it forwards everything, so it must fail as an edge); and, with
-// --assert-memory (`make load`), when our workerd's RSS growth after the warm-up seconds
-// exceeds the pass-through's by more than 10%.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// --assert-memory (`make load`), when our workerd's steady-state RSS growth per request
+// after the warm-up exceeds the pass-through's by more than 10% (benches/load/memory.mjs:
+// the Theil–Sen slope against requests done, after the same warm-up rule for both).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -32,11 +33,13 @@ import { ROOT } from '../../tests/e2e/worker.mjs';
 import { judge } from './check.mjs';
 import { startCapturingOrigin } from './origin.mjs';
 import { OTHER, OTHER_ISSUER, ROUTES, TENANT, makeTokens, planner } from './traffic.mjs';
+import { compareGrowth, median, steadyGrowth } from './memory.mjs';
 import { inspectWorker, rssByKind, rssKib, startOurs, startPassThrough } from './workers.mjs';
 
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: process.env.LOAD_SECONDS || '60' },
+    rounds: { type: 'string', default: process.env.LOAD_ROUNDS || '1' },
     concurrency: { type: 'string', default: process.env.LOAD_CONCURRENCY || '16' },
     targets: { type: 'string', default: process.env.LOAD_TARGETS || 'torii,pass' },
     seed: { type: 'string', default: process.env.LOAD_SEED || '1' },
@@ -53,10 +56,12 @@ const { values } = parseArgs({
 const SECONDS = Number(values.seconds);
 const CONCURRENCY = Number(values.concurrency);
 const SEED = Number(values.seed);
+const ROUNDS = Number(values.rounds);
 const SAMPLE_EVERY = Number(values['sample-every']);
 const TARGETS = values.targets.split(',').map((t) => t.trim()).filter(Boolean);
 if (!(SECONDS >= 5 && SECONDS <= 3600)) throw new Error('--seconds must be within 5..3600');
 if (!(CONCURRENCY >= 1 && CONCURRENCY <= 256)) throw new Error('--concurrency must be within 1..256');
+if (!(Number.isInteger(ROUNDS) && ROUNDS >= 1 && ROUNDS <= 9)) throw new Error('--rounds must be within 1..9');
 const REQUEST_TIMEOUT_MS = 30_000;
 const SECRET = 'load-master-secret-not-for-production-0123456789abcdef';
 // A key rotation in the middle of the run: due after PERIOD (the first key is made when
@@ -64,8 +69,10 @@ const SECRET = 'load-master-secret-not-for-production-0123456789abcdef';
 const PERIOD = Math.max(1, Math.floor(SECONDS / 4));
 const LEAD = Math.max(2, Math.min(10, Math.floor(SECONDS / 10)));
 const TENANT_CACHE_TTL = 2;
-// Memory growth is also measured from this far into the run (after one-time warm-up costs).
-const WARMUP_S = Math.max(5, Math.round(SECONDS / 10));
+// Memory: steady-state growth is measured once both this far into the run and this many
+// requests done (after one-time warm-up costs; benches/load/memory.mjs), for both Workers.
+const WARMUP_S = Math.max(5, Math.round(SECONDS / 5));
+const WARMUP_REQUESTS = 1000;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const mib = (kib) => (kib == null ? null : Math.round((kib / 1024) * 10) / 10);
@@ -145,12 +152,18 @@ async function runTarget(kind, origin, rate = 0) {
     const inspector = values.heap ? await inspectWorker(w.workerd) : null;
     if (values.heap && !inspector) console.error(`load: ${w.name}: no DevTools session, no V8 heap figures`);
     const samples = [];
+    const results = [];
     const sample = async (t0) => {
-      const s = { t: Math.round((performance.now() - t0) / 100) / 10, runtime: rssKib(w.workerd.runtime), proxy: rssKib(w.workerd.proxy), load1: loadavg()[0] };
+      const s = { t: Math.round((performance.now() - t0) / 100) / 10, done: results.length, runtime: rssKib(w.workerd.runtime), proxy: rssKib(w.workerd.proxy), load1: loadavg()[0] };
       // Every 5 s, the runtime's RSS by kind of mapping (JIT code, anonymous, files).
       if (samples.length % 5 === 0) s.kinds = rssByKind(w.workerd.runtime);
       const heap = await inspector?.heap();
       if (heap) s.heap = heap.total;
+      // Every 5 s with --heap, the live heap after a forced full GC (what is retained).
+      if (inspector && samples.length % 5 === 0) {
+        const live = await inspector.liveHeap();
+        if (live) s.live = live.used;
+      }
       if (kind === 'torii') {
         try {
           const res = await fetch(`${w.origin}/_torii/dev/memory`, { signal: AbortSignal.timeout(5_000) });
@@ -218,7 +231,6 @@ async function runTarget(kind, origin, rate = 0) {
       rotation.postAt = performance.now() - t0;
     })();
 
-    const results = [];
     // With a rate (requests/s), request k starts no earlier than k / rate s into the run.
     let slot = 0;
     const loop = async () => {
@@ -261,6 +273,13 @@ async function runTarget(kind, origin, rate = 0) {
     running = false;
     await sampler;
     await sample(t0);
+    // LOAD_SMAPS=DIR (experiments): the runtime's /proc/<pid>/smaps at the end, per target.
+    if (process.env.LOAD_SMAPS) {
+      mkdirSync(process.env.LOAD_SMAPS, { recursive: true });
+      try {
+        writeFileSync(join(process.env.LOAD_SMAPS, `${kind}.smaps`), readFileSync(`/proc/${w.workerd.runtime}/smaps`, 'latin1'));
+      } catch {}
+    }
     inspector?.close();
     await net.close();
 
@@ -317,7 +336,11 @@ async function runTarget(kind, origin, rate = 0) {
       latencyMs: { p50: round(percentile(lat, 50)), p90: round(percentile(lat, 90)), p99: round(percentile(lat, 99)), max: round(lat.at(-1)) },
       latencyPassMs: { p50: round(percentile(passLat, 50)), p99: round(percentile(passLat, 99)) },
       latencyRefusedMs: { p50: round(percentile(refusedLat, 50)), p99: round(percentile(refusedLat, 99)) },
-      memory: { warmupSeconds: WARMUP_S, runtimeKib: curve('runtime'), proxyKib: curve('proxy'), heapBytes: curve('heap'), wasmBytes: curve('wasm') },
+      memory: {
+        warmupSeconds: WARMUP_S,
+        warmupRequests: WARMUP_REQUESTS,
+        steady: Object.fromEntries(['runtime', 'proxy', 'wasm'].map((key) => [key, steadyGrowth(samples, { key, warmupSeconds: WARMUP_S, warmupRequests: WARMUP_REQUESTS })])),
+        runtimeKib: curve('runtime'), proxyKib: curve('proxy'), heapBytes: curve('heap'), liveHeapBytes: curve('live'), wasmBytes: curve('wasm') },
       loadAverage: { start: round(loads[0]), end: round(loads.at(-1)), mean: round(loads.reduce((a, b) => a + b, 0) / loads.length) },
       rotation: { ...rotation, transitionAt: round(rotation.transitionAt / 1000), cronAt: round(rotation.cronAt / 1000), publishedSeenAt: round(rotation.publishedSeenAt / 1000), postAt: round(rotation.postAt / 1000) },
       versions,
@@ -353,7 +376,13 @@ function printRun(run) {
   console.log(`   workerd proxy RSS (MiB):   ${fmtCurve(m.proxyKib, mib)}`);
   const mibB = (b) => Math.round((b / 1048576) * 10) / 10;
   if (m.heapBytes) console.log(`   Worker V8 heap (MiB):      ${fmtCurve(m.heapBytes, mibB)}`);
+  if (m.liveHeapBytes) console.log(`   V8 heap live after GC:     ${fmtCurve(m.liveHeapBytes, mibB)}; every 5 s: ${run.samples.filter((x) => x.live != null).map((x) => `${Math.round(x.t)}: ${mibB(x.live)}`).join(', ')}`);
   if (m.wasmBytes) console.log(`   wasm linear memory (MiB):  ${fmtCurve(m.wasmBytes, mibB)}`);
+  const st = m.steady.runtime;
+  const r2 = (x) => (x == null ? 'n/a' : Math.round(x * 100) / 100);
+  if (st.from) {
+    console.log(`   steady growth after the warm-up (from ${st.from.t} s, ${st.from.done} requests done; ${st.samples} samples, ${st.requests} requests; Theil–Sen): runtime RSS ${r2(st.kibPerRequest)} KiB/request, proxy RSS ${r2(m.steady.proxy.kibPerRequest)} KiB/request${m.steady.wasm.samples ? `, wasm linear memory ${r2(m.steady.wasm.kibPerRequest)} bytes/request` : ''}${st.conclusive ? '' : ' (too few samples or requests: inconclusive)'}`);
+  }
   const every = Math.max(1, Math.round(run.samples.length / 12));
   const points = run.samples.filter((x, i) => i % every === 0 || i === run.samples.length - 1);
   console.log(`   curve (s: runtime RSS${m.heapBytes ? ' / V8 heap' : ''}${m.wasmBytes ? ' / wasm' : ''}, MiB): ${points.map((x) => `${Math.round(x.t)}: ${mib(x.runtime)}${x.heap ? ` / ${mibB(x.heap)}` : ''}${x.wasm ? ` / ${mibB(x.wasm)}` : ''}`).join(', ')}`);
@@ -365,80 +394,116 @@ function printRun(run) {
 }
 
 const origin = await startCapturingOrigin();
-const runs = {};
+const rounds = [];
 let failed = false;
 const fail = (why) => {
   failed = true;
   console.error(`load: FAIL: ${why}`);
 };
 try {
-  console.log(`load: ${SECONDS} s per target, concurrency ${CONCURRENCY}, targets ${TARGETS.join(', ')}, seed ${SEED}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} on a shared machine (figures are noisy)`);
-  for (const t of TARGETS) {
-    if (t !== 'torii' && t !== 'pass') throw new Error(`unknown target ${t}`);
-    // The pass-through is faster: by default it gets our run's request rate as a cap, so
-    // both workerd processes handle the same traffic over the same time (memory compared
-    // like for like); `--pass-rate max` lets it run flat out, a number caps it there.
-    let rate = Number(values.rate);
-    if (t === 'pass' && values['pass-rate'] !== 'max') {
-      rate = values['pass-rate'] === 'matched' ? (runs.torii?.rps ?? rate) : Number(values['pass-rate']);
+  console.log(`load: ${SECONDS} s per target, ${ROUNDS} round${ROUNDS > 1 ? 's' : ''}, concurrency ${CONCURRENCY}, targets ${TARGETS.join(', ')}, seed ${SEED}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} on a shared machine (figures are noisy)`);
+  for (let round = 1; round <= ROUNDS; round++) {
+    const runs = {};
+    rounds.push(runs);
+    if (ROUNDS > 1) console.log(`\n#### round ${round} of ${ROUNDS}`);
+    // Every second round runs the pass-through first (capped at our previous round's
+    // rate), so the machine's load drifting over the minutes weighs on both alike.
+    const previous = rounds.at(-2)?.torii?.rps;
+    const order = round % 2 === 0 && previous ? [...TARGETS].reverse() : TARGETS;
+    for (const t of order) {
+      if (t !== 'torii' && t !== 'pass') throw new Error(`unknown target ${t}`);
+      // The pass-through is faster: by default it gets our run's request rate as a cap, so
+      // both workerd processes handle the same traffic over the same time (memory compared
+      // like for like); `--pass-rate max` lets it run flat out, a number caps it there.
+      let rate = Number(values.rate);
+      if (t === 'pass' && values['pass-rate'] !== 'max') {
+        rate = values['pass-rate'] === 'matched' ? (runs.torii?.rps ?? previous ?? rate) : Number(values['pass-rate']);
+      }
+      runs[t] = await runTarget(t, origin, rate);
+      printRun(runs[t]);
     }
-    runs[t] = await runTarget(t, origin, rate);
-    printRun(runs[t]);
+    checkRound(runs);
   }
 } finally {
   await origin.close();
 }
 
-const ours = runs.torii;
-if (ours) {
-  const v = ours.verdict;
-  for (const w of v.wrong.slice(0, 20)) console.error(`   wrong: ${JSON.stringify(w)}`);
-  for (const s of v.strays.slice(0, 10)) console.error(`   stray: ${JSON.stringify(s)}`);
-  for (const e of v.fivexx.slice(0, 10)) console.error(`   5xx: ${JSON.stringify(e)}`);
-  for (const e of v.transport.slice(0, 10)) console.error(`   transport: ${JSON.stringify(e)}`);
-  if (ours.wranglerTail) console.error(`   wrangler's last lines:\n     ${ours.wranglerTail.join('\n     ')}`);
-  if (v.wrong.length) fail(`${v.wrong.length} wrong decisions`);
-  if (v.strays.length) fail(`${v.strays.length} requests reached the origin that were never sent or were sent twice`);
-  if (v.fivexx.length) fail(`${v.fivexx.length} unexpected 5xx`);
-  if (v.transport.length) fail(`${v.transport.length} transport errors`);
-  if (SAMPLE_EVERY && !v.assertionsVerified) fail('no edge assertion was verified');
-  if (!ours.rotation.kidsAfter) fail('the cron did not publish a new key');
-  if (!Object.keys(ours.versions).some((k) => k.startsWith('v2 post pass'))) fail('no token of the new key version was sent after the rotation');
-}
-const pass = runs.pass;
-if (pass) {
-  // The checker must tell an edge from a pipe: the pass-through forwards everything.
-  console.log(`\nchecker self-check: the pass-through judged as an edge: ${pass.verdict.wrong.length} wrong decisions (must be > 0), e.g. ${JSON.stringify(pass.verdict.wrong[0]?.why)}`);
-  if (!pass.verdict.wrong.length) fail('the checker found nothing wrong with a pass-through Worker');
-  if (pass.verdict.fivexx.length || pass.verdict.transport.length) {
-    console.log(`   (pass-through: ${pass.verdict.fivexx.length} 5xx, ${pass.verdict.transport.length} transport errors)`);
+/** The checks of one round: ours decided everything right, the checker caught the pass-through; memory printed. */
+function checkRound(runs) {
+  const ours = runs.torii;
+  if (ours) {
+    const v = ours.verdict;
+    for (const w of v.wrong.slice(0, 20)) console.error(`   wrong: ${JSON.stringify(w)}`);
+    for (const s of v.strays.slice(0, 10)) console.error(`   stray: ${JSON.stringify(s)}`);
+    for (const e of v.fivexx.slice(0, 10)) console.error(`   5xx: ${JSON.stringify(e)}`);
+    for (const e of v.transport.slice(0, 10)) console.error(`   transport: ${JSON.stringify(e)}`);
+    if (ours.wranglerTail) console.error(`   wrangler's last lines:\n     ${ours.wranglerTail.join('\n     ')}`);
+    if (v.wrong.length) fail(`${v.wrong.length} wrong decisions`);
+    if (v.strays.length) fail(`${v.strays.length} requests reached the origin that were never sent or were sent twice`);
+    if (v.fivexx.length) fail(`${v.fivexx.length} unexpected 5xx`);
+    if (v.transport.length) fail(`${v.transport.length} transport errors`);
+    if (SAMPLE_EVERY && !v.assertionsVerified) fail('no edge assertion was verified');
+    if (!ours.rotation.kidsAfter) fail('the cron did not publish a new key');
+    if (!Object.keys(ours.versions).some((k) => k.startsWith('v2 post pass'))) fail('no token of the new key version was sent after the rotation');
+  }
+  const pass = runs.pass;
+  if (pass) {
+    // The checker must tell an edge from a pipe: the pass-through forwards everything.
+    console.log(`\nchecker self-check: the pass-through judged as an edge: ${pass.verdict.wrong.length} wrong decisions (must be > 0), e.g. ${JSON.stringify(pass.verdict.wrong[0]?.why)}`);
+    if (!pass.verdict.wrong.length) fail('the checker found nothing wrong with a pass-through Worker');
+    if (pass.verdict.fivexx.length || pass.verdict.transport.length) {
+      console.log(`   (pass-through: ${pass.verdict.fivexx.length} 5xx, ${pass.verdict.transport.length} transport errors)`);
+    }
+  }
+  if (ours && pass) {
+    const a = ours.memory.runtimeKib;
+    const b = pass.memory.runtimeKib;
+    if (a && b) {
+      const w = ours.memory.warmupSeconds;
+      const sa = ours.memory.steady.runtime;
+      const sb = pass.memory.steady.runtime;
+      const verdict = compareGrowth(sa, sb, 0.1);
+      const r2 = (x) => (x == null ? 'n/a' : Math.round(x * 100) / 100);
+      const perRequest = (g, n) => Math.round((g / n) * 10) / 10;
+      console.log(`\nmemory, workerd runtime RSS (MiB; ${ours.requests} vs ${pass.requests} requests, ${pass.rateCap ? 'the pass-through capped at our rate' : 'both flat out'}):`);
+      console.log(`   ours:         idle ${mib(a.start)}, at ${w} s ${mib(a.warm)}, end ${mib(a.end)}, max ${mib(a.max)}`);
+      console.log(`   pass-through: idle ${mib(b.start)}, at ${w} s ${mib(b.warm)}, end ${mib(b.end)}, max ${mib(b.max)}`);
+      console.log(`   steady growth after ${w} s and ${ours.memory.warmupRequests} requests (Theil–Sen, KiB/request): ours ${r2(sa.kibPerRequest)}, pass-through ${r2(sb.kibPerRequest)}, limit (pass-through + 10%) ${r2(verdict.limit)}: ${verdict.conclusive ? `${verdict.within ? 'within' : 'OVER'}${verdict.ratio != null ? ` (${r2(verdict.ratio)}x)` : ''}` : 'inconclusive (too few samples or requests after the warm-up)'}`);
+      console.log(`   growth max - at ${w} s (MiB): ours ${mib(a.growthWarm)}, pass-through ${mib(b.growthWarm)} (+10%: ${mib(b.growthWarm * 1.1)}: ${a.growthWarm <= b.growthWarm * 1.1 ? 'within' : 'over'})`);
+      console.log(`   growth max - idle: ours ${mib(a.growthMax)}, pass-through ${mib(b.growthMax)} (+10%: ${mib(b.growthMax * 1.1)}: ${a.growthMax <= b.growthMax * 1.1 ? 'within' : 'over'}); per request ${perRequest(a.growthMax, ours.requests)} vs ${perRequest(b.growthMax, pass.requests)} KiB`);
+      const h = (run) => run.memory.heapBytes;
+      if (h(ours) && h(pass)) console.log(`   the Worker isolate's V8 heap (total): ours ${mib(h(ours).start / 1024)} → max ${mib(h(ours).max / 1024)}, pass-through ${mib(h(pass).start / 1024)} → max ${mib(h(pass).max / 1024)}`);
+      if (ours.memory.wasmBytes) console.log(`   of ours, wasm linear memory: ${mib(ours.memory.wasmBytes.start / 1024)} → ${mib(ours.memory.wasmBytes.end / 1024)} MiB (grew ${mib(ours.memory.wasmBytes.growthEnd / 1024)})`);
+      runs.memoryVerdict = { ours: sa, pass: sb, ...verdict };
+    }
   }
 }
-if (ours && pass) {
-  const a = ours.memory.runtimeKib;
-  const b = pass.memory.runtimeKib;
-  if (a && b) {
-    const w = ours.memory.warmupSeconds;
-    const limit = b.growthWarm * 1.1;
-    const perRequest = (g, n) => Math.round((g / n) * 10) / 10;
-    console.log(`\nmemory, workerd runtime RSS (MiB; ${ours.requests} vs ${pass.requests} requests, ${pass.rateCap ? 'the pass-through capped at our rate' : 'both flat out'}):`);
-    console.log(`   ours:         idle ${mib(a.start)}, at ${w} s ${mib(a.warm)}, end ${mib(a.end)}, max ${mib(a.max)}`);
-    console.log(`   pass-through: idle ${mib(b.start)}, at ${w} s ${mib(b.warm)}, end ${mib(b.end)}, max ${mib(b.max)}`);
-    console.log(`   growth max - at ${w} s: ours ${mib(a.growthWarm)}, pass-through ${mib(b.growthWarm)}, limit (pass-through + 10%) ${mib(limit)}: ${a.growthWarm <= limit ? 'within' : 'OVER'}`);
-    console.log(`   growth max - idle: ours ${mib(a.growthMax)}, pass-through ${mib(b.growthMax)} (+10%: ${mib(b.growthMax * 1.1)}: ${a.growthMax <= b.growthMax * 1.1 ? 'within' : 'over'}); per request ${perRequest(a.growthMax, ours.requests)} vs ${perRequest(b.growthMax, pass.requests)} KiB`);
-    const h = (run) => run.memory.heapBytes;
-    if (h(ours) && h(pass)) console.log(`   the Worker isolate's V8 heap (total): ours ${mib(h(ours).start / 1024)} → max ${mib(h(ours).max / 1024)}, pass-through ${mib(h(pass).start / 1024)} → max ${mib(h(pass).max / 1024)}`);
-    if (ours.memory.wasmBytes) console.log(`   of ours, wasm linear memory: ${mib(ours.memory.wasmBytes.start / 1024)} → ${mib(ours.memory.wasmBytes.end / 1024)} MiB (grew ${mib(ours.memory.wasmBytes.growthEnd / 1024)})`);
-    if (values['assert-memory'] && a.growthWarm > limit) fail(`our RSS growth after ${w} s, ${mib(a.growthWarm)} MiB, exceeds the pass-through's ${mib(b.growthWarm)} MiB + 10%`);
-  }
+
+// The memory verdict over all rounds: the median of our steady slopes against the median
+// of the pass-through's (one round: that round's), + 10%.
+const judged = rounds.map((r) => r.memoryVerdict).filter(Boolean);
+if (judged.length) {
+  const r2 = (x) => (x == null ? 'n/a' : Math.round(x * 100) / 100);
+  const conclusive = judged.every((v) => v.conclusive);
+  const oursMedian = median(judged.map((v) => v.ours.kibPerRequest).filter((x) => x != null));
+  const passMedian = median(judged.map((v) => v.pass.kibPerRequest).filter((x) => x != null));
+  const limit = passMedian == null ? null : Math.max(0, passMedian) * 1.1;
+  const within = conclusive && oursMedian != null && limit != null && oursMedian <= limit;
+  console.log(`\nmemory verdict over ${judged.length} round${judged.length > 1 ? 's' : ''} (steady runtime RSS growth, KiB/request; per round ours/pass-through: ${judged.map((v) => `${r2(v.ours.kibPerRequest)}/${r2(v.pass.kibPerRequest)}${v.ratio != null ? ` = ${r2(v.ratio)}x` : ''}`).join(', ')}):`);
+  console.log(`   median ours ${r2(oursMedian)}, median pass-through ${r2(passMedian)}, limit (+10%) ${r2(limit)}: ${conclusive ? (within ? 'within' : 'OVER') : 'inconclusive (too few samples or requests after the warm-up)'}${conclusive && passMedian > 0 && oursMedian != null ? ` (${r2(oursMedian / passMedian)}x)` : ''}`);
+  if (values['assert-memory'] && !conclusive) fail('memory: too few samples or requests after the warm-up for a verdict: run longer');
+  if (values['assert-memory'] && conclusive && !within) fail(`our median steady RSS growth, ${r2(oursMedian)} KiB/request, exceeds the pass-through's ${r2(passMedian)} KiB/request + 10%`);
 }
+const ours = rounds.at(-1)?.torii;
+const totalOurs = rounds.reduce((n, r) => n + (r.torii?.requests ?? 0), 0);
 mkdirSync(dirname(values.json), { recursive: true });
 // The report: every figure and memory sample; the verdict's lists cut to their first 50.
 const cut = (run) => ({
   ...run,
   verdict: Object.fromEntries(Object.entries(run.verdict).map(([k, x]) => [k, Array.isArray(x) ? { count: x.length, first: x.slice(0, 50) } : x])),
 });
-writeFileSync(values.json, JSON.stringify({ seconds: SECONDS, concurrency: CONCURRENCY, seed: SEED, runs: Object.fromEntries(Object.entries(runs).map(([k, r]) => [k, cut(r)])) }, null, 1));
+const cutRound = (runs) => Object.fromEntries(Object.entries(runs).filter(([k]) => k !== 'memoryVerdict').map(([k, r]) => [k, cut(r)]));
+writeFileSync(values.json, JSON.stringify({ seconds: SECONDS, concurrency: CONCURRENCY, seed: SEED, rounds: rounds.map(cutRound), runs: cutRound(rounds.at(-1) ?? {}) }, null, 1));
 console.log(`\nload: report in ${values.json}`);
 if (failed) process.exit(1);
-console.log(`load: ${ours ? `0 wrong decisions, 0 unexpected 5xx in ${ours.requests} requests` : 'done'}`);
+console.log(`load: ${ours ? `0 wrong decisions, 0 unexpected 5xx in ${totalOurs} requests` : 'done'}`);

@@ -172,6 +172,17 @@ export async function inspectWorker(workerd) {
         const r = await call('Runtime.getHeapUsage');
         return r ? { used: r.usedSize, total: r.totalSize } : null;
       },
+      /**
+       * The isolate's live heap: a full garbage collection first, then the heap in use, so
+       * what is left is what the Worker (and its runtime glue) still holds. The console
+       * messages V8 keeps for DevTools sessions are discarded first.
+       */
+      async liveHeap() {
+        await call('Runtime.discardConsoleEntries');
+        await call('HeapProfiler.collectGarbage');
+        const r = await call('Runtime.getHeapUsage');
+        return r ? { used: r.usedSize, total: r.totalSize } : null;
+      },
       close: () => ws.close(),
     };
   }

@@ -146,6 +146,11 @@ pub fn kv_key(issuer: &str) -> String {
 /// Shortest KV TTL Cloudflare accepts, in seconds.
 pub const MIN_KV_TTL_SECS: i64 = 60;
 
+/// Largest KV value [`CachedSet::from_kv`] parses (and the edge writes): a set of at most
+/// [`MAX_JWKS_BYTES`](crate::MAX_JWKS_BYTES) plus its stamps and URLs. A longer value is
+/// not one the edge wrote: a miss, never parsed.
+pub const MAX_KV_VALUE_BYTES: usize = crate::MAX_JWKS_BYTES + 16 * 1024;
+
 /// A trusted issuer's key set as the edge caches it in KV: stamped with its fetch time and
 /// `max-age`, so any isolate that reads it applies the same freshness.
 #[derive(Debug, Clone, PartialEq)]
@@ -173,9 +178,13 @@ impl CachedSet {
         .to_string()
     }
 
-    /// Reads a KV value back; `None` when it is malformed, its set invalid, or it belongs
-    /// to another issuer (a KV entry never crosses issuers).
+    /// Reads a KV value back; `None` when it is malformed, longer than
+    /// [`MAX_KV_VALUE_BYTES`], its set invalid, or it belongs to another issuer (a KV entry
+    /// never crosses issuers). `None` is a cache miss: the edge fetches the set.
     pub fn from_kv(text: &str, issuer: &str) -> Option<Self> {
+        if text.len() > MAX_KV_VALUE_BYTES {
+            return None;
+        }
         let value = crate::encoding::json::parse(text.as_bytes(), 8).ok()?;
         if value.get("issuer").and_then(Value::as_str) != Some(issuer) {
             return None;
@@ -319,6 +328,41 @@ mod tests {
         assert_eq!(CachedSet::from_kv("{}", "https://idp.example"), None);
         assert_eq!(CachedSet::kv_ttl(600, 86_400), 87_000);
         assert_eq!(CachedSet::kv_ttl(0, 0), MIN_KV_TTL_SECS);
+    }
+
+    #[test]
+    fn corrupt_or_oversized_kv_values_are_misses() {
+        let iss = "https://idp.example";
+        let jwks = crate::Jwks::from_json(br#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"a"}]}"#).unwrap();
+        let good = CachedSet {
+            fetched_at: 1_000,
+            max_age: None,
+            jwks_uri: None,
+            jwks,
+        }
+        .to_kv(iss);
+        assert!(CachedSet::from_kv(&good, iss).is_some());
+        // Truncated, not JSON, a private key, no stamp: each a miss.
+        let private = good.replace(
+            r#""kid":"a""#,
+            r#""kid":"a","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A""#,
+        );
+        let unstamped = good.replace(r#""fetched_at":1000,"#, "");
+        for bad in [
+            &good[..good.len() - 1],
+            "<html>",
+            "",
+            "null",
+            &private,
+            &unstamped,
+        ] {
+            assert_eq!(CachedSet::from_kv(bad, iss), None, "{bad}");
+        }
+        // Padding past the bound: not parsed, even though it would be valid JSON.
+        let padded = alloc::format!("{}{}", " ".repeat(MAX_KV_VALUE_BYTES), good);
+        assert_eq!(CachedSet::from_kv(&padded, iss), None);
+        let fits = alloc::format!("{}{}", " ".repeat(MAX_KV_VALUE_BYTES - good.len()), good);
+        assert!(CachedSet::from_kv(&fits, iss).is_some());
     }
 
     #[test]

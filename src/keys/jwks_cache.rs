@@ -236,6 +236,19 @@ pub enum FetchStep {
 /// cancelled mid-fetch never reports back; its claim lapses after this.
 pub const FLIGHT_DEADLINE_MS: i64 = 6_000;
 
+/// How long an adapter waits for one secondary-cache (KV) call, in milliseconds. The
+/// secondary cache only caches, so its failures never decide a request:
+///
+/// * a read that fails, times out or returns a value that does not parse is a **miss**:
+///   report [`SharedFetch::done`] and step again, which fetches (the secondary cache is
+///   read once per process, so a broken one costs one bounded wait, not one per request);
+/// * a write that fails or times out leaves the fetched set in memory, where the request
+///   and the ones after it use it; only other processes miss it.
+///
+/// Shorter than [`FLIGHT_DEADLINE_MS`], so a read that hangs reports back before its claim
+/// lapses and no other request takes over a read still in flight.
+pub const SECONDARY_TIMEOUT_MS: u32 = 1_000;
+
 /// The state concurrent requests share around one [`JwksCache`]: whether one of them is
 /// reading the secondary cache or fetching (and until when that claim holds), and whether
 /// the secondary cache was read. Sans-I/O: every call takes the time.
@@ -492,6 +505,63 @@ mod tests {
             shared.step(&mut cache, Some("a"), later, 60),
             FetchStep::Use(_)
         ));
+    }
+
+    #[test]
+    fn a_failed_secondary_read_is_a_miss_fetched_once_and_never_reread() {
+        let mut cache = JwksCache::new(CacheConfig::default());
+        let mut shared = SharedFetch::default();
+        let t = UnixTime(1_000);
+        assert_eq!(
+            shared.step(&mut cache, Some("a"), t, 0),
+            FetchStep::ReadSecondary
+        );
+        // The read failed or timed out (nothing inserted): a miss, so the same request
+        // fetches next.
+        let timed_out = i64::from(SECONDARY_TIMEOUT_MS);
+        shared.done();
+        assert_eq!(
+            shared.step(&mut cache, Some("a"), t, timed_out),
+            FetchStep::Fetch
+        );
+        // The fetch failed too: fail closed during the cooldown, never a set.
+        shared.done();
+        assert_eq!(
+            shared.step(&mut cache, Some("a"), t, timed_out + 1),
+            FetchStep::Unavailable(30)
+        );
+        // After the cooldown: fetch again; the broken secondary cache is not read again.
+        let later = UnixTime(1_030);
+        assert_eq!(
+            shared.step(&mut cache, Some("a"), later, 40_000),
+            FetchStep::Fetch
+        );
+        cache.on_fetch_ok(set().as_bytes(), None, later).unwrap();
+        // Whatever the secondary write then does, memory serves.
+        shared.done();
+        assert!(matches!(
+            shared.step(&mut cache, Some("a"), later, 40_001),
+            FetchStep::Use(_)
+        ));
+    }
+
+    #[test]
+    fn a_hanging_secondary_read_times_out_before_its_claim_lapses() {
+        const { assert!((SECONDARY_TIMEOUT_MS as i64) < FLIGHT_DEADLINE_MS) };
+        let mut cache = JwksCache::new(CacheConfig::default());
+        let mut shared = SharedFetch::default();
+        let t = UnixTime(1_000);
+        assert_eq!(
+            shared.step(&mut cache, Some("a"), t, 0),
+            FetchStep::ReadSecondary
+        );
+        // At the read's deadline the claim still holds: others wait, none reads or fetches.
+        let deadline = i64::from(SECONDARY_TIMEOUT_MS);
+        assert!(shared.in_flight(deadline));
+        assert_eq!(
+            shared.step(&mut cache, Some("a"), t, deadline),
+            FetchStep::Wait
+        );
     }
 
     #[test]

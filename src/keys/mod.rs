@@ -9,5 +9,5 @@ pub mod rotation;
 pub use derive::{derive_signing_seed, MIN_MASTER_SECRET_BYTES};
 pub use jwks_cache::{
     max_age_from_cache_control, CacheConfig, FetchStep, JwksCache, Lookup, SharedFetch,
-    FLIGHT_DEADLINE_MS,
+    FLIGHT_DEADLINE_MS, SECONDARY_TIMEOUT_MS,
 };

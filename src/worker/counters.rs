@@ -16,6 +16,10 @@ use serde_json::json;
 pub(crate) struct Counters {
     pub(crate) kv_reads: Cell<u64>,
     pub(crate) kv_writes: Cell<u64>,
+    /// KV reads that failed, timed out or returned a value that does not parse (misses).
+    pub(crate) kv_read_failures: Cell<u64>,
+    /// KV writes that failed or timed out.
+    pub(crate) kv_write_failures: Cell<u64>,
     pub(crate) jwks_fetches: Cell<u64>,
     pub(crate) jwks_fetch_failures: Cell<u64>,
     pub(crate) origin_fetches: Cell<u64>,
@@ -51,6 +55,8 @@ pub(crate) fn counters_json() -> String {
         json!({
             "kv_reads": c.kv_reads.get(),
             "kv_writes": c.kv_writes.get(),
+            "kv_read_failures": c.kv_read_failures.get(),
+            "kv_write_failures": c.kv_write_failures.get(),
             "jwks_fetches": c.jwks_fetches.get(),
             "jwks_fetch_failures": c.jwks_fetch_failures.get(),
             "origin_fetches": c.origin_fetches.get(),

@@ -5,7 +5,12 @@
 //! * Memory: one [`JwksCache`] per issuer per isolate. A warm request reads nothing else.
 //! * KV (`JWKS_CACHE`): read once per isolate when memory is empty; written after every
 //!   successful fetch, stamped with the fetch time and `max-age`, with a TTL covering
-//!   freshness plus the 24 h a stale set may still serve (at least 60 s).
+//!   freshness plus the 24 h a stale set may still serve (at least 60 s). KV only caches:
+//!   each call is bounded by [`SECONDARY_TIMEOUT_MS`]; a read that fails, times out or
+//!   returns a value that does not parse is a miss (the request fetches), a write that
+//!   fails or times out leaves the set in memory (the request succeeds); both are logged
+//!   and counted (`kv_read_failures`, `kv_write_failures`), neither ever passes a token
+//!   the fetched set does not verify.
 //! * Fetch: 5 s timeout, body ≤ 64 KiB, `https` only (plain `http` for loopback hosts),
 //!   redirects refused. Each request does its own fetch (no promise is shared across
 //!   requests); a request that finds another one's fetch in flight and nothing usable
@@ -18,14 +23,17 @@
 
 use super::clock::cache_now;
 use super::counters::bump;
-use crate::edge::issuers::{discovered_jwks_uri, fetchable, CachedSet, TrustedIssuer};
-use crate::keys::{FetchStep, SharedFetch};
+use crate::edge::issuers::{
+    discovered_jwks_uri, fetchable, CachedSet, TrustedIssuer, MAX_KV_VALUE_BYTES,
+};
+use crate::keys::{FetchStep, SharedFetch, SECONDARY_TIMEOUT_MS};
 use crate::{max_age_from_cache_control, CacheConfig, Jwks, JwksCache, MAX_JWKS_BYTES};
 use alloc::collections::BTreeMap;
+use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::RefCell;
-use worker::wasm_bindgen::JsCast;
+use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::Env;
 
 /// Timeout of a JWKS or discovery fetch, in milliseconds.
@@ -145,19 +153,38 @@ pub(crate) async fn keys_for(
 }
 
 async fn read_kv(issuer: &TrustedIssuer, env: &Env) -> Option<()> {
-    let kv = env.kv(KV_BINDING).ok()?;
     bump(|c| &c.kv_reads);
-    let text = kv
-        .get(&crate::edge::issuers::kv_key(&issuer.issuer))
-        .text()
-        .await
-        .ok()??;
-    let CachedSet {
+    let key = crate::edge::issuers::kv_key(&issuer.issuer);
+    let options = js_sys::Object::new();
+    js_sys::Reflect::set(&options, &"type".into(), &"text".into()).ok()?;
+    let value = match kv_call(env, "get", &[key.into(), options.into()]).await {
+        Ok(value) => value,
+        Err(why) => {
+            bump(|c| &c.kv_read_failures);
+            worker::console_warn!(
+                "torii-edge: JWKS KV read for {} failed ({}): treated as a miss",
+                issuer.issuer,
+                why
+            );
+            return None;
+        }
+    };
+    // `null`: not there. Anything but a string, or a value that does not parse: a miss.
+    let text = value.as_string()?;
+    let Some(CachedSet {
         fetched_at,
         max_age,
         jwks_uri,
         jwks,
-    } = CachedSet::from_kv(&text, &issuer.issuer)?;
+    }) = CachedSet::from_kv(&text, &issuer.issuer)
+    else {
+        bump(|c| &c.kv_read_failures);
+        worker::console_warn!(
+            "torii-edge: JWKS KV value for {} is not a valid cached set: treated as a miss",
+            issuer.issuer
+        );
+        return None;
+    };
     with_state(&issuer.issuer, |s| {
         // Only fill an empty cache: memory never goes backwards.
         if s.cache.jwks().is_none() {
@@ -167,6 +194,80 @@ async fn read_kv(issuer: &TrustedIssuer, env: &Env) -> Option<()> {
             }
         }
     })
+}
+
+/// Writes the issuer's set to KV, bounded by [`SECONDARY_TIMEOUT_MS`]. A failure is logged
+/// and counted, nothing else: the set is already in memory.
+async fn write_kv(issuer: &TrustedIssuer, env: &Env, value: String, ttl: i64) {
+    bump(|c| &c.kv_writes);
+    if value.len() > MAX_KV_VALUE_BYTES {
+        // Never read back (a miss): not worth a write.
+        return;
+    }
+    let key = crate::edge::issuers::kv_key(&issuer.issuer);
+    let options = js_sys::Object::new();
+    let ttl = u32::try_from(ttl).unwrap_or(86_400);
+    if js_sys::Reflect::set(&options, &"expirationTtl".into(), &ttl.into()).is_err() {
+        return;
+    }
+    if let Err(why) = kv_call(env, "put", &[key.into(), value.into(), options.into()]).await {
+        bump(|c| &c.kv_write_failures);
+        worker::console_warn!(
+            "torii-edge: JWKS KV write for {} failed ({}): the set is served from memory",
+            issuer.issuer,
+            why
+        );
+    }
+}
+
+/// Calls `method` of the KV binding with `args` and awaits its promise for at most
+/// [`SECONDARY_TIMEOUT_MS`]. `Err` says why not (no binding, a throw, a rejection, the
+/// deadline), for the log; it never holds the value.
+async fn kv_call(env: &Env, method: &str, args: &[JsValue]) -> Result<JsValue, String> {
+    let kv = js_sys::Reflect::get(env, &KV_BINDING.into())
+        .ok()
+        .filter(|kv| kv.is_object())
+        .ok_or_else(|| format!("no {KV_BINDING} binding"))?;
+    let function: js_sys::Function = js_sys::Reflect::get(&kv, &method.into())
+        .ok()
+        .and_then(|f| f.dyn_into().ok())
+        .ok_or_else(|| format!("{KV_BINDING}.{method} is not a function"))?;
+    let promise = function
+        .apply(&kv, &args.iter().collect::<js_sys::Array>())
+        .map_err(|e| js_reason(&e))?;
+    let promise = js_sys::Promise::resolve(&promise);
+    // The deadline resolves to a marker no KV call can return.
+    let marker = js_sys::Object::new();
+    let global: worker::worker_sys::web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    let mut timer = None;
+    let deadline = js_sys::Promise::new(&mut |resolve, _reject| {
+        let ms = i32::try_from(SECONDARY_TIMEOUT_MS).unwrap_or(i32::MAX);
+        timer = global
+            .set_timeout_with_callback_and_timeout_and_arguments_1(&resolve, ms, &marker)
+            .ok();
+    });
+    let raced = js_sys::Promise::race(&js_sys::Array::of2(&promise, &deadline));
+    let outcome = worker::wasm_bindgen_futures::JsFuture::from(raced).await;
+    if let Some(timer) = timer {
+        global.clear_timeout_with_handle(timer);
+    }
+    match outcome {
+        Ok(v) if js_sys::Object::is(&v, &marker) => {
+            Err(format!("no answer within {SECONDARY_TIMEOUT_MS} ms"))
+        }
+        Ok(v) => Ok(v),
+        Err(e) => Err(js_reason(&e)),
+    }
+}
+
+/// A thrown value's message (an `Error`'s `message`, else the value itself), cut short.
+fn js_reason(e: &JsValue) -> String {
+    let text = e
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| "a non-Error value was thrown".to_string());
+    text.chars().take(200).collect()
 }
 
 /// Fetches the issuer's set (resolving discovery first if needed), records the outcome in
@@ -215,16 +316,7 @@ async fn fetch_and_store_inner(issuer: &TrustedIssuer, env: &Env) -> Option<()> 
     }
     .to_kv(&issuer.issuer);
     let ttl = CachedSet::kv_ttl(ttl, CacheConfig::default().max_stale);
-    if let Ok(kv) = env.kv(KV_BINDING) {
-        bump(|c| &c.kv_writes);
-        let put = kv
-            .put(&crate::edge::issuers::kv_key(&issuer.issuer), value)
-            .ok()?
-            .expiration_ttl(u64::try_from(ttl).unwrap_or(86_400));
-        if let Err(e) = put.execute().await {
-            worker::console_warn!("torii-edge: JWKS KV write failed: {}", e);
-        }
-    }
+    write_kv(issuer, env, value, ttl).await;
     Some(())
 }
 

@@ -2,7 +2,8 @@
 // trusted issuer's JWKS answering 5xx, HTML, a private key, an empty set, or dropping a
 // kid in use; D1 unavailable; the origin too slow (TORII_ORIGIN_TIMEOUT_MS → 504) or
 // resetting the connection (502); the master secret missing (every signing route 500
-// misconfigured, nothing signed). (Slow and over-64-KiB key sets: gateway-jwks.test.mjs.)
+// misconfigured, nothing signed). (Slow and over-64-KiB key sets: gateway-jwks.test.mjs;
+// KV read and write errors: kv-faults.test.mjs, under Miniflare with a faulty KV binding.)
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:http';
