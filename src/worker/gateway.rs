@@ -17,7 +17,7 @@ use super::env::string_var;
 use super::http::{new_request_id, to_web_response};
 use super::log::LogLine;
 use super::trusted_jwks::{self, KeysError};
-use super::webcrypto::{sign_jwt, verify_native};
+use super::webcrypto::{sign_jwt, verify_native, TenantKey};
 use crate::edge::assertion::{
     edge_assertion_claims, Binding, EDGE_ASSERTION_TYP, MAX_ASSERTION_LIFETIME,
 };
@@ -33,8 +33,7 @@ use crate::edge::routing::{
     check_query, normalize_path, Access, GatewayError, Requirements, Route,
 };
 use crate::{
-    ErrorCode, Jwks, SigningKey, UnixTime, UntrustedToken, VerifiedClaims, VerifyError,
-    DEFAULT_MAX_TOKEN_LEN,
+    ErrorCode, Jwks, UnixTime, UntrustedToken, VerifiedClaims, VerifyError, DEFAULT_MAX_TOKEN_LEN,
 };
 use alloc::format;
 use alloc::rc::Rc;
@@ -58,11 +57,8 @@ pub(crate) struct GatewayTenant {
     pub(crate) id: String,
     /// Its issuer URL.
     pub(crate) issuer: String,
-    /// The key that signs edge assertions.
-    pub(crate) key: SigningKey,
-    /// Its seed, when known: assertions are then signed with WebCrypto (native code)
-    /// rather than in wasm.
-    pub(crate) seed: Option<[u8; 32]>,
+    /// The key that signs edge assertions (with WebCrypto).
+    pub(crate) key: TenantKey,
     /// Its published keys (tokens it issued verify against these).
     pub(crate) jwks: Jwks,
 }
@@ -103,7 +99,6 @@ async fn tenant_for(
         id: t.id,
         issuer: t.issuer,
         key: t.key,
-        seed: Some(t.seed),
         jwks: t.jwks,
     })
 }
@@ -439,13 +434,12 @@ async fn forward(
         UnixTime(clock::now_secs()),
         ASSERTION_LIFETIME,
     );
-    let assertion = sign_jwt(
-        &tenant.key,
-        tenant.seed.as_ref(),
-        EDGE_ASSERTION_TYP,
-        &assertion_claims,
-    )
-    .await;
+    let assertion = sign_jwt(&tenant.key, EDGE_ASSERTION_TYP, &assertion_claims)
+        .await
+        .ok_or_else(|| {
+            worker::console_error!("torii-edge: WebCrypto could not sign the edge assertion");
+            crate::edge::reply::internal_error()
+        })?;
     added.push(("x-torii-edge-assertion", assertion));
     let inbound: Vec<(String, String)> = req.headers().entries().collect();
     let host = url.host_str().map(|h| match url.port() {

@@ -16,13 +16,14 @@ use super::clock;
 use super::ratelimit;
 use super::store::{self, SessionRow, UserRow};
 use super::tenant::{self, Tenant};
+use super::webcrypto::sign_input;
 use crate::edge::ratelimit::{mint_key, MINT_LIMIT};
 use crate::edge::reply::{self, token_error_reply, www_authenticate, Reply};
+use crate::templates::mint::{prepare_session_token, prepare_template_token};
 use crate::templates::user::{metadata_from_json, StoredUser};
 use crate::{
-    bearer_token, mint_session_token, mint_template_token, ErrorCode, MintedToken, Policy,
-    SessionInput, Template, TypPolicy, UnixTime, UntrustedToken, User, Verifier, VerifyError,
-    DEFAULT_MAX_TOKEN_LEN, SESSION_TOKEN_TYP,
+    bearer_token, ErrorCode, MintedToken, Policy, SessionInput, Template, TypPolicy, UnixTime,
+    UntrustedToken, User, Verifier, VerifyError, DEFAULT_MAX_TOKEN_LEN, SESSION_TOKEN_TYP,
 };
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -147,7 +148,8 @@ async fn mint(req: &Request, env: &Env) -> Result<Reply, Reply> {
         default.as_ref(),
         now,
         lifetime(env),
-    )?;
+    )
+    .await?;
     let mut reply = Reply::json(200, minted.to_json());
     reply.headers.push(("cache-control", "no-store".into()));
     Ok(reply)
@@ -219,8 +221,9 @@ pub(crate) fn user_from_row(row: &UserRow) -> Result<User, Reply> {
 }
 
 /// Mints a template token (with `template`) or a session token (with the default
-/// template, never outliving the session by more than the 30 s minimum lifetime).
-pub(crate) fn mint_for(
+/// template, never outliving the session by more than the 30 s minimum lifetime), signed
+/// with WebCrypto.
+pub(crate) async fn mint_for(
     tenant: &Tenant,
     session: &SessionRow,
     user: &User,
@@ -232,12 +235,13 @@ pub(crate) fn mint_for(
     mint_with_actor(
         tenant, session, user, None, template, default, now, lifetime,
     )
+    .await
 }
 
 /// [`mint_for`] with the session's actor (`act`, impersonation), as the Backend API's
 /// `POST /v1/sessions/{id}/tokens` mints.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn mint_with_actor(
+pub(crate) async fn mint_with_actor(
     tenant: &Tenant,
     session: &SessionRow,
     user: &User,
@@ -257,17 +261,25 @@ pub(crate) fn mint_with_actor(
     if let (Some(org), Some(role)) = (session.org_id.as_deref(), session.org_role.as_deref()) {
         input = input.with_org(org, role);
     }
-    let result = match template {
+    let kid = tenant.key.kid();
+    let unsigned = match template {
         Some((name, t)) => {
-            mint_template_token(&tenant.key, &input, name, t, UnixTime(now), lifetime, None)
+            prepare_template_token(kid, &input, name, t, UnixTime(now), lifetime, None)
         }
         None => {
             let secs =
                 crate::templates::mint::session_token_lifetime(lifetime, session.expires_at, now);
-            mint_session_token(&tenant.key, &input, default, UnixTime(now), secs, None)
+            prepare_session_token(kid, &input, default, UnixTime(now), secs, None)
         }
-    };
-    result.map_err(|e| reply::misconfigured(e.code()))
+    }
+    .map_err(|e| reply::misconfigured(e.code()))?;
+    let signature = sign_input(&tenant.key, unsigned.signing_input.as_bytes())
+        .await
+        .ok_or_else(|| {
+            worker::console_error!("torii-edge: WebCrypto could not sign a minted token");
+            reply::internal_error()
+        })?;
+    Ok(unsigned.finish(&signature))
 }
 
 #[cfg(test)]

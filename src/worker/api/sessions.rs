@@ -196,6 +196,7 @@ pub(crate) async fn create(call: &Call<'_>) -> Answer {
         call.now,
         lifetime(call.env),
     )
+    .await
     .map_err(|e| from_reply(&e))?;
     Ok(json(
         201,
@@ -361,6 +362,7 @@ pub(crate) async fn token(call: &Call<'_>, id: &str) -> Answer {
         call.now,
         lifetime(call.env),
     )
+    .await
     .map_err(|e| from_reply(&e))?;
     Ok(json(200, &token_json(&minted, name.as_deref())))
 }
