@@ -114,7 +114,7 @@ browser-tools:
 # `make dry-run` ship, what `make wasm-size` measures). No `dev` feature: the dev-only
 # routes (/_torii/dev/*, /_torii/devtools/*) are not compiled in.
 build-worker: tools
-	$(WORKER_BUILD_ENV) $(BIN)/worker-build --release --locked --features worker,dalek --no-default-features
+	$(WORKER_BUILD_ENV) $(BIN)/worker-build --profile worker --locked --features worker,dalek --no-default-features
 
 # The dev Worker, into build-dev/: the deployable one plus the crate feature `dev` (the
 # dev-only routes of src/worker/devtools.rs, answered for loopback requests with
@@ -124,7 +124,7 @@ build-worker: tools
 # the other's worker-build.
 WORKER_DEV_TARGET_DIR := $(ROOT)/target/worker-dev
 build-worker-dev: tools
-	CARGO_TARGET_DIR=$(WORKER_DEV_TARGET_DIR) $(WORKER_BUILD_ENV) $(BIN)/worker-build --release \
+	CARGO_TARGET_DIR=$(WORKER_DEV_TARGET_DIR) $(WORKER_BUILD_ENV) $(BIN)/worker-build --profile worker \
 		--out-dir build-dev --locked --features worker,dalek,dev --no-default-features
 
 .dev.vars:
