@@ -32,6 +32,7 @@ use crate::edge::reply::{claim_header_error_reply, token_error_reply, www_authen
 use crate::edge::routing::{
     check_query, normalize_path, Access, GatewayError, Requirements, Route,
 };
+use crate::edge::url::SerializedUrl as Url;
 use crate::{
     ErrorCode, Jwks, UnixTime, UntrustedToken, VerifiedClaims, VerifyError, DEFAULT_MAX_TOKEN_LEN,
 };
@@ -43,7 +44,7 @@ use core::cell::RefCell;
 use serde_json::Value;
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::worker_sys::web_sys;
-use worker::{Env, Url};
+use worker::Env;
 
 /// Lifetime of edge assertions, in seconds.
 const ASSERTION_LIFETIME: i64 = MAX_ASSERTION_LIFETIME;
@@ -88,7 +89,7 @@ async fn tenant_for(
         .flatten();
     let client = super::tenant::client_ip(req.headers());
     let t = super::tenant::resolve(
-        url.host_str().unwrap_or_default(),
+        url.host(),
         app_id.as_deref(),
         client.as_deref(),
         env,
@@ -442,10 +443,12 @@ async fn forward(
         })?;
     added.push(("x-torii-edge-assertion", assertion));
     let inbound: Vec<(String, String)> = req.headers().entries().collect();
-    let host = url.host_str().map(|h| match url.port() {
-        Some(port) => format!("{h}:{port}"),
-        None => h.to_string(),
-    });
+    let host = Some(url.host())
+        .filter(|h| !h.is_empty())
+        .map(|h| match url.port() {
+            Some(port) => format!("{h}:{port}"),
+            None => h.to_string(),
+        });
     // The runtime's own client address (Cloudflare sets it; a client's is overwritten).
     let client_ip = req.headers().get("cf-connecting-ip").ok().flatten();
     let headers = forward_headers(

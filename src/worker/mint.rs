@@ -79,11 +79,8 @@ pub(crate) async fn handle(req: &Request, env: &Env) -> Reply {
 
 async fn mint(req: &Request, env: &Env) -> Result<Reply, Reply> {
     let tenant = tenant::resolve_tenant(req, env, None).await?;
-    let url = req.url().map_err(|_| reply::internal_error())?;
-    let template_name = url
-        .query_pairs()
-        .find(|(k, _)| k == "template")
-        .map(|(_, v)| v.into_owned());
+    let url = super::http::request_url(req).ok_or_else(reply::internal_error)?;
+    let template_name = super::http::query_param(&url, "template");
     let authorization = req.headers().get("authorization").ok().flatten();
     let token =
         bearer_token(authorization.as_deref()).map_err(|e| token_error_reply(&tenant.id, &e))?;

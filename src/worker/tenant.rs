@@ -182,8 +182,8 @@ pub(crate) async fn resolve_tenant(
     env: &Env,
     ctx: Option<&Context>,
 ) -> Result<Tenant, Reply> {
-    let url = req.url().map_err(|_| tenant_not_found())?;
-    let host = url.host_str().unwrap_or_default().to_string();
+    let url = super::http::request_url(req).ok_or_else(tenant_not_found)?;
+    let host = url.host().to_string();
     let app_id = req.headers().get(APPLICATION_ID_HEADER).ok().flatten();
     let client = client_ip(req.headers());
     resolve(&host, app_id.as_deref(), client.as_deref(), env, ctx).await
