@@ -22,8 +22,9 @@ DEV_PORT       ?= 8787
 FUZZ_SECONDS   ?= 60
 # make load: seconds of traffic per Worker (ours, then the pass-through baseline).
 LOAD_SECONDS   ?= 60
-# Gzipped size budget of the Worker's wasm.
-WASM_GZIP_BUDGET ?= 1048576
+# Gzipped size budget of the Worker's wasm: 328,776 bytes at the last measurement
+# (docs/benchmarks.md, "Worker size"), plus ~7% for growth; the issue's target is 200 KB.
+WASM_GZIP_BUDGET ?= 352256
 
 WRANGLER := $(ROOT)/node_modules/.bin/wrangler
 # worker-build would download wasm-bindgen, wasm-opt and esbuild: point it at ours.
