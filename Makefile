@@ -24,8 +24,9 @@ FUZZ_SECONDS   ?= 60
 # rounds of that pair (the memory verdict compares the medians of the rounds).
 LOAD_SECONDS   ?= 60
 LOAD_ROUNDS    ?= 3
-# Gzipped size budget of the Worker's wasm.
-WASM_GZIP_BUDGET ?= 1048576
+# Gzipped size budget of the Worker's wasm: 328,776 bytes at the last measurement
+# (docs/benchmarks.md, "Worker size"), plus ~7% for growth; the issue's target is 200 KB.
+WASM_GZIP_BUDGET ?= 352256
 
 WRANGLER := $(ROOT)/node_modules/.bin/wrangler
 # worker-build would download wasm-bindgen, wasm-opt and esbuild: point it at ours.
@@ -123,7 +124,7 @@ dashboard: js npm-tools
 # `make dry-run` ship, what `make wasm-size` measures). No `dev` feature: the dev-only
 # routes (/_torii/dev/*, /_torii/devtools/*) are not compiled in.
 build-worker: tools dashboard
-	$(WORKER_BUILD_ENV) $(BIN)/worker-build --release --locked --features worker,dalek --no-default-features
+	$(WORKER_BUILD_ENV) $(BIN)/worker-build --profile worker --locked --features worker,dalek --no-default-features
 
 # The dev Worker, into build-dev/: the deployable one plus the crate feature `dev` (the
 # dev-only routes of src/worker/devtools.rs, answered for loopback requests with
@@ -133,7 +134,7 @@ build-worker: tools dashboard
 # the other's worker-build.
 WORKER_DEV_TARGET_DIR := $(ROOT)/target/worker-dev
 build-worker-dev: tools dashboard
-	CARGO_TARGET_DIR=$(WORKER_DEV_TARGET_DIR) $(WORKER_BUILD_ENV) $(BIN)/worker-build --release \
+	CARGO_TARGET_DIR=$(WORKER_DEV_TARGET_DIR) $(WORKER_BUILD_ENV) $(BIN)/worker-build --profile worker \
 		--out-dir build-dev --locked --features worker,dalek,dev --no-default-features
 
 .dev.vars:

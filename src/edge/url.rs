@@ -155,6 +155,121 @@ impl HttpUrl {
     }
 }
 
+/// The parts of a URL the runtime already serialized (WHATWG): the `url` of an incoming
+/// `Request` in workerd. Splitting such a string gives exactly what re-parsing it would
+/// (the `url` crate's `host_str`, `port`, `path`, `query`), without a URL parser and its
+/// IDNA tables in the Worker. Only for serialized URLs: configuration goes through
+/// [`HttpUrl::parse`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SerializedUrl {
+    url: String,
+    /// End of the scheme (before `:`).
+    scheme_end: usize,
+    /// The host's range.
+    host: (usize, usize),
+    port: Option<u16>,
+    /// The path's range.
+    path: (usize, usize),
+    /// The query's range, without its `?`.
+    query: Option<(usize, usize)>,
+}
+
+impl SerializedUrl {
+    /// Splits a serialized absolute URL with an authority (`scheme://[userinfo@]host[:port]`,
+    /// then path, `?query`, `#fragment`); `None` for anything else (no `://`, a port that
+    /// is not a number ≤ 65535, a path not starting with `/`).
+    pub fn split(url: &str) -> Option<Self> {
+        let scheme_end = url.find("://")?;
+        let authority_start = scheme_end + 3;
+        let rest = url.get(authority_start..)?;
+        let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let authority = rest.get(..authority_len)?;
+        let host_start = authority.rfind('@').map_or(0, |at| at + 1);
+        let host_port = authority.get(host_start..)?;
+        // A bracketed IPv6 host may contain `:`; the port follows `]`.
+        let colon = match host_port.rfind(']') {
+            Some(close) => host_port.get(close..)?.find(':').map(|c| c + close),
+            None => host_port.find(':'),
+        };
+        let (host_len, port) = match colon {
+            Some(c) => {
+                let digits = host_port.get(c + 1..)?;
+                let port = if digits.is_empty() {
+                    None
+                } else if digits.bytes().all(|b| b.is_ascii_digit()) {
+                    Some(digits.parse::<u16>().ok()?)
+                } else {
+                    return None;
+                };
+                (c, port)
+            }
+            None => (host_port.len(), None),
+        };
+        let host = (
+            authority_start + host_start,
+            authority_start + host_start + host_len,
+        );
+        let path_start = authority_start + authority_len;
+        let tail = url.get(path_start..)?;
+        let path_len = tail.find(['?', '#']).unwrap_or(tail.len());
+        if path_len > 0 && !tail.starts_with('/') {
+            return None;
+        }
+        let path = (path_start, path_start + path_len);
+        let query = match tail.get(path_len..)?.strip_prefix('?') {
+            Some(q) => {
+                let start = path_start + path_len + 1;
+                Some((start, start + q.find('#').unwrap_or(q.len())))
+            }
+            None => None,
+        };
+        Some(Self {
+            url: url.to_string(),
+            scheme_end,
+            host,
+            port,
+            path,
+            query,
+        })
+    }
+
+    /// The scheme, as serialized (lower case).
+    pub fn scheme(&self) -> &str {
+        self.url.get(..self.scheme_end).unwrap_or_default()
+    }
+
+    /// The host (`[…]` for IPv6), as serialized; empty when there is none.
+    pub fn host(&self) -> &str {
+        self.url.get(self.host.0..self.host.1).unwrap_or_default()
+    }
+
+    /// The port, when the URL has one (a serialized URL omits the scheme's default).
+    pub fn port(&self) -> Option<u16> {
+        self.port
+    }
+
+    /// The path (`/` when the serialization has none).
+    pub fn path(&self) -> &str {
+        match self.url.get(self.path.0..self.path.1) {
+            Some("") | None => "/",
+            Some(path) => path,
+        }
+    }
+
+    /// The query without its `?` (`Some("")` for a bare `?`), if any.
+    pub fn query(&self) -> Option<&str> {
+        self.query.and_then(|(a, b)| self.url.get(a..b))
+    }
+
+    /// `scheme://host[:port]`: the origin as WHATWG serializes it (for `http`/`https`).
+    pub fn origin(&self) -> String {
+        match self.port {
+            Some(port) => format!("{}://{}:{port}", self.scheme(), self.host()),
+            None => format!("{}://{}", self.scheme(), self.host()),
+        }
+    }
+}
+
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
     head.eq_ignore_ascii_case(prefix)
@@ -467,5 +582,62 @@ mod tests {
         ] {
             assert!(!ok(not).loopback_host(), "{not}");
         }
+    }
+
+    /// Splitting what the `url` crate serializes gives the parts it parsed.
+    #[test]
+    fn serialized_urls_split_like_the_url_crate_parses() {
+        for input in [
+            "http://demo.torii.test/",
+            "https://Demo.Torii.Test:8443/a/b?x=1&y=%20#frag",
+            "http://127.0.0.1:8787/_torii/auth/session/token?template=hasura",
+            "http://[::1]:8787/v1/users?limit=5",
+            "http://[2001:db8::1]/",
+            "https://user:pass@example.com:444/p?",
+            "http://example.com:80/default-port",
+            "https://example.com:443",
+            "http://xn--bcher-kva.example/caf%C3%A9?q=%E2%9C%93",
+            "http://b\u{fc}cher.example/a/./b/../c?x=\u{e9}",
+            "http://example.com/?",
+            "http://example.com/p#only-fragment",
+            "http://example.com/p/..%2f/%2e%2E/q",
+            "http://a.b/\"<>`{}",
+        ] {
+            let parsed = url::Url::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            let split = SerializedUrl::split(parsed.as_str())
+                .unwrap_or_else(|| panic!("{input}: {parsed} not split"));
+            assert_eq!(split.scheme(), parsed.scheme(), "{parsed}");
+            assert_eq!(
+                split.host(),
+                parsed.host_str().unwrap_or_default(),
+                "{parsed}"
+            );
+            assert_eq!(split.port(), parsed.port(), "{parsed}");
+            assert_eq!(split.path(), parsed.path(), "{parsed}");
+            assert_eq!(split.query(), parsed.query(), "{parsed}");
+            assert_eq!(
+                split.origin(),
+                parsed.origin().ascii_serialization(),
+                "{parsed}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_urls_with_an_authority_split() {
+        for bad in [
+            "",
+            "example.com/p",
+            "mailto:a@b",
+            "http://h:x/",
+            "http://h:70000/",
+            "http://hp",
+        ] {
+            let split = SerializedUrl::split(bad);
+            assert!(bad == "http://hp" || split.is_none(), "{bad}: {split:?}");
+        }
+        assert!(SerializedUrl::split("http:/x/p").is_none());
+        let u = SerializedUrl::split("http://hp").unwrap();
+        assert_eq!((u.host(), u.path(), u.query()), ("hp", "/", None));
     }
 }

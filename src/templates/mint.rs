@@ -21,8 +21,9 @@
 //! * Private metadata has no path into a token: templates cannot select it and minting
 //!   never reads it.
 
+use crate::encoding::b64;
 use crate::error::ErrorCode;
-use crate::jose::sign::SigningKey;
+use crate::jose::sign::{finish_jws, SigningKey};
 use crate::templates::engine::{
     Template, MAX_TEMPLATE_LIFETIME_SECS, MIN_TEMPLATE_LIFETIME_SECS, RESERVED_CLAIMS,
 };
@@ -180,15 +181,8 @@ pub fn mint_session_token(
     lifetime_secs: i64,
     jti: Option<&str>,
 ) -> Result<MintedToken, MintError> {
-    mint(
-        key,
-        SESSION_TOKEN_TYP,
-        input,
-        default_template.map(|t| ("", t)),
-        now,
-        lifetime_secs,
-        jti,
-    )
+    prepare_session_token(key.kid(), input, default_template, now, lifetime_secs, jti)
+        .map(|t| sign_with(key, t))
 }
 
 /// Mints a named-template token: standard claims, `tpl` = `name`, plus `template`'s
@@ -202,10 +196,82 @@ pub fn mint_template_token(
     default_lifetime_secs: i64,
     jti: Option<&str>,
 ) -> Result<MintedToken, MintError> {
+    prepare_template_token(
+        key.kid(),
+        input,
+        name,
+        template,
+        now,
+        default_lifetime_secs,
+        jti,
+    )
+    .map(|t| sign_with(key, t))
+}
+
+fn sign_with(key: &SigningKey, token: UnsignedToken) -> MintedToken {
+    let signature = key.sign_raw(token.signing_input.as_bytes());
+    token.finish(&signature)
+}
+
+/// A minted token before its signature: what [`mint_session_token`] and
+/// [`mint_template_token`] sign, for adapters that sign with a native primitive (the
+/// Worker signs with WebCrypto). [`UnsignedToken::finish`] appends the signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsignedToken {
+    /// The JWS signing input, `base64url(header) "." base64url(claims)`: the bytes to sign
+    /// with the Ed25519 key whose `kid` the header names.
+    pub signing_input: String,
+    /// `exp` as ISO 8601 UTC.
+    pub expires_at: String,
+    /// `exp`, in seconds since the epoch.
+    pub exp: i64,
+}
+
+impl UnsignedToken {
+    /// The minted token, given the Ed25519 signature over [`UnsignedToken::signing_input`].
+    pub fn finish(self, signature: &[u8; 64]) -> MintedToken {
+        MintedToken {
+            access_token: finish_jws(self.signing_input, signature),
+            expires_at: self.expires_at,
+            exp: self.exp,
+        }
+    }
+}
+
+/// [`mint_session_token`] without the signature, for the key `kid`.
+pub fn prepare_session_token(
+    kid: &str,
+    input: &SessionInput<'_>,
+    default_template: Option<&Template>,
+    now: UnixTime,
+    lifetime_secs: i64,
+    jti: Option<&str>,
+) -> Result<UnsignedToken, MintError> {
+    prepare(
+        kid,
+        SESSION_TOKEN_TYP,
+        input,
+        default_template.map(|t| ("", t)),
+        now,
+        lifetime_secs,
+        jti,
+    )
+}
+
+/// [`mint_template_token`] without the signature, for the key `kid`.
+pub fn prepare_template_token(
+    kid: &str,
+    input: &SessionInput<'_>,
+    name: &str,
+    template: &Template,
+    now: UnixTime,
+    default_lifetime_secs: i64,
+    jti: Option<&str>,
+) -> Result<UnsignedToken, MintError> {
     let lifetime = template.lifetime().unwrap_or(default_lifetime_secs);
     let name = non_empty(name, "empty template name")?;
-    mint(
-        key,
+    prepare(
+        kid,
         TEMPLATE_TOKEN_TYP,
         input,
         Some((name, template)),
@@ -223,15 +289,15 @@ fn non_empty<'a>(value: &'a str, what: &'static str) -> Result<&'a str, MintErro
     }
 }
 
-fn mint(
-    key: &SigningKey,
+fn prepare(
+    kid: &str,
     typ: &str,
     input: &SessionInput<'_>,
     template: Option<(&str, &Template)>,
     now: UnixTime,
     lifetime: i64,
     jti: Option<&str>,
-) -> Result<MintedToken, MintError> {
+) -> Result<UnsignedToken, MintError> {
     // The template's name is stamped only in template tokens (the default template of a
     // session token has none).
     let (name, template) = match template {
@@ -298,11 +364,13 @@ fn mint(
     payload.push(b'}');
     let mut header = Map::new();
     header.insert("alg".into(), "EdDSA".into());
-    header.insert("kid".into(), key.kid().into());
+    header.insert("kid".into(), kid.into());
     header.insert("typ".into(), typ.into());
-    let access_token = key.sign_compact(Value::Object(header).to_string().as_bytes(), &payload);
-    Ok(MintedToken {
-        access_token,
+    let mut signing_input = b64::encode(Value::Object(header).to_string().as_bytes());
+    signing_input.push('.');
+    signing_input.push_str(&b64::encode(&payload));
+    Ok(UnsignedToken {
+        signing_input,
         expires_at,
         exp,
     })
@@ -435,6 +503,30 @@ mod tests {
             claims,
             Map::from_iter(expect.into_iter().map(|(k, v)| (k.to_string(), v)))
         );
+    }
+
+    #[test]
+    fn prepared_tokens_signed_elsewhere_are_the_minted_tokens() {
+        let user = User::new("user_1").unwrap();
+        let input = SessionInput::new("https://torii.test", "app_1", &user, "sess_1");
+        let template = Template::parse(br#"{"role": "admin"}"#)
+            .unwrap()
+            .with_lifetime(120)
+            .unwrap();
+        let key = SigningKey::from_seed(&[3; 32]);
+        let now = UnixTime(1_000);
+        let minted = mint_session_token(&key, &input, Some(&template), now, 60, None).unwrap();
+        let unsigned =
+            prepare_session_token(key.kid(), &input, Some(&template), now, 60, None).unwrap();
+        let sig = key.sign_raw(unsigned.signing_input.as_bytes());
+        assert_eq!(unsigned.finish(&sig), minted);
+        let minted = mint_template_token(&key, &input, "t", &template, now, 60, Some("j")).unwrap();
+        let unsigned =
+            prepare_template_token(key.kid(), &input, "t", &template, now, 60, Some("j")).unwrap();
+        assert_eq!(unsigned.exp, 1_120);
+        let sig = key.sign_raw(unsigned.signing_input.as_bytes());
+        assert_eq!(unsigned.finish(&sig), minted);
+        assert!(prepare_template_token(key.kid(), &input, "", &template, now, 60, None).is_err());
     }
 
     #[test]

@@ -25,9 +25,10 @@ pub(crate) struct Counters {
     pub(crate) origin_fetches: Cell<u64>,
     pub(crate) revalidations: Cell<u64>,
     pub(crate) webcrypto_signs: Cell<u64>,
-    pub(crate) wasm_signs: Cell<u64>,
     pub(crate) webcrypto_verifies: Cell<u64>,
-    pub(crate) wasm_verifies: Cell<u64>,
+    /// WebCrypto calls that failed or found no `crypto.subtle` (nothing signed, the
+    /// signature refused): the Worker has no other Ed25519.
+    pub(crate) webcrypto_failures: Cell<u64>,
     pub(crate) memo_hits: Cell<u64>,
     pub(crate) token_cache_hits: Cell<u64>,
     /// Calls to a rate limiter binding that answered.
@@ -62,9 +63,8 @@ pub(crate) fn counters_json() -> String {
             "origin_fetches": c.origin_fetches.get(),
             "revalidations": c.revalidations.get(),
             "webcrypto_signs": c.webcrypto_signs.get(),
-            "wasm_signs": c.wasm_signs.get(),
             "webcrypto_verifies": c.webcrypto_verifies.get(),
-            "wasm_verifies": c.wasm_verifies.get(),
+            "webcrypto_failures": c.webcrypto_failures.get(),
             "signature_memo_hits": c.memo_hits.get(),
             "token_cache_hits": c.token_cache_hits.get(),
             "d1_queries": super::store::queries(),

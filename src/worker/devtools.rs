@@ -290,7 +290,8 @@ async fn create_session(req: &mut Request, env: &Env) -> Result<Reply, Reply> {
         default.as_ref(),
         now,
         token_lifetime,
-    )?;
+    )
+    .await?;
     let body = json!({
         "sessionId": session.id,
         "accessToken": minted.access_token,

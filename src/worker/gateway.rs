@@ -17,7 +17,7 @@ use super::env::string_var;
 use super::http::{new_request_id, to_web_response};
 use super::log::LogLine;
 use super::trusted_jwks::{self, KeysError};
-use super::webcrypto::{sign_jwt, verify_native};
+use super::webcrypto::{sign_jwt, verify_native, TenantKey};
 use crate::edge::assertion::{
     edge_assertion_claims, Binding, EDGE_ASSERTION_TYP, MAX_ASSERTION_LIFETIME,
 };
@@ -32,9 +32,9 @@ use crate::edge::reply::{claim_header_error_reply, token_error_reply, www_authen
 use crate::edge::routing::{
     check_query, normalize_path, Access, GatewayError, Requirements, Route,
 };
+use crate::edge::url::SerializedUrl as Url;
 use crate::{
-    ErrorCode, Jwks, SigningKey, UnixTime, UntrustedToken, VerifiedClaims, VerifyError,
-    DEFAULT_MAX_TOKEN_LEN,
+    ErrorCode, Jwks, UnixTime, UntrustedToken, VerifiedClaims, VerifyError, DEFAULT_MAX_TOKEN_LEN,
 };
 use alloc::format;
 use alloc::rc::Rc;
@@ -44,7 +44,7 @@ use core::cell::RefCell;
 use serde_json::Value;
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::worker_sys::web_sys;
-use worker::{Env, Url};
+use worker::Env;
 
 /// Lifetime of edge assertions, in seconds.
 const ASSERTION_LIFETIME: i64 = MAX_ASSERTION_LIFETIME;
@@ -58,11 +58,8 @@ pub(crate) struct GatewayTenant {
     pub(crate) id: String,
     /// Its issuer URL.
     pub(crate) issuer: String,
-    /// The key that signs edge assertions.
-    pub(crate) key: SigningKey,
-    /// Its seed, when known: assertions are then signed with WebCrypto (native code)
-    /// rather than in wasm.
-    pub(crate) seed: Option<[u8; 32]>,
+    /// The key that signs edge assertions (with WebCrypto).
+    pub(crate) key: TenantKey,
     /// Its published keys (tokens it issued verify against these).
     pub(crate) jwks: Jwks,
 }
@@ -92,7 +89,7 @@ async fn tenant_for(
         .flatten();
     let client = super::tenant::client_ip(req.headers());
     let t = super::tenant::resolve(
-        url.host_str().unwrap_or_default(),
+        url.host(),
         app_id.as_deref(),
         client.as_deref(),
         env,
@@ -103,7 +100,6 @@ async fn tenant_for(
         id: t.id,
         issuer: t.issuer,
         key: t.key,
-        seed: Some(t.seed),
         jwks: t.jwks,
     })
 }
@@ -439,19 +435,20 @@ async fn forward(
         UnixTime(clock::now_secs()),
         ASSERTION_LIFETIME,
     );
-    let assertion = sign_jwt(
-        &tenant.key,
-        tenant.seed.as_ref(),
-        EDGE_ASSERTION_TYP,
-        &assertion_claims,
-    )
-    .await;
+    let assertion = sign_jwt(&tenant.key, EDGE_ASSERTION_TYP, &assertion_claims)
+        .await
+        .ok_or_else(|| {
+            worker::console_error!("torii-edge: WebCrypto could not sign the edge assertion");
+            crate::edge::reply::internal_error()
+        })?;
     added.push(("x-torii-edge-assertion", assertion));
     let inbound: Vec<(String, String)> = req.headers().entries().collect();
-    let host = url.host_str().map(|h| match url.port() {
-        Some(port) => format!("{h}:{port}"),
-        None => h.to_string(),
-    });
+    let host = Some(url.host())
+        .filter(|h| !h.is_empty())
+        .map(|h| match url.port() {
+            Some(port) => format!("{h}:{port}"),
+            None => h.to_string(),
+        });
     // The runtime's own client address (Cloudflare sets it; a client's is overwritten).
     let client_ip = req.headers().get("cf-connecting-ip").ok().flatten();
     let headers = forward_headers(

@@ -2,6 +2,7 @@
 
 use crate::edge::headers::REQUEST_ID;
 use crate::edge::reply::Reply;
+use crate::edge::url::SerializedUrl;
 use alloc::format;
 use alloc::string::String;
 use worker::worker_sys::web_sys;
@@ -41,4 +42,16 @@ pub(crate) fn new_request_id() -> String {
 /// [`to_web_response`] as a `worker::Response`, for the routes written with workers-rs.
 pub(crate) fn to_response(reply: &Reply) -> worker::Result<worker::Response> {
     to_web_response(reply, None).map(worker::Response::from)
+}
+
+/// The parts of a request's URL (the runtime serialized it: split, not re-parsed).
+pub(crate) fn request_url(req: &worker::Request) -> Option<SerializedUrl> {
+    SerializedUrl::split(&req.inner().url())
+}
+
+/// The first value of query parameter `name` (`application/x-www-form-urlencoded`).
+pub(crate) fn query_param(url: &SerializedUrl, name: &str) -> Option<String> {
+    form_urlencoded::parse(url.query().unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }

@@ -16,12 +16,13 @@ use super::clock;
 use super::ratelimit;
 use super::store::{self, SessionRow, UserRow};
 use super::tenant::{self, Tenant};
+use super::webcrypto::sign_input;
 use crate::edge::ratelimit::{mint_key, MINT_LIMIT};
 use crate::edge::reply::{self, token_error_reply, www_authenticate, Reply};
+use crate::templates::mint::{prepare_session_token, prepare_template_token};
 use crate::{
-    bearer_token, mint_session_token, mint_template_token, ErrorCode, MintedToken, Policy,
-    SessionInput, Template, TypPolicy, UnixTime, UntrustedToken, User, Verifier, VerifyError,
-    DEFAULT_MAX_TOKEN_LEN, SESSION_TOKEN_TYP,
+    bearer_token, ErrorCode, MintedToken, Policy, SessionInput, Template, TypPolicy, UnixTime,
+    UntrustedToken, User, Verifier, VerifyError, DEFAULT_MAX_TOKEN_LEN, SESSION_TOKEN_TYP,
 };
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -77,11 +78,8 @@ pub(crate) async fn handle(req: &Request, env: &Env) -> Reply {
 
 async fn mint(req: &Request, env: &Env) -> Result<Reply, Reply> {
     let tenant = tenant::resolve_tenant(req, env, None).await?;
-    let url = req.url().map_err(|_| reply::internal_error())?;
-    let template_name = url
-        .query_pairs()
-        .find(|(k, _)| k == "template")
-        .map(|(_, v)| v.into_owned());
+    let url = super::http::request_url(req).ok_or_else(reply::internal_error)?;
+    let template_name = super::http::query_param(&url, "template");
     let authorization = req.headers().get("authorization").ok().flatten();
     let token =
         bearer_token(authorization.as_deref()).map_err(|e| token_error_reply(&tenant.id, &e))?;
@@ -102,8 +100,10 @@ async fn mint(req: &Request, env: &Env) -> Result<Reply, Reply> {
     if iss.as_deref() != Some(tenant.issuer.as_str()) {
         return Err(token_error_reply(&tenant.id, &VerifyError::InvalidIssuer));
     }
-    let claims = Verifier::new(tenant.jwks.clone(), policy)
-        .verify_untrusted(&untrusted, UnixTime(now))
+    // The signature by WebCrypto, every other check by the core (as the gateway does).
+    let verifier = Verifier::new(tenant.jwks.clone(), policy);
+    let claims = super::webcrypto::verify_native(&verifier, token, &untrusted, UnixTime(now))
+        .await
         .map_err(|e| token_error_reply(&tenant.id, &e))?;
     let (Some(sid), Some(sub)) = (claims.sid(), claims.sub()) else {
         return Err(session_revoked(&tenant.id));
@@ -146,7 +146,8 @@ async fn mint(req: &Request, env: &Env) -> Result<Reply, Reply> {
         default.as_ref(),
         now,
         lifetime(env),
-    )?;
+    )
+    .await?;
     let mut reply = Reply::json(200, minted.to_json());
     reply.headers.push(("cache-control", "no-store".into()));
     Ok(reply)
@@ -205,8 +206,9 @@ pub(crate) fn user_from_row(row: &UserRow) -> Result<User, Reply> {
 }
 
 /// Mints a template token (with `template`) or a session token (with the default
-/// template, never outliving the session by more than the 30 s minimum lifetime).
-pub(crate) fn mint_for(
+/// template, never outliving the session by more than the 30 s minimum lifetime), signed
+/// with WebCrypto.
+pub(crate) async fn mint_for(
     tenant: &Tenant,
     session: &SessionRow,
     user: &User,
@@ -218,12 +220,13 @@ pub(crate) fn mint_for(
     mint_with_actor(
         tenant, session, user, None, template, default, now, lifetime,
     )
+    .await
 }
 
 /// [`mint_for`] with the session's actor (`act`, impersonation), as the Backend API's
 /// `POST /v1/sessions/{id}/tokens` mints.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn mint_with_actor(
+pub(crate) async fn mint_with_actor(
     tenant: &Tenant,
     session: &SessionRow,
     user: &User,
@@ -243,17 +246,25 @@ pub(crate) fn mint_with_actor(
     if let (Some(org), Some(role)) = (session.org_id.as_deref(), session.org_role.as_deref()) {
         input = input.with_org(org, role);
     }
-    let result = match template {
+    let kid = tenant.key.kid();
+    let unsigned = match template {
         Some((name, t)) => {
-            mint_template_token(&tenant.key, &input, name, t, UnixTime(now), lifetime, None)
+            prepare_template_token(kid, &input, name, t, UnixTime(now), lifetime, None)
         }
         None => {
             let secs =
                 crate::templates::mint::session_token_lifetime(lifetime, session.expires_at, now);
-            mint_session_token(&tenant.key, &input, default, UnixTime(now), secs, None)
+            prepare_session_token(kid, &input, default, UnixTime(now), secs, None)
         }
-    };
-    result.map_err(|e| reply::misconfigured(e.code()))
+    }
+    .map_err(|e| reply::misconfigured(e.code()))?;
+    let signature = sign_input(&tenant.key, unsigned.signing_input.as_bytes())
+        .await
+        .ok_or_else(|| {
+            worker::console_error!("torii-edge: WebCrypto could not sign a minted token");
+            reply::internal_error()
+        })?;
+    Ok(unsigned.finish(&signature))
 }
 
 #[cfg(test)]

@@ -56,7 +56,8 @@ pub async fn fetch(
     env: Env,
     ctx: worker::worker_sys::Context,
 ) -> core::result::Result<JsValue, JsValue> {
-    let url = worker::Url::parse(&req.url()).map_err(|e| JsValue::from_str(&e.to_string()))?;
+    let url = crate::edge::url::SerializedUrl::split(&req.url())
+        .ok_or_else(|| JsValue::from_str("the request URL has no authority"))?;
     let path = url.path().to_string();
     let route = edge_route(&path);
     let result = match route {

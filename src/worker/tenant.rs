@@ -25,6 +25,7 @@ use super::clock::{now_ms, now_secs};
 use super::env::string_var;
 use super::ratelimit;
 use super::store::{self, TenantRow};
+use super::webcrypto::TenantKey;
 use crate::edge::lru::LruCache;
 use crate::edge::ratelimit::{unknown_tenant_key, UNKNOWN_TENANT_LIMIT};
 use crate::edge::reply::{self, Reply};
@@ -33,7 +34,7 @@ use crate::edge::tenancy::{
     TenantConfig, TenantLookup, DEFAULT_CACHE_TTL_SECS, MAX_DOMAIN_LEN, MAX_STALE_MS,
 };
 use crate::keys::rotation::{self, KeyVersion, RotationPolicy};
-use crate::{derive_signing_seed, Jwks, SigningKey};
+use crate::{derive_signing_seed, Jwks};
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::rc::Rc;
 use alloc::string::{String, ToString};
@@ -57,10 +58,8 @@ pub(crate) struct Tenant {
     pub(crate) id: String,
     /// Its issuer URL: `iss` in its tokens.
     pub(crate) issuer: String,
-    /// The key signing now.
-    pub(crate) key: SigningKey,
-    /// The signing key's seed (the gateway signs assertions with WebCrypto).
-    pub(crate) seed: [u8; 32],
+    /// The key signing now (with WebCrypto).
+    pub(crate) key: TenantKey,
     /// The signing key's version (reported by the dev-only session helper).
     #[cfg_attr(not(feature = "dev"), allow(dead_code))]
     pub(crate) key_version: u32,
@@ -86,8 +85,8 @@ struct Entry {
     row: TenantRow,
     versions: Vec<KeyVersion>,
     loaded_ms: f64,
-    /// Derived keys by version.
-    keys: BTreeMap<u32, (SigningKey, [u8; 32])>,
+    /// Derived keys by version: one for each of `versions`.
+    keys: BTreeMap<u32, TenantKey>,
     /// The JWKS for a set of published versions.
     published: Option<(Vec<u32>, Jwks, Rc<String>)>,
 }
@@ -183,8 +182,8 @@ pub(crate) async fn resolve_tenant(
     env: &Env,
     ctx: Option<&Context>,
 ) -> Result<Tenant, Reply> {
-    let url = req.url().map_err(|_| tenant_not_found())?;
-    let host = url.host_str().unwrap_or_default().to_string();
+    let url = super::http::request_url(req).ok_or_else(tenant_not_found)?;
+    let host = url.host().to_string();
     let app_id = req.headers().get(APPLICATION_ID_HEADER).ok().flatten();
     let client = client_ip(req.headers());
     resolve(&host, app_id.as_deref(), client.as_deref(), env, ctx).await
@@ -304,7 +303,8 @@ pub(crate) async fn tenant_by_id(
     }
     match load(id, now, config, env).await {
         Ok(Some((row, versions))) => {
-            store_entry(id, &secret, row, versions);
+            let keys = derive_keys(id, &secret, &versions).await?;
+            store_entry(id, &secret, row, versions, keys);
             build_cached(id, &secret, config, now, i64::MAX).unwrap_or_else(|| {
                 Err(reply::misconfigured(
                     "the isolate's tenant cache is unavailable",
@@ -338,16 +338,46 @@ pub(crate) async fn tenant_by_id(
     }
 }
 
-/// Caches a tenant's row and versions, keeping the keys already derived for them.
-fn store_entry(id: &str, secret: &str, row: TenantRow, versions: Vec<KeyVersion>) {
+/// The keys of `versions` (WebCrypto derives their public halves), reusing those this
+/// isolate already derived for tenant `id` under `secret`. `Err` (500) when WebCrypto
+/// could not derive one.
+async fn derive_keys(
+    id: &str,
+    secret: &str,
+    versions: &[KeyVersion],
+) -> Result<BTreeMap<u32, TenantKey>, Reply> {
+    let mut keys = TENANTS
+        .with(|t| {
+            let t = t.try_borrow().ok()?;
+            let entry = t.peek(id, cache_ms())?;
+            (entry.secret == secret).then(|| entry.keys.clone())
+        })
+        .unwrap_or_default();
+    keys.retain(|v, _| versions.iter().any(|k| k.version == *v));
+    for v in versions {
+        if let alloc::collections::btree_map::Entry::Vacant(slot) = keys.entry(v.version) {
+            let seed = derive_signing_seed(secret.as_bytes(), id, v.version);
+            let key = TenantKey::derive(seed).await.ok_or_else(|| {
+                worker::console_error!("torii-edge: WebCrypto could not derive a key of {}", id);
+                reply::internal_error()
+            })?;
+            slot.insert(key);
+        }
+    }
+    Ok(keys)
+}
+
+/// Caches a tenant's row, versions and their keys ([`derive_keys`]).
+fn store_entry(
+    id: &str,
+    secret: &str,
+    row: TenantRow,
+    versions: Vec<KeyVersion>,
+    keys: BTreeMap<u32, TenantKey>,
+) {
     set_known(id, true);
     TENANTS.with(|t| {
         if let Ok(mut t) = t.try_borrow_mut() {
-            let keys = t
-                .remove(id)
-                .filter(|old| old.secret == secret)
-                .map(|old| old.keys)
-                .unwrap_or_default();
             t.insert(
                 id.to_string(),
                 Entry {
@@ -383,7 +413,12 @@ fn end_refresh(id: &str) {
 /// Background refresh of a cached tenant (failures keep the old entry until it is too old).
 async fn refresh(id: &str, secret: &str, config: &TenantConfig, env: &Env) {
     match load(id, now_secs(), config, env).await {
-        Ok(Some((row, versions))) => store_entry(id, secret, row, versions),
+        Ok(Some((row, versions))) => {
+            // A failure is logged; the old entry stays until it is too old.
+            if let Ok(keys) = derive_keys(id, secret, &versions).await {
+                store_entry(id, secret, row, versions, keys);
+            }
+        }
         Ok(None) => {
             set_known(id, false);
             forget(Some(id));
@@ -436,19 +471,6 @@ fn build_cached(
     })
 }
 
-fn key_of(entry: &mut Entry, version: u32) -> (SigningKey, [u8; 32]) {
-    let secret = entry.secret.as_bytes();
-    let id = entry.row.id.as_str();
-    entry
-        .keys
-        .entry(version)
-        .or_insert_with(|| {
-            let seed = derive_signing_seed(secret, id, version);
-            (SigningKey::from_seed(&seed), seed)
-        })
-        .clone()
-}
-
 fn build(entry: &mut Entry, config: &TenantConfig, now: i64) -> Result<Tenant, Reply> {
     let Some(signer) = rotation::signing_version(&entry.versions, now).copied() else {
         return Err(reply::misconfigured("the tenant has no signing key"));
@@ -462,16 +484,20 @@ fn build(entry: &mut Entry, config: &TenantConfig, now: i64) -> Result<Tenant, R
         .as_ref()
         .is_none_or(|(ids, _, _)| *ids != published);
     if stale {
-        let jwks = Jwks::from_keys(
-            published
-                .iter()
-                .map(|v| key_of(entry, *v).0.public_jwk())
-                .collect(),
-        );
+        let jwks = published
+            .iter()
+            .map(|v| entry.keys.get(v).map(TenantKey::public_jwk))
+            .collect::<Option<Vec<_>>>()
+            .map(Jwks::from_keys)
+            .ok_or_else(|| reply::misconfigured("the tenant's key set is unavailable"))?;
         let json = Rc::new(jwks.to_json());
         entry.published = Some((published, jwks, json));
     }
-    let (key, seed) = key_of(entry, signer.version);
+    let key = entry
+        .keys
+        .get(&signer.version)
+        .cloned()
+        .ok_or_else(|| reply::misconfigured("the tenant's key set is unavailable"))?;
     let (_, jwks, json) = entry
         .published
         .as_ref()
@@ -480,7 +506,6 @@ fn build(entry: &mut Entry, config: &TenantConfig, now: i64) -> Result<Tenant, R
         id: entry.row.id.clone(),
         issuer: entry.row.issuer.clone(),
         key,
-        seed,
         key_version: signer.version,
         jwks: jwks.clone(),
         jwks_json: Rc::clone(json),

@@ -1,12 +1,19 @@
-//! WebCrypto (`crypto.subtle`, native Ed25519 in workerd): signing with tenant keys and
-//! the signature equation of the core's verifier. Imported `CryptoKey`s are cached per
-//! isolate; every decision (which key, `alg`, strict encodings, claims) is the core's
-//! ([`crate::Verifier::prepare`], [`crate::SignatureCheck::complete`]).
+//! WebCrypto (`crypto.subtle`, native Ed25519 in workerd): every Ed25519 operation of
+//! the Worker. Tenant keys' public halves are derived here ([`TenantKey::derive`]),
+//! tokens and assertions signed here ([`sign_input`], [`sign_jwt`]), signatures checked
+//! here ([`verify_native`]): the deployable Worker links no Rust Ed25519 signer or
+//! verifier (only the core's key validation, a point decompression). Imported
+//! `CryptoKey`s are cached per isolate; every decision (which key, `alg`, strict
+//! encodings, claims, the signed bytes) is the core's ([`crate::Verifier::prepare`],
+//! [`crate::SignatureCheck::complete`], [`jwt_signing_input`]). Without WebCrypto nothing
+//! is signed or derived and every signature fails: closed.
 
 use super::counters;
+use crate::encoding::b64;
+use crate::jose::jwk::thumbprint_of;
 use crate::jose::{finish_jws, jwt_signing_input};
 use crate::{
-    Ed25519Verify, SignatureMemo, SigningKey, TokenCache, UnixTime, UntrustedToken, VerifiedClaims,
+    Jwk, PublicKey, SignatureMemo, TokenCache, UnixTime, UntrustedToken, VerifiedClaims,
     VerifyError,
 };
 use alloc::string::{String, ToString};
@@ -21,6 +28,75 @@ const PKCS8_ED25519_PREFIX: [u8; 16] = [
 std::thread_local! {
     /// The WebCrypto signing key of the last tenant key used, by `kid`.
     static WEBCRYPTO_KEY: RefCell<Option<(String, JsValue)>> = const { RefCell::new(None) };
+}
+
+/// A tenant signing key in the Worker: the seed WebCrypto signs with, its public key and
+/// `kid` (the RFC 7638 thumbprint, as [`crate::SigningKey::from_seed`] computes it).
+#[derive(Clone)]
+pub(crate) struct TenantKey {
+    kid: String,
+    public: PublicKey,
+    seed: [u8; 32],
+}
+
+impl core::fmt::Debug for TenantKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("TenantKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TenantKey {
+    /// The key of an RFC 8032 seed: its public key exported by WebCrypto (from the
+    /// PKCS#8 import of the seed) and validated by the core. `None` without WebCrypto.
+    pub(crate) async fn derive(seed: [u8; 32]) -> Option<Self> {
+        let subtle = subtle()?;
+        let key = import_seed(&subtle, &seed, true).await?;
+        let args = js_sys::Array::of2(&"jwk".into(), &key);
+        let jwk = call_async(&subtle, "exportKey", &args).await?;
+        let x = js_sys::Reflect::get(&jwk, &"x".into()).ok()?.as_string()?;
+        let bytes: [u8; 32] = b64::decode(&x).ok()?.try_into().ok()?;
+        let public = crate::crypto::validate_public_key(&bytes)?;
+        Some(Self {
+            kid: thumbprint_of(&public),
+            public,
+            seed,
+        })
+    }
+
+    /// The key id put in every token's header.
+    pub(crate) fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The public JWK (`OKP`, `Ed25519`, `x`, `kid`, `alg: EdDSA`, `use: sig`).
+    pub(crate) fn public_jwk(&self) -> Jwk {
+        Jwk::from_public_key(self.public, Some(self.kid.clone()))
+    }
+}
+
+/// `crypto.subtle`, if the runtime has it.
+fn subtle() -> Option<JsValue> {
+    js_sys::Reflect::get(&js_sys::global(), &"crypto".into())
+        .and_then(|c| js_sys::Reflect::get(&c, &"subtle".into()))
+        .ok()
+        .filter(|s| !s.is_undefined())
+}
+
+/// Imports an Ed25519 seed as a WebCrypto private key (PKCS#8), for signing.
+async fn import_seed(subtle: &JsValue, seed: &[u8; 32], extractable: bool) -> Option<JsValue> {
+    let mut der = PKCS8_ED25519_PREFIX.to_vec();
+    der.extend_from_slice(seed);
+    let usages = js_sys::Array::of1(&"sign".into());
+    let args = js_sys::Array::of5(
+        &"pkcs8".into(),
+        &js_sys::Uint8Array::from(der.as_slice()).into(),
+        &ed25519_algorithm(),
+        &JsValue::from_bool(extractable),
+        &usages.into(),
+    );
+    call_async(subtle, "importKey", &args).await
 }
 
 /// Calls `obj.method(...args)` and awaits the promise it returns.
@@ -41,11 +117,20 @@ fn ed25519_algorithm() -> JsValue {
     algo.into()
 }
 
-/// Signs with WebCrypto (`crypto.subtle`, native Ed25519); `None` when it is unavailable.
+/// Signs `message` with `key` (WebCrypto, native Ed25519); `None` when WebCrypto is
+/// unavailable or failed (counted: nothing is signed then).
+pub(crate) async fn sign_input(key: &TenantKey, message: &[u8]) -> Option<[u8; 64]> {
+    let signature = webcrypto_sign(&key.kid, &key.seed, message).await;
+    counters::bump(if signature.is_some() {
+        |c| &c.webcrypto_signs
+    } else {
+        |c| &c.webcrypto_failures
+    });
+    signature
+}
+
 async fn webcrypto_sign(kid: &str, seed: &[u8; 32], message: &[u8]) -> Option<[u8; 64]> {
-    let subtle = js_sys::Reflect::get(&js_sys::global(), &"crypto".into())
-        .and_then(|c| js_sys::Reflect::get(&c, &"subtle".into()))
-        .ok()?;
+    let subtle = subtle()?;
     let cached = WEBCRYPTO_KEY.with(|k| {
         k.try_borrow().ok().and_then(|slot| match slot.as_ref() {
             Some((cached_kid, key)) if cached_kid == kid => Some(key.clone()),
@@ -55,17 +140,7 @@ async fn webcrypto_sign(kid: &str, seed: &[u8; 32], message: &[u8]) -> Option<[u
     let key = match cached {
         Some(key) => key,
         None => {
-            let mut der = PKCS8_ED25519_PREFIX.to_vec();
-            der.extend_from_slice(seed);
-            let usages = js_sys::Array::of1(&"sign".into());
-            let args = js_sys::Array::of5(
-                &"pkcs8".into(),
-                &js_sys::Uint8Array::from(der.as_slice()).into(),
-                &ed25519_algorithm(),
-                &JsValue::FALSE,
-                &usages.into(),
-            );
-            let key = call_async(&subtle, "importKey", &args).await?;
+            let key = import_seed(&subtle, seed, false).await?;
             WEBCRYPTO_KEY.with(|k| {
                 if let Ok(mut slot) = k.try_borrow_mut() {
                     *slot = Some((kid.to_string(), key.clone()));
@@ -89,30 +164,15 @@ async fn webcrypto_sign(kid: &str, seed: &[u8; 32], message: &[u8]) -> Option<[u
 }
 
 /// Signs `claims` as a compact JWT with `key` (the core's signing input and encoding,
-/// [`jwt_signing_input`] / [`finish_jws`]): WebCrypto when the seed is known, the core
-/// signer otherwise.
+/// [`jwt_signing_input`] / [`finish_jws`]); `None` when WebCrypto could not sign.
 pub(crate) async fn sign_jwt(
-    key: &SigningKey,
-    seed: Option<&[u8; 32]>,
+    key: &TenantKey,
     typ: &str,
     claims: &serde_json::Map<String, serde_json::Value>,
-) -> String {
+) -> Option<String> {
     let input = jwt_signing_input(key.kid(), Some(typ), claims);
-    let native = match seed {
-        Some(seed) => webcrypto_sign(key.kid(), seed, input.as_bytes()).await,
-        None => None,
-    };
-    let signature = match native {
-        Some(signature) => {
-            counters::bump(|c| &c.webcrypto_signs);
-            signature
-        }
-        None => {
-            counters::bump(|c| &c.wasm_signs);
-            key.sign_raw(input.as_bytes())
-        }
-    };
-    finish_jws(input, &signature)
+    let signature = sign_input(key, input.as_bytes()).await?;
+    Some(finish_jws(input, &signature))
 }
 
 // ------------------------------------------------------------------ WebCrypto verification
@@ -125,9 +185,7 @@ std::thread_local! {
 
 /// Verifies with WebCrypto (native Ed25519); `None` when WebCrypto is unavailable.
 async fn webcrypto_verify(public: [u8; 32], message: &[u8], signature: &[u8; 64]) -> Option<bool> {
-    let subtle = js_sys::Reflect::get(&js_sys::global(), &"crypto".into())
-        .and_then(|c| js_sys::Reflect::get(&c, &"subtle".into()))
-        .ok()?;
+    let subtle = subtle()?;
     let cached = VERIFY_KEYS.with(|k| k.try_borrow().ok().and_then(|m| m.get(&public).cloned()));
     let key = match cached {
         Some(key) => key,
@@ -161,7 +219,7 @@ async fn webcrypto_verify(public: [u8; 32], message: &[u8], signature: &[u8; 64]
 }
 
 /// [`crate::Verifier::verify_untrusted`] with the signature equation computed by
-/// WebCrypto (the core's backend when WebCrypto is unavailable): the core orders every
+/// WebCrypto (failing closed when WebCrypto is unavailable): the core orders every
 /// check ([`crate::Verifier::prepare`] / [`crate::SignatureCheck::complete`]); this only
 /// makes the native call. A token this isolate already verified under the same keys and
 /// policy is a hit in the core's [`TokenCache`] (its time claims re-checked at `now`); a
@@ -221,8 +279,8 @@ std::thread_local! {
 }
 
 /// The signature equation for a key and a strictly encoded signature (the core's
-/// [`crate::Verifier::prepare`] checked both): WebCrypto, or the core's backend when
-/// WebCrypto is unavailable.
+/// [`crate::Verifier::prepare`] checked both), by WebCrypto: `false` when WebCrypto is
+/// unavailable or failed (counted), as for a bad signature.
 pub(crate) async fn signature_ok(
     key: &crate::PublicKey,
     message: &[u8],
@@ -234,8 +292,8 @@ pub(crate) async fn signature_ok(
             ok
         }
         None => {
-            counters::bump(|c| &c.wasm_verifies);
-            crate::RustBackend.verify(key, message, signature)
+            counters::bump(|c| &c.webcrypto_failures);
+            false
         }
     }
 }

@@ -343,7 +343,7 @@ describe('gateway under wrangler dev', () => {
     // token cache (its time claims re-checked each time).
     assert.equal(c1.token_cache_hits - c0.token_cache_hits, 3);
     assert.equal(c1.webcrypto_verifies - c0.webcrypto_verifies, 0);
-    assert.equal(c1.wasm_verifies, 0);
+    assert.equal(c1.webcrypto_failures, 0);
   });
 
   test('a remembered signature still goes through every claim and route check', async () => {

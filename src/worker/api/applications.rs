@@ -9,6 +9,7 @@ use crate::api::requests::{default_issuer, CreateApplication, UpdateApplication}
 use crate::api::scopes::{Scope, ScopeSet};
 use crate::api::ApiError;
 use crate::edge::tenancy::claimable_domain;
+use crate::edge::url::SerializedUrl;
 use crate::error::ErrorCode;
 use crate::worker::clock;
 use crate::worker::env::string_var;
@@ -17,7 +18,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use serde::Deserialize;
 use serde_json::{json as j, Value};
-use worker::{Env, Request, Url};
+use worker::{Env, Request};
 
 /// The application as the API shows it.
 pub(crate) fn app_json(app: &App) -> Value {
@@ -120,7 +121,7 @@ struct IdemRow {
 /// `POST /v1/applications`: the application and its first secret key (`admin`, named
 /// `default`), in one batch; the secret is in this response only. An `Idempotency-Key`
 /// is scoped to the application id of the body.
-pub(crate) async fn create(req: &Request, env: &Env, url: &Url, body: &[u8]) -> Answer {
+pub(crate) async fn create(req: &Request, env: &Env, url: &SerializedUrl, body: &[u8]) -> Answer {
     check_operator(req, env)?;
     let input = CreateApplication::parse(body)?;
     check_domains(env, &input.domains)?;
@@ -154,7 +155,7 @@ pub(crate) async fn create(req: &Request, env: &Env, url: &Url, body: &[u8]) -> 
             return Ok(idempotency::replay_reply(status, body));
         }
     }
-    let origin = url.origin().ascii_serialization();
+    let origin = url.origin();
     let base_domain = string_var(env, "TORII_BASE_DOMAIN");
     let issuer = input
         .issuer

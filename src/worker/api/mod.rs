@@ -153,9 +153,8 @@ pub(crate) async fn handle(mut req: Request, env: &Env, ctx: &Context) -> worker
 
 /// Where the reply of an authenticated call goes through CORS.
 async fn serve(req: &mut Request, env: &Env, ctx: &Context, request_id: &str) -> Answer {
-    let url = req
-        .url()
-        .map_err(|_| ApiError::new(ErrorCode::NotFound, "bad URL"))?;
+    let url = crate::worker::http::request_url(req)
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "bad URL"))?;
     let method = req.method().to_string();
     let path = url.path().to_string();
     let query = url.query().unwrap_or_default().to_string();

@@ -192,6 +192,7 @@ pub(crate) async fn create(call: &Call<'_>) -> Answer {
         call.now,
         lifetime(call.env),
     )
+    .await
     .map_err(|e| from_reply(&e))?;
     Ok(json(
         201,
@@ -364,6 +365,7 @@ pub(crate) async fn token(call: &Call<'_>, id: &str) -> Answer {
         call.now,
         lifetime(call.env),
     )
+    .await
     .map_err(|e| from_reply(&e))?;
     Ok(json(200, &token_json(&minted, name.as_deref())))
 }
