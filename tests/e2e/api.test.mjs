@@ -11,13 +11,12 @@
 // * no secret key or operator secret in plain text in local D1 or the logs.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { startDemoOrigin } from '../../scripts/demo-origin.mjs';
 import { checkResponse, compileDocument, COMPONENTS_ID, coreDocument, matchPath } from './openapi-check.mjs';
-import { startWorker, wranglerD1 } from './worker.mjs';
+import { requestWithHost, startWorker, wranglerD1 } from './worker.mjs';
 
 const SECRET = 'e2e-api-master-secret-not-for-production-0123456789abcdef';
 const OPERATOR = 'e2e-api-operator-secret-not-for-production-0123456789';
@@ -67,19 +66,7 @@ describe('Backend API under wrangler dev', () => {
   };
   const counterValues = async () => await (await fetch(`${worker.origin}/_torii/devtools/counters`)).json();
   const counters = async () => (await counterValues()).d1_queries;
-  /** GET `path` on the Worker with an explicit Host header (fetch cannot set one). */
-  const getWithHost = (path, host) =>
-    new Promise((resolve, reject) => {
-      const u = new URL(worker.origin);
-      const req = request({ hostname: u.hostname, port: u.port, path, headers: { host } }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode, body: body ? JSON.parse(body) : null }));
-      });
-      req.on('error', reject);
-      req.end();
-    });
+  const getWithHost = (path, host) => requestWithHost(worker.origin, path, { host });
   const createApp = (id, body = {}, headers = {}) =>
     call('POST', '/v1/applications', {
       app: null,

@@ -9,11 +9,10 @@
 //   host (x-forwarded-host, Forwarded: host=) is not loopback.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DEMO_USER } from '../../scripts/seed.mjs';
-import { BUILDS, ROOT, startWorker } from './worker.mjs';
+import { BUILDS, ROOT, requestWithHost, startWorker } from './worker.mjs';
 
 const SECRET = 'e2e-devmode-master-secret-not-for-production-0123456789';
 const DEV_PATHS = [
@@ -36,38 +35,11 @@ const DEV_ONLY = ['TORII_DEV_MODE', 'userId is required', 'sessionId is required
 
 /**
  * One request over node:http (fetch cannot set Host), to the Worker at `origin`, on its
- * own connection and with a Content-Length (workerd misreads a chunked DELETE body on a
- * kept-alive connection). Resolves to `{ status, type, body }` (body: the text).
+ * own connection (`requestWithHost`). Resolves to `{ status, type, body }` (body: the text).
  */
-function send(origin, path, { method = 'GET', host, headers = {}, body } = {}) {
-  const u = new URL(origin);
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        hostname: u.hostname,
-        port: u.port,
-        path,
-        method,
-        agent: false,
-        headers: {
-          host: host ?? u.host,
-          ...(payload === undefined
-            ? {}
-            : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
-          ...headers,
-        },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'], body: text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
+async function send(origin, path, options = {}) {
+  const res = await requestWithHost(origin, path, options);
+  return { status: res.status, type: res.headers['content-type'], body: res.text };
 }
 
 const code = (r) => JSON.parse(r.body).code;

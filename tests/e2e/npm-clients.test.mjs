@@ -6,22 +6,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createServerClient, createTokenClient, createVerifier } from '../../js/src/node.mjs';
 import { DEMO_USER } from '../../scripts/seed.mjs';
-import { startWorker } from './worker.mjs';
+import { newDevSession, startWorker } from './worker.mjs';
 
 const SECRET = 'e2e-npm-clients-master-secret-not-for-production-0123456789';
 const JWKS = '/_torii/.well-known/jwks.json';
 
 describe('npm clients against the real edge', () => {
   let w;
-  const newSession = async () => {
-    const res = await fetch(`${w.origin}/_torii/devtools/sessions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ userId: DEMO_USER }),
-    });
-    assert.equal(res.status, 201, await res.clone().text());
-    return res.json();
-  };
+  const newSession = () => newDevSession(w.origin);
 
   before(async () => {
     w = await startWorker({ TORII_MASTER_SECRET: SECRET, TORII_DEV_MODE: '1' });

@@ -13,10 +13,8 @@
 // Every request goes to 127.0.0.1.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { DEMO_USER } from '../../scripts/seed.mjs';
-import { startWorker } from './worker.mjs';
+import { newDevSession, requestWithHost, startWorker } from './worker.mjs';
 
 const SECRET = 'e2e-ratelimit-master-secret-not-for-production-0123456789';
 const DISCOVERY = '/.well-known/openid-configuration';
@@ -32,27 +30,8 @@ const VARS = {
 };
 
 /** A request to the Worker with any Host header (fetch cannot set one). */
-function call(w, path, { host, method = 'GET', headers = {} } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { hostname: '127.0.0.1', port: w.port, path, method, headers: { host: host ?? `127.0.0.1:${w.port}`, ...headers } },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c) => (body += c));
-        res.on('end', () => {
-          let json = null;
-          try {
-            json = body ? JSON.parse(body) : null;
-          } catch {}
-          resolve({ status: res.statusCode, headers: res.headers, body: json });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
+const call = (w, path, { host, method = 'GET', headers = {} } = {}) =>
+  requestWithHost(w.origin, path, { host: host ?? `127.0.0.1:${w.port}`, method, headers });
 
 const counters = async (w) => (await call(w, '/_torii/dev/counters')).body;
 
@@ -96,15 +75,7 @@ async function awayFromWindowEdge() {
   if (into > 45_000) await new Promise((r) => setTimeout(r, 60_000 - into + 250));
 }
 
-async function newSession(w) {
-  const res = await fetch(`${w.origin}/_torii/devtools/sessions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ userId: DEMO_USER }),
-  });
-  assert.equal(res.status, 201, await res.clone().text());
-  return res.json();
-}
+const newSession = (w) => newDevSession(w.origin);
 
 const mint = (w, token) => call(w, MINT, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
 

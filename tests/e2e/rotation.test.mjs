@@ -6,8 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { DEMO_USER } from '../../scripts/seed.mjs';
-import { startWorker } from './worker.mjs';
+import { newDevSession, startWorker } from './worker.mjs';
 
 const SECRET = 'e2e-rotation-master-secret-not-for-production-0123456789';
 const JWKS = '/_torii/.well-known/jwks.json';
@@ -24,14 +23,7 @@ describe('key rotation under wrangler dev', () => {
     const res = await fetch(`${w.origin}/__scheduled?cron=17+*+*+*+*`);
     assert.equal(res.status, 200, await res.text());
   };
-  const session = async () => {
-    const res = await fetch(`${w.origin}/_torii/devtools/sessions`, {
-      method: 'POST',
-      body: JSON.stringify({ userId: DEMO_USER }),
-    });
-    assert.equal(res.status, 201);
-    return (await res.json()).accessToken;
-  };
+  const session = async () => (await newDevSession(w.origin)).accessToken;
   const mint = async (token) => {
     const res = await fetch(w.origin + MINT, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
     const body = await res.json();

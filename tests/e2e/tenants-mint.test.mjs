@@ -15,9 +15,9 @@ import { SignJWT, createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtec
 import { deriveKey, mintDevToken } from '../../scripts/dev-token.mjs';
 import { DEMO_USER } from '../../scripts/seed.mjs';
 import { readFileSync } from 'node:fs';
-import { createServer, request } from 'node:http';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { ROOT, startWorker } from './worker.mjs';
+import { ROOT, newDevSession, requestWithHost, startWorker } from './worker.mjs';
 
 const SECRET = 'e2e-tenants-master-secret-not-for-production-0123456789';
 const DISCOVERY = '/.well-known/openid-configuration';
@@ -27,19 +27,7 @@ const ACME_ISSUER = 'https://acme.torii.test';
 const GLOBEX_ISSUER = 'https://auth.globex.test';
 
 /** GET with an explicit Host header (fetch cannot set one). */
-function getWithHost(origin, path, host, headers = {}) {
-  const u = new URL(origin);
-  return new Promise((resolve, reject) => {
-    const req = request({ hostname: u.hostname, port: u.port, path, headers: { host, ...headers } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode, body: body ? JSON.parse(body) : null }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const getWithHost = (origin, path, host, headers = {}) => requestWithHost(origin, path, { host, headers });
 
 describe('tenants and minting under wrangler dev', () => {
   let w;
@@ -51,15 +39,7 @@ describe('tenants and minting under wrangler dev', () => {
       method,
       headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
     });
-  const newSession = async (headers = {}) => {
-    const res = await fetch(`${w.origin}/_torii/devtools/sessions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body: JSON.stringify({ userId: DEMO_USER }),
-    });
-    assert.equal(res.status, 201, await res.clone().text());
-    return res.json();
-  };
+  const newSession = (headers = {}) => newDevSession(w.origin, { headers });
   const jwksOf = async (headers = {}) => (await (await get(JWKS, headers)).json()).keys;
 
   before(async () => {

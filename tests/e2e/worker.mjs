@@ -11,14 +11,16 @@
 // tenants (whose default issuer is the Worker's origin, known only once it is bound) are
 // seeded (scripts/seed.mjs) right after it reports its port and before any request
 // reaches it, so D1 is not open in the Worker yet.
+import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { seedSql } from '../../scripts/seed.mjs';
+import { DEMO_USER, seedSql } from '../../scripts/seed.mjs';
 import { assertNoLeaks } from './log-scan.mjs';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -100,6 +102,64 @@ export async function wranglerD1(persistTo, args, config) {
 }
 
 /** The Worker builds startWorker can run: out dirs of worker-build, relative to ROOT. */
+/**
+ * One request over node:http (fetch cannot set Host) to the Worker at `origin`, with any
+ * `host` (default: the origin's), on its own connection and with a Content-Length (workerd
+ * misreads a chunked body on a kept-alive connection). `body` is sent as JSON. Resolves to
+ * `{ status, headers, text, body }`: `body` is the parsed JSON, or `null` when it is not JSON.
+ */
+export function requestWithHost(origin, path, { host, method = 'GET', headers = {}, body } = {}) {
+  const u = new URL(origin);
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        hostname: u.hostname,
+        port: u.port,
+        path,
+        method,
+        agent: false,
+        headers: {
+          host: host ?? u.host,
+          ...(payload === undefined
+            ? {}
+            : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+          ...headers,
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (text += c));
+        res.on('end', () => {
+          let json = null;
+          try {
+            json = text ? JSON.parse(text) : null;
+          } catch {}
+          resolve({ status: res.statusCode, headers: res.headers, text, body: json });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/**
+ * A session for `userId` (default: the seeded demo user) through the dev build's
+ * `POST /_torii/devtools/sessions` (`headers` added to the request); asserts its 201 and
+ * resolves to `{ sessionId, accessToken, expiresAt, keyVersion }`.
+ */
+export async function newDevSession(origin, { userId = DEMO_USER, headers = {} } = {}) {
+  const res = await fetch(`${origin}/_torii/devtools/sessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ userId }),
+  });
+  assert.equal(res.status, 201, await res.clone().text());
+  return res.json();
+}
+
 export const BUILDS = { dev: 'build-dev', deployable: 'build' };
 
 /**
