@@ -14,11 +14,11 @@
 //   .tools/bin/wasm-bindgen --target web --out-dir /tmp/p/pkg --out-name torii_edge \
 //     target/js-prof/wasm32-unknown-unknown/release/torii_edge.wasm
 //   node /tmp/p/bench/profile.mjs --case repeat --n 30000
-import { generateKeyPairSync, sign } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { parseArgs } from "node:util";
 import { createVerifier } from "../src/node.mjs";
+import { ISSUER, jwks, mint } from "./tokens.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -29,18 +29,6 @@ const { values } = parseArgs({
   },
 });
 const N = Number(values.n);
-const ISSUER = "https://bench.torii.test";
-const NOW = Math.floor(Date.now() / 1000);
-const { publicKey, privateKey } = generateKeyPairSync("ed25519");
-const kid = "k".repeat(43);
-const jwks = { keys: [{ ...publicKey.export({ format: "jwk" }), kid, alg: "EdDSA", use: "sig" }] };
-const b64 = (v) => Buffer.from(JSON.stringify(v)).toString("base64url");
-const header = b64({ alg: "EdDSA", kid, typ: "JWT" });
-function mint(i) {
-  const claims = { aal: "aal1", exp: NOW + 3600, iat: NOW, iss: ISSUER, jti: `j${String(i).padStart(5, "0")}`, nbf: NOW - 5, org_role: "admin", sid: "s_1", sub: "user_2" };
-  const input = `${header}.${b64(claims)}`;
-  return `${input}.${sign(null, Buffer.from(input), privateKey).toString("base64url")}`;
-}
 const repeat = values.case === "repeat";
 if (!repeat && values.case !== "first") throw new Error("--case is first or repeat");
 const tokens = Array.from({ length: repeat ? 1 : N + 200 }, (_, i) => mint(i));

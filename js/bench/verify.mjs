@@ -13,29 +13,16 @@
 // imported once), and one SHA-256 of the token (what a repeat must at least cost).
 //
 //   node js/bench/verify.mjs [--rounds 300] [--batch 20]
-import { createHash, generateKeyPairSync, sign, verify } from "node:crypto";
+import { createHash, verify } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { createVerifier, verifyToken } from "../src/node.mjs";
+import { ISSUER, jwks, mint, publicKey } from "./tokens.mjs";
 
 const { values } = parseArgs({ options: { rounds: { type: "string", default: "300" }, batch: { type: "string", default: "20" } } });
 const ROUNDS = Number(values.rounds);
 const BATCH = Number(values.batch);
-const ISSUER = "https://bench.torii.test";
-const NOW = Math.floor(Date.now() / 1000);
-
-const { publicKey, privateKey } = generateKeyPairSync("ed25519");
-// A 43-character kid, like the edge's RFC 7638 thumbprints.
-const kid = "k".repeat(43);
-const jwks = { keys: [{ ...publicKey.export({ format: "jwk" }), kid, alg: "EdDSA", use: "sig" }] };
-const b64 = (v) => Buffer.from(JSON.stringify(v)).toString("base64url");
-const header = b64({ alg: "EdDSA", kid, typ: "JWT" });
-function mint(i) {
-  const claims = { aal: "aal1", exp: NOW + 3600, iat: NOW, iss: ISSUER, jti: `j${String(i).padStart(5, "0")}`, nbf: NOW - 5, org_role: "admin", sid: "s_1", sub: "user_2" };
-  const input = `${header}.${b64(claims)}`;
-  return `${input}.${sign(null, Buffer.from(input), privateKey).toString("base64url")}`;
-}
 const total = ROUNDS * BATCH + BATCH; // + warm-up
 const tokens = Array.from({ length: total }, (_, i) => mint(i));
 const size = tokens[0].length;
