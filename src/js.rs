@@ -259,6 +259,27 @@ fn claims_json(claims: crate::VerifiedClaims) -> String {
     Value::Object(claims.into_claims()).to_string()
 }
 
+/// A cache hit: the entry's ticket number and the claims as JSON text, or the error its
+/// re-check at `now` gave.
+type CacheHit = Result<(f64, String), JsValue>;
+
+impl Verifier {
+    /// The cache key of `token` and, when this verifier has it cached, the hit.
+    fn cached(&self, token: &str, now: UnixTime) -> (crate::jose::CacheKey, Option<CacheHit>) {
+        let cache_key = crate::TokenCache::key(&self.inner, token);
+        let hit = self
+            .cache
+            .try_borrow_mut()
+            .ok()
+            .and_then(|mut c| c.get_with_ticket(&cache_key, &self.inner, now))
+            .map(|(ticket, hit)| {
+                hit.map(|claims| (ticket_number(Some(ticket)), claims_json(claims)))
+                    .map_err(|e| verify_error(&e))
+            });
+        (cache_key, hit)
+    }
+}
+
 #[wasm_bindgen]
 impl Verifier {
     /// Loads the JWKS (JSON text) and the options (JSON text); throws an `Error` with
@@ -291,16 +312,11 @@ impl Verifier {
         self.last_ticket.set(0.0);
         let token = token_of(token_or_header).map_err(|e| verify_error(&e))?;
         let now = unix_time(now_secs);
-        let cache_key = crate::TokenCache::key(&self.inner, token);
-        let hit = self
-            .cache
-            .try_borrow_mut()
-            .ok()
-            .and_then(|mut c| c.get_with_ticket(&cache_key, &self.inner, now));
-        if let Some((ticket, hit)) = hit {
-            let claims = hit.map_err(|e| verify_error(&e))?;
-            self.last_ticket.set(ticket_number(Some(ticket)));
-            return Ok(claims_json(claims));
+        let (cache_key, hit) = self.cached(token, now);
+        if let Some(hit) = hit {
+            let (ticket, claims) = hit?;
+            self.last_ticket.set(ticket);
+            return Ok(claims);
         }
         let claims = match &native {
             Some(native) => {
@@ -338,12 +354,7 @@ impl Verifier {
     pub fn prepare(&self, token_or_header: &str, now_secs: f64) -> Result<Prepared, JsValue> {
         let token = token_of(token_or_header).map_err(|e| verify_error(&e))?;
         let now = unix_time(now_secs);
-        let cache_key = crate::TokenCache::key(&self.inner, token);
-        let hit = self
-            .cache
-            .try_borrow_mut()
-            .ok()
-            .and_then(|mut c| c.get_with_ticket(&cache_key, &self.inner, now));
+        let (cache_key, hit) = self.cached(token, now);
         let mut prepared = Prepared {
             token: String::new(),
             cache_key,
@@ -354,10 +365,10 @@ impl Verifier {
             claims: None,
             ticket: 0.0,
         };
-        if let Some((ticket, hit)) = hit {
-            let claims = hit.map_err(|e| verify_error(&e))?;
-            prepared.claims = Some(claims_json(claims));
-            prepared.ticket = ticket_number(Some(ticket));
+        if let Some(hit) = hit {
+            let (ticket, claims) = hit?;
+            prepared.claims = Some(claims);
+            prepared.ticket = ticket;
             return Ok(prepared);
         }
         let untrusted = crate::UntrustedToken::parse(token, self.inner.policy().max_token_len)
