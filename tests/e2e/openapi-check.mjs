@@ -1,5 +1,5 @@
 // Checks Backend API responses against the OpenAPI document (GET /v1/openapi.json, built
-// by src/api/openapi.rs) with a real JSON Schema validator: ajv, draft 2020-12 (the
+// by src/api/openapi/) with a real JSON Schema validator: ajv, draft 2020-12 (the
 // dialect of OpenAPI 3.1), strict mode.
 //
 //   import { checkResponse, coreDocument } from "./openapi-check.mjs";

@@ -1,4 +1,4 @@
-// The OpenAPI document of the Backend API (src/api/openapi.rs, printed by
+// The OpenAPI document of the Backend API (src/api/openapi/, printed by
 // `cargo run --example openapi`): valid OpenAPI 3.1 for a real validator
 // (@seriousme/openapi-schema-validator), every schema compiling in ajv's strict 2020-12
 // mode, and the response checker of openapi-check.mjs on synthetic bodies.
