@@ -27,25 +27,3 @@ fn rfc8037_signs_byte_for_byte_and_thumbprint_matches() {
 fn rfc8037_private_jwk_is_refused_as_a_verification_key() {
     vector_checks::rfc8037_private_jwk_refused(&vector("rfc8037.json"));
 }
-
-/// The vendored copy is the steering repository's (when a checkout has it beside this
-/// one, as the developers' machines do): byte for byte, so a refreshed source shows here.
-#[test]
-fn vendored_vectors_match_their_source_when_it_is_present() {
-    let root = env!("CARGO_MANIFEST_DIR");
-    for path in [
-        "wycheproof/ed25519_test.json",
-        "wycheproof/LICENSE",
-        "rfc8037.json",
-    ] {
-        let source = format!("{root}/../shared/vectors/{path}");
-        let Ok(source) = std::fs::read(&source) else {
-            continue;
-        };
-        let ours = std::fs::read(format!("{root}/tests/data/vectors/{path}")).unwrap();
-        assert!(
-            ours == source,
-            "tests/data/vectors/{path} differs from its source"
-        );
-    }
-}
