@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { ISS, newKey, signToken, edgeAssertion, claimsHeader } from "./helpers.mjs";
+import { bundleWorker, miniflareOf, skipWithoutWorkerTools } from "./worker-bundle.mjs";
 
 const pkgDir = fileURLToPath(new URL("..", import.meta.url));
 const root = join(pkgDir, "..");
@@ -160,31 +161,14 @@ verifier.verify("Bearer x.y.z").catch((e) => assert.ok(e instanceof torii.ToriiE
   assert.deepEqual(Object.keys(cjs).sort(), Object.keys(esm).sort());
 });
 
-const miniflareEntry = join(root, "node_modules", "miniflare", "dist", "src", "index.js");
-const wrangler = join(root, "node_modules", ".bin", "wrangler");
-const haveWorkerTools = existsSync(miniflareEntry) && existsSync(wrangler);
 
-test("the README's Worker example, bundled by wrangler, verifies a token under Miniflare", { skip: !haveWorkerTools && "no root node_modules (run `make npm-tools`)" }, async () => {
+test("the README's Worker example, bundled by wrangler, verifies a token under Miniflare", { skip: skipWithoutWorkerTools }, async () => {
   const app = join(scratch, "app");
   writeFileSync(join(app, "worker.mjs"), example("worker-example"));
-  writeFileSync(join(app, "wrangler.toml"), 'name = "scratch"\nmain = "worker.mjs"\ncompatibility_date = "2025-01-01"\n');
-  const out = join(scratch, "out");
-  execFileSync(wrangler, ["deploy", "--dry-run", "--outdir", out], {
-    cwd: app,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },
-    stdio: "pipe",
-  });
+  const out = bundleWorker(app, { name: "scratch", outdir: join(scratch, "out") });
   const wasm = readdirSync(out).filter((f) => f.endsWith(".wasm"));
   assert.equal(wasm.length, 1, `one wasm module in ${readdirSync(out)}`);
-  const { Miniflare } = await import(pathToFileURL(miniflareEntry).href);
-  const mf = new Miniflare({
-    modules: true,
-    scriptPath: join(out, "worker.js"),
-    modulesRoot: out,
-    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
-    compatibilityDate: "2025-01-01",
-    bindings: { ISSUER: ISS, JWKS: JSON.stringify({ keys: [key.jwk] }) },
-  });
+  const mf = await miniflareOf(out, { ISSUER: ISS, JWKS: JSON.stringify({ keys: [key.jwk] }) });
   try {
     const ok = await mf.dispatchFetch("http://localhost/", { headers: { authorization: `Bearer ${freshToken()}` } });
     assert.equal(ok.status, 200);
@@ -200,7 +184,7 @@ test("the README's Worker example, bundled by wrangler, verifies a token under M
   }
 });
 
-test("inside a Worker (wrangler bundle, Miniflare): verifyEdgeAssertion on a Fetch Request, renderTemplate", { skip: !haveWorkerTools && "no root node_modules (run `make npm-tools`)" }, async () => {
+test("inside a Worker (wrangler bundle, Miniflare): verifyEdgeAssertion on a Fetch Request, renderTemplate", { skip: skipWithoutWorkerTools }, async () => {
   const app = join(scratch, "app");
   const ORIGIN = "https://api.example.test";
   writeFileSync(
@@ -220,21 +204,8 @@ export default {
   );
   const dir = join(scratch, "origin-worker");
   execFileSync("mkdir", ["-p", dir]);
-  writeFileSync(join(app, "wrangler-origin.toml"), 'name = "scratch-origin"\nmain = "origin-worker.mjs"\ncompatibility_date = "2025-01-01"\n');
-  execFileSync(wrangler, ["deploy", "--dry-run", "--config", "wrangler-origin.toml", "--outdir", dir], {
-    cwd: app,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },
-    stdio: "pipe",
-  });
-  const { Miniflare } = await import(pathToFileURL(miniflareEntry).href);
-  const mf = new Miniflare({
-    modules: true,
-    scriptPath: join(dir, "origin-worker.js"),
-    modulesRoot: dir,
-    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
-    compatibilityDate: "2025-01-01",
-    bindings: { ISSUER: ISS, ORIGIN, JWKS: JSON.stringify({ keys: [key.jwk] }) },
-  });
+  bundleWorker(app, { name: "scratch-origin", main: "origin-worker.mjs", config: "wrangler-origin.toml", outdir: dir });
+  const mf = await miniflareOf(dir, { ISSUER: ISS, ORIGIN, JWKS: JSON.stringify({ keys: [key.jwk] }) }, "origin-worker.js");
   try {
     const now = nowSecs();
     const user = claimsHeader({ iss: ISS, sub: "user_42" });
@@ -251,7 +222,7 @@ export default {
   }
 });
 
-test("inside a Worker (wrangler bundle, Miniflare): signatures by workerd's WebCrypto after the core's checks; tampered tokens get the core's codes", { skip: !haveWorkerTools && "no root node_modules (run `make npm-tools`)" }, async () => {
+test("inside a Worker (wrangler bundle, Miniflare): signatures by workerd's WebCrypto after the core's checks; tampered tokens get the core's codes", { skip: skipWithoutWorkerTools }, async () => {
   const app = join(scratch, "app");
   writeFileSync(
     join(app, "native-worker.mjs"),
@@ -271,21 +242,8 @@ export default {
   );
   const dir = join(scratch, "native-worker");
   execFileSync("mkdir", ["-p", dir]);
-  writeFileSync(join(app, "wrangler-native.toml"), 'name = "scratch-native"\nmain = "native-worker.mjs"\ncompatibility_date = "2025-01-01"\n');
-  execFileSync(wrangler, ["deploy", "--dry-run", "--config", "wrangler-native.toml", "--outdir", dir], {
-    cwd: app,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },
-    stdio: "pipe",
-  });
-  const { Miniflare } = await import(pathToFileURL(miniflareEntry).href);
-  const mf = new Miniflare({
-    modules: true,
-    scriptPath: join(dir, "native-worker.js"),
-    modulesRoot: dir,
-    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
-    compatibilityDate: "2025-01-01",
-    bindings: { ISSUER: ISS, JWKS: JSON.stringify({ keys: [key.jwk] }) },
-  });
+  bundleWorker(app, { name: "scratch-native", main: "native-worker.mjs", config: "wrangler-native.toml", outdir: dir });
+  const mf = await miniflareOf(dir, { ISSUER: ISS, JWKS: JSON.stringify({ keys: [key.jwk] }) }, "native-worker.js");
   try {
     const valid = freshToken();
     const [h, p, s] = valid.split(".");

@@ -5,13 +5,13 @@
 // bundled by wrangler, run by Miniflare).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { createServerClient, ToriiError, MAX_API_RESPONSE_BYTES } from "../src/node.mjs";
+import { bundleWorker, miniflareOf, skipWithoutWorkerTools } from "./worker-bundle.mjs";
 
 const API_KEY = "sk_test_AbC123xyz789_" + "s".repeat(43) + "c".repeat(6);
 const APP = "acme";
@@ -277,10 +277,7 @@ test("the README's Backend API example runs against the fake server", async () =
 // ------------------------------------------------------------------ inside a Worker
 
 const pkgDir = fileURLToPath(new URL("..", import.meta.url));
-const root = join(pkgDir, "..");
-const miniflareEntry = join(root, "node_modules", "miniflare", "dist", "src", "index.js");
-const wrangler = join(root, "node_modules", ".bin", "wrangler");
-const skip = !(existsSync(miniflareEntry) && existsSync(wrangler)) && "no root node_modules (run `make npm-tools`)";
+const skip = skipWithoutWorkerTools;
 
 const WORKER = `import { createServerClient } from "torii-edge";
 export default {
@@ -320,22 +317,8 @@ test("inside a Worker (wrangler bundle, Miniflare): create, iterate pages, a cod
     mkdirSync(join(scratch, "node_modules"));
     symlinkSync(pkgDir, join(scratch, "node_modules", "torii-edge"), "dir");
     writeFileSync(join(scratch, "worker.mjs"), WORKER);
-    writeFileSync(join(scratch, "wrangler.toml"), 'name = "server-api"\nmain = "worker.mjs"\ncompatibility_date = "2025-01-01"\n');
-    const bundle = join(scratch, "out");
-    execFileSync(wrangler, ["deploy", "--dry-run", "--outdir", bundle], {
-      cwd: scratch,
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },
-      stdio: "pipe",
-    });
-    const { Miniflare } = await import(pathToFileURL(miniflareEntry).href);
-    const mf = new Miniflare({
-      modules: true,
-      scriptPath: join(bundle, "worker.js"),
-      modulesRoot: bundle,
-      modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
-      compatibilityDate: "2025-01-01",
-      bindings: { API_URL: base, API_KEY },
-    });
+    const bundle = bundleWorker(scratch, { name: "server-api", outdir: join(scratch, "out") });
+    const mf = await miniflareOf(bundle, { API_URL: base, API_KEY });
     try {
       const res = await mf.dispatchFetch("http://localhost/");
       const out = await res.json();

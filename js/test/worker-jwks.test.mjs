@@ -5,19 +5,16 @@
 // and when the request that was fetching is cancelled the others still succeed.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { ISS, newKey, signToken } from "./helpers.mjs";
+import { bundleWorker, miniflareOf, skipWithoutWorkerTools } from "./worker-bundle.mjs";
 
 const pkgDir = fileURLToPath(new URL("..", import.meta.url));
-const root = join(pkgDir, "..");
-const miniflareEntry = join(root, "node_modules", "miniflare", "dist", "src", "index.js");
-const wrangler = join(root, "node_modules", ".bin", "wrangler");
-const skip = !(existsSync(miniflareEntry) && existsSync(wrangler)) && "no root node_modules (run `make npm-tools`)";
+const skip = skipWithoutWorkerTools;
 
 const key = newKey("k1");
 const nowSecs = () => Math.floor(Date.now() / 1000);
@@ -85,13 +82,7 @@ before(async () => {
   mkdirSync(join(scratch, "node_modules"));
   symlinkSync(pkgDir, join(scratch, "node_modules", "torii-edge"), "dir");
   writeFileSync(join(scratch, "worker.mjs"), WORKER);
-  writeFileSync(join(scratch, "wrangler.toml"), 'name = "jwks-concurrency"\nmain = "worker.mjs"\ncompatibility_date = "2025-01-01"\n');
-  bundle = join(scratch, "out");
-  execFileSync(wrangler, ["deploy", "--dry-run", "--outdir", bundle], {
-    cwd: scratch,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },
-    stdio: "pipe",
-  });
+  bundle = bundleWorker(scratch, { name: "jwks-concurrency", outdir: join(scratch, "out") });
 });
 
 after(async () => {
@@ -102,15 +93,7 @@ after(async () => {
 });
 
 async function startWorker() {
-  const { Miniflare } = await import(pathToFileURL(miniflareEntry).href);
-  const mf = new Miniflare({
-    modules: true,
-    scriptPath: join(bundle, "worker.js"),
-    modulesRoot: bundle,
-    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
-    compatibilityDate: "2025-01-01",
-    bindings: { ISSUER: ISS, JWKS_URL: jwksUrl, TIMEOUT_MS: String(TIMEOUT_MS) },
-  });
+  const mf = await miniflareOf(bundle, { ISSUER: ISS, JWKS_URL: jwksUrl, TIMEOUT_MS: String(TIMEOUT_MS) });
   await mf.ready;
   return mf;
 }
