@@ -82,16 +82,10 @@ async fn tenant_for(
     env: &Env,
     ctx: &worker::Context,
 ) -> Result<GatewayTenant, Reply> {
-    let app_id = req
-        .headers()
-        .get(super::tenant::APPLICATION_ID_HEADER)
-        .ok()
-        .flatten();
-    let client = super::tenant::client_ip(req.headers());
     let t = super::tenant::resolve(
         url.host(),
-        app_id.as_deref(),
-        client.as_deref(),
+        req.header(super::tenant::APPLICATION_ID_HEADER),
+        req.header(super::tenant::CLIENT_IP_HEADER),
         env,
         Some(ctx),
     )
@@ -136,13 +130,21 @@ fn load_config(env: &Env) -> Option<Parsed> {
     Some(parsed)
 }
 
-/// A promise that resolves to `undefined` after `ms` (the runtime's `setTimeout`).
-fn timeout_promise(global: &web_sys::WorkerGlobalScope, ms: u32) -> js_sys::Promise {
-    let global = global.clone();
-    js_sys::Promise::new(&mut |resolve, _reject| {
-        let ms = i32::try_from(ms).unwrap_or(i32::MAX);
-        let _ = global.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-    })
+/// Arms `abort` to fire after `ms` (the runtime's `setTimeout` calling the controller's
+/// own bound `abort`: no Rust closure, no promise race); the handle clears it.
+fn arm_timeout(
+    global: &web_sys::WorkerGlobalScope,
+    abort: &web_sys::AbortController,
+    ms: u32,
+) -> Option<i32> {
+    let fire: js_sys::Function = js_sys::Reflect::get(abort, &"abort".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let ms = i32::try_from(ms).unwrap_or(i32::MAX);
+    global
+        .set_timeout_with_callback_and_timeout_and_arguments_0(&fire.bind0(abort), ms)
+        .ok()
 }
 
 // ------------------------------------------------------------------ I/O
@@ -204,16 +206,18 @@ async fn verify_token(
 }
 
 /// The inbound request, read straight from the runtime's object (`worker::Request::from`
-/// would also parse `request.cf` on every request, which the gateway never reads).
+/// would also parse `request.cf` on every request, which the gateway never reads), its
+/// headers copied out once ([`super::http::header_list`]: one crossing, not one per read).
 pub(crate) struct Incoming {
     raw: web_sys::Request,
-    headers: worker::Headers,
+    headers: Vec<(String, String)>,
     method: String,
 }
 
 impl Incoming {
-    fn headers(&self) -> &worker::Headers {
-        &self.headers
+    /// The value of header `name` (lower case), as `Headers.get` answers it.
+    fn header(&self, name: &str) -> Option<&str> {
+        super::http::header_value(&self.headers, name)
     }
     fn method(&self) -> &str {
         &self.method
@@ -228,16 +232,19 @@ pub(crate) async fn handle(
     env: &Env,
     ctx: &worker::Context,
 ) -> worker::Result<web_sys::Response> {
+    let Some(headers) = super::http::header_list(&raw.headers()) else {
+        return to_web_response(&crate::edge::reply::internal_error(), None);
+    };
     let req = Incoming {
-        headers: worker::Headers(raw.headers()),
+        headers,
         method: raw.method(),
         raw,
     };
     let started_ms = js_sys::Date::now();
     let inbound_id = req
-        .headers()
-        .get(REQUEST_ID)?
-        .filter(|id| valid_request_id(id));
+        .header(REQUEST_ID)
+        .filter(|id| valid_request_id(id))
+        .map(str::to_string);
     let request_id = inbound_id.unwrap_or_else(new_request_id);
     let mut line = LogLine {
         request_id: request_id.clone(),
@@ -342,9 +349,7 @@ async fn decide(
             Verified::Anonymous,
         ));
     }
-    let authorization = req.headers().get("authorization").ok().flatten();
-    let cookie = req.headers().get("cookie").ok().flatten();
-    let token = request_token(authorization.as_deref(), cookie.as_deref())
+    let token = request_token(req.header("authorization"), req.header("cookie"))
         .map_err(|e| token_error_reply(&tenant.id, &e))?;
     let Some(token) = token else {
         if access == Access::Optional {
@@ -442,7 +447,6 @@ async fn forward(
             crate::edge::reply::internal_error()
         })?;
     added.push(("x-torii-edge-assertion", assertion));
-    let inbound: Vec<(String, String)> = req.headers().entries().collect();
     let host = Some(url.host())
         .filter(|h| !h.is_empty())
         .map(|h| match url.port() {
@@ -450,22 +454,17 @@ async fn forward(
             None => h.to_string(),
         });
     // The runtime's own client address (Cloudflare sets it; a client's is overwritten).
-    let client_ip = req.headers().get("cf-connecting-ip").ok().flatten();
     let headers = forward_headers(
-        &inbound,
+        &req.headers,
         &ForwardContext {
             request_id,
             host: host.as_deref(),
             proto: url.scheme(),
-            client_ip: client_ip.as_deref(),
+            client_ip: req.header(super::tenant::CLIENT_IP_HEADER),
         },
         added,
     );
-
-    let out_headers = web_sys::Headers::new().map_err(|e| internal(e.into()))?;
-    for (n, v) in &headers {
-        out_headers.append(n, v).map_err(|e| internal(e.into()))?;
-    }
+    let out_headers = super::http::headers_of(&headers).map_err(|e| internal(e.into()))?;
     let init = web_sys::RequestInit::new();
     init.set_method(&method);
     init.set_headers(&out_headers);
@@ -484,16 +483,16 @@ async fn forward(
     let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
     counters::bump(|c| &c.origin_fetches);
     let t0 = js_sys::Date::now();
-    let deadline = timeout_promise(&global, config.origin_timeout_ms);
-    let raced = js_sys::Promise::race(&js_sys::Array::of2(
-        &global.fetch_with_request(&outbound),
-        &deadline,
-    ));
-    let fetched = worker::wasm_bindgen_futures::JsFuture::from(raced).await;
+    let Some(timer) = arm_timeout(&global, &abort, config.origin_timeout_ms) else {
+        return Err(crate::edge::reply::internal_error());
+    };
+    let fetched =
+        worker::wasm_bindgen_futures::JsFuture::from(global.fetch_with_request(&outbound)).await;
+    global.clear_timeout_with_handle(timer);
     line.origin_ms = Some(js_sys::Date::now() - t0);
     let upstream: web_sys::Response = match fetched {
-        Ok(r) if r.is_undefined() => {
-            abort.abort();
+        Ok(r) => r.unchecked_into(),
+        Err(_) if abort.signal().aborted() => {
             worker::console_warn!(
                 "torii-edge: origin timed out after {} ms",
                 config.origin_timeout_ms
@@ -504,7 +503,6 @@ async fn forward(
                 "the origin did not answer in time",
             ));
         }
-        Ok(r) => r.unchecked_into(),
         Err(e) => {
             worker::console_warn!("torii-edge: origin unreachable: {:?}", e);
             line.decision = "origin_unreachable";

@@ -5,6 +5,8 @@ use crate::edge::reply::Reply;
 use crate::edge::url::SerializedUrl;
 use alloc::format;
 use alloc::string::String;
+use alloc::vec::Vec;
+use worker::wasm_bindgen::JsValue;
 use worker::worker_sys::web_sys;
 
 /// A [`Reply`] as the runtime's `Response`, built directly with `web_sys` (a string body
@@ -54,4 +56,30 @@ pub(crate) fn query_param(url: &SerializedUrl, name: &str) -> Option<String> {
     form_urlencoded::parse(url.query().unwrap_or_default().as_bytes())
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
+}
+
+/// Every header of `headers` as (lower-case name, value) pairs, in the runtime's order
+/// (`Headers` iteration: sorted, repeated names combined as `get` combines them), copied
+/// out in one crossing (`JSON.stringify(Array.from(headers))`) instead of three per
+/// header. `None` if the runtime's list cannot be read.
+pub(crate) fn header_list(headers: &web_sys::Headers) -> Option<Vec<(String, String)>> {
+    js_sys::JSON::stringify(&js_sys::Array::from(headers))
+        .ok()
+        .and_then(|json| json.as_string())
+        .and_then(|json| serde_json::from_str(&json).ok())
+}
+
+/// The value of header `name` (lower case) in a [`header_list`].
+pub(crate) fn header_value<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The runtime's `Headers` holding `headers` in order, built in one crossing
+/// (`new Headers(JSON.parse(list))`) instead of one `append` per header.
+pub(crate) fn headers_of(headers: &[(String, String)]) -> Result<web_sys::Headers, JsValue> {
+    let json = serde_json::to_string(headers).map_err(|_| JsValue::from_str("headers"))?;
+    web_sys::Headers::new_with_str_sequence_sequence(&js_sys::JSON::parse(&json)?)
 }

@@ -49,7 +49,7 @@ const MAX_TENANTS: usize = 1024;
 /// Most custom domains, and most missing tenant ids, each isolate remembers.
 const MAX_NAMES: usize = 4096;
 /// Header with the client's address, set by Cloudflare.
-const CLIENT_IP_HEADER: &str = "cf-connecting-ip";
+pub(crate) const CLIENT_IP_HEADER: &str = "cf-connecting-ip";
 
 /// A resolved tenant: what the routes, the mint endpoint and the gateway need.
 #[derive(Debug, Clone)]

@@ -54,7 +54,7 @@ impl TenantKey {
         let subtle = subtle()?;
         let key = import_seed(&subtle, &seed, true).await?;
         let args = js_sys::Array::of2(&"jwk".into(), &key);
-        let jwk = call_async(&subtle, "exportKey", &args).await?;
+        let jwk = call_async(&subtle, &subtle.export_key, &args).await?;
         let x = js_sys::Reflect::get(&jwk, &"x".into()).ok()?.as_string()?;
         let bytes: [u8; 32] = b64::decode(&x).ok()?.try_into().ok()?;
         let public = crate::crypto::validate_public_key(&bytes)?;
@@ -76,45 +76,79 @@ impl TenantKey {
     }
 }
 
+/// `crypto.subtle` with the methods the Worker calls and the `{name: "Ed25519"}`
+/// algorithm object, looked up once per isolate (each lookup is a crossing into JS).
+struct Subtle {
+    subtle: JsValue,
+    import_key: js_sys::Function,
+    export_key: js_sys::Function,
+    sign: js_sys::Function,
+    verify: js_sys::Function,
+    ed25519: JsValue,
+}
+
+std::thread_local! {
+    static SUBTLE: RefCell<Option<alloc::rc::Rc<Subtle>>> = const { RefCell::new(None) };
+}
+
 /// `crypto.subtle`, if the runtime has it.
-fn subtle() -> Option<JsValue> {
-    js_sys::Reflect::get(&js_sys::global(), &"crypto".into())
+fn subtle() -> Option<alloc::rc::Rc<Subtle>> {
+    if let Some(s) = SUBTLE.with(|s| s.try_borrow().ok().and_then(|s| s.clone())) {
+        return Some(s);
+    }
+    let subtle = js_sys::Reflect::get(&js_sys::global(), &"crypto".into())
         .and_then(|c| js_sys::Reflect::get(&c, &"subtle".into()))
         .ok()
-        .filter(|s| !s.is_undefined())
+        .filter(|s| !s.is_undefined())?;
+    let method = |name: &str| -> Option<js_sys::Function> {
+        js_sys::Reflect::get(&subtle, &name.into())
+            .ok()?
+            .dyn_into()
+            .ok()
+    };
+    let algo = js_sys::Object::new();
+    js_sys::Reflect::set(&algo, &"name".into(), &"Ed25519".into()).ok()?;
+    let found = alloc::rc::Rc::new(Subtle {
+        import_key: method("importKey")?,
+        export_key: method("exportKey")?,
+        sign: method("sign")?,
+        verify: method("verify")?,
+        ed25519: algo.into(),
+        subtle,
+    });
+    SUBTLE.with(|s| {
+        if let Ok(mut s) = s.try_borrow_mut() {
+            *s = Some(alloc::rc::Rc::clone(&found));
+        }
+    });
+    Some(found)
 }
 
 /// Imports an Ed25519 seed as a WebCrypto private key (PKCS#8), for signing.
-async fn import_seed(subtle: &JsValue, seed: &[u8; 32], extractable: bool) -> Option<JsValue> {
+async fn import_seed(subtle: &Subtle, seed: &[u8; 32], extractable: bool) -> Option<JsValue> {
     let mut der = PKCS8_ED25519_PREFIX.to_vec();
     der.extend_from_slice(seed);
     let usages = js_sys::Array::of1(&"sign".into());
     let args = js_sys::Array::of5(
         &"pkcs8".into(),
         &js_sys::Uint8Array::from(der.as_slice()).into(),
-        &ed25519_algorithm(),
+        &subtle.ed25519,
         &JsValue::from_bool(extractable),
         &usages.into(),
     );
-    call_async(subtle, "importKey", &args).await
+    call_async(subtle, &subtle.import_key, &args).await
 }
 
-/// Calls `obj.method(...args)` and awaits the promise it returns.
-async fn call_async(obj: &JsValue, method: &str, args: &js_sys::Array) -> Option<JsValue> {
-    let f: js_sys::Function = js_sys::Reflect::get(obj, &method.into())
-        .ok()?
-        .dyn_into()
-        .ok()?;
-    let promise: js_sys::Promise = f.apply(obj, args).ok()?.dyn_into().ok()?;
+/// Calls `subtle.<method>(...args)` and awaits the promise it returns.
+async fn call_async(
+    subtle: &Subtle,
+    method: &js_sys::Function,
+    args: &js_sys::Array,
+) -> Option<JsValue> {
+    let promise: js_sys::Promise = method.apply(&subtle.subtle, args).ok()?.dyn_into().ok()?;
     worker::wasm_bindgen_futures::JsFuture::from(promise)
         .await
         .ok()
-}
-
-fn ed25519_algorithm() -> JsValue {
-    let algo = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&algo, &"name".into(), &"Ed25519".into());
-    algo.into()
 }
 
 /// Signs `message` with `key` (WebCrypto, native Ed25519); `None` when WebCrypto is
@@ -150,11 +184,11 @@ async fn webcrypto_sign(kid: &str, seed: &[u8; 32], message: &[u8]) -> Option<[u
         }
     };
     let args = js_sys::Array::of3(
-        &ed25519_algorithm(),
+        &subtle.ed25519,
         &key,
         &js_sys::Uint8Array::from(message).into(),
     );
-    let signature = js_sys::Uint8Array::new(&call_async(&subtle, "sign", &args).await?);
+    let signature = js_sys::Uint8Array::new(&call_async(&subtle, &subtle.sign, &args).await?);
     let mut out = [0u8; 64];
     if signature.length() != 64 {
         return None;
@@ -193,11 +227,11 @@ async fn webcrypto_verify(public: [u8; 32], message: &[u8], signature: &[u8; 64]
             let args = js_sys::Array::of5(
                 &"raw".into(),
                 &js_sys::Uint8Array::from(public.as_slice()).into(),
-                &ed25519_algorithm(),
+                &subtle.ed25519,
                 &JsValue::FALSE,
                 &js_sys::Array::of1(&"verify".into()).into(),
             );
-            let key = call_async(&subtle, "importKey", &args).await?;
+            let key = call_async(&subtle, &subtle.import_key, &args).await?;
             VERIFY_KEYS.with(|k| {
                 if let Ok(mut m) = k.try_borrow_mut() {
                     if m.len() >= 256 {
@@ -210,12 +244,12 @@ async fn webcrypto_verify(public: [u8; 32], message: &[u8], signature: &[u8; 64]
         }
     };
     let args = js_sys::Array::of4(
-        &ed25519_algorithm(),
+        &subtle.ed25519,
         &key,
         &js_sys::Uint8Array::from(signature.as_slice()).into(),
         &js_sys::Uint8Array::from(message).into(),
     );
-    call_async(&subtle, "verify", &args).await?.as_bool()
+    call_async(&subtle, &subtle.verify, &args).await?.as_bool()
 }
 
 /// [`crate::Verifier::verify_untrusted`] with the signature equation computed by
