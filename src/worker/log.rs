@@ -40,10 +40,19 @@ struct LogRecord<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     code: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    verify_ms: Option<f64>,
+    verify_ms: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    origin_ms: Option<f64>,
-    total_ms: f64,
+    origin_ms: Option<u64>,
+    total_ms: u64,
+}
+
+/// A duration in whole milliseconds (`Date.now()` differences are whole already; an
+/// integer is written without the float formatter).
+fn whole_ms(ms: f64) -> u64 {
+    // f64 → u64 `as` saturates (negative and NaN become 0).
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let whole = ms.round() as u64;
+    whole
 }
 
 impl LogLine {
@@ -63,9 +72,9 @@ impl LogLine {
             decision: self.decision,
             status: self.status,
             code: self.code.as_deref(),
-            verify_ms: self.verify_ms,
-            origin_ms: self.origin_ms,
-            total_ms: js_sys::Date::now() - self.started_ms,
+            verify_ms: self.verify_ms.map(whole_ms),
+            origin_ms: self.origin_ms.map(whole_ms),
+            total_ms: whole_ms(js_sys::Date::now() - self.started_ms),
         };
         let line = serde_json::to_string(&record).unwrap_or_default();
         worker::console_log!("{}", line);
