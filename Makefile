@@ -39,13 +39,15 @@ export WRANGLER_SEND_METRICS := false
 CLIPPY := cargo clippy --locked --all-targets
 .PHONY: help tools rust-tools wasm-bindgen worker-build-tool npm-tools py-tools interop-tools browser-tools build-worker \
 	build-worker-dev dashboard dashboard-test dev load load-smoke \
-	test fmt-check clippy cargo-test wasm-core wasm-vectors wasm-size dry-run e2e interop js js-test bench fuzz fuzz-tools fuzz-build fuzz-smoke clean perf-guard
+	test fmt-check clippy cargo-test wasm-core wasm-vectors wasm-size dry-run e2e interop js js-test bench bench-readme bench-selftest fuzz fuzz-tools fuzz-build fuzz-smoke clean perf-guard
 
 help:
 	@echo "make dev    build the dev Worker (build-dev/) and run it on http://127.0.0.1:$(DEV_PORT) (wrangler dev)"
 	@echo "make build-worker  the deployable Worker (build/, no dev routes: what wrangler deploy ships)"
 	@echo "make test   every gate: fmt, clippy, tests, wasm builds, size budget, dry-run deploy, e2e, js, fuzz smoke, perf guard"
-	@echo "make bench  verify benchmark   make fuzz  fuzz each target for FUZZ_SECONDS=$(FUZZ_SECONDS)"
+	@echo "make bench  every benchmark, one table (target/bench/report.md; BENCH_QUICK=1: few rounds)"
+	@echo "make bench-readme  put the last make bench table into README.md and docs/benchmarks.md"
+	@echo "make fuzz   fuzz each target for FUZZ_SECONDS=$(FUZZ_SECONDS)"
 	@echo "make fuzz-smoke  each fuzz target for 10 s (part of make test)"
 	@echo "make load   LOAD_ROUNDS=$(LOAD_ROUNDS) x LOAD_SECONDS=$(LOAD_SECONDS) of mixed traffic through the Worker and a pass-through (wrangler dev, loopback)"
 
@@ -149,7 +151,7 @@ dev: build-worker-dev .dev.vars
 
 # ---------------------------------------------------------------- gates
 test: fmt-check clippy cargo-test interop wasm-core wasm-vectors build-worker wasm-size dry-run \
-	build-worker-dev e2e dashboard-test js-test perf-guard fuzz-smoke load-smoke
+	build-worker-dev e2e dashboard-test js-test bench-selftest perf-guard fuzz-smoke load-smoke
 	@echo "make test: all gates passed"
 
 fmt-check: rust-tools
@@ -238,14 +240,27 @@ load-smoke: build-worker-dev npm-tools
 	node --test benches/load/
 	$(LOAD_RUN) --seconds 10
 
+# The self-test of make bench's driver (benches/report/table.test.mjs): the table from
+# canned results (shape, verdicts, markers in README.md and docs/benchmarks.md), and the npm,
+# edge and API benches run with tiny counts to check the JSON they write. No timing checked.
+bench-selftest: build-worker build-worker-dev js
+	@$(MAKE) -C js deps
+	node --test benches/report/
+
 # ---------------------------------------------------------------- not gates
-bench:
-	cargo bench --locked --bench verify
-	cargo bench --locked --bench verify --features dalek
-	cargo bench --locked --bench templates
-	$(MAKE) build-worker && node benches/edge/bench.mjs
-	$(MAKE) build-worker-dev && node benches/api/bench.mjs
-	$(MAKE) js && $(MAKE) -C js bench
+# Every benchmark once, one after the other, and ONE table (benches/report.mjs): native
+# verify (both backends) vs the raw backend and jsonwebtoken, the gateway decision, template
+# rendering, npm verify vs jose.jwtVerify, the edge's added latency vs the jose Worker, the
+# cold starts, the wasm sizes, the Backend API reads, each beside its target and its floor,
+# with the date, machine, load average and tool versions. Each bench's own output is in
+# target/bench/logs/; the table in target/bench/report.md. BENCH_QUICK=1: few rounds.
+bench: build-worker build-worker-dev js
+	@$(MAKE) -C js deps
+	node benches/report.mjs
+
+# The last `make bench` table into README.md and docs/benchmarks.md (between the markers).
+bench-readme:
+	node benches/report.mjs --readme
 
 # cargo-fuzz needs nightly-only rustc flags; RUSTC_BOOTSTRAP lets the machine's stable
 # toolchain accept them (no nightly download). cargo-fuzz is installed into .tools on first

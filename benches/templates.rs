@@ -7,6 +7,8 @@
 //! round-robin in short batches (order rotating each round) so load on a shared machine
 //! hits them alike; the table gives the median ns/op and the median per-round ratio to the
 //! raw signature of the same token (paired). Target: render + serialize ≤ 10% of signing.
+//! `-- --json FILE` also writes the figures as JSON (read by `benches/report.mjs`);
+//! `-- --quick` (or `BENCH_QUICK=1`) runs a tenth of the rounds.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -16,7 +18,7 @@
 #![allow(missing_docs)]
 
 mod common;
-use common::{run_rounds, Case, Plan};
+use common::{run_rounds, Args, Case};
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -83,6 +85,7 @@ fn signing_input(token: &str) -> &'static [u8] {
 }
 
 fn main() {
+    let args = Args::parse();
     let key = SigningKey::from_seed(&[42u8; 32]);
     let user: &'static User = Box::leak(Box::new(user()));
     let hasura = Template::parse(HASURA.as_bytes()).unwrap();
@@ -130,11 +133,7 @@ fn main() {
         }),
     ];
 
-    let plan = Plan {
-        batch_ns: BATCH_NS,
-        rounds: BATCHES,
-        warmup: WARMUP,
-    };
+    let plan = args.plan(BATCH_NS, BATCHES, WARMUP);
     run_rounds(&mut cases, &plan);
 
     println!();
@@ -147,14 +146,29 @@ fn main() {
         tok_k.access_token.len()
     );
     println!(
-        "Medians over {BATCHES} rounds of ~{} ms per case, order rotating; ratios paired per round.",
-        BATCH_NS / 1_000_000
+        "Medians over {} rounds of ~{} ms per case, order rotating; ratios paired per round.",
+        plan.rounds,
+        plan.batch_ns / 1_000_000
     );
     println!();
     println!("| case | ns/op (median) | vs sign_raw of the same token |");
     println!("|---|---:|---:|");
     let bases = [0, 0, 0, 3, 3, 3];
     let mut ratios = Vec::new();
+    let ids = [
+        "sign_hasura",
+        "render_hasura",
+        "mint_hasura",
+        "sign_1kb",
+        "render_1kb",
+        "mint_1kb",
+    ];
+    let json: Vec<_> = cases
+        .iter()
+        .zip(&bases)
+        .zip(ids)
+        .map(|((c, &b), id)| c.to_json(id, &cases[b]))
+        .collect();
     for (c, &b) in cases.iter().zip(&bases) {
         let r = c.paired_ratio(&cases[b]);
         ratios.push(r);
@@ -168,4 +182,12 @@ fn main() {
             if r <= 0.10 { "PASS" } else { "FAIL" }
         );
     }
+    args.write_json(&serde_json::json!({
+        "bench": "native-templates",
+        "quick": args.quick,
+        "rounds": plan.rounds,
+        "rendered_bytes": { "hasura": rendered_h, "one_kb": rendered_k },
+        // ratio_to_base: to sign_raw of the same token, paired per round.
+        "cases": json,
+    }));
 }

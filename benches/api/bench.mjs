@@ -7,20 +7,27 @@
 // Worker and request parsing, no D1) and `GET /v1/applications/current` (authentication
 // alone, one round trip).
 //
-//   node benches/api/bench.mjs [--requests 400] [--warmup 50]
+//   node benches/api/bench.mjs [--requests 400] [--warmup 50] [--quick] [--json FILE]
+// --quick (or BENCH_QUICK=1): 40 requests after 10 unless given; --json FILE: every figure
+// as JSON too (read by benches/report.mjs).
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { startWorker } from '../../tests/e2e/worker.mjs';
 
 const { values } = parseArgs({
   options: {
-    requests: { type: 'string', default: '400' },
-    warmup: { type: 'string', default: '50' },
+    requests: { type: 'string' },
+    warmup: { type: 'string' },
+    quick: { type: 'boolean' },
+    json: { type: 'string' },
   },
 });
-const REQUESTS = Number(values.requests);
-const WARMUP = Number(values.warmup);
+const QUICK = values.quick || (!!process.env.BENCH_QUICK && process.env.BENCH_QUICK !== '0');
+const REQUESTS = Number(values.requests ?? (QUICK ? 40 : 400));
+const WARMUP = Number(values.warmup ?? (QUICK ? 10 : 50));
 const OPERATOR = randomBytes(32).toString('base64url');
 
 const worker = await startWorker(
@@ -55,7 +62,7 @@ function percentile(sorted, p) {
 }
 
 /** `REQUESTS` sequential calls after `WARMUP`: percentiles (ms) and D1 round trips per call. */
-async function measure(name, method, path, key, expectStatus) {
+async function measure(id, name, method, path, key, expectStatus) {
   for (let i = 0; i < WARMUP; i++) await call(method, path, { key });
   const before = await counters();
   const times = [];
@@ -68,6 +75,7 @@ async function measure(name, method, path, key, expectStatus) {
   const after = await counters();
   times.sort((a, b) => a - b);
   return {
+    id,
     name,
     p50: percentile(times, 50),
     p90: percentile(times, 90),
@@ -93,10 +101,10 @@ try {
   const bad = key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A');
 
   const rows = [
-    await measure('GET /v1/users/{id}', 'GET', '/v1/users/user_bench', key, 200),
-    await measure('GET /v1/users?limit=10', 'GET', '/v1/users?limit=10', key, 200),
-    await measure('GET /v1/applications/current', 'GET', '/v1/applications/current', key, 200),
-    await measure('refused: bad key checksum (no D1)', 'GET', '/v1/users/user_bench', bad, 401),
+    await measure('user', 'GET /v1/users/{id}', 'GET', '/v1/users/user_bench', key, 200),
+    await measure('list', 'GET /v1/users?limit=10', 'GET', '/v1/users?limit=10', key, 200),
+    await measure('auth_only', 'GET /v1/applications/current', 'GET', '/v1/applications/current', key, 200),
+    await measure('refused', 'refused: bad key checksum (no D1)', 'GET', '/v1/users/user_bench', bad, 401),
   ];
   const ms = (v) => v.toFixed(2).padStart(7);
   console.log(`Backend API through wrangler dev (local D1), ${REQUESTS} sequential requests after ${WARMUP}:`);
@@ -112,6 +120,11 @@ try {
     `GET /v1/users/{id}: p50 ${user.p50.toFixed(2)} ms, ${user.roundTrips.toFixed(2)} D1 round trip(s) per call ` +
       `(target 1); ${(user.p50 - floor.p50).toFixed(2)} ms above the no-D1 refusal`,
   );
+  if (values.json) {
+    mkdirSync(dirname(values.json), { recursive: true });
+    // Latencies in ms; D1 round trips and statements per call.
+    writeFileSync(values.json, JSON.stringify({ bench: 'api', quick: QUICK, requests: REQUESTS, warmup: WARMUP, rows }, null, 2));
+  }
   if (rows.some((row) => row.roundTrips > 1)) {
     process.exitCode = 1;
     console.error('more than one D1 round trip per authenticated call');

@@ -5,7 +5,59 @@
 #![allow(dead_code)]
 
 use std::hint::black_box;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+/// The bench binary's own options (after `cargo bench --bench NAME --`; cargo adds
+/// `--bench`, ignored): `--json FILE` writes the figures as JSON for `benches/report.mjs`,
+/// `--quick` (or `BENCH_QUICK=1`) runs a tenth of the rounds with a short warm-up.
+pub struct Args {
+    pub json: Option<PathBuf>,
+    pub quick: bool,
+}
+
+impl Args {
+    pub fn parse() -> Self {
+        let mut json = None;
+        let mut quick = std::env::var("BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
+        let mut args = std::env::args().skip(1);
+        while let Some(a) = args.next() {
+            match a.as_str() {
+                "--json" => json = args.next().map(PathBuf::from),
+                "--quick" => quick = true,
+                _ => {}
+            }
+        }
+        Self { json, quick }
+    }
+
+    /// The plan, cut down in quick mode.
+    pub fn plan(&self, batch_ns: u128, rounds: usize, warmup: Duration) -> Plan {
+        if self.quick {
+            Plan {
+                batch_ns: batch_ns / 5,
+                rounds: (rounds / 10).max(11),
+                warmup: warmup / 5,
+            }
+        } else {
+            Plan {
+                batch_ns,
+                rounds,
+                warmup,
+            }
+        }
+    }
+
+    /// Writes `value` to the `--json` file, if one was given (its folder created).
+    pub fn write_json(&self, value: &serde_json::Value) {
+        if let Some(path) = &self.json {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).unwrap();
+            }
+            std::fs::write(path, serde_json::to_string_pretty(value).unwrap()).unwrap();
+        }
+    }
+}
 
 /// How long and how often to time.
 pub struct Plan {
@@ -78,6 +130,19 @@ impl<R> Case<R> {
         s.sort_by(f64::total_cmp);
         let (q1, q3) = (s[s.len() / 4], s[(3 * s.len()) / 4]);
         (q3 - q1) / 2.0 / self.median()
+    }
+
+    /// This case's figures for the `--json` output: median ns/op, the paired ratio to
+    /// `base`, the relative spread and the number of rounds.
+    pub fn to_json(&self, id: &str, base: &Case<R>) -> serde_json::Value {
+        serde_json::json!({
+            "id": id,
+            "name": self.name,
+            "ns": self.median(),
+            "ratio_to_base": self.paired_ratio(base),
+            "spread": self.spread(),
+            "rounds": self.samples.len(),
+        })
     }
 }
 

@@ -4,11 +4,16 @@
 // Miniflare's dispatchFetch, for first-seen tokens and a repeated token; next to the
 // same measurement of a minimal jose Worker doing the same checks
 // (benches/edge/jose-worker.mjs). Also: the Worker's wasm size (raw, gzip) and the cold
-// start of a fresh Miniflare isolate.
+// start of a fresh Miniflare isolate. Beside them, the physical floor through the same
+// harness: benches/edge/floor-worker.mjs, a pass-through doing only one WebCrypto Ed25519
+// verify per first-seen token, one SHA-256 per token and one Ed25519 sign per forwarded
+// request (the assertion).
 //
-//   node benches/edge/bench.mjs [--rounds 20] [--batch 50] [--cold 5]
+//   node benches/edge/bench.mjs [--rounds 20] [--batch 50] [--cold 5] [--quick] [--json FILE]
+// --quick (or BENCH_QUICK=1): --rounds 2 --batch 25 --cold 2 unless given;
+// --json FILE: every figure as JSON too (read by benches/report.mjs).
 import { build } from 'esbuild';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -23,14 +28,17 @@ import { seedSql } from '../../scripts/seed.mjs';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '20' },
-    batch: { type: 'string', default: '50' },
-    cold: { type: 'string', default: '5' },
+    rounds: { type: 'string' },
+    batch: { type: 'string' },
+    cold: { type: 'string' },
+    quick: { type: 'boolean' },
+    json: { type: 'string' },
   },
 });
-const ROUNDS = Number(values.rounds);
-const BATCH = Number(values.batch);
-const COLD = Number(values.cold);
+const QUICK = values.quick || (!!process.env.BENCH_QUICK && process.env.BENCH_QUICK !== '0');
+const ROUNDS = Number(values.rounds ?? (QUICK ? 2 : 20));
+const BATCH = Number(values.batch ?? (QUICK ? 25 : 50));
+const COLD = Number(values.cold ?? (QUICK ? 2 : 5));
 const SECRET = 'bench-master-secret-not-for-production-0123456789abcdef';
 // The tenant `demo` at `demo.<TORII_BASE_DOMAIN>`; its issuer is that origin.
 const BASE_DOMAIN = 'torii.test';
@@ -96,6 +104,15 @@ const passOptions = () => ({
   handleRuntimeStdio: quiet,
   bindings: { ORIGIN_URL },
 });
+// The floor: only the cryptography (benches/edge/floor-worker.mjs, no imports: loaded as is).
+const floorOptions = () => ({
+  modules: true,
+  scriptPath: join(ROOT, 'benches', 'edge', 'floor-worker.mjs'),
+  modulesRoot: join(ROOT, 'benches', 'edge'),
+  compatibilityDate: COMPAT,
+  handleRuntimeStdio: quiet,
+  bindings: { ORIGIN_URL, SIGNING_JWK: JSON.stringify(signingJwk) },
+});
 const joseOptions = () => ({
   modules: true,
   scriptPath: joseBundle,
@@ -111,7 +128,7 @@ const joseOptions = () => ({
 });
 
 // ---------------------------------------------------------------- tokens
-const N_FIRST = 3 * (ROUNDS * BATCH + 100) + 10; // three gateways, warm-up included
+const N_FIRST = 4 * (ROUNDS * BATCH + 100) + 10; // four gateways, warm-up included
 const firstSeen = [];
 for (let i = 0; i < N_FIRST; i++) {
   firstSeen.push(await mintDevToken({ masterSecret: SECRET, issuer: ISSUER, claims: { jti: `t${i}` }, lifetime: 3600 }));
@@ -165,7 +182,7 @@ async function measure(workers, baseline) {
       const t = (c) => times.get(cases.find((k) => k.w === w && k.c === c));
       // Per iteration, against the pass-through request of the same iteration.
       const added = (c) => us(median(t(c).map((x, i) => x - base[i])));
-      return { name: w.name, n: iterations, public: added('public'), first: added('first'), repeated: added('repeated') };
+      return { id: w.id, name: w.name, n: iterations, public: added('public'), first: added('first'), repeated: added('repeated') };
     }),
   };
 }
@@ -222,19 +239,21 @@ try {
       { name: 'torii', ...strip(toriiOptions()) },
       { name: 'torii-nolog', ...strip(toriiOptions()), bindings: { ...toriiOptions().bindings, TORII_LOG: 'off' } },
       { name: 'jose', ...strip(joseOptions()) },
+      { name: 'floor', ...strip(floorOptions()) },
     ],
   });
   await mf.ready;
   await seedD1(mf, 'torii');
   try {
-    const [pass, torii, toriiNoLog, jose] = await Promise.all(
-      ['pass', 'torii', 'torii-nolog', 'jose'].map((n) => mf.getWorker(n)),
+    const [pass, torii, toriiNoLog, jose, floor] = await Promise.all(
+      ['pass', 'torii', 'torii-nolog', 'jose', 'floor'].map((n) => mf.getWorker(n)),
     );
     results = await measure(
       [
-        { name: 'torii-edge (Rust/wasm)', mf: torii },
-        { name: 'torii-edge, `TORII_LOG=off`', mf: toriiNoLog },
-        { name: 'jose Worker (JS)', mf: jose },
+        { id: 'torii', name: 'torii-edge (Rust/wasm)', mf: torii },
+        { id: 'torii_nolog', name: 'torii-edge, `TORII_LOG=off`', mf: toriiNoLog },
+        { id: 'jose', name: 'jose Worker (JS)', mf: jose },
+        { id: 'floor', name: 'floor: WebCrypto verify (first-seen) / SHA-256 / sign only', mf: floor },
       ],
       { name: 'pass-through', mf: pass },
     );
@@ -260,6 +279,22 @@ try {
   console.log(`\nWorker wasm: ${wasm.length} bytes raw, ${gz} bytes gzip (-9)`);
   console.log(`jose Worker bundle: ${jsBytes} bytes (minified JS)`);
   console.log(`Cold start, fresh Miniflare isolate (median of ${COLD}): torii-edge ready ${coldTorii.ready_ms.toFixed(0)} ms + first request ${coldTorii.first_request_ms.toFixed(1)} ms; jose Worker ready ${coldJose.ready_ms.toFixed(0)} ms + first request ${coldJose.first_request_ms.toFixed(1)} ms`);
+  if (values.json) {
+    mkdirSync(dirname(values.json), { recursive: true });
+    writeFileSync(values.json, JSON.stringify({
+      bench: 'edge',
+      quick: QUICK,
+      rounds: ROUNDS,
+      batch: BATCH,
+      iterations: results.rows[0].n,
+      // Medians in µs: the pass-through's own request, then each Worker's added latency.
+      baseline_us: results.baseline_us,
+      rows: results.rows,
+      wasm: { path: 'build/index_bg.wasm', raw: wasm.length, gzip: gz },
+      jose_bundle_bytes: jsBytes,
+      cold: { n: COLD, torii: coldTorii, jose: coldJose },
+    }, null, 2));
+  }
 } finally {
   originServer.close();
   rmSync(tmp, { recursive: true, force: true });

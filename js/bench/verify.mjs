@@ -12,17 +12,24 @@
 // floors: one node:crypto Ed25519 verify of a first-seen token's signing input (KeyObject
 // imported once), and one SHA-256 of the token (what a repeat must at least cost).
 //
-//   node js/bench/verify.mjs [--rounds 300] [--batch 20]
+//   node js/bench/verify.mjs [--rounds 300] [--batch 20] [--quick] [--json FILE]
+// --quick: 30 rounds x 10 (BENCH_QUICK=1 too), unless --rounds/--batch are given;
+// --json FILE: every figure as JSON too (read by benches/report.mjs).
 import { createHash, verify } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { createVerifier, verifyToken } from "../src/node.mjs";
 import { ISSUER, jwks, mint, publicKey } from "./tokens.mjs";
 
-const { values } = parseArgs({ options: { rounds: { type: "string", default: "300" }, batch: { type: "string", default: "20" } } });
-const ROUNDS = Number(values.rounds);
-const BATCH = Number(values.batch);
+const { values } = parseArgs({
+  options: { rounds: { type: "string" }, batch: { type: "string" }, quick: { type: "boolean" }, json: { type: "string" } },
+});
+const QUICK = values.quick || !!process.env.BENCH_QUICK && process.env.BENCH_QUICK !== "0";
+const ROUNDS = Number(values.rounds ?? (QUICK ? 30 : 300));
+const BATCH = Number(values.batch ?? (QUICK ? 10 : 20));
 const total = ROUNDS * BATCH + BATCH; // + warm-up
 const tokens = Array.from({ length: total }, (_, i) => mint(i));
 const size = tokens[0].length;
@@ -48,12 +55,12 @@ const floorHash = (t) => {
   return { sub: "user_2" };
 };
 const cases = [
-  { name: "torii-edge createVerifier().verify", run: (t) => torii.verify(t), next: 0 },
-  { name: "torii-edge repeated token (verified-token cache)", run: (t) => repeated.verify(t), next: 0, repeat: true },
-  { name: "torii-edge verifyToken (one-shot)", run: (t) => verifyToken(t, oneShotOptions), next: 0 },
-  { name: "jose.jwtVerify, createLocalJWKSet", run: (t) => jwtVerify(t, joseKeys, joseOptions), next: 0 },
-  { name: "floor: node:crypto Ed25519 verify (per first-seen token)", run: floorVerify, next: 0, floor: true },
-  { name: "floor: SHA-256 of the token, node:crypto (per repeat)", run: floorHash, next: 0, repeat: true, floor: true },
+  { id: "first_seen", name: "torii-edge createVerifier().verify", run: (t) => torii.verify(t), next: 0 },
+  { id: "repeat", name: "torii-edge repeated token (verified-token cache)", run: (t) => repeated.verify(t), next: 0, repeat: true },
+  { id: "one_shot", name: "torii-edge verifyToken (one-shot)", run: (t) => verifyToken(t, oneShotOptions), next: 0 },
+  { id: "jose", name: "jose.jwtVerify, createLocalJWKSet", run: (t) => jwtVerify(t, joseKeys, joseOptions), next: 0 },
+  { id: "floor_verify", name: "floor: node:crypto Ed25519 verify (per first-seen token)", run: floorVerify, next: 0, floor: true },
+  { id: "floor_hash", name: "floor: SHA-256 of the token, node:crypto (per repeat)", run: floorHash, next: 0, repeat: true, floor: true },
 ];
 
 // Each case gets its own slice of first-seen tokens; all must verify (and a forged one not).
@@ -101,6 +108,19 @@ const floorRepeat = of("floor: SHA-256") / jose;
 const cpuRatio = (prefix) => (of(prefix, "cpu") / joseCpu).toFixed(3);
 console.log(`ratio torii-edge first-seen / jose = ${ratio.toFixed(3)} (target <= 0.8, budget <= 1.5; floor ${floorFirst.toFixed(3)}; CPU time ${cpuRatio("torii-edge createVerifier")}, floor ${cpuRatio("floor: node:crypto")})`);
 console.log(`ratio torii-edge repeated / jose first-seen = ${repeat.toFixed(3)} (target <= 0.05; floor ${floorRepeat.toFixed(3)}; CPU time ${cpuRatio("torii-edge repeated")}, floor ${cpuRatio("floor: SHA-256")})`);
+if (values.json) {
+  mkdirSync(dirname(values.json), { recursive: true });
+  writeFileSync(values.json, JSON.stringify({
+    bench: "npm-verify",
+    quick: QUICK,
+    node: process.version,
+    token_bytes: size,
+    rounds: ROUNDS,
+    batch: BATCH,
+    // ns/op medians (wall clock and process CPU time) per case.
+    cases: cases.map((c) => ({ id: c.id, name: c.name, ns: median(c.samples), cpu_ns: median(c.cpu) })),
+  }, null, 2));
+}
 if (ratio > 1.5) {
   console.error("over budget: torii-edge verify is more than 1.5x jose.jwtVerify");
   process.exitCode = 1;
