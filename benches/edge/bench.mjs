@@ -9,7 +9,9 @@
 // verify per first-seen token, one SHA-256 per token and one Ed25519 sign per forwarded
 // request (the assertion).
 //
-//   node benches/edge/bench.mjs [--rounds 20] [--batch 50] [--cold 5] [--quick] [--json FILE]
+//   node benches/edge/bench.mjs [--rounds 20] [--batch 50] [--cold 5] [--cpu-rounds 10] [--cpu-block 200]
+//       [--build DIR] [--quick] [--json FILE]
+// --cpu-rounds/--cpu-block: the workerd CPU-time phase (blocks of requests per case, /proc);
 // --quick (or BENCH_QUICK=1): --rounds 2 --batch 25 --cold 2 unless given;
 // --json FILE: every figure as JSON too (read by benches/report.mjs).
 import { build } from 'esbuild';
@@ -33,6 +35,9 @@ const { values } = parseArgs({
     cold: { type: 'string' },
     quick: { type: 'boolean' },
     json: { type: 'string' },
+    'cpu-rounds': { type: 'string' },
+    'cpu-block': { type: 'string' },
+    build: { type: 'string' },
   },
 });
 const QUICK = values.quick || (!!process.env.BENCH_QUICK && process.env.BENCH_QUICK !== '0');
@@ -63,11 +68,13 @@ const quiet = (stdout, stderr) => {
   stdout.resume();
   stderr.on('data', (d) => process.stderr.write(d));
 };
-const wasmPath = join(ROOT, 'build', 'index_bg.wasm');
+// The Worker measured: build/ (`make build-worker`) unless --build names another directory.
+const BUILD = join(ROOT, values.build ?? 'build');
+const wasmPath = join(BUILD, 'index_bg.wasm');
 const toriiOptions = () => ({
   modules: true,
-  scriptPath: join(ROOT, 'build', 'index.js'),
-  modulesRoot: join(ROOT, 'build'),
+  scriptPath: join(BUILD, 'index.js'),
+  modulesRoot: BUILD,
   modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
   compatibilityDate: COMPAT,
   handleRuntimeStdio: quiet,
@@ -133,6 +140,12 @@ const firstSeen = [];
 for (let i = 0; i < N_FIRST; i++) {
   firstSeen.push(await mintDevToken({ masterSecret: SECRET, issuer: ISSUER, claims: { jti: `t${i}` }, lifetime: 3600 }));
 }
+const CPU_ROUNDS = Number(values['cpu-rounds'] ?? (QUICK ? 1 : 10));
+const CPU_BLOCK = Number(values['cpu-block'] ?? (QUICK ? 20 : 200));
+const cpuFirstSeen = [];
+for (let i = 0; i < 4 * CPU_ROUNDS * CPU_BLOCK; i++) {
+  cpuFirstSeen.push(await mintDevToken({ masterSecret: SECRET, issuer: ISSUER, claims: { jti: `c${i}` }, lifetime: 3600 }));
+}
 const repeated = await mintDevToken({ masterSecret: SECRET, issuer: ISSUER, lifetime: 3600 });
 
 // ---------------------------------------------------------------- measurement
@@ -187,6 +200,67 @@ async function measure(workers, baseline) {
   };
 }
 
+/** The pid of the workerd process Miniflare started (a child of this process). */
+function workerdPid() {
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === process.pid && stat.includes('(workerd)')) return Number(d);
+    } catch {
+      // The process went away while listed.
+    }
+  }
+  return null;
+}
+
+/** CPU time (user + system) the process has used, in µs (from /proc, clock ticks of 10 ms). */
+function cpuUs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+/**
+ * CPU time workerd spends per request, by Worker and case: blocks of `block` requests of
+ * one (Worker, case), every pair once per round in a rotated order, the process's CPU time
+ * read around each block. CPU time, unlike latency, is not lengthened by other processes
+ * on a loaded machine; `added` is over the pass-through's request.
+ */
+async function measureCpu(pid, workers, baseline, rounds, block) {
+  let next = 0;
+  const cases = [{ w: baseline, c: 'baseline', run: () => once(baseline.mf, '/public/x', null) }];
+  for (const w of workers) {
+    cases.push({ w, c: 'public', run: () => once(w.mf, '/public/x', null) });
+    cases.push({ w, c: 'repeated', run: () => once(w.mf, '/api/x', repeated) });
+    cases.push({ w, c: 'first', run: () => once(w.mf, '/api/x', cpuFirstSeen[next++]) });
+  }
+  const spent = new Map(cases.map((k) => [k, 0]));
+  for (let r = 0; r < rounds; r++) {
+    for (let j = 0; j < cases.length; j++) {
+      const k = cases[(r + j) % cases.length];
+      const before = cpuUs(pid);
+      for (let i = 0; i < block; i++) await k.run();
+      spent.set(k, spent.get(k) + cpuUs(pid) - before);
+    }
+  }
+  const per = (k) => spent.get(k) / (rounds * block);
+  const base = per(cases[0]);
+  const at = (w, c) => per(cases.find((k) => k.w === w && k.c === c));
+  return {
+    baseline_us: Math.round(base),
+    requests: rounds * block,
+    rows: workers.map((w) => ({
+      id: w.id,
+      name: w.name,
+      public: Math.round(at(w, 'public') - base),
+      first: Math.round(at(w, 'first') - base),
+      repeated: Math.round(at(w, 'repeated') - base),
+    })),
+  };
+}
+
 /** Applies the D1 migrations and seeds the demo tenant through `worker`'s `DB` binding. */
 async function seedD1(mf, worker) {
   const db = await mf.getD1Database('DB', worker);
@@ -229,6 +303,7 @@ async function coldStart(options) {
 }
 
 let results;
+let cpu = null;
 try {
   // One workerd process runs all three Workers, so none gets a different process or core.
   const strip = ({ handleRuntimeStdio, ...rest }) => rest;
@@ -248,15 +323,15 @@ try {
     const [pass, torii, toriiNoLog, jose, floor] = await Promise.all(
       ['pass', 'torii', 'torii-nolog', 'jose', 'floor'].map((n) => mf.getWorker(n)),
     );
-    results = await measure(
-      [
-        { id: 'torii', name: 'torii-edge (Rust/wasm)', mf: torii },
-        { id: 'torii_nolog', name: 'torii-edge, `TORII_LOG=off`', mf: toriiNoLog },
-        { id: 'jose', name: 'jose Worker (JS)', mf: jose },
-        { id: 'floor', name: 'floor: WebCrypto verify (first-seen) / SHA-256 / sign only', mf: floor },
-      ],
-      { name: 'pass-through', mf: pass },
-    );
+    const measured = [
+      { id: 'torii', name: 'torii-edge (Rust/wasm)', mf: torii },
+      { id: 'torii_nolog', name: 'torii-edge, `TORII_LOG=off`', mf: toriiNoLog },
+      { id: 'jose', name: 'jose Worker (JS)', mf: jose },
+      { id: 'floor', name: 'floor: WebCrypto verify (first-seen) / SHA-256 / sign only', mf: floor },
+    ];
+    results = await measure(measured, { name: 'pass-through', mf: pass });
+    const pid = workerdPid();
+    cpu = pid === null ? null : await measureCpu(pid, measured, { name: 'pass-through', mf: pass }, CPU_ROUNDS, CPU_BLOCK);
   } finally {
     await mf.dispose();
   }
@@ -276,6 +351,15 @@ try {
   for (const r of results.rows) {
     console.log(`| ${r.name} | +${r.public} µs | +${r.first} µs | +${r.repeated} µs | ${r.first - r.public} / ${r.repeated - r.public} µs |`);
   }
+  if (cpu) {
+    console.log(`\nworkerd CPU time per request (user + system, /proc; ${cpu.requests} requests per case in blocks of ${CPU_BLOCK}, rotated),`);
+    console.log(`added over the pass-through's ${cpu.baseline_us} µs:\n`);
+    console.log('| Worker | public route (no token) | first-seen token | repeated token |');
+    console.log('|---|---|---|---|');
+    for (const r of cpu.rows) console.log(`| ${r.name} | +${r.public} µs | +${r.first} µs | +${r.repeated} µs |`);
+  } else {
+    console.log('\nworkerd CPU time: not measured (no workerd child process found in /proc)');
+  }
   console.log(`\nWorker wasm: ${wasm.length} bytes raw, ${gz} bytes gzip (-9)`);
   console.log(`jose Worker bundle: ${jsBytes} bytes (minified JS)`);
   console.log(`Cold start, fresh Miniflare isolate (median of ${COLD}): torii-edge ready ${coldTorii.ready_ms.toFixed(0)} ms + first request ${coldTorii.first_request_ms.toFixed(1)} ms; jose Worker ready ${coldJose.ready_ms.toFixed(0)} ms + first request ${coldJose.first_request_ms.toFixed(1)} ms`);
@@ -290,6 +374,8 @@ try {
       // Medians in µs: the pass-through's own request, then each Worker's added latency.
       baseline_us: results.baseline_us,
       rows: results.rows,
+      // workerd CPU µs per request added over the pass-through's (null: not measured).
+      cpu,
       wasm: { path: 'build/index_bg.wasm', raw: wasm.length, gzip: gz },
       jose_bundle_bytes: jsBytes,
       cold: { n: COLD, torii: coldTorii, jose: coldJose },

@@ -67,7 +67,11 @@ export function parseStage(stage, json) {
         need(isNum(json.cold?.[w]?.ready_ms) && isNum(json.cold?.[w]?.first_request_ms), stage, `no cold.${w}`);
       }
       need(isNum(json.iterations) && isNum(json.baseline_us), stage, 'no iterations/baseline_us');
-      return { ...json, rows };
+      // The workerd CPU-time phase is optional (null when no workerd process was found).
+      const cpu = json.cpu
+        ? { ...json.cpu, rows: byId(stage, json.cpu.rows, ['torii', 'torii_nolog', 'jose', 'floor'], ['public', 'first', 'repeated']) }
+        : null;
+      return { ...json, rows, cpu };
     }
     case 'api': {
       need(json.bench === 'api', stage, 'bench is not "api"');
@@ -206,6 +210,15 @@ export function buildRows(results) {
         ours: fmt.added(e.rows.torii_nolog[k]), peer: `${fmt.added(e.rows.jose[k])} (jose Worker)`,
         ratio: ratioOf(e.rows.torii_nolog[k], e.rows.jose[k]), target: '—', targetValue: null,
       });
+    }
+    if (e.cpu) {
+      for (const [k, label] of edgeCases) {
+        row({
+          id: `edge-${k}-cpu`, group: 'edge', name: `Edge, ${label}: workerd CPU time added (reference)`,
+          ours: fmt.added(e.cpu.rows.torii[k]), peer: `${fmt.added(e.cpu.rows.jose[k])} (jose Worker)`,
+          ratio: ratioOf(e.cpu.rows.torii[k], e.cpu.rows.jose[k]), target: '—', targetValue: null,
+        });
+      }
     }
     const cold = (w) => e.cold[w].ready_ms + e.cold[w].first_request_ms;
     const coldText = (w) => `${fmt.ms(e.cold[w].ready_ms)} + ${fmt.ms(e.cold[w].first_request_ms)}`;

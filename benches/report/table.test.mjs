@@ -24,6 +24,7 @@ const ROW_IDS = [
   'native-compact-raw', 'native-compact-jwt', 'native-dalek-raw', 'native-dalek-jwt', 'native-gateway',
   'template-hasura', 'template-1kb', 'npm-first', 'npm-repeat',
   'edge-public', 'edge-first', 'edge-repeated', 'edge-public-nolog', 'edge-first-nolog', 'edge-repeated-nolog',
+  'edge-public-cpu', 'edge-first-cpu', 'edge-repeated-cpu',
   'edge-cold', 'worker-wasm', 'npm-wasm', 'api-user', 'api-list',
 ];
 
