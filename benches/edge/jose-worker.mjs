@@ -22,6 +22,8 @@ export default {
   async fetch(req, env) {
     const s = await init(env);
     const url = new URL(req.url);
+    // ISSUER=origin (the load harness, whose port is chosen at start): the request's origin.
+    const issuer = env.ISSUER === 'origin' ? url.origin : env.ISSUER;
     const requestId = req.headers.get('x-request-id') ?? crypto.randomUUID();
     const listed = (req.headers.get('connection') ?? '').split(',').map((t) => t.trim().toLowerCase());
     const headers = new Headers();
@@ -36,7 +38,7 @@ export default {
       if (!token) return reply(401, 'missing_token');
       let payload;
       try {
-        ({ payload } = await jwtVerify(token, s.jwks, { issuer: env.ISSUER, algorithms: ['EdDSA'], typ: 'JWT', requiredClaims: ['exp', 'sub'] }));
+        ({ payload } = await jwtVerify(token, s.jwks, { issuer, algorithms: ['EdDSA'], typ: 'JWT', requiredClaims: ['exp', 'sub'] }));
       } catch (e) {
         return reply(401, e.code ?? 'invalid_token');
       }
@@ -51,7 +53,7 @@ export default {
     const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(claimsHeader));
     const assertion = await new SignJWT({ htm: req.method, htu: target, chash: base64url.encode(new Uint8Array(digest)), ...(sub ? { sub } : {}) })
       .setProtectedHeader({ alg: 'EdDSA', kid: s.signingJwk.kid, typ: 'torii-edge-assertion+jwt' })
-      .setIssuer(env.ISSUER).setAudience(s.audience).setIssuedAt().setExpirationTime('60s')
+      .setIssuer(issuer).setAudience(s.audience).setIssuedAt().setExpirationTime('60s')
       .sign(s.key);
     headers.set('x-torii-edge-assertion', assertion);
     const res = await fetch(target, { method: req.method, headers, body: req.body, redirect: 'manual' });

@@ -12,6 +12,10 @@
 //                              [--rate N] [--pass-rate matched|max|N] [--heap]
 //                              [--mix 'class=w,…'] [--route-mix 'route=w,…']  (experiments)
 //
+// --targets torii,pass,jose adds a reference: the jose Worker of the edge bench
+// (benches/edge/jose-worker.mjs, a JS gateway doing the same work), capped at our rate
+// like the pass-through; its memory growth is printed beside ours (not judged).
+//
 // --heap also samples the Worker isolate's V8 heap every second over the DevTools
 // protocol (wrangler's inspector proxy); it costs the Worker some throughput.
 //
@@ -29,6 +33,7 @@ import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { deriveKey } from '../../scripts/dev-token.mjs';
 import { ROOT } from '../../tests/e2e/worker.mjs';
 import { judge } from './check.mjs';
 import { startCapturingOrigin } from './origin.mjs';
@@ -124,6 +129,17 @@ function percentile(sorted, p) {
 }
 
 /** One target's run: start it, drive the traffic, sample memory, judge. */
+/** The jose Worker's vars: the tenant's key version 1 (what our tenant starts with). */
+async function joseVars(originUrl) {
+  const { privateKey, publicJwk, kid } = await deriveKey(SECRET, TENANT, 1);
+  return {
+    ORIGIN_URL: originUrl,
+    ISSUER: 'origin',
+    JWKS: JSON.stringify({ keys: [publicJwk] }),
+    SIGNING_JWK: JSON.stringify({ ...privateKey.export({ format: 'jwk' }), kid }),
+  };
+}
+
 async function runTarget(kind, origin, rate = 0) {
   const vars = {
     TORII_MASTER_SECRET: SECRET,
@@ -138,7 +154,9 @@ async function runTarget(kind, origin, rate = 0) {
   };
   const w = kind === 'torii'
     ? await startOurs(vars, [{ id: TENANT }, { id: OTHER, issuer: OTHER_ISSUER }])
-    : await startPassThrough({ ORIGIN_URL: origin.url });
+    : kind === 'jose'
+      ? await startPassThrough(await joseVars(origin.url), { config: 'jose.wrangler.toml', name: 'jose Worker' })
+      : await startPassThrough({ ORIGIN_URL: origin.url });
   active.add(w);
   const run = { target: w.name, workerd: w.workerd };
   try {
@@ -411,12 +429,12 @@ try {
     const previous = rounds.at(-2)?.torii?.rps;
     const order = round % 2 === 0 && previous ? [...TARGETS].reverse() : TARGETS;
     for (const t of order) {
-      if (t !== 'torii' && t !== 'pass') throw new Error(`unknown target ${t}`);
+      if (t !== 'torii' && t !== 'pass' && t !== 'jose') throw new Error(`unknown target ${t}`);
       // The pass-through is faster: by default it gets our run's request rate as a cap, so
       // both workerd processes handle the same traffic over the same time (memory compared
       // like for like); `--pass-rate max` lets it run flat out, a number caps it there.
       let rate = Number(values.rate);
-      if (t === 'pass' && values['pass-rate'] !== 'max') {
+      if (t !== 'torii' && values['pass-rate'] !== 'max') {
         rate = values['pass-rate'] === 'matched' ? (runs.torii?.rps ?? previous ?? rate) : Number(values['pass-rate']);
       }
       runs[t] = await runTarget(t, origin, rate);
@@ -454,6 +472,17 @@ function checkRound(runs) {
     if (pass.verdict.fivexx.length || pass.verdict.transport.length) {
       console.log(`   (pass-through: ${pass.verdict.fivexx.length} 5xx, ${pass.verdict.transport.length} transport errors)`);
     }
+  }
+  const jose = runs.jose;
+  if (jose && pass && jose.memory.steady?.runtime && pass.memory.steady?.runtime) {
+    // A reference: a JS gateway doing the same work (verify, claims headers, a signed
+    // assertion, a log line) under the same harness and rate.
+    const j = jose.memory.steady.runtime.kibPerRequest;
+    const p = pass.memory.steady.runtime.kibPerRequest;
+    const o = ours?.memory.steady?.runtime?.kibPerRequest;
+    const r2 = (x) => (x == null ? 'n/a' : Math.round(x * 100) / 100);
+    console.log(`\nreference, jose Worker: steady runtime RSS growth ${r2(j)} KiB/request (${r2(p ? j / p : null)}x the pass-through's ${r2(p)}${o != null ? `; ours ${r2(o)}, ${r2(j ? o / j : null)}x the jose Worker's` : ''})`);
+    runs.joseReference = { jose: j, pass: p, ours: o };
   }
   if (ours && pass) {
     const a = ours.memory.runtimeKib;

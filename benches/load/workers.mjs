@@ -200,13 +200,13 @@ export async function startOurs(vars, tenants) {
  * The pass-through baseline under `wrangler dev`, the same flags as startWorker plus
  * `--config pass-through.wrangler.toml`. Resolves to `{ origin, stop, group, workerd }`.
  */
-export async function startPassThrough(vars) {
+export async function startPassThrough(vars, { config = 'pass-through.wrangler.toml', name = 'pass-through' } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'torii-load-pass-'));
   const envFile = join(dir, 'pass.env');
   writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v}\n`).join(''), { mode: 0o600 });
   const args = [
     WRANGLER, 'dev',
-    '--config', join(HERE, 'pass-through.wrangler.toml'),
+    '--config', join(HERE, config),
     '--ip', '127.0.0.1', '--port', '0',
     '--inspector-port', '0',
     '--env-file', envFile,
@@ -245,7 +245,7 @@ export async function startPassThrough(vars) {
   clearTimeout(timer);
   if (port === null) {
     await stop();
-    throw new Error(`pass-through wrangler dev did not start:\n${output}`);
+    throw new Error(`${name} wrangler dev did not start:\n${output}`);
   }
   child.channel?.unref();
   const origin = `http://127.0.0.1:${port}`;
@@ -258,9 +258,9 @@ export async function startPassThrough(vars) {
     } catch {}
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`pass-through not ready:\n${output}`);
+      throw new Error(`${name} not ready:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { name: 'pass-through', origin, port, stop, output: () => output, group: child.pid, workerd: workerdOf(child.pid) };
+  return { name, origin, port, stop, output: () => output, group: child.pid, workerd: workerdOf(child.pid) };
 }
