@@ -176,9 +176,10 @@ async fn serve(req: &mut Request, env: &Env, ctx: &Context, request_id: &str) ->
                         allow,
                     ))
                 }
-                // `GET /v1/openapi.json`: the core's document, public and cacheable.
+                // `GET /v1/openapi.json`: the core's document (its committed bytes),
+                // public and cacheable.
                 _ => {
-                    let mut reply = Reply::json(200, crate::api::openapi::document());
+                    let mut reply = Reply::json(200, crate::api::openapi::DOCUMENT.into());
                     reply
                         .headers
                         .push(("cache-control", "public, max-age=300".into()));
