@@ -578,7 +578,10 @@ async fn rotate_tenant(
             "tenant": id,
             "rotated": new.map(|(v, _)| v.version),
             "retired": retired,
-            "states": changed.iter().map(|(v, s)| (v.version.to_string(), *s)).collect::<BTreeMap<_, _>>(),
+            "states": changed
+                .iter()
+                .map(|(v, s)| (v.version.to_string(), serde_json::Value::from(*s)))
+                .collect::<serde_json::Map<_, _>>(),
         })
     );
     Ok((
