@@ -12,15 +12,15 @@ use crate::api::requests::{
 use crate::api::routes::Record;
 use crate::api::ApiError;
 use crate::error::ErrorCode;
+use crate::worker::store::from_row;
 use alloc::string::String;
 use alloc::vec::Vec;
-use serde::Deserialize;
 use serde_json::{json as j, Value};
 
 pub(crate) const COLUMNS: &str =
     "name, body, lifetime, is_default, created_at, updated_at, version";
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 struct Row {
     name: String,
     body: String,
@@ -30,6 +30,15 @@ struct Row {
     updated_at: i64,
     version: i64,
 }
+from_row!(Row {
+    name,
+    body,
+    lifetime,
+    is_default,
+    created_at,
+    updated_at,
+    version
+});
 
 impl Row {
     fn etag(&self) -> String {
