@@ -100,49 +100,61 @@ pub(crate) struct Row<'a>(&'a JsValue);
 
 /// A value read from a column ([`Row::column`]): `String`, `i64`, or an `Option` of
 /// either (`NULL` or an absent column is `None`).
-pub(crate) trait Column: Sized {
-    /// The value of `value`, which came from column `name`.
-    fn read(value: JsValue, name: &str) -> worker::Result<Self>;
-}
-
-fn bad_column(name: &str, expected: &str) -> worker::Error {
-    worker::Error::RustError(alloc::format!("D1 column `{name}`: expected {expected}"))
+pub(crate) trait Column: Sized + Default {
+    /// What the column must hold (for the error).
+    const EXPECTED: &'static str;
+    /// The value of `value`; `None` when it is not one.
+    fn read(value: JsValue) -> Option<Self>;
 }
 
 impl Column for String {
-    fn read(value: JsValue, name: &str) -> worker::Result<Self> {
-        value.as_string().ok_or_else(|| bad_column(name, "text"))
+    const EXPECTED: &'static str = "text";
+    fn read(value: JsValue) -> Option<Self> {
+        value.as_string()
     }
 }
 
 impl Column for i64 {
-    fn read(value: JsValue, name: &str) -> worker::Result<Self> {
+    const EXPECTED: &'static str = "an integer";
+    fn read(value: JsValue) -> Option<Self> {
         /// `Number.MAX_SAFE_INTEGER`: D1's integers are exact JS numbers up to it.
         const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
-        match value.as_f64() {
-            // A safe integer converts exactly.
-            #[allow(clippy::cast_possible_truncation)]
-            Some(v) if v.fract() == 0.0 && v.abs() <= MAX_SAFE => Ok(v as i64),
-            _ => Err(bad_column(name, "an integer")),
-        }
+        let v = value.as_f64()?;
+        // A safe integer converts exactly.
+        #[allow(clippy::cast_possible_truncation)]
+        (v.fract() == 0.0 && v.abs() <= MAX_SAFE).then_some(v as i64)
     }
 }
 
 impl<T: Column> Column for Option<T> {
-    fn read(value: JsValue, name: &str) -> worker::Result<Self> {
+    const EXPECTED: &'static str = T::EXPECTED;
+    fn read(value: JsValue) -> Option<Self> {
         if value.is_null() || value.is_undefined() {
-            Ok(None)
+            Some(None)
         } else {
-            T::read(value, name).map(Some)
+            T::read(value).map(Some)
         }
     }
 }
 
+/// The first column of a row that did not hold what its field needs: its name and what
+/// it must hold.
+pub(crate) type BadColumn = Option<(&'static str, &'static str)>;
+
 impl Row<'_> {
-    /// Column `name` of the row, as a `T`.
-    pub(crate) fn column<T: Column>(&self, name: &str) -> worker::Result<T> {
-        T::read(member(self.0, name), name)
+    /// Column `name` of the row, as a `T`; when it is not one, `bad` records the first
+    /// such column (and the value is a placeholder that [`FromRow`] never returns).
+    pub(crate) fn column<T: Column>(&self, name: &'static str, bad: &mut BadColumn) -> T {
+        T::read(member(self.0, name)).unwrap_or_else(|| {
+            bad.get_or_insert((name, T::EXPECTED));
+            T::default()
+        })
     }
+}
+
+/// The error of a row whose column `bad` did not hold what its field needs.
+pub(crate) fn bad_row((name, expected): (&'static str, &'static str)) -> worker::Error {
+    worker::Error::RustError(alloc::format!("D1 column `{name}`: expected {expected}"))
 }
 
 /// Member `name` of `object` (`undefined` when absent or unreadable).
@@ -157,12 +169,18 @@ pub(crate) trait FromRow: Sized {
 }
 
 /// `from_row!(Type { field, … })`: [`FromRow`] for a struct whose every field is read from
-/// the column of its name (the compiler checks that every field is listed).
+/// the column of its name (the compiler checks that every field is listed). Every column
+/// is read, then the first bad one, if any, fails the row: no early return per field.
 macro_rules! from_row {
     ($ty:ident { $($field:ident),* $(,)? }) => {
         impl $crate::worker::store::FromRow for $ty {
             fn from_row(row: &$crate::worker::store::Row<'_>) -> ::worker::Result<Self> {
-                Ok(Self { $($field: row.column(stringify!($field))?),* })
+                let mut bad: $crate::worker::store::BadColumn = None;
+                let value = Self { $($field: row.column(stringify!($field), &mut bad)),* };
+                match bad {
+                    None => Ok(value),
+                    Some(bad) => Err($crate::worker::store::bad_row(bad)),
+                }
             }
         }
     };
