@@ -46,7 +46,7 @@ from_row!(KeyRow {
 
 impl KeyRow {
     fn scope_set(&self) -> ScopeSet {
-        serde_json::from_str::<Value>(&self.scopes)
+        serde_json::from_slice::<Value>(self.scopes.as_bytes())
             .ok()
             .and_then(|v| ScopeSet::from_json(&v, "scopes").ok())
             .unwrap_or(ScopeSet::EMPTY)
@@ -69,7 +69,7 @@ pub(crate) fn key_json(k: &KeyRow, now: i64) -> Value {
     j!({
         "id": k.key_id,
         "name": k.name,
-        "scopes": serde_json::from_str::<Value>(&k.scopes).unwrap_or(Value::Array(Vec::new())),
+        "scopes": serde_json::from_slice::<Value>(k.scopes.as_bytes()).unwrap_or(Value::Array(Vec::new())),
         "prefix": k.prefix,
         "last_four": k.last_four,
         "status": status,

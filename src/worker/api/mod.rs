@@ -358,7 +358,7 @@ async fn authorized(a: AuthInput<'_>, r: Request2<'_>) -> Answer {
     let scopes = row
         .scopes
         .as_deref()
-        .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+        .and_then(|s| serde_json::from_slice::<serde_json::Value>(s.as_bytes()).ok())
         .and_then(|v| ScopeSet::from_json(&v, "scopes").ok())
         .unwrap_or(ScopeSet::EMPTY);
     if last_used_due(row.last_used_at, now) {
@@ -516,7 +516,7 @@ impl store::AuthRow {
             domains: self
                 .domains
                 .as_deref()
-                .and_then(|d| serde_json::from_str(d).ok())
+                .and_then(|d| serde_json::from_slice(d.as_bytes()).ok())
                 .unwrap_or_default(),
             created_at: self.app_created_at.unwrap_or_default(),
         })

@@ -68,7 +68,7 @@ impl Row {
     }
 
     fn actor(&self) -> Option<Map<String, Value>> {
-        match serde_json::from_str::<Value>(self.actor.as_deref()?) {
+        match serde_json::from_slice::<Value>(self.actor.as_deref()?.as_bytes()) {
             Ok(Value::Object(m)) => Some(m),
             _ => None,
         }
@@ -105,7 +105,7 @@ fn from_reply(reply: &Reply) -> ApiError {
     let message = reply
         .body
         .as_deref()
-        .and_then(|b| serde_json::from_str::<Value>(b).ok())
+        .and_then(|b| serde_json::from_slice::<Value>(b.as_bytes()).ok())
         .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
         .unwrap_or_default();
     ApiError::new(code, message)

@@ -49,7 +49,7 @@ impl Row {
 fn template_json(r: &Row) -> Value {
     j!({
         "name": r.name,
-        "claims": serde_json::from_str::<Value>(&r.body).unwrap_or(Value::Null),
+        "claims": serde_json::from_slice::<Value>(r.body.as_bytes()).unwrap_or(Value::Null),
         "lifetime": r.lifetime,
         "default": r.is_default != 0,
         "created_at": r.created_at,
