@@ -9,7 +9,7 @@
 //! Statements run beneath workers-rs's `D1Result`, and rows are read column by column
 //! ([`FromRow`], [`from_row!`]): a row is a plain object of text, numbers and `NULL`s (the
 //! schema has no `BLOB` column), so a few non-generic column readers replace a serde
-//! deserializer instantiated for every row type (serde_wasm_bindgen's, ~60 KB of wasm).
+//! deserializer instantiated for every row type (serde_wasm_bindgen's; ~33 KB less wasm).
 
 use crate::edge::reply::{self, Reply};
 use crate::keys::rotation::KeyVersion;
