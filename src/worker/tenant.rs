@@ -35,7 +35,7 @@ use crate::edge::tenancy::{
 };
 use crate::keys::rotation::{self, KeyVersion, RotationPolicy};
 use crate::{derive_signing_seed, Jwks};
-use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::collections::BTreeMap;
 use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -100,8 +100,11 @@ std::thread_local! {
     /// cache TTL, kept up to [`MAX_STALE_MS`] so a mapped domain stays known.
     static DOMAINS: RefCell<LruCache<String, (Option<String>, f64)>> =
         const { RefCell::new(LruCache::new(MAX_NAMES, MAX_STALE_MS)) };
-    /// Tenants being refreshed in the background.
-    static REFRESHING: RefCell<BTreeSet<String>> = const { RefCell::new(BTreeSet::new()) };
+    /// Tenants being refreshed in the background: a set (no bound beyond the refreshes
+    /// running, nothing expires), held in an [`LruCache`] of the same type as `KNOWN`'s
+    /// so the wasm has one copy of the set code instead of a `BTreeSet`'s too.
+    static REFRESHING: RefCell<LruCache<String, ()>> =
+        const { RefCell::new(LruCache::new(usize::MAX, i64::MAX)) };
     /// Tenant ids seen in D1 in the last hour: not counted as unknown names, even once
     /// their entry was dropped (after a rotation) or evicted.
     static KNOWN: RefCell<LruCache<String, ()>> =
@@ -397,8 +400,14 @@ fn store_entry(
 /// Marks `id` as being refreshed; `false` if a refresh is already running.
 fn start_refresh(id: &str) -> bool {
     REFRESHING.with(|r| {
-        r.try_borrow_mut()
-            .is_ok_and(|mut r| r.insert(id.to_string()))
+        r.try_borrow_mut().is_ok_and(|mut r| {
+            // `i64::MAX` TTL: an entry never expires, so the time given does not matter.
+            let first = !r.contains(id, 0);
+            if first {
+                r.insert(id.to_string(), (), 0);
+            }
+            first
+        })
     })
 }
 
