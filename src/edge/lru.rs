@@ -245,6 +245,17 @@ impl<K: Ord + Clone, V> LruCache<K, V> {
         self.values.get(self.index.peek(key, now_ms)?)?.as_ref()
     }
 
+    /// Like [`peek`](Self::peek), mutably: the value of `key` if it has not expired,
+    /// without marking it used.
+    pub fn peek_mut<Q>(&mut self, key: &Q, now_ms: i64) -> Option<&mut V>
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        let slot = self.index.peek(key, now_ms)?;
+        self.values.get_mut(slot)?.as_mut()
+    }
+
     /// Stores `value` under `key` at `now_ms` (its TTL starts again), as the most
     /// recently used entry. When the cache is full, expired entries are dropped first, then
     /// the least recently used one; the evicted entry, if any, is returned.
@@ -338,9 +349,14 @@ mod tests {
         assert_eq!(c.len(), 3);
         assert!(c.contains("a", 3) && c.contains("c", 3) && c.contains("d", 3));
         assert!(!c.contains("b", 3));
-        // `peek` and `contains` do not change recency: "c" is evicted next.
+        // `peek`, `peek_mut` and `contains` do not change recency: "c" is evicted next.
         assert!(c.peek("c", 3).is_some());
-        assert_eq!(c.insert("e", 1, 4).map(|(k, _)| k), Some("c"));
+        if let Some(v) = c.peek_mut("c", 3) {
+            *v = 7;
+        }
+        assert_eq!(c.peek("c", 3), Some(&7));
+        assert_eq!(c.peek_mut("b", 3), None);
+        assert_eq!(c.insert("e", 1, 4), Some(("c", 7)));
     }
 
     #[test]
@@ -349,6 +365,7 @@ mod tests {
         c.insert("a", 1, 1_000);
         assert_eq!(c.get("a", 1_099), Some(&1));
         // Use does not extend the TTL; storing again does.
+        assert_eq!(c.peek_mut("a", 1_100), None, "expired");
         assert_eq!(c.get("a", 1_100), None);
         assert!(c.is_empty(), "an expired entry is dropped when looked up");
         c.insert("a", 1, 1_000);
