@@ -35,7 +35,6 @@ use crate::edge::tenancy::{
 };
 use crate::keys::rotation::{self, KeyVersion, RotationPolicy};
 use crate::{derive_signing_seed, Jwks};
-use alloc::collections::BTreeMap;
 use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -86,7 +85,7 @@ struct Entry {
     versions: Vec<KeyVersion>,
     loaded_ms: f64,
     /// Derived keys by version: one for each of `versions`.
-    keys: BTreeMap<u32, TenantKey>,
+    keys: Vec<(u32, TenantKey)>,
     /// The JWKS for a set of published versions.
     published: Option<(Vec<u32>, Jwks, Rc<String>)>,
 }
@@ -341,6 +340,12 @@ pub(crate) async fn tenant_by_id(
     }
 }
 
+/// The key of `version` among a tenant's derived keys (at most 64: a list, smaller in the
+/// wasm than an ordered map).
+fn key_of(keys: &[(u32, TenantKey)], version: u32) -> Option<&TenantKey> {
+    keys.iter().find(|(v, _)| *v == version).map(|(_, k)| k)
+}
+
 /// The keys of `versions` (WebCrypto derives their public halves), reusing those this
 /// isolate already derived for tenant `id` under `secret`. `Err` (500) when WebCrypto
 /// could not derive one.
@@ -348,7 +353,7 @@ async fn derive_keys(
     id: &str,
     secret: &str,
     versions: &[KeyVersion],
-) -> Result<BTreeMap<u32, TenantKey>, Reply> {
+) -> Result<Vec<(u32, TenantKey)>, Reply> {
     let mut keys = TENANTS
         .with(|t| {
             let t = t.try_borrow().ok()?;
@@ -356,15 +361,15 @@ async fn derive_keys(
             (entry.secret == secret).then(|| entry.keys.clone())
         })
         .unwrap_or_default();
-    keys.retain(|v, _| versions.iter().any(|k| k.version == *v));
+    keys.retain(|(v, _)| versions.iter().any(|k| k.version == *v));
     for v in versions {
-        if let alloc::collections::btree_map::Entry::Vacant(slot) = keys.entry(v.version) {
+        if key_of(&keys, v.version).is_none() {
             let seed = derive_signing_seed(secret.as_bytes(), id, v.version);
             let key = TenantKey::derive(seed).await.ok_or_else(|| {
                 worker::console_error!("torii-edge: WebCrypto could not derive a key of {}", id);
                 reply::internal_error()
             })?;
-            slot.insert(key);
+            keys.push((v.version, key));
         }
     }
     Ok(keys)
@@ -376,7 +381,7 @@ fn store_entry(
     secret: &str,
     row: TenantRow,
     versions: Vec<KeyVersion>,
-    keys: BTreeMap<u32, TenantKey>,
+    keys: Vec<(u32, TenantKey)>,
 ) {
     set_known(id, true);
     TENANTS.with(|t| {
@@ -495,16 +500,14 @@ fn build(entry: &mut Entry, config: &TenantConfig, now: i64) -> Result<Tenant, R
     if stale {
         let jwks = published
             .iter()
-            .map(|v| entry.keys.get(v).map(TenantKey::public_jwk))
+            .map(|v| key_of(&entry.keys, *v).map(TenantKey::public_jwk))
             .collect::<Option<Vec<_>>>()
             .map(Jwks::from_keys)
             .ok_or_else(|| reply::misconfigured("the tenant's key set is unavailable"))?;
         let json = Rc::new(jwks.to_json());
         entry.published = Some((published, jwks, json));
     }
-    let key = entry
-        .keys
-        .get(&signer.version)
+    let key = key_of(&entry.keys, signer.version)
         .cloned()
         .ok_or_else(|| reply::misconfigured("the tenant's key set is unavailable"))?;
     let (_, jwks, json) = entry
