@@ -583,6 +583,12 @@ async fn rotate_tenant(
         return Ok((false, 0));
     }
     store::write_rotation(db, id, &changed, new).await?;
+    // Inserted one by one (as `collect` would, the last of equal keys wins): no sort of
+    // the pairs instantiated for this log line.
+    let mut states = serde_json::Map::new();
+    for (v, s) in &changed {
+        states.insert(v.version.to_string(), serde_json::Value::from(*s));
+    }
     worker::console_log!(
         "{}",
         serde_json::json!({
@@ -590,10 +596,7 @@ async fn rotate_tenant(
             "tenant": id,
             "rotated": new.map(|(v, _)| v.version),
             "retired": retired,
-            "states": changed
-                .iter()
-                .map(|(v, s)| (v.version.to_string(), serde_json::Value::from(*s)))
-                .collect::<serde_json::Map<_, _>>(),
+            "states": states,
         })
     );
     Ok((
