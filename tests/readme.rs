@@ -1,6 +1,7 @@
 //! Documentation checks: the README opens with the two commands, docs/errors.md's error-code
 //! table is generated from the code table (this test fails when they drift apart, and prints
-//! the table to paste), and every relative link in README.md and docs/*.md resolves.
+//! the table to paste), the committed OpenAPI document is the generated one, and every
+//! relative link in README.md and docs/*.md resolves.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -63,6 +64,24 @@ fn error_codes_page_lists_every_error_code_with_its_cause_and_status() {
     assert!(
         page.contains(&tables),
         "docs/errors.md must contain these exact tables (`TORII_BLESS=1 cargo test --test readme` writes them):\n\n{tables}"
+    );
+}
+
+/// The Worker serves `torii_edge::api::openapi::DOCUMENT` (src/api/openapi/openapi.json,
+/// committed): it must be exactly the document the core builds from its tables.
+#[test]
+fn the_served_openapi_document_is_the_generated_one() {
+    let path = root().join("src/api/openapi/openapi.json");
+    let generated = torii_edge::api::openapi::document();
+    // `TORII_BLESS=1 cargo test --test readme` rewrites the file (rebuild to serve it).
+    if std::env::var_os("TORII_BLESS").is_some() && read(&path) != generated {
+        std::fs::write(&path, &generated).unwrap();
+        return;
+    }
+    assert!(
+        torii_edge::api::openapi::DOCUMENT == generated,
+        "src/api/openapi/openapi.json is not the generated OpenAPI document: \
+         `TORII_BLESS=1 cargo test --test readme` rewrites it"
     );
 }
 

@@ -27,7 +27,7 @@ pub fn allowed_origin<'a>(origin: Option<&'a str>, allowed: &[String]) -> Option
 /// The origins of an application's `allowed_origins` column (a JSON array of strings;
 /// anything else allows none).
 pub fn parse_allowed_origins(column: &str) -> Vec<String> {
-    match serde_json::from_str::<serde_json::Value>(column) {
+    match serde_json::from_slice::<serde_json::Value>(column.as_bytes()) {
         Ok(serde_json::Value::Array(list)) => list
             .into_iter()
             .filter_map(|v| v.as_str().map(String::from))

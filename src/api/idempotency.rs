@@ -130,7 +130,7 @@ pub fn redact_secrets(body: &str) -> String {
             _ => {}
         }
     }
-    match serde_json::from_str::<serde_json::Value>(body) {
+    match serde_json::from_slice::<serde_json::Value>(body.as_bytes()) {
         Ok(mut v) => {
             walk(&mut v);
             alloc::string::ToString::to_string(&v)

@@ -66,7 +66,8 @@ impl Reply {
 
     /// The body's `code`, if it is an error reply.
     pub fn code(&self) -> Option<String> {
-        let body: serde_json::Value = serde_json::from_str(self.body.as_deref()?).ok()?;
+        let body: serde_json::Value =
+            serde_json::from_slice(self.body.as_deref()?.as_bytes()).ok()?;
         body.get("code")?.as_str().map(str::to_string)
     }
 }

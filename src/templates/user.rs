@@ -162,7 +162,7 @@ pub struct StoredUser<'a> {
 
 /// A metadata bag from its stored JSON text; `None` unless the text is a JSON object.
 pub fn metadata_from_json(text: &str) -> Option<Map<String, Value>> {
-    match serde_json::from_str::<Value>(text).ok()? {
+    match serde_json::from_slice::<Value>(text.as_bytes()).ok()? {
         Value::Object(map) => Some(map),
         _ => None,
     }

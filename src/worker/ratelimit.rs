@@ -10,16 +10,17 @@ use super::counters::{self, Counters};
 use super::env::string_var;
 use crate::edge::ratelimit::{LimitOutcome, RateLimit};
 use crate::edge::reply::Reply;
-use alloc::collections::BTreeSet;
 use alloc::string::ToString;
+use alloc::vec::Vec;
 use core::cell::RefCell;
 use js_sys::{Function, Object, Promise, Reflect};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::Env;
 
 std::thread_local! {
-    /// Bindings already reported missing by this isolate.
-    static REPORTED: RefCell<BTreeSet<&'static str>> = const { RefCell::new(BTreeSet::new()) };
+    /// Bindings already reported missing by this isolate (a few static names: a list is
+    /// smaller in the wasm than an ordered set).
+    static REPORTED: RefCell<Vec<&'static str>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Counts `key` against `limit`; `Err` is the 429 to send.
@@ -43,7 +44,15 @@ pub(crate) async fn check(env: &Env, limit: &RateLimit, key: &str) -> Result<(),
 }
 
 fn report_missing(binding: &'static str) {
-    let first = REPORTED.with(|r| r.try_borrow_mut().is_ok_and(|mut r| r.insert(binding)));
+    let first = REPORTED.with(|r| {
+        r.try_borrow_mut().is_ok_and(|mut r| {
+            let first = !r.contains(&binding);
+            if first {
+                r.push(binding);
+            }
+            first
+        })
+    });
     if first {
         worker::console_log!(
             "torii-edge: no rate limiter binding {} (wrangler.toml [[ratelimits]]): not limited",

@@ -5,6 +5,11 @@
 //!
 //! Each statement sent is counted per isolate (`d1_queries` in the dev-mode counters), so
 //! tests can prove that a warm request reads nothing from D1.
+//!
+//! Statements run beneath workers-rs's `D1Result`, and rows are read column by column
+//! ([`FromRow`], [`from_row!`]): a row is a plain object of text, numbers and `NULL`s (the
+//! schema has no `BLOB` column), so a few non-generic column readers replace a serde
+//! deserializer instantiated for every row type (serde_wasm_bindgen's; ~33 KB less wasm).
 
 use crate::edge::reply::{self, Reply};
 use crate::keys::rotation::KeyVersion;
@@ -13,9 +18,9 @@ use crate::User;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::Cell;
-use serde::Deserialize;
-use worker::wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement, D1Result, Env};
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::{D1Database, D1PreparedStatement, Env};
 
 /// The D1 binding.
 pub(crate) const DB_BINDING: &str = "DB";
@@ -88,22 +93,191 @@ pub(crate) fn opt(v: Option<&str>) -> JsValue {
     v.map_or(JsValue::NULL, JsValue::from_str)
 }
 
-pub(crate) async fn first<T: for<'a> Deserialize<'a>>(
+// ------------------------------------------------------------------ rows
+
+/// One row of a D1 result: an object whose members are the selected columns.
+pub(crate) struct Row<'a>(&'a JsValue);
+
+/// A value read from a column ([`Row::column`]): `String`, `i64`, or an `Option` of
+/// either (`NULL` or an absent column is `None`).
+pub(crate) trait Column: Sized + Default {
+    /// What the column must hold (for the error).
+    const EXPECTED: &'static str;
+    /// The value of `value`; `None` when it is not one.
+    fn read(value: JsValue) -> Option<Self>;
+}
+
+impl Column for String {
+    const EXPECTED: &'static str = "text";
+    fn read(value: JsValue) -> Option<Self> {
+        value.as_string()
+    }
+}
+
+impl Column for i64 {
+    const EXPECTED: &'static str = "an integer";
+    fn read(value: JsValue) -> Option<Self> {
+        /// `Number.MAX_SAFE_INTEGER`: D1's integers are exact JS numbers up to it.
+        const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+        let v = value.as_f64()?;
+        // A safe integer converts exactly.
+        #[allow(clippy::cast_possible_truncation)]
+        (v.fract() == 0.0 && v.abs() <= MAX_SAFE).then_some(v as i64)
+    }
+}
+
+impl<T: Column> Column for Option<T> {
+    const EXPECTED: &'static str = T::EXPECTED;
+    fn read(value: JsValue) -> Option<Self> {
+        if value.is_null() || value.is_undefined() {
+            Some(None)
+        } else {
+            T::read(value).map(Some)
+        }
+    }
+}
+
+/// The first column of a row that did not hold what its field needs: its name and what
+/// it must hold.
+pub(crate) type BadColumn = Option<(&'static str, &'static str)>;
+
+impl Row<'_> {
+    /// Column `name` of the row, as a `T`; when it is not one, `bad` records the first
+    /// such column (and the value is a placeholder that [`FromRow`] never returns).
+    pub(crate) fn column<T: Column>(&self, name: &'static str, bad: &mut BadColumn) -> T {
+        T::read(member(self.0, name)).unwrap_or_else(|| {
+            bad.get_or_insert((name, T::EXPECTED));
+            T::default()
+        })
+    }
+}
+
+/// The error of a row whose column `bad` did not hold what its field needs.
+pub(crate) fn bad_row((name, expected): (&'static str, &'static str)) -> worker::Error {
+    worker::Error::RustError(alloc::format!("D1 column `{name}`: expected {expected}"))
+}
+
+/// Member `name` of `object` (`undefined` when absent or unreadable).
+fn member(object: &JsValue, name: &str) -> JsValue {
+    js_sys::Reflect::get(object, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// A type read from a D1 row ([`from_row!`] writes the impl from the field names).
+pub(crate) trait FromRow: Sized {
+    /// The value of `row`.
+    fn from_row(row: &Row<'_>) -> worker::Result<Self>;
+}
+
+/// `from_row!(Type { field, … })`: [`FromRow`] for a struct whose every field is read from
+/// the column of its name (the compiler checks that every field is listed). Every column
+/// is read, then the first bad one, if any, fails the row: no early return per field.
+macro_rules! from_row {
+    ($ty:ident { $($field:ident),* $(,)? }) => {
+        impl $crate::worker::store::FromRow for $ty {
+            fn from_row(row: &$crate::worker::store::Row<'_>) -> ::worker::Result<Self> {
+                let mut bad: $crate::worker::store::BadColumn = None;
+                let value = Self { $($field: row.column(stringify!($field), &mut bad)),* };
+                match bad {
+                    None => Ok(value),
+                    Some(bad) => Err($crate::worker::store::bad_row(bad)),
+                }
+            }
+        }
+    };
+}
+pub(crate) use from_row;
+
+/// Every row of `rows` (a JS array), each as a `T`.
+fn read_rows<T: FromRow>(rows: &js_sys::Array) -> worker::Result<Vec<T>> {
+    let mut out = Vec::with_capacity(rows.length() as usize);
+    for row in rows.iter() {
+        out.push(T::from_row(&Row(&row))?);
+    }
+    Ok(out)
+}
+
+/// One statement's result as D1's JavaScript API returns it (`{results, meta, error}`).
+#[derive(Debug)]
+pub(crate) struct D1Result(worker::worker_sys::D1Result);
+
+impl D1Result {
+    /// The rows, each as a `T` (none when the statement returns no rows).
+    pub(crate) fn results<T: FromRow>(&self) -> worker::Result<Vec<T>> {
+        match self.0.results()? {
+            Some(rows) => read_rows(&rows),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Rows the statement changed (`meta.changes`), if D1 reported a count.
+    pub(crate) fn changes(&self) -> Option<usize> {
+        let meta: JsValue = self.0.meta().ok()?.into();
+        let changes = member(&meta, "changes").as_f64()?;
+        // A count: a whole number within usize (as workers-rs's `D1ResultMeta` reads it).
+        #[allow(clippy::cast_precision_loss)]
+        let fits = changes >= 0.0 && changes.fract() == 0.0 && changes <= usize::MAX as f64;
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        fits.then_some(changes as usize)
+    }
+
+    /// The statement's error, if it failed.
+    fn error(&self) -> Option<String> {
+        self.0.error().ok().flatten()
+    }
+}
+
+/// A rejected D1 call. D1's own errors (`D1_…` messages) keep their message and their
+/// cause's (where D1 puts SQLite's text, e.g. `UNIQUE constraint failed`); anything
+/// else is converted as workers-rs converts any JS error.
+fn d1_error(err: JsValue) -> worker::Error {
+    match err.dyn_into::<js_sys::Error>() {
+        Ok(err) => {
+            let message = String::from(err.message());
+            if !message.starts_with("D1") {
+                return err.into();
+            }
+            match err.cause().dyn_into::<js_sys::Error>() {
+                Ok(cause) => worker::Error::RustError(alloc::format!(
+                    "{message} (cause: {})",
+                    String::from(cause.message())
+                )),
+                Err(_) => worker::Error::RustError(message),
+            }
+        }
+        Err(err) => err.into(),
+    }
+}
+
+/// Awaits a D1 promise.
+async fn settle(promise: Result<js_sys::Promise, JsValue>) -> worker::Result<JsValue> {
+    JsFuture::from(promise.map_err(d1_error)?)
+        .await
+        .map_err(d1_error)
+}
+
+/// The first row of a query, if any.
+pub(crate) async fn first<T: FromRow>(
     db: &D1Database,
     sql: &str,
     args: &[JsValue],
 ) -> worker::Result<Option<T>> {
     count(1);
-    stmt(db, sql, args)?.first::<T>(None).await
+    let row = settle(stmt(db, sql, args)?.inner().first(None)).await?;
+    if row.is_null() || row.is_undefined() {
+        return Ok(None);
+    }
+    T::from_row(&Row(&row)).map(Some)
 }
 
-pub(crate) async fn all<T: for<'a> Deserialize<'a>>(
+/// Every row of a query.
+pub(crate) async fn all<T: FromRow>(
     db: &D1Database,
     sql: &str,
     args: &[JsValue],
 ) -> worker::Result<Vec<T>> {
     count(1);
-    stmt(db, sql, args)?.all().await?.results::<T>()
+    let result = JsFuture::from(stmt(db, sql, args)?.inner().all()?).await?;
+    D1Result(result.unchecked_into()).results()
 }
 
 /// Runs `statements` as one atomic batch.
@@ -120,11 +294,16 @@ pub(crate) async fn batch_results(
     statements: Vec<D1PreparedStatement>,
 ) -> worker::Result<Vec<D1Result>> {
     count(statements.len());
-    let results = db.batch(statements).await?;
-    for result in &results {
+    let statements: js_sys::Array = statements.iter().map(|s| s.inner().clone()).collect();
+    let sys: &worker::worker_sys::D1Database = db.as_ref().unchecked_ref();
+    let array: js_sys::Array = settle(sys.batch(statements)).await?.dyn_into()?;
+    let mut results = Vec::with_capacity(array.length() as usize);
+    for result in array.iter() {
+        let result = D1Result(result.unchecked_into());
         if let Some(err) = result.error() {
             return Err(worker::Error::RustError(err));
         }
+        results.push(result);
     }
     Ok(results)
 }
@@ -148,16 +327,17 @@ pub(crate) fn prepared(
 // ------------------------------------------------------------------ tenants
 
 /// A tenant row.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub(crate) struct TenantRow {
     pub(crate) id: String,
     pub(crate) issuer: String,
 }
+from_row!(TenantRow { id, issuer });
 
-#[derive(Deserialize)]
 struct TenantId {
     tenant_id: String,
 }
+from_row!(TenantId { tenant_id });
 
 /// The tenant a custom domain (lower case, no port) is mapped to.
 pub(crate) async fn tenant_of_domain(
@@ -173,10 +353,10 @@ pub(crate) async fn tenant_of_domain(
     Ok(row.map(|r| r.tenant_id))
 }
 
-#[derive(Deserialize)]
 struct Id {
     id: String,
 }
+from_row!(Id { id });
 
 /// Tenant ids, in order (at most [`MAX_TENANTS_PER_RUN`]).
 pub(crate) async fn tenant_ids(db: &D1Database) -> worker::Result<Vec<String>> {
@@ -191,7 +371,6 @@ pub(crate) async fn tenant_ids(db: &D1Database) -> worker::Result<Vec<String>> {
 
 // ------------------------------------------------------------------ key versions
 
-#[derive(Deserialize)]
 struct KeyRow {
     version: i64,
     state: String,
@@ -199,6 +378,13 @@ struct KeyRow {
     activated_at: i64,
     retired_at: Option<i64>,
 }
+from_row!(KeyRow {
+    version,
+    state,
+    created_at,
+    activated_at,
+    retired_at
+});
 
 /// A tenant's newest 64 non-retired key versions, oldest first (rows whose numbers do not
 /// fit a `u32` are skipped).
@@ -303,7 +489,7 @@ pub(crate) async fn write_rotation(
 
 /// A user row ([`USER_COLUMNS`]: metadata bags as JSON text, the ETag columns), as minting
 /// and the Backend API read it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub(crate) struct UserRow {
     pub(crate) id: String,
     pub(crate) email: Option<String>,
@@ -317,6 +503,19 @@ pub(crate) struct UserRow {
     pub(crate) updated_at: i64,
     pub(crate) version: i64,
 }
+from_row!(UserRow {
+    id,
+    email,
+    email_verified,
+    first_name,
+    last_name,
+    public_metadata,
+    unsafe_metadata,
+    private_metadata,
+    created_at,
+    updated_at,
+    version
+});
 
 impl UserRow {
     /// The core's [`User`] of this row, with the stored caps
@@ -349,7 +548,7 @@ pub(crate) async fn user(
 }
 
 /// A session row.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub(crate) struct SessionRow {
     pub(crate) id: String,
     pub(crate) tenant_id: String,
@@ -360,6 +559,16 @@ pub(crate) struct SessionRow {
     pub(crate) org_role: Option<String>,
     pub(crate) expires_at: i64,
 }
+from_row!(SessionRow {
+    id,
+    tenant_id,
+    user_id,
+    status,
+    aal,
+    org_id,
+    org_role,
+    expires_at
+});
 
 /// The session `id`.
 pub(crate) async fn session(db: &D1Database, id: &str) -> worker::Result<Option<SessionRow>> {
@@ -367,12 +576,17 @@ pub(crate) async fn session(db: &D1Database, id: &str) -> worker::Result<Option<
 }
 
 /// A template row.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub(crate) struct TemplateRow {
     pub(crate) name: String,
     pub(crate) body: String,
     pub(crate) lifetime: Option<i64>,
 }
+from_row!(TemplateRow {
+    name,
+    body,
+    lifetime
+});
 
 /// The default template of `tenant`, if one is marked.
 #[cfg(feature = "dev")]

@@ -35,7 +35,6 @@ use crate::edge::tenancy::{
 };
 use crate::keys::rotation::{self, KeyVersion, RotationPolicy};
 use crate::{derive_signing_seed, Jwks};
-use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -86,7 +85,7 @@ struct Entry {
     versions: Vec<KeyVersion>,
     loaded_ms: f64,
     /// Derived keys by version: one for each of `versions`.
-    keys: BTreeMap<u32, TenantKey>,
+    keys: Vec<(u32, TenantKey)>,
     /// The JWKS for a set of published versions.
     published: Option<(Vec<u32>, Jwks, Rc<String>)>,
 }
@@ -100,8 +99,11 @@ std::thread_local! {
     /// cache TTL, kept up to [`MAX_STALE_MS`] so a mapped domain stays known.
     static DOMAINS: RefCell<LruCache<String, (Option<String>, f64)>> =
         const { RefCell::new(LruCache::new(MAX_NAMES, MAX_STALE_MS)) };
-    /// Tenants being refreshed in the background.
-    static REFRESHING: RefCell<BTreeSet<String>> = const { RefCell::new(BTreeSet::new()) };
+    /// Tenants being refreshed in the background: a set (no bound beyond the refreshes
+    /// running, nothing expires), held in an [`LruCache`] of the same type as `KNOWN`'s
+    /// so the wasm has one copy of the set code instead of a `BTreeSet`'s too.
+    static REFRESHING: RefCell<LruCache<String, ()>> =
+        const { RefCell::new(LruCache::new(usize::MAX, i64::MAX)) };
     /// Tenant ids seen in D1 in the last hour: not counted as unknown names, even once
     /// their entry was dropped (after a rotation) or evicted.
     static KNOWN: RefCell<LruCache<String, ()>> =
@@ -338,6 +340,12 @@ pub(crate) async fn tenant_by_id(
     }
 }
 
+/// The key of `version` among a tenant's derived keys (at most 64: a list, smaller in the
+/// wasm than an ordered map).
+fn key_of(keys: &[(u32, TenantKey)], version: u32) -> Option<&TenantKey> {
+    keys.iter().find(|(v, _)| *v == version).map(|(_, k)| k)
+}
+
 /// The keys of `versions` (WebCrypto derives their public halves), reusing those this
 /// isolate already derived for tenant `id` under `secret`. `Err` (500) when WebCrypto
 /// could not derive one.
@@ -345,7 +353,7 @@ async fn derive_keys(
     id: &str,
     secret: &str,
     versions: &[KeyVersion],
-) -> Result<BTreeMap<u32, TenantKey>, Reply> {
+) -> Result<Vec<(u32, TenantKey)>, Reply> {
     let mut keys = TENANTS
         .with(|t| {
             let t = t.try_borrow().ok()?;
@@ -353,15 +361,15 @@ async fn derive_keys(
             (entry.secret == secret).then(|| entry.keys.clone())
         })
         .unwrap_or_default();
-    keys.retain(|v, _| versions.iter().any(|k| k.version == *v));
+    keys.retain(|(v, _)| versions.iter().any(|k| k.version == *v));
     for v in versions {
-        if let alloc::collections::btree_map::Entry::Vacant(slot) = keys.entry(v.version) {
+        if key_of(&keys, v.version).is_none() {
             let seed = derive_signing_seed(secret.as_bytes(), id, v.version);
             let key = TenantKey::derive(seed).await.ok_or_else(|| {
                 worker::console_error!("torii-edge: WebCrypto could not derive a key of {}", id);
                 reply::internal_error()
             })?;
-            slot.insert(key);
+            keys.push((v.version, key));
         }
     }
     Ok(keys)
@@ -373,7 +381,7 @@ fn store_entry(
     secret: &str,
     row: TenantRow,
     versions: Vec<KeyVersion>,
-    keys: BTreeMap<u32, TenantKey>,
+    keys: Vec<(u32, TenantKey)>,
 ) {
     set_known(id, true);
     TENANTS.with(|t| {
@@ -397,8 +405,14 @@ fn store_entry(
 /// Marks `id` as being refreshed; `false` if a refresh is already running.
 fn start_refresh(id: &str) -> bool {
     REFRESHING.with(|r| {
-        r.try_borrow_mut()
-            .is_ok_and(|mut r| r.insert(id.to_string()))
+        r.try_borrow_mut().is_ok_and(|mut r| {
+            // `i64::MAX` TTL: an entry never expires, so the time given does not matter.
+            let first = !r.contains(id, 0);
+            if first {
+                r.insert(id.to_string(), (), 0);
+            }
+            first
+        })
     })
 }
 
@@ -486,16 +500,14 @@ fn build(entry: &mut Entry, config: &TenantConfig, now: i64) -> Result<Tenant, R
     if stale {
         let jwks = published
             .iter()
-            .map(|v| entry.keys.get(v).map(TenantKey::public_jwk))
+            .map(|v| key_of(&entry.keys, *v).map(TenantKey::public_jwk))
             .collect::<Option<Vec<_>>>()
             .map(Jwks::from_keys)
             .ok_or_else(|| reply::misconfigured("the tenant's key set is unavailable"))?;
         let json = Rc::new(jwks.to_json());
         entry.published = Some((published, jwks, json));
     }
-    let key = entry
-        .keys
-        .get(&signer.version)
+    let key = key_of(&entry.keys, signer.version)
         .cloned()
         .ok_or_else(|| reply::misconfigured("the tenant's key set is unavailable"))?;
     let (_, jwks, json) = entry
@@ -571,6 +583,12 @@ async fn rotate_tenant(
         return Ok((false, 0));
     }
     store::write_rotation(db, id, &changed, new).await?;
+    // Inserted one by one (as `collect` would, the last of equal keys wins): no sort of
+    // the pairs instantiated for this log line.
+    let mut states = serde_json::Map::new();
+    for (v, s) in &changed {
+        states.insert(v.version.to_string(), serde_json::Value::from(*s));
+    }
     worker::console_log!(
         "{}",
         serde_json::json!({
@@ -578,7 +596,7 @@ async fn rotate_tenant(
             "tenant": id,
             "rotated": new.map(|(v, _)| v.version),
             "retired": retired,
-            "states": changed.iter().map(|(v, s)| (v.version.to_string(), *s)).collect::<BTreeMap<_, _>>(),
+            "states": states,
         })
     );
     Ok((

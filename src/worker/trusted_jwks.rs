@@ -26,9 +26,9 @@ use super::counters::bump;
 use crate::edge::issuers::{
     discovered_jwks_uri, fetchable, CachedSet, TrustedIssuer, MAX_KV_VALUE_BYTES,
 };
+use crate::edge::lru::LruCache;
 use crate::keys::{FetchStep, SharedFetch, SECONDARY_TIMEOUT_MS};
 use crate::{max_age_from_cache_control, CacheConfig, Jwks, JwksCache, MAX_JWKS_BYTES};
-use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -47,7 +47,11 @@ const MAX_WAIT_MS: u32 = 5_500;
 const WAIT_STEP_MS: u32 = 20;
 
 std::thread_local! {
-    static STATES: RefCell<BTreeMap<String, IssuerState>> = const { RefCell::new(BTreeMap::new()) };
+    /// Each trusted issuer's state, by issuer: a map (nothing is evicted or expires) held
+    /// in an [`LruCache`], whose key bookkeeping the wasm has for the tenant caches anyway,
+    /// instead of a `BTreeMap` of its own.
+    static STATES: RefCell<LruCache<String, IssuerState>> =
+        const { RefCell::new(LruCache::new(usize::MAX, i64::MAX)) };
 }
 
 /// Drops every issuer's in-memory state, as a fresh isolate would start (dev builds only).
@@ -92,10 +96,11 @@ fn flight_ms() -> i64 {
 fn with_state<R>(issuer: &str, f: impl FnOnce(&mut IssuerState) -> R) -> Option<R> {
     STATES.with(|s| {
         let mut map = s.try_borrow_mut().ok()?;
-        let state = map
-            .entry(issuer.to_string())
-            .or_insert_with(IssuerState::new);
-        Some(f(state))
+        // `i64::MAX` TTL: nothing expires, so the time given does not matter.
+        if !map.contains(issuer, 0) {
+            map.insert(issuer.to_string(), IssuerState::new(), 0);
+        }
+        Some(f(map.peek_mut(issuer, 0)?))
     })
 }
 

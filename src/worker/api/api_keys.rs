@@ -11,16 +11,16 @@ use crate::api::routes::Record;
 use crate::api::scopes::ScopeSet;
 use crate::api::ApiError;
 use crate::error::ErrorCode;
+use crate::worker::store::from_row;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use serde::Deserialize;
 use serde_json::{json as j, Value};
 
 pub(crate) const COLUMNS: &str =
     "key_id, name, scopes, prefix, last_four, created_at, last_used_at, expires_at, revoked_at";
 
 /// An API key row (never its hash).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub(crate) struct KeyRow {
     pub(crate) key_id: String,
     pub(crate) name: String,
@@ -32,10 +32,21 @@ pub(crate) struct KeyRow {
     pub(crate) expires_at: Option<i64>,
     pub(crate) revoked_at: Option<i64>,
 }
+from_row!(KeyRow {
+    key_id,
+    name,
+    scopes,
+    prefix,
+    last_four,
+    created_at,
+    last_used_at,
+    expires_at,
+    revoked_at
+});
 
 impl KeyRow {
     fn scope_set(&self) -> ScopeSet {
-        serde_json::from_str::<Value>(&self.scopes)
+        serde_json::from_slice::<Value>(self.scopes.as_bytes())
             .ok()
             .and_then(|v| ScopeSet::from_json(&v, "scopes").ok())
             .unwrap_or(ScopeSet::EMPTY)
@@ -58,7 +69,7 @@ pub(crate) fn key_json(k: &KeyRow, now: i64) -> Value {
     j!({
         "id": k.key_id,
         "name": k.name,
-        "scopes": serde_json::from_str::<Value>(&k.scopes).unwrap_or(Value::Array(Vec::new())),
+        "scopes": serde_json::from_slice::<Value>(k.scopes.as_bytes()).unwrap_or(Value::Array(Vec::new())),
         "prefix": k.prefix,
         "last_four": k.last_four,
         "status": status,

@@ -13,10 +13,10 @@ use crate::edge::url::SerializedUrl;
 use crate::error::ErrorCode;
 use crate::worker::clock;
 use crate::worker::env::string_var;
+use crate::worker::store::from_row;
 use crate::worker::store::n;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use serde::Deserialize;
 use serde_json::{json as j, Value};
 use worker::{Env, Request};
 
@@ -110,13 +110,18 @@ fn check_operator(req: &Request, env: &Env) -> Result<(), ApiError> {
     }
 }
 
-#[derive(Deserialize)]
 struct IdemRow {
     fingerprint: String,
     status: Option<i64>,
     body: String,
     created_at: i64,
 }
+from_row!(IdemRow {
+    fingerprint,
+    status,
+    body,
+    created_at
+});
 
 /// `POST /v1/applications`: the application and its first secret key (`admin`, named
 /// `default`), in one batch; the secret is in this response only. An `Idempotency-Key`

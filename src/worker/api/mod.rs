@@ -176,9 +176,10 @@ async fn serve(req: &mut Request, env: &Env, ctx: &Context, request_id: &str) ->
                         allow,
                     ))
                 }
-                // `GET /v1/openapi.json`: the core's document, public and cacheable.
+                // `GET /v1/openapi.json`: the core's document (its committed bytes),
+                // public and cacheable.
                 _ => {
-                    let mut reply = Reply::json(200, crate::api::openapi::document());
+                    let mut reply = Reply::json(200, crate::api::openapi::DOCUMENT.into());
                     reply
                         .headers
                         .push(("cache-control", "public, max-age=300".into()));
@@ -357,7 +358,7 @@ async fn authorized(a: AuthInput<'_>, r: Request2<'_>) -> Answer {
     let scopes = row
         .scopes
         .as_deref()
-        .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+        .and_then(|s| serde_json::from_slice::<serde_json::Value>(s.as_bytes()).ok())
         .and_then(|v| ScopeSet::from_json(&v, "scopes").ok())
         .unwrap_or(ScopeSet::EMPTY);
     if last_used_due(row.last_used_at, now) {
@@ -515,7 +516,7 @@ impl store::AuthRow {
             domains: self
                 .domains
                 .as_deref()
-                .and_then(|d| serde_json::from_str(d).ok())
+                .and_then(|d| serde_json::from_slice(d.as_bytes()).ok())
                 .unwrap_or_default(),
             created_at: self.app_created_at.unwrap_or_default(),
         })

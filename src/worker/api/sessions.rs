@@ -14,12 +14,11 @@ use crate::api::ApiError;
 use crate::edge::reply::Reply;
 use crate::error::ErrorCode;
 use crate::worker::mint::{self, lifetime, mint_with_actor, parse_template};
-use crate::worker::store::{SessionRow, TemplateRow};
+use crate::worker::store::{from_row, SessionRow, TemplateRow};
 use crate::worker::tenant::{self, Tenant};
 use crate::Template;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use serde::Deserialize;
 use serde_json::{json as j, Map, Value};
 
 /// Default session lifetime when `expires_in` is absent (7 days).
@@ -28,7 +27,7 @@ const DEFAULT_SESSION_SECS: i64 = 7 * 86_400;
 pub(crate) const COLUMNS: &str =
     "id, tenant_id, user_id, status, aal, org_id, org_role, actor, created_at, expires_at";
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 struct Row {
     id: String,
     tenant_id: String,
@@ -41,6 +40,18 @@ struct Row {
     created_at: i64,
     expires_at: i64,
 }
+from_row!(Row {
+    id,
+    tenant_id,
+    user_id,
+    status,
+    aal,
+    org_id,
+    org_role,
+    actor,
+    created_at,
+    expires_at
+});
 
 impl Row {
     fn base(&self) -> SessionRow {
@@ -57,7 +68,7 @@ impl Row {
     }
 
     fn actor(&self) -> Option<Map<String, Value>> {
-        match serde_json::from_str::<Value>(self.actor.as_deref()?) {
+        match serde_json::from_slice::<Value>(self.actor.as_deref()?.as_bytes()) {
             Ok(Value::Object(m)) => Some(m),
             _ => None,
         }
@@ -94,7 +105,7 @@ fn from_reply(reply: &Reply) -> ApiError {
     let message = reply
         .body
         .as_deref()
-        .and_then(|b| serde_json::from_str::<Value>(b).ok())
+        .and_then(|b| serde_json::from_slice::<Value>(b.as_bytes()).ok())
         .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
         .unwrap_or_default();
     ApiError::new(code, message)
@@ -283,11 +294,11 @@ pub(crate) async fn revoke_all(call: &Call<'_>, user_id: &str) -> Answer {
         )?,
     ]);
     let results = store::batch(&call.db, statements, "the sessions").await?;
-    #[derive(Deserialize)]
     struct Id {
         #[allow(dead_code)]
         id: String,
     }
+    from_row!(Id { id });
     if store::rows::<Id>(&results, 0)?.is_empty() {
         return Err(users::not_found());
     }

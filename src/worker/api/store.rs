@@ -9,11 +9,11 @@ use crate::api::routes::{Ahead, Record};
 use crate::api::ApiError;
 use crate::error::ErrorCode;
 use crate::worker::store as base;
+use crate::worker::store::{from_row, D1Result, FromRow};
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use serde::Deserialize;
 use worker::wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement, D1Result, Env};
+use worker::{D1Database, D1PreparedStatement, Env};
 
 pub(crate) use crate::worker::store::{n, opt, prepared, s};
 
@@ -48,7 +48,7 @@ pub(crate) fn stmt(
 }
 
 /// The first row of a query.
-pub(crate) async fn first<T: for<'a> Deserialize<'a>>(
+pub(crate) async fn first<T: FromRow>(
     db: &D1Database,
     sql: &str,
     args: &[JsValue],
@@ -59,7 +59,7 @@ pub(crate) async fn first<T: for<'a> Deserialize<'a>>(
 }
 
 /// Every row of a query.
-pub(crate) async fn all<T: for<'a> Deserialize<'a>>(
+pub(crate) async fn all<T: FromRow>(
     db: &D1Database,
     sql: &str,
     args: &[JsValue],
@@ -81,18 +81,11 @@ pub(crate) async fn batch(
 
 /// Rows a statement of a batch changed.
 pub(crate) fn changes(results: &[D1Result], i: usize) -> usize {
-    results
-        .get(i)
-        .and_then(|r| r.meta().ok().flatten())
-        .and_then(|m| m.changes)
-        .unwrap_or(0)
+    results.get(i).and_then(D1Result::changes).unwrap_or(0)
 }
 
 /// The rows of statement `i` of a batch.
-pub(crate) fn rows<T: for<'a> Deserialize<'a>>(
-    results: &[D1Result],
-    i: usize,
-) -> Result<Vec<T>, ApiError> {
+pub(crate) fn rows<T: FromRow>(results: &[D1Result], i: usize) -> Result<Vec<T>, ApiError> {
     match results.get(i) {
         Some(r) => r.results::<T>().map_err(|e| unavailable(&e)),
         None => Ok(Vec::new()),
@@ -101,7 +94,7 @@ pub(crate) fn rows<T: for<'a> Deserialize<'a>>(
 
 /// The authentication read: the application, the key row (of any application) and the
 /// idempotency record, each column `NULL` when absent. Always one row.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub(crate) struct AuthRow {
     pub(crate) app_id: Option<String>,
     pub(crate) environment: Option<String>,
@@ -120,6 +113,24 @@ pub(crate) struct AuthRow {
     pub(crate) idem_body: Option<String>,
     pub(crate) idem_created_at: Option<i64>,
 }
+from_row!(AuthRow {
+    app_id,
+    environment,
+    issuer,
+    allowed_origins,
+    domains,
+    app_created_at,
+    key_tenant,
+    scopes,
+    secret_hash,
+    expires_at,
+    revoked_at,
+    last_used_at,
+    idem_fingerprint,
+    idem_status,
+    idem_body,
+    idem_created_at
+});
 
 const AUTH_SQL: &str = "SELECT t.id AS app_id, t.environment, t.issuer, t.allowed_origins, \
      (SELECT json_group_array(host) FROM (SELECT host FROM tenant_domains \
@@ -236,7 +247,7 @@ fn take_ahead(call: &Call<'_>, record: Record, id: Option<&str>) -> Option<D1Res
 
 /// The row `id` of `record` in the call's application: the one read with the
 /// authentication when it is that row, else a query.
-pub(crate) async fn by_id<T: for<'a> Deserialize<'a>>(
+pub(crate) async fn by_id<T: FromRow>(
     call: &Call<'_>,
     record: Record,
     id: &str,
@@ -253,10 +264,7 @@ pub(crate) async fn by_id<T: for<'a> Deserialize<'a>>(
 
 /// The page of `record`'s list the call's query string asks for: the one read with the
 /// authentication, else a query ([`list_statement`] either way).
-pub(crate) async fn page<T: for<'a> Deserialize<'a>>(
-    call: &Call<'_>,
-    record: Record,
-) -> Result<Vec<T>, ApiError> {
+pub(crate) async fn page<T: FromRow>(call: &Call<'_>, record: Record) -> Result<Vec<T>, ApiError> {
     if let Some(result) = take_ahead(call, record, None) {
         return result.results::<T>().map_err(|e| unavailable(&e));
     }
@@ -341,11 +349,11 @@ pub(crate) async fn origin_allowed_anywhere(
     db: &D1Database,
     origin: &str,
 ) -> Result<bool, ApiError> {
-    #[derive(Deserialize)]
     struct One {
         #[allow(dead_code)]
         one: i64,
     }
+    from_row!(One { one });
     let row: Option<One> = first(
         db,
         "SELECT 1 AS one FROM tenants, json_each(tenants.allowed_origins) AS o \

@@ -12,15 +12,15 @@ use crate::api::requests::{
 use crate::api::routes::Record;
 use crate::api::ApiError;
 use crate::error::ErrorCode;
+use crate::worker::store::from_row;
 use alloc::string::String;
 use alloc::vec::Vec;
-use serde::Deserialize;
 use serde_json::{json as j, Value};
 
 pub(crate) const COLUMNS: &str =
     "name, body, lifetime, is_default, created_at, updated_at, version";
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 struct Row {
     name: String,
     body: String,
@@ -30,6 +30,15 @@ struct Row {
     updated_at: i64,
     version: i64,
 }
+from_row!(Row {
+    name,
+    body,
+    lifetime,
+    is_default,
+    created_at,
+    updated_at,
+    version
+});
 
 impl Row {
     fn etag(&self) -> String {
@@ -40,7 +49,7 @@ impl Row {
 fn template_json(r: &Row) -> Value {
     j!({
         "name": r.name,
-        "claims": serde_json::from_str::<Value>(&r.body).unwrap_or(Value::Null),
+        "claims": serde_json::from_slice::<Value>(r.body.as_bytes()).unwrap_or(Value::Null),
         "lifetime": r.lifetime,
         "default": r.is_default != 0,
         "created_at": r.created_at,
