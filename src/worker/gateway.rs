@@ -285,7 +285,7 @@ pub(crate) async fn handle(
         line.code = reply
             .body
             .as_deref()
-            .and_then(|b| serde_json::from_str::<Value>(b).ok())
+            .and_then(|b| serde_json::from_slice::<Value>(b.as_bytes()).ok())
             .and_then(|v| v.get("code").and_then(Value::as_str).map(str::to_string));
     }
     line.emit();

@@ -72,7 +72,7 @@ pub(crate) fn header_list(headers: &web_sys::Headers) -> Option<Vec<(String, Str
     js_sys::JSON::stringify(&js_sys::Array::from(headers))
         .ok()
         .and_then(|json| json.as_string())
-        .and_then(|json| serde_json::from_str(&json).ok())
+        .and_then(|json| serde_json::from_slice(json.as_bytes()).ok())
 }
 
 /// The value of header `name` (lower case) in a [`header_list`].
