@@ -36,11 +36,6 @@ use std::hint::black_box;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
-use torii_edge::edge::assertion::{edge_assertion_claims, identity_hash, Binding};
-use torii_edge::edge::authn::{check_template, pick_issuer, tenant_policy, Issuer};
-use torii_edge::edge::extract::request_token;
-use torii_edge::edge::headers::{claims_headers, forward_headers, ForwardContext};
-use torii_edge::edge::routing::{normalize_path, Access, Route, RouteTable};
 use torii_edge::{Jwks, Policy, SigningKey, UnixTime, UntrustedToken, Verifier};
 
 const ISSUER: &str = "https://t.io";
@@ -270,78 +265,11 @@ fn main() {
     }));
 }
 
-/// The per-request gateway decision of `examples/perf_guard.rs` (`gateway` mode) for one
-/// request carrying `token`: path normalization, route matching, token extraction, issuer
-/// selection and policy, the claims check without the signature equation, claims headers,
-/// the assertion's claims and identity hash, the forwarded header list.
+/// The per-request gateway decision (`benches/common/gateway.rs`, also what
+/// `examples/perf_guard.rs` counts) for one request carrying `token`.
 fn gateway_decision(key: &SigningKey, token: &'static str, now: UnixTime) -> impl FnMut() -> bool {
-    let routes = RouteTable::from_json(
-        br#"[{"path":"/public/**","access":"public"},{"path":"/admin/**","access":"required","roles":["admin"]},{"path":"/api/*/items/**","methods":["GET","POST"],"access":"required"}]"#,
-    )
-    .expect("routes");
-    let auth = format!("Bearer {token}");
-    let inbound: Vec<(String, String)> = [
-        ("accept", "application/json"),
-        ("authorization", auth.as_str()),
-        ("user-agent", "bench/1"),
-        ("x-torii-user-id", "spoofed"),
-        ("x-forwarded-for", "6.6.6.6"),
-        ("cookie", "theme=dark"),
-    ]
-    .iter()
-    .map(|(a, b)| (a.to_string(), b.to_string()))
-    .collect();
-    let keys = Jwks::from_keys(vec![key.public_jwk()]);
-    move || {
-        let path = normalize_path(black_box("/api/v1/items/42/../43")).expect("path");
-        let access = match routes.route("GET", &path) {
-            Route::Origin(Some(rule)) => rule.access.clone(),
-            _ => Access::Public,
-        };
-        let raw = request_token(Some(black_box(&auth)), None)
-            .ok()
-            .flatten()
-            .expect("token");
-        let untrusted = UntrustedToken::parse(raw, 8192).expect("parse");
-        assert!(matches!(
-            pick_issuer(&untrusted, "demo", ISSUER, &[]),
-            Ok(Issuer::Tenant)
-        ));
-        let verifier = Verifier::new(
-            keys.clone(),
-            tenant_policy(ISSUER, untrusted.typ(), &access),
-        );
-        let check = verifier.prepare(&untrusted).expect("prepare");
-        let claims = check.complete(true, now).expect("claims");
-        check_template(untrusted.typ(), &claims, &access).expect("template rule");
-        let added = claims_headers(&claims, "demo").expect("headers");
-        let identity: Vec<(&str, &str)> = added.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let url = format!("http://127.0.0.1:9000{path}");
-        let assertion = edge_assertion_claims(
-            ISSUER,
-            "http://127.0.0.1:9000",
-            Binding {
-                method: "GET",
-                url: &url,
-                identity: &identity,
-            },
-            claims.sub(),
-            now,
-            60,
-        );
-        let hashed = identity_hash(&identity).is_some() && !assertion.is_empty();
-        let out = forward_headers(
-            &inbound,
-            &ForwardContext {
-                request_id: "rid",
-                host: Some("demo.torii.test"),
-                proto: "https",
-                client_ip: Some("203.0.113.9"),
-            },
-            added,
-        );
-        hashed && out.len() > 5
-    }
+    let case = common::gateway::GatewayCase::new(key, ISSUER, token, "bench/1");
+    move || case.decide(now)
 }
 
 /// The token with one signature character changed (still canonical base64url).

@@ -10,13 +10,12 @@
 //! cargo run --release --example perf_guard -- gateway 1000   # 1000 gateway decisions
 //! ```
 
+// The decision itself, shared with the timed bench (benches/verify.rs).
+#[path = "../benches/common/gateway.rs"]
+mod gateway;
+
 use std::process::ExitCode;
-use torii_edge::edge::assertion::{edge_assertion_claims, identity_hash, Binding};
-use torii_edge::edge::authn::{check_template, pick_issuer, tenant_policy, Issuer};
-use torii_edge::edge::extract::request_token;
-use torii_edge::edge::headers::{claims_headers, forward_headers, ForwardContext};
-use torii_edge::edge::routing::{normalize_path, Access, Route, RouteTable};
-use torii_edge::{Jwks, Policy, SigningKey, UnixTime, UntrustedToken, Verifier};
+use torii_edge::{Jwks, Policy, SigningKey, UnixTime, Verifier};
 
 const ISS: &str = "https://demo.torii.test";
 const NOW: i64 = 1_800_000_000;
@@ -50,74 +49,9 @@ fn main() -> ExitCode {
             }
         }
         "gateway" => {
-            let routes = RouteTable::from_json(
-                br#"[{"path":"/public/**","access":"public"},{"path":"/admin/**","access":"required","roles":["admin"]},{"path":"/api/*/items/**","methods":["GET","POST"],"access":"required"}]"#,
-            )
-            .expect("routes");
-            let auth = format!("Bearer {tok}");
-            let inbound: Vec<(String, String)> = [
-                ("accept", "application/json"),
-                ("authorization", auth.as_str()),
-                ("user-agent", "perf-guard/1"),
-                ("x-torii-user-id", "spoofed"),
-                ("x-forwarded-for", "6.6.6.6"),
-                ("cookie", "theme=dark"),
-            ]
-            .iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect();
-            let verifier_keys = jwks;
+            let case = gateway::GatewayCase::new(&key, ISS, &tok, "perf-guard/1");
             for _ in 0..n {
-                let path = normalize_path("/api/v1/items/42/../43").expect("path");
-                let access = match routes.route("GET", &path) {
-                    Route::Origin(Some(rule)) => rule.access.clone(),
-                    _ => Access::Public,
-                };
-                let raw = request_token(Some(&auth), None)
-                    .ok()
-                    .flatten()
-                    .expect("token");
-                let untrusted = UntrustedToken::parse(raw, 8192).expect("parse");
-                assert!(matches!(
-                    pick_issuer(&untrusted, "demo", ISS, &[]),
-                    Ok(Issuer::Tenant)
-                ));
-                let verifier = Verifier::new(
-                    verifier_keys.clone(),
-                    tenant_policy(ISS, untrusted.typ(), &access),
-                );
-                // The signature equation is WebCrypto's at the edge: not counted here.
-                let check = verifier.prepare(&untrusted).expect("prepare");
-                let claims = check.complete(true, UnixTime(NOW)).expect("claims");
-                check_template(untrusted.typ(), &claims, &access).expect("template rule");
-                let added = claims_headers(&claims, "demo").expect("headers");
-                let identity: Vec<(&str, &str)> =
-                    added.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                let url = format!("http://127.0.0.1:9000{path}");
-                let assertion = edge_assertion_claims(
-                    ISS,
-                    "http://127.0.0.1:9000",
-                    Binding {
-                        method: "GET",
-                        url: &url,
-                        identity: &identity,
-                    },
-                    claims.sub(),
-                    UnixTime(NOW),
-                    60,
-                );
-                ok += u32::from(identity_hash(&identity).is_some() && !assertion.is_empty());
-                let out = forward_headers(
-                    &inbound,
-                    &ForwardContext {
-                        request_id: "rid",
-                        host: Some("demo.torii.test"),
-                        proto: "https",
-                        client_ip: Some("203.0.113.9"),
-                    },
-                    added,
-                );
-                ok += u32::from(out.len() > 5) - 1;
+                ok += u32::from(case.decide(UnixTime(NOW)));
             }
         }
         other => {

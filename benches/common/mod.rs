@@ -4,6 +4,8 @@
 //! drifting over the run cancels out).
 #![allow(dead_code)]
 
+pub mod gateway;
+
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -25,7 +25,7 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { Miniflare } from 'miniflare';
 import { deriveKey, mintDevToken } from '../../scripts/dev-token.mjs';
-import { seedSql } from '../../scripts/seed.mjs';
+import { seedD1 } from './d1.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values } = parseArgs({
@@ -261,21 +261,6 @@ async function measureCpu(pid, workers, baseline, rounds, block) {
   };
 }
 
-/** Applies the D1 migrations and seeds the demo tenant through `worker`'s `DB` binding. */
-async function seedD1(mf, worker) {
-  const db = await mf.getD1Database('DB', worker);
-  const statements = [];
-  for (const file of readdirSync(join(ROOT, 'migrations')).filter((f) => f.endsWith('.sql')).sort()) {
-    const sql = readFileSync(join(ROOT, 'migrations', file), 'utf8')
-      .split('\n')
-      .filter((l) => !l.trim().startsWith('--'))
-      .join('\n');
-    statements.push(...sql.split(/;\s*\n/));
-  }
-  statements.push(...seedSql({ tenant: 'demo', issuer: ISSUER }).split(/;\s*\n/));
-  const clean = statements.map((x) => x.trim().replace(/;$/, '')).filter(Boolean);
-  await db.batch(clean.map((x) => db.prepare(x)));
-}
 
 async function coldStart(options) {
   const ready = [];
@@ -288,7 +273,7 @@ async function coldStart(options) {
     if (options === toriiOptions) {
       // Seeding talks to the same process but not to the Worker's isolate; keep it out
       // of the timed first request.
-      await seedD1(mf);
+      await seedD1(mf, undefined, ISSUER);
     }
     const t1b = performance.now();
     const res = await mf.dispatchFetch(`${ISSUER}/api/x`, { headers: { authorization: `Bearer ${repeated}` } });
@@ -318,7 +303,7 @@ try {
     ],
   });
   await mf.ready;
-  await seedD1(mf, 'torii');
+  await seedD1(mf, 'torii', ISSUER);
   try {
     const [pass, torii, toriiNoLog, jose, floor] = await Promise.all(
       ['pass', 'torii', 'torii-nolog', 'jose', 'floor'].map((n) => mf.getWorker(n)),

@@ -24,7 +24,7 @@ import { build as esbuild } from 'esbuild';
 import { Miniflare } from 'miniflare';
 import WebSocket from 'ws';
 import { deriveKey, mintDevToken } from '../../scripts/dev-token.mjs';
-import { seedSql } from '../../scripts/seed.mjs';
+import { seedD1 } from './d1.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values } = parseArgs({
@@ -163,20 +163,7 @@ const mf = new Miniflare({
   ],
 });
 await mf.ready;
-{
-  const db = await mf.getD1Database('DB', 'torii');
-  const statements = [];
-  for (const file of readdirSync(join(ROOT, 'migrations')).filter((f) => f.endsWith('.sql')).sort()) {
-    const sql = readFileSync(join(ROOT, 'migrations', file), 'utf8')
-      .split('\n')
-      .filter((l) => !l.trim().startsWith('--'))
-      .join('\n');
-    statements.push(...sql.split(/;\s*\n/));
-  }
-  statements.push(...seedSql({ tenant: 'demo', issuer: ISSUER }).split(/;\s*\n/));
-  const clean = statements.map((x) => x.trim().replace(/;$/, '')).filter(Boolean);
-  await db.batch(clean.map((x) => db.prepare(x)));
-}
+await seedD1(mf, 'torii', ISSUER);
 
 // ---------------------------------------------------------------- inspector
 /** A DevTools protocol session with Worker `name`'s isolate. */
