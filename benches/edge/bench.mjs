@@ -16,7 +16,6 @@
 // --json FILE: every figure as JSON too (read by benches/report.mjs).
 import { build } from 'esbuild';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -25,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { Miniflare } from 'miniflare';
 import { deriveKey, mintDevToken } from '../../scripts/dev-token.mjs';
-import { seedD1 } from './d1.mjs';
+import { seedD1, startOrigin } from './harness.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values } = parseArgs({
@@ -52,15 +51,7 @@ const ROUTES = JSON.stringify([{ path: '/public/**', access: 'public' }]);
 const COMPAT = '2026-04-20';
 
 // ---------------------------------------------------------------- origin
-const originServer = createServer((req, res) => {
-  req.resume();
-  req.on('end', () => {
-    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' });
-    res.end('ok');
-  });
-});
-await new Promise((r) => originServer.listen(0, '127.0.0.1', r));
-const ORIGIN_URL = `http://127.0.0.1:${originServer.address().port}`;
+const { server: originServer, url: ORIGIN_URL } = await startOrigin();
 
 // ---------------------------------------------------------------- workers
 // The Workers' stdout (torii-edge logs a JSON line per request) is drained, not printed.

@@ -15,7 +15,6 @@
 //   node benches/edge/profile.mjs [--requests 2000] [--top 15] [--case public|first|repeated]
 //       [--peer] [--save DIR]   (writes DIR/<worker>-<case>.cpuprofile, for Chrome DevTools)
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +23,7 @@ import { build as esbuild } from 'esbuild';
 import { Miniflare } from 'miniflare';
 import WebSocket from 'ws';
 import { deriveKey, mintDevToken } from '../../scripts/dev-token.mjs';
-import { seedD1 } from './d1.mjs';
+import { seedD1, startOrigin } from './harness.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values } = parseArgs({
@@ -46,15 +45,7 @@ const ISSUER = `http://demo.${BASE_DOMAIN}`;
 const ROUTES = JSON.stringify([{ path: '/public/**', access: 'public' }]);
 
 // ---------------------------------------------------------------- origin
-const originServer = createServer((req, res) => {
-  req.resume();
-  req.on('end', () => {
-    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' });
-    res.end('ok');
-  });
-});
-await new Promise((r) => originServer.listen(0, '127.0.0.1', r));
-const ORIGIN_URL = `http://127.0.0.1:${originServer.address().port}`;
+const { server: originServer, url: ORIGIN_URL } = await startOrigin();
 
 // ---------------------------------------------------------------- instrumented copy
 // The glue instantiates the module once with `new WebAssembly.Instance(Q, imports())`;
