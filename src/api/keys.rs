@@ -336,13 +336,7 @@ impl core::fmt::Debug for SecretHash {
 impl SecretHash {
     /// Lower-case hex (64 characters), as D1 stores it.
     pub fn to_hex(&self) -> String {
-        let mut out = String::with_capacity(64);
-        for b in self.0 {
-            for nibble in [b >> 4, b & 0xF] {
-                out.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
-            }
-        }
-        out
+        crate::encoding::hex::encode(&self.0)
     }
 
     /// From 64 hex characters (either case); `None` otherwise.

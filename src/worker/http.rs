@@ -38,13 +38,7 @@ pub(crate) fn new_request_id() -> String {
         // No randomness: a time-based id still correlates log lines.
         return format!("t{}", js_sys::Date::now());
     }
-    let mut id = String::with_capacity(32);
-    for b in bytes {
-        for nibble in [b >> 4, b & 0xF] {
-            id.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
-        }
-    }
-    id
+    crate::encoding::hex::encode(&bytes)
 }
 
 /// [`to_web_response`] as a `worker::Response`, for the routes written with workers-rs.

@@ -287,10 +287,6 @@ pub(crate) async fn touch_key(db: &D1Database, key_id: &str, now: i64) -> worker
     base::batch(db, Vec::from([st])).await
 }
 
-fn hex(bytes: &[u8; 32]) -> String {
-    crate::api::keys::SecretHash(*bytes).to_hex()
-}
-
 /// Claims `key` for a request with `fingerprint` (an in-flight record, status `NULL`),
 /// unless a live record holds it. `false`: another request claimed it first.
 pub(crate) async fn claim_idempotency(
@@ -310,7 +306,7 @@ pub(crate) async fn claim_idempotency(
         &[
             s(app),
             s(key),
-            s(&hex(fingerprint)),
+            s(&crate::encoding::hex::encode(fingerprint)),
             n(now),
             n(now.saturating_sub(IDEMPOTENCY_WINDOW_SECS)),
         ],
