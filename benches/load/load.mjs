@@ -33,7 +33,7 @@ import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { deriveKey } from '../../scripts/dev-token.mjs';
+import { joseVars } from '../edge/harness.mjs';
 import { ROOT } from '../../tests/e2e/worker.mjs';
 import { judge } from './check.mjs';
 import { startCapturingOrigin } from './origin.mjs';
@@ -129,17 +129,6 @@ function percentile(sorted, p) {
 }
 
 /** One target's run: start it, drive the traffic, sample memory, judge. */
-/** The jose Worker's vars: the tenant's key version 1 (what our tenant starts with). */
-async function joseVars(originUrl) {
-  const { privateKey, publicJwk, kid } = await deriveKey(SECRET, TENANT, 1);
-  return {
-    ORIGIN_URL: originUrl,
-    ISSUER: 'origin',
-    JWKS: JSON.stringify({ keys: [publicJwk] }),
-    SIGNING_JWK: JSON.stringify({ ...privateKey.export({ format: 'jwk' }), kid }),
-  };
-}
-
 async function runTarget(kind, origin, rate = 0) {
   const vars = {
     TORII_MASTER_SECRET: SECRET,
@@ -155,7 +144,11 @@ async function runTarget(kind, origin, rate = 0) {
   const w = kind === 'torii'
     ? await startOurs(vars, [{ id: TENANT }, { id: OTHER, issuer: OTHER_ISSUER }])
     : kind === 'jose'
-      ? await startPassThrough(await joseVars(origin.url), { config: 'jose.wrangler.toml', name: 'jose Worker' })
+      ? await startPassThrough(
+        // The tenant's key version 1 (what our tenant starts with); ISSUER=origin: the harness's port.
+        await joseVars({ secret: SECRET, issuer: 'origin', originUrl: origin.url, tenant: TENANT, version: 1 }),
+        { config: 'jose.wrangler.toml', name: 'jose Worker' },
+      )
       : await startPassThrough({ ORIGIN_URL: origin.url });
   active.add(w);
   const run = { target: w.name, workerd: w.workerd };
@@ -482,7 +475,6 @@ function checkRound(runs) {
     const o = ours?.memory.steady?.runtime?.kibPerRequest;
     const r2 = (x) => (x == null ? 'n/a' : Math.round(x * 100) / 100);
     console.log(`\nreference, jose Worker: steady runtime RSS growth ${r2(j)} KiB/request (${r2(p ? j / p : null)}x the pass-through's ${r2(p)}${o != null ? `; ours ${r2(o)}, ${r2(j ? o / j : null)}x the jose Worker's` : ''})`);
-    runs.joseReference = { jose: j, pass: p, ours: o };
   }
   if (ours && pass) {
     const a = ours.memory.runtimeKib;
