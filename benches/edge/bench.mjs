@@ -14,7 +14,6 @@
 // --cpu-rounds/--cpu-block: the workerd CPU-time phase (blocks of requests per case, /proc);
 // --quick (or BENCH_QUICK=1): --rounds 2 --batch 25 --cold 2 unless given;
 // --json FILE: every figure as JSON too (read by benches/report.mjs).
-import { build } from 'esbuild';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -23,8 +22,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { Miniflare } from 'miniflare';
-import { deriveKey, mintDevToken } from '../../scripts/dev-token.mjs';
-import { seedD1, startOrigin } from './harness.mjs';
+import { mintDevToken } from '../../scripts/dev-token.mjs';
+import { bundleJoseWorker, joseVars, seedD1, startOrigin } from './harness.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values } = parseArgs({
@@ -76,18 +75,8 @@ const toriiOptions = () => ({
 
 const tmp = mkdtempSync(join(tmpdir(), 'torii-bench-'));
 const joseBundle = join(tmp, 'jose-worker.js');
-await build({
-  entryPoints: [join(ROOT, 'benches', 'edge', 'jose-worker.mjs')],
-  bundle: true,
-  format: 'esm',
-  platform: 'browser',
-  conditions: ['workerd', 'worker', 'browser'],
-  minify: true,
-  outfile: joseBundle,
-  logLevel: 'warning',
-});
-const { privateKey, publicJwk, kid } = await deriveKey(SECRET);
-const signingJwk = { ...privateKey.export({ format: 'jwk' }), kid };
+await bundleJoseWorker(joseBundle);
+const jose = await joseVars({ secret: SECRET, issuer: ISSUER, originUrl: ORIGIN_URL });
 // The baseline: a bare pass-through Worker (no checks at all) to the same origin.
 const passBundle = join(tmp, 'pass-through.js');
 writeFileSync(
@@ -109,7 +98,7 @@ const floorOptions = () => ({
   modulesRoot: join(ROOT, 'benches', 'edge'),
   compatibilityDate: COMPAT,
   handleRuntimeStdio: quiet,
-  bindings: { ORIGIN_URL, SIGNING_JWK: JSON.stringify(signingJwk) },
+  bindings: { ORIGIN_URL, SIGNING_JWK: jose.SIGNING_JWK },
 });
 const joseOptions = () => ({
   modules: true,
@@ -117,12 +106,7 @@ const joseOptions = () => ({
   modulesRoot: tmp,
   compatibilityDate: COMPAT,
   handleRuntimeStdio: quiet,
-  bindings: {
-    ISSUER,
-    ORIGIN_URL,
-    JWKS: JSON.stringify({ keys: [publicJwk] }),
-    SIGNING_JWK: JSON.stringify(signingJwk),
-  },
+  bindings: jose,
 });
 
 // ---------------------------------------------------------------- tokens
@@ -157,11 +141,10 @@ const median = (xs) => {
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /**
- * Runs every case of every Worker once per iteration, in an order rotated each iteration,
- * so load drift on the machine hits all of them alike. `added` is the median over
- * iterations of (case - public route of the same Worker, same iteration).
+ * The cases measured: the pass-through's request first, then each Worker's public route,
+ * repeated token and first-seen token (the next unused one of `firstSeen` per request).
  */
-async function measure(workers, baseline) {
+function caseList(workers, baseline, firstSeen) {
   let next = 0;
   const cases = [{ w: baseline, c: 'baseline', run: () => once(baseline.mf, '/public/x', null) }];
   for (const w of workers) {
@@ -169,6 +152,16 @@ async function measure(workers, baseline) {
     cases.push({ w, c: 'repeated', run: () => once(w.mf, '/api/x', repeated) });
     cases.push({ w, c: 'first', run: () => once(w.mf, '/api/x', firstSeen[next++]) });
   }
+  return cases;
+}
+
+/**
+ * Runs every case of every Worker once per iteration, in an order rotated each iteration,
+ * so load drift on the machine hits all of them alike. `added` is the median over
+ * iterations of (case - public route of the same Worker, same iteration).
+ */
+async function measure(workers, baseline) {
+  const cases = caseList(workers, baseline, firstSeen);
   for (let i = 0; i < 100; i++) for (const k of cases) await k.run();
   const iterations = ROUNDS * BATCH;
   const times = new Map(cases.map((k) => [k, []]));
@@ -220,13 +213,7 @@ function cpuUs(pid) {
  * on a loaded machine; `added` is over the pass-through's request.
  */
 async function measureCpu(pid, workers, baseline, rounds, block) {
-  let next = 0;
-  const cases = [{ w: baseline, c: 'baseline', run: () => once(baseline.mf, '/public/x', null) }];
-  for (const w of workers) {
-    cases.push({ w, c: 'public', run: () => once(w.mf, '/public/x', null) });
-    cases.push({ w, c: 'repeated', run: () => once(w.mf, '/api/x', repeated) });
-    cases.push({ w, c: 'first', run: () => once(w.mf, '/api/x', cpuFirstSeen[next++]) });
-  }
+  const cases = caseList(workers, baseline, cpuFirstSeen);
   const spent = new Map(cases.map((k) => [k, 0]));
   for (let r = 0; r < rounds; r++) {
     for (let j = 0; j < cases.length; j++) {

@@ -1,9 +1,12 @@
-// What the edge benches (benches/edge/bench.mjs, benches/edge/profile.mjs) share: the
-// loopback origin, and D1's migrations and demo tenant applied through a Worker's `DB`.
+// What the edge benches (benches/edge/bench.mjs, benches/edge/profile.mjs) and the load
+// harness share: the loopback origin, D1's migrations and demo tenant applied through a
+// Worker's `DB`, and the jose Worker (benches/edge/jose-worker.mjs): its bundle and vars.
+import { build } from 'esbuild';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { deriveKey } from '../../scripts/dev-token.mjs';
 import { seedSql } from '../../scripts/seed.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -35,4 +38,34 @@ export async function startOrigin() {
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   return { server, url: `http://127.0.0.1:${server.address().port}` };
+}
+
+/** Bundles benches/edge/jose-worker.mjs into `outfile` as workerd loads it (`extra`: more esbuild options). */
+export async function bundleJoseWorker(outfile, extra = {}) {
+  await build({
+    entryPoints: [join(ROOT, 'benches', 'edge', 'jose-worker.mjs')],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    conditions: ['workerd', 'worker', 'browser'],
+    minify: true,
+    outfile,
+    logLevel: 'warning',
+    ...extra,
+  });
+}
+
+/**
+ * The jose Worker's vars: `issuer` (or `origin`: the request's), `originUrl`, and the
+ * tenant's key `version` derived from `secret` (defaults: the demo tenant's first key),
+ * public in `JWKS` and private in `SIGNING_JWK`.
+ */
+export async function joseVars({ secret, issuer, originUrl, tenant, version }) {
+  const { privateKey, publicJwk, kid } = await deriveKey(secret, tenant, version);
+  return {
+    ISSUER: issuer,
+    ORIGIN_URL: originUrl,
+    JWKS: JSON.stringify({ keys: [publicJwk] }),
+    SIGNING_JWK: JSON.stringify({ ...privateKey.export({ format: 'jwk' }), kid }),
+  };
 }

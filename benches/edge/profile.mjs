@@ -19,11 +19,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { build as esbuild } from 'esbuild';
 import { Miniflare } from 'miniflare';
 import WebSocket from 'ws';
-import { deriveKey, mintDevToken } from '../../scripts/dev-token.mjs';
-import { seedD1, startOrigin } from './harness.mjs';
+import { mintDevToken } from '../../scripts/dev-token.mjs';
+import { bundleJoseWorker, joseVars, seedD1, startOrigin } from './harness.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values } = parseArgs({
@@ -99,19 +98,10 @@ export default class extends Worker {
 // ---------------------------------------------------------------- workers
 const workers = [];
 if (values.peer) {
-  await esbuild({
-    entryPoints: [join(ROOT, 'benches', 'edge', 'jose-worker.mjs')],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    conditions: ['workerd', 'worker', 'browser'],
-    minify: true,
-    outfile: join(tmp, 'jose-worker.js'),
-    logLevel: 'warning',
+  await bundleJoseWorker(join(tmp, 'jose-worker.js'), {
     // A named frame around console.log, so its subtree is found and reported apart.
     banner: { js: 'const __toriiLog = console.log; console.log = function log(...a) { return __toriiLog.apply(console, a); };' },
   });
-  const { privateKey, publicJwk, kid } = await deriveKey(SECRET);
   workers.push({
     name: 'jose',
     modules: true,
@@ -120,12 +110,7 @@ if (values.peer) {
     modulesRules: [{ type: 'ESModule', include: ['**/*.js'] }],
     compatibilityDate: '2026-04-20',
     unsafeInspectorProxy: true,
-    bindings: {
-      ISSUER,
-      ORIGIN_URL,
-      JWKS: JSON.stringify({ keys: [publicJwk] }),
-      SIGNING_JWK: JSON.stringify({ ...privateKey.export({ format: 'jwk' }), kid }),
-    },
+    bindings: await joseVars({ secret: SECRET, issuer: ISSUER, originUrl: ORIGIN_URL }),
   });
 }
 const mf = new Miniflare({
@@ -192,7 +177,7 @@ let serial = 0;
 const fresh = () => mintDevToken({ masterSecret: SECRET, issuer: ISSUER, claims: { jti: `p${serial++}` }, lifetime: 3600 });
 
 const frameKey = (f) => `${f.functionName || '(anonymous)'}${f.url ? ` ${f.url.split('/').pop()}:${f.lineNumber + 1}` : ''}`;
-const isLog = (f) => /^__wbg_log_|^log$/.test(f.functionName) || (f.functionName === 'log' && !f.url);
+const isLog = (f) => /^__wbg_log_|^log$/.test(f.functionName);
 
 /**
  * Self time per frame from a V8 CPU profile, in µs, with the time under `console.log`
