@@ -12,11 +12,9 @@ ROOT  := $(abspath .)
 TOOLS := $(ROOT)/.tools
 BIN   := $(TOOLS)/bin
 
-# wasm-bindgen-cli must be the exact version of the wasm-bindgen crate in Cargo.lock;
-# worker-build the version of the worker crate.
+# wasm-bindgen-cli must be the exact version of the wasm-bindgen crate in Cargo.lock.
 lock_version = $(shell awk '$$0 == "name = \"$(1)\"" { getline; gsub(/"/, "", $$3); print $$3; exit }' Cargo.lock)
 WASM_BINDGEN_VERSION := $(call lock_version,wasm-bindgen)
-WORKER_BUILD_VERSION := $(call lock_version,worker)
 
 DEV_PORT       ?= 8787
 FUZZ_SECONDS   ?= 60
@@ -29,15 +27,10 @@ LOAD_ROUNDS    ?= 3
 WASM_GZIP_BUDGET ?= 304128
 
 WRANGLER := $(ROOT)/node_modules/.bin/wrangler
-# worker-build would download wasm-bindgen, wasm-opt and esbuild: point it at ours.
-WORKER_BUILD_ENV := \
-	WASM_BINDGEN_BIN=$(BIN)/wasm-bindgen \
-	WASM_OPT_BIN=$(ROOT)/node_modules/.bin/wasm-opt \
-	ESBUILD_BIN=$(ROOT)/node_modules/.bin/esbuild
 export WRANGLER_SEND_METRICS := false
 
 CLIPPY := cargo clippy --locked --all-targets
-.PHONY: help tools rust-tools wasm-bindgen worker-build-tool npm-tools py-tools interop-tools browser-tools build-worker \
+.PHONY: help tools rust-tools wasm-bindgen npm-tools py-tools interop-tools browser-tools build-worker \
 	build-worker-dev dashboard dashboard-test dev load load-smoke \
 	test fmt-check clippy cargo-test wasm-core wasm-vectors wasm-size dry-run e2e interop js js-test bench bench-readme bench-selftest fuzz fuzz-tools fuzz-build fuzz-smoke clean perf-guard
 
@@ -52,7 +45,7 @@ help:
 	@echo "make load   LOAD_ROUNDS=$(LOAD_ROUNDS) x LOAD_SECONDS=$(LOAD_SECONDS) of mixed traffic through the Worker and a pass-through (wrangler dev, loopback)"
 
 # ---------------------------------------------------------------- tools
-tools: rust-tools wasm-bindgen worker-build-tool npm-tools
+tools: rust-tools wasm-bindgen npm-tools
 
 rust-tools:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
@@ -65,14 +58,6 @@ wasm-bindgen:
 	@if [ "$$($(BIN)/wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]; then \
 		echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) into .tools"; \
 		cargo install wasm-bindgen-cli --version "=$(WASM_BINDGEN_VERSION)" --root "$(TOOLS)" --force; \
-	fi
-
-worker-build-tool:
-	@test -n "$(WORKER_BUILD_VERSION)" || { echo "no worker crate in Cargo.lock" >&2; exit 1; }
-	@if [ "$$($(BIN)/worker-build --version 2>/dev/null)" != "$(WORKER_BUILD_VERSION)" ]; then \
-		echo "installing worker-build $(WORKER_BUILD_VERSION) into .tools"; \
-		cargo install worker-build --version "=$(WORKER_BUILD_VERSION)" --root "$(TOOLS)" --force --locked \
-		|| cargo install worker-build --version "=$(WORKER_BUILD_VERSION)" --root "$(TOOLS)" --force; \
 	fi
 
 npm-tools: node_modules/.installed
@@ -125,19 +110,21 @@ dashboard: js npm-tools
 # The deployable Worker, into build/ (wrangler.toml's `main`: what `wrangler deploy` and
 # `make dry-run` ship, what `make wasm-size` measures). No `dev` feature: the dev-only
 # routes (/_torii/dev/*, /_torii/devtools/*) are not compiled in.
+# scripts/build-worker.mjs: cargo, wasm-bindgen, wasm-opt and esbuild around the Worker's
+# own entry module (src/worker/entry.mjs), all pinned project-local tools.
 build-worker: tools dashboard
-	$(WORKER_BUILD_ENV) $(BIN)/worker-build --profile worker --locked --features worker,dalek --no-default-features
+	node scripts/build-worker.mjs --out-dir build --features worker,dalek
 
 # The dev Worker, into build-dev/: the deployable one plus the crate feature `dev` (the
 # dev-only routes of src/worker/devtools.rs, answered for loopback requests with
 # TORII_DEV_MODE=1), for `make dev` and `make e2e` only; never deploy it. Its own target
 # dir: both builds write the same artifact (torii_edge.wasm), so a shared one would
 # rebuild the crate at every switch, and under `make -j` could hand one build's wasm to
-# the other's worker-build.
+# the other's bindings.
 WORKER_DEV_TARGET_DIR := $(ROOT)/target/worker-dev
 build-worker-dev: tools dashboard
-	CARGO_TARGET_DIR=$(WORKER_DEV_TARGET_DIR) $(WORKER_BUILD_ENV) $(BIN)/worker-build --profile worker \
-		--out-dir build-dev --locked --features worker,dalek,dev --no-default-features
+	node scripts/build-worker.mjs --out-dir build-dev --features worker,dalek,dev \
+		--target-dir $(WORKER_DEV_TARGET_DIR)
 
 .dev.vars:
 	@umask 077; printf 'TORII_MASTER_SECRET=%s\nTORII_OPERATOR_SECRET=%s\n' \

@@ -63,6 +63,10 @@ const instantiate = /new WebAssembly\.Instance\((\w+),(\w+)\(\)\)/g;
 if (!instantiate.test(glue)) throw new Error('profile: the glue no longer instantiates with new WebAssembly.Instance(m, imports())');
 glue = glue.replace(instantiate, 'new WebAssembly.Instance($1,globalThis.__toriiCount($2()))');
 const counting = `
+// A named frame around console.log (as for the jose Worker), so the log line's subtree is
+// found and reported apart whether wasm or the entry module writes it.
+const __toriiLog = console.log;
+console.log = function log(...a) { return __toriiLog.apply(console, a); };
 globalThis.__toriiCrossings = new Map();
 globalThis.__toriiCount = (imports) => {
   const counts = globalThis.__toriiCrossings;
@@ -83,15 +87,15 @@ writeFileSync(join(tmp, 'index.js'), `import './profile-count.mjs';\n${glue}`);
 const shim = join(tmp, 'profile-entry.mjs');
 writeFileSync(
   shim,
-  `import Worker from './index.js';
-export default class extends Worker {
-  async fetch(req) {
+  `import worker from './index.js';
+export default {
+  fetch(req, env, ctx) {
     if (new URL(req.url).pathname === '/__profile/counters') {
       return Response.json(Object.fromEntries(globalThis.__toriiCrossings));
     }
-    return super.fetch(req);
-  }
-}
+    return worker.fetch(req, env, ctx);
+  },
+};
 `,
 );
 

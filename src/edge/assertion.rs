@@ -40,6 +40,9 @@ use sha2::{Digest, Sha256};
 
 /// The `typ` header of edge assertions.
 pub const EDGE_ASSERTION_TYP: &str = "torii-edge-assertion+jwt";
+
+/// The request header that carries the edge assertion to the origin.
+pub const ASSERTION_HEADER: &str = "x-torii-edge-assertion";
 /// Longest lifetime of an edge assertion, in seconds.
 pub const MAX_ASSERTION_LIFETIME: i64 = 60;
 

@@ -31,6 +31,11 @@ pub(crate) struct Counters {
     pub(crate) webcrypto_failures: Cell<u64>,
     pub(crate) memo_hits: Cell<u64>,
     pub(crate) token_cache_hits: Cell<u64>,
+    /// Gateway requests the fast path answered (a reply or a forward plan: no Rust await).
+    pub(crate) fast_path: Cell<u64>,
+    /// Gateway requests the fast path handed to the full path (I/O needed, a refused
+    /// signature, a key not imported yet).
+    pub(crate) fast_path_fallbacks: Cell<u64>,
     /// Calls to a rate limiter binding that answered.
     pub(crate) limiter_calls: Cell<u64>,
     /// Requests refused with 429 `rate_limited`.
@@ -67,6 +72,8 @@ pub(crate) fn counters_json() -> String {
             "webcrypto_failures": c.webcrypto_failures.get(),
             "signature_memo_hits": c.memo_hits.get(),
             "token_cache_hits": c.token_cache_hits.get(),
+            "fast_path": c.fast_path.get(),
+            "fast_path_fallbacks": c.fast_path_fallbacks.get(),
             "d1_queries": super::store::queries(),
             "d1_round_trips": super::store::round_trips(),
             "limiter_calls": c.limiter_calls.get(),

@@ -1,7 +1,11 @@
 //! The gateway in front of the origin: route rules, token verification, header hygiene,
 //! claims headers and the edge assertion, over the sans-I/O [`crate::edge::routing`] and
-//! [`crate::edge::assertion`] modules. Everything that is not I/O is a plain function tested
-//! natively below; [`handle`] only wires them to the Workers runtime.
+//! [`crate::edge::assertion`] modules (every rule there, natively tested). The request runs
+//! as phases: [`start`] (request id, log line), [`decide`] (configuration, path, tenant,
+//! route, token, requirements), [`outbound`] (the origin request and the assertion's
+//! signing input), then the I/O. [`handle`] is the full path, doing every I/O itself
+//! ([`Mode::Full`]); the fast path ([`super::fast`]) runs the same phases from the
+//! isolate's caches ([`Mode::Cached`]) and leaves the I/O to the entry module.
 //!
 //! Environment:
 //! * `ORIGIN_URL` (var): where requests go (`http(s)://host[:port][/base]`). Unset: the
@@ -17,9 +21,11 @@ use super::env::string_var;
 use super::http::{new_request_id, to_web_response};
 use super::log::LogLine;
 use super::trusted_jwks::{self, KeysError};
-use super::webcrypto::{sign_jwt, verify_native, TenantKey};
+use super::webcrypto::{
+    pending_signature, sign_input, verify_native, verify_remembered, PendingSignature, TenantKey,
+};
 use crate::edge::assertion::{
-    edge_assertion_claims, Binding, EDGE_ASSERTION_TYP, MAX_ASSERTION_LIFETIME,
+    edge_assertion_claims, Binding, ASSERTION_HEADER, EDGE_ASSERTION_TYP, MAX_ASSERTION_LIFETIME,
 };
 use crate::edge::authn;
 use crate::edge::config::GatewayConfig;
@@ -27,6 +33,7 @@ use crate::edge::extract::request_token;
 use crate::edge::headers::{
     claims_headers, forward_headers, valid_request_id, ForwardContext, REQUEST_ID,
 };
+use crate::jose::{finish_jws, jwt_signing_input};
 
 use crate::edge::reply::{claim_header_error_reply, token_error_reply, www_authenticate, Reply};
 use crate::edge::routing::{
@@ -65,7 +72,7 @@ pub(crate) struct GatewayTenant {
 }
 
 /// A parsed configuration, or why it is invalid.
-type Parsed = Rc<Result<GatewayConfig, String>>;
+pub(crate) type Parsed = Rc<Result<GatewayConfig, String>>;
 
 std::thread_local! {
     /// The parsed gateway configuration, with the raw vars it came from.
@@ -80,22 +87,26 @@ async fn tenant_for(
     req: &Incoming,
     url: &Url,
     env: &Env,
-    ctx: &worker::Context,
+    ctx: Option<&worker::Context>,
 ) -> Result<GatewayTenant, Reply> {
-    let t = super::tenant::resolve(
+    super::tenant::resolve(
         url.host(),
         req.header(super::tenant::APPLICATION_ID_HEADER),
         req.header(super::tenant::CLIENT_IP_HEADER),
         env,
-        Some(ctx),
+        ctx,
     )
-    .await?;
-    Ok(GatewayTenant {
+    .await
+    .map(gateway_tenant)
+}
+
+fn gateway_tenant(t: super::tenant::Tenant) -> GatewayTenant {
+    GatewayTenant {
         id: t.id,
         issuer: t.issuer,
         key: t.key,
         jwks: t.jwks,
-    })
+    }
 }
 
 fn load_config(env: &Env) -> Option<Parsed> {
@@ -149,7 +160,34 @@ fn arm_timeout(
 
 // ------------------------------------------------------------------ I/O
 
-enum Verified {
+/// How far the gateway may go for what a request needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Any I/O: D1, KV, the trusted issuers, WebCrypto (the full path, [`handle`]).
+    Full,
+    /// The isolate's caches alone (the fast path, [`super::fast`]): where the full path
+    /// would do I/O, [`decide`] stops with [`Halt::FullPath`] or [`Halt::Signature`].
+    /// Nothing in this mode awaits a pending future.
+    Cached,
+}
+
+/// Why [`decide`] stopped short of forwarding.
+pub(crate) enum Halt {
+    /// The reply to send.
+    Reply(Reply),
+    /// ([`Mode::Cached`]) the request needs I/O the fast path does not do.
+    FullPath,
+    /// ([`Mode::Cached`]) a signature to check natively before deciding.
+    Signature(PendingSignature),
+}
+
+impl From<Reply> for Halt {
+    fn from(reply: Reply) -> Self {
+        Self::Reply(reply)
+    }
+}
+
+pub(crate) enum Verified {
     /// No token on an optional or public route.
     Anonymous,
     /// A verified token.
@@ -157,16 +195,18 @@ enum Verified {
 }
 
 /// Verifies `token` for `tenant`: the tenant's own keys, or a trusted issuer's through the
-/// JWKS cache. `Err` is the reply to send.
+/// JWKS cache (the full path only). `Err` is the reply to send, or where the fast path stops.
+#[allow(clippy::too_many_arguments)]
 async fn verify_token(
     token: &str,
     tenant: &GatewayTenant,
     config: &GatewayConfig,
     access: &Access,
     env: &Env,
-    ctx: &worker::Context,
+    ctx: Option<&worker::Context>,
     line: &mut LogLine,
-) -> Result<VerifiedClaims, Reply> {
+    mode: Mode,
+) -> Result<VerifiedClaims, Halt> {
     let realm = tenant.id.as_str();
     let now = UnixTime(clock::now_secs());
     let untrusted = UntrustedToken::parse(token, DEFAULT_MAX_TOKEN_LEN)
@@ -176,15 +216,29 @@ async fn verify_token(
             line.issuer = Some("tenant");
             let policy = authn::tenant_policy(&tenant.issuer, untrusted.typ(), access);
             let verifier = crate::Verifier::new(tenant.jwks.clone(), policy);
-            verify_native(&verifier, token, &untrusted, now)
-                .await
+            let verified = match mode {
+                Mode::Full => verify_native(&verifier, token, &untrusted, now).await,
+                Mode::Cached => match verify_remembered(&verifier, token, &untrusted, now) {
+                    Some(result) => result,
+                    None => {
+                        return match pending_signature(&verifier, &untrusted) {
+                            Ok(pending) => Err(Halt::Signature(pending)),
+                            Err(e) => Err(token_error_reply(realm, &e).into()),
+                        }
+                    }
+                },
+            };
+            verified
                 .and_then(|claims| {
                     authn::check_template(untrusted.typ(), &claims, access).map(|()| claims)
                 })
-                .map_err(|e| token_error_reply(realm, &e))
+                .map_err(|e| token_error_reply(realm, &e).into())
         }
         Ok(authn::Issuer::Trusted(issuer)) => {
             line.issuer = Some("trusted");
+            let (Mode::Full, Some(ctx)) = (mode, ctx) else {
+                return Err(Halt::FullPath);
+            };
             let jwks = match trusted_jwks::keys_for(issuer, untrusted.kid(), env, ctx).await {
                 Ok(jwks) => jwks,
                 Err(KeysError::Unavailable { retry_after }) => {
@@ -193,25 +247,24 @@ async fn verify_token(
                         "the issuer's keys are unavailable; retry later",
                     );
                     reply.headers.push(("retry-after", retry_after.to_string()));
-                    return Err(reply);
+                    return Err(reply.into());
                 }
             };
             let verifier = crate::Verifier::new(jwks, issuer.policy());
             verify_native(&verifier, token, &untrusted, now)
                 .await
-                .map_err(|e| token_error_reply(realm, &e))
+                .map_err(|e| token_error_reply(realm, &e).into())
         }
-        Err(e) => Err(token_error_reply(realm, &e)),
+        Err(e) => Err(token_error_reply(realm, &e).into()),
     }
 }
 
-/// The inbound request, read straight from the runtime's object (`worker::Request::from`
-/// would also parse `request.cf` on every request, which the gateway never reads), its
-/// headers copied out once ([`super::http::header_list`]: one crossing, not one per read).
+/// The inbound request's method and headers, copied out of the runtime's object once
+/// ([`super::http::header_list`]: one crossing, not one per read; `worker::Request::from`
+/// would also parse `request.cf` on every request, which the gateway never reads).
 pub(crate) struct Incoming {
-    raw: web_sys::Request,
-    headers: Vec<(String, String)>,
-    method: String,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) method: String,
 }
 
 impl Incoming {
@@ -224,8 +277,41 @@ impl Incoming {
     }
 }
 
-/// Handles one request for a path outside `/_torii/` and `/.well-known/`; `url` is the
-/// request's parsed URL.
+/// The request's id (a valid inbound `x-request-id`, else a fresh one) and its log line.
+pub(crate) fn start(req: &Incoming, url: &Url, env: &Env, started_ms: f64) -> (String, LogLine) {
+    let inbound_id = req
+        .header(REQUEST_ID)
+        .filter(|id| valid_request_id(id))
+        .map(str::to_string);
+    let request_id = inbound_id.unwrap_or_else(new_request_id);
+    let line = LogLine {
+        request_id: request_id.clone(),
+        method: req.method().to_string(),
+        path: url.path().chars().take(256).collect(),
+        started_ms,
+        off: string_var(env, "TORII_LOG").as_deref() == Some("off"),
+        ..LogLine::default()
+    };
+    (request_id, line)
+}
+
+/// Completes `line` for a reply the gateway sends itself (not the origin's response).
+pub(crate) fn note_reply(line: &mut LogLine, reply: &Reply) {
+    line.status = reply.status;
+    if line.decision.is_empty() {
+        line.decision = "reject";
+    }
+    if line.code.is_none() {
+        line.code = reply
+            .body
+            .as_deref()
+            .and_then(|b| serde_json::from_slice::<Value>(b.as_bytes()).ok())
+            .and_then(|v| v.get("code").and_then(Value::as_str).map(str::to_string));
+    }
+}
+
+/// Handles one request for a path outside `/_torii/` and `/.well-known/` with any I/O it
+/// needs (the full path); `url` is the request's parsed URL.
 pub(crate) async fn handle(
     raw: web_sys::Request,
     url: Url,
@@ -238,26 +324,14 @@ pub(crate) async fn handle(
     let req = Incoming {
         headers,
         method: raw.method(),
-        raw,
     };
-    let started_ms = js_sys::Date::now();
-    let inbound_id = req
-        .header(REQUEST_ID)
-        .filter(|id| valid_request_id(id))
-        .map(str::to_string);
-    let request_id = inbound_id.unwrap_or_else(new_request_id);
-    let mut line = LogLine {
-        request_id: request_id.clone(),
-        method: req.method().to_string(),
-        path: url.path().chars().take(256).collect(),
-        started_ms,
-        off: string_var(env, "TORII_LOG").as_deref() == Some("off"),
-        ..LogLine::default()
-    };
-    let reply = match decide(&req, &url, env, ctx, &mut line).await {
+    let (request_id, mut line) = start(&req, &url, env, js_sys::Date::now());
+    let decided = decide(&req, &url, env, Some(ctx), &mut line, Mode::Full).await;
+    let reply = match decided {
         Ok(Decision::Forward(config, tenant, path, verified)) => {
             match forward(
                 &req,
+                &raw,
                 &url,
                 &config,
                 &tenant,
@@ -275,24 +349,18 @@ pub(crate) async fn handle(
                 Err(reply) => reply,
             }
         }
-        Err(reply) => reply,
+        Err(Halt::Reply(reply)) => reply,
+        // The full path does every I/O itself: it never stops where the fast path would.
+        Err(Halt::FullPath | Halt::Signature(_)) => crate::edge::reply::internal_error(),
     };
-    line.status = reply.status;
-    if line.decision.is_empty() {
-        line.decision = "reject";
-    }
-    if line.code.is_none() {
-        line.code = reply
-            .body
-            .as_deref()
-            .and_then(|b| serde_json::from_slice::<Value>(b.as_bytes()).ok())
-            .and_then(|v| v.get("code").and_then(Value::as_str).map(str::to_string));
-    }
+    note_reply(&mut line, &reply);
     line.emit();
     to_web_response(&reply, Some(request_id.as_str()))
 }
 
-enum Decision {
+/// What [`decide`] decided: forward, with the configuration, the tenant, the normalized
+/// path and the caller's identity.
+pub(crate) enum Decision {
     Forward(
         Rc<Result<GatewayConfig, String>>,
         GatewayTenant,
@@ -301,36 +369,56 @@ enum Decision {
     ),
 }
 
-/// Everything before the origin call: configuration, route, token, requirements.
-async fn decide(
+/// The tenant of this request: from the tenant store ([`Mode::Full`]), or from this
+/// isolate's cache alone ([`Mode::Cached`]).
+async fn tenant_of(
     req: &Incoming,
     url: &Url,
     env: &Env,
-    ctx: &worker::Context,
+    ctx: Option<&worker::Context>,
+    mode: Mode,
+) -> Result<GatewayTenant, Halt> {
+    match mode {
+        Mode::Full => Ok(tenant_for(req, url, env, ctx).await?),
+        Mode::Cached => match super::tenant::resolve_cached(
+            url.host(),
+            req.header(super::tenant::APPLICATION_ID_HEADER),
+            env,
+        ) {
+            Some(tenant) => Ok(tenant.map(gateway_tenant)?),
+            None => Err(Halt::FullPath),
+        },
+    }
+}
+
+/// Everything before the origin call: configuration, route, token, requirements. The
+/// same rules in both modes; only where the answer comes from differs.
+pub(crate) async fn decide(
+    req: &Incoming,
+    url: &Url,
+    env: &Env,
+    ctx: Option<&worker::Context>,
     line: &mut LogLine,
-) -> Result<Decision, Reply> {
+    mode: Mode,
+) -> Result<Decision, Halt> {
     let Some(config_rc) = load_config(env) else {
-        return Err(crate::edge::reply::not_found());
+        return Err(crate::edge::reply::not_found().into());
     };
     let config = match config_rc.as_ref() {
         Ok(config) => config,
         Err(why) => {
             worker::console_error!("torii-edge: gateway misconfigured: {}", why);
             line.decision = "error";
-            return Err(Reply::from_code(
-                ErrorCode::Misconfigured,
-                "the gateway is misconfigured",
-            ));
+            return Err(misconfigured().into());
         }
     };
     // Bounded, pure checks first: a bad path costs no tenant lookup.
     check_query(url.query()).map_err(|e| gateway_error_reply(&e))?;
     let path = normalize_path(url.path()).map_err(|e| gateway_error_reply(&e))?;
-    let tenant = tenant_for(req, url, env, ctx).await?;
+    let tenant = tenant_of(req, url, env, ctx, mode).await?;
     line.tenant = Some(tenant.id.clone());
-    let method = req.method().to_string();
-    let access = match config.routes.route(&method, &path) {
-        Route::Edge => return Err(crate::edge::reply::not_found()),
+    let access = match config.routes.route(req.method(), &path) {
+        Route::Edge => return Err(crate::edge::reply::not_found().into()),
         Route::Origin(Some(rule)) => {
             line.route = Some(rule.pattern.clone());
             rule.access.clone()
@@ -361,10 +449,10 @@ async fn decide(
                 Verified::Anonymous,
             ));
         }
-        return Err(token_error_reply(&tenant.id, &VerifyError::MissingToken));
+        return Err(token_error_reply(&tenant.id, &VerifyError::MissingToken).into());
     };
     let t0 = js_sys::Date::now();
-    let verified = verify_token(token, &tenant, config, &access, env, ctx, line).await;
+    let verified = verify_token(token, &tenant, config, &access, env, ctx, line, mode).await;
     line.verify_ms = Some(js_sys::Date::now() - t0);
     let claims = verified?;
     if let Access::Required(req) = &access {
@@ -374,7 +462,7 @@ async fn decide(
                 "www-authenticate",
                 www_authenticate(&tenant.id, Some(("insufficient_scope", e.code()))),
             ));
-            return Err(reply);
+            return Err(reply.into());
         }
     }
     line.decision = "verified";
@@ -390,40 +478,52 @@ fn gateway_error_reply(e: &GatewayError) -> Reply {
     Reply::from_code(e.error_code(), &e.to_string())
 }
 
-/// Sends the request to the origin with clean headers, claims headers and the assertion.
+fn misconfigured() -> Reply {
+    Reply::from_code(ErrorCode::Misconfigured, "the gateway is misconfigured")
+}
+
+/// The origin request of a forwarded request, all but the assertion's signature.
+pub(crate) struct Outbound {
+    /// The request method.
+    pub(crate) method: String,
+    /// The origin URL.
+    pub(crate) target: String,
+    /// The forwarded headers in order: the clean inbound set, then the claims headers
+    /// ([`forward_headers`]); the assertion ([`ASSERTION_HEADER`]) goes last.
+    pub(crate) headers: Vec<(String, String)>,
+    /// The assertion's JWS signing input, for the tenant's key.
+    pub(crate) signing_input: String,
+    /// Whether the inbound body goes along (not for `GET`/`HEAD`).
+    pub(crate) with_body: bool,
+    /// How long the origin has to send its response headers.
+    pub(crate) timeout_ms: u32,
+}
+
+/// Builds the origin request of a forwarded request: clean headers, claims headers and
+/// the assertion's signing input. `Err` is the reply to send instead.
 #[allow(clippy::too_many_arguments)]
-async fn forward(
+pub(crate) fn outbound(
     req: &Incoming,
     url: &Url,
     config_rc: &Parsed,
     tenant: &GatewayTenant,
     path: &str,
-    verified: Verified,
+    verified: &Verified,
     request_id: &str,
     line: &mut LogLine,
-) -> Result<web_sys::Response, Reply> {
-    let internal = |e: worker::Error| {
-        worker::console_error!("torii-edge: {}", e);
-        crate::edge::reply::internal_error()
-    };
-    let config = match config_rc.as_ref() {
-        Ok(c) => c,
-        Err(_) => {
-            return Err(Reply::from_code(
-                ErrorCode::Misconfigured,
-                "the gateway is misconfigured",
-            ))
-        }
+) -> Result<Outbound, Reply> {
+    let Ok(config) = config_rc.as_ref() else {
+        return Err(misconfigured());
     };
     let method = req.method().to_string();
     let target = config.forward_url(path, url.query());
-    let (mut added, sub) = match &verified {
+    let (added, sub) = match verified {
         Verified::Claims(claims) => {
             let added = claims_headers(claims, &tenant.id).map_err(|e| {
                 line.decision = "reject";
                 claim_header_error_reply(&tenant.id, &e)
             })?;
-            (added, claims.sub().map(str::to_string))
+            (added, claims.sub())
         }
         Verified::Anonymous => (Vec::new(), None),
     };
@@ -436,17 +536,15 @@ async fn forward(
             url: &target,
             identity: &identity,
         },
-        sub.as_deref(),
+        sub,
         UnixTime(clock::now_secs()),
         ASSERTION_LIFETIME,
     );
-    let assertion = sign_jwt(&tenant.key, EDGE_ASSERTION_TYP, &assertion_claims)
-        .await
-        .ok_or_else(|| {
-            worker::console_error!("torii-edge: WebCrypto could not sign the edge assertion");
-            crate::edge::reply::internal_error()
-        })?;
-    added.push(("x-torii-edge-assertion", assertion));
+    let signing_input = jwt_signing_input(
+        tenant.key.kid(),
+        Some(EDGE_ASSERTION_TYP),
+        &assertion_claims,
+    );
     let host = Some(url.host())
         .filter(|h| !h.is_empty())
         .map(|h| match url.port() {
@@ -464,13 +562,82 @@ async fn forward(
         },
         added,
     );
+    Ok(Outbound {
+        with_body: !matches!(method.as_str(), "GET" | "HEAD"),
+        method,
+        target,
+        headers,
+        signing_input,
+        timeout_ms: config.origin_timeout_ms,
+    })
+}
+
+/// The reply when the origin did not answer: `timed_out` (after `timeout_ms`) or
+/// unreachable (logged as a warning; `why` is the runtime's error, if any).
+pub(crate) fn origin_failure(
+    timed_out: bool,
+    timeout_ms: u32,
+    why: &str,
+    line: &mut LogLine,
+) -> Reply {
+    if timed_out {
+        worker::console_warn!("torii-edge: origin timed out after {} ms", timeout_ms);
+        line.decision = "origin_timeout";
+        Reply::from_code(
+            ErrorCode::OriginTimeout,
+            "the origin did not answer in time",
+        )
+    } else {
+        worker::console_warn!("torii-edge: origin unreachable: {}", why);
+        line.decision = "origin_unreachable";
+        Reply::from_code(
+            ErrorCode::OriginUnreachable,
+            "the origin could not be reached",
+        )
+    }
+}
+
+/// The reply when WebCrypto could not sign the assertion (logged; nothing is sent).
+pub(crate) fn unsigned() -> Reply {
+    worker::console_error!("torii-edge: WebCrypto could not sign the edge assertion");
+    crate::edge::reply::internal_error()
+}
+
+/// Sends the request to the origin with clean headers, claims headers and the assertion.
+#[allow(clippy::too_many_arguments)]
+async fn forward(
+    req: &Incoming,
+    raw: &web_sys::Request,
+    url: &Url,
+    config_rc: &Parsed,
+    tenant: &GatewayTenant,
+    path: &str,
+    verified: Verified,
+    request_id: &str,
+    line: &mut LogLine,
+) -> Result<web_sys::Response, Reply> {
+    let internal = |e: worker::Error| {
+        worker::console_error!("torii-edge: {}", e);
+        crate::edge::reply::internal_error()
+    };
+    let out = outbound(
+        req, url, config_rc, tenant, path, &verified, request_id, line,
+    )?;
+    let signature = sign_input(&tenant.key, out.signing_input.as_bytes())
+        .await
+        .ok_or_else(unsigned)?;
+    let mut headers = out.headers;
+    headers.push((
+        ASSERTION_HEADER.into(),
+        finish_jws(out.signing_input, &signature),
+    ));
     let out_headers = super::http::headers_of(&headers).map_err(|e| internal(e.into()))?;
     let init = web_sys::RequestInit::new();
-    init.set_method(&method);
+    init.set_method(&out.method);
     init.set_headers(&out_headers);
     init.set_redirect(web_sys::RequestRedirect::Manual);
-    if !matches!(method.as_str(), "GET" | "HEAD") {
-        if let Some(body) = req.raw.body() {
+    if out.with_body {
+        if let Some(body) = raw.body() {
             init.set_body(&body);
         }
     }
@@ -478,12 +645,12 @@ async fn forward(
     // streams without a deadline. Past it the fetch is aborted and the client gets a 504.
     let abort = web_sys::AbortController::new().map_err(|e| internal(e.into()))?;
     init.set_signal(Some(&abort.signal()));
-    let outbound =
-        web_sys::Request::new_with_str_and_init(&target, &init).map_err(|e| internal(e.into()))?;
+    let outbound = web_sys::Request::new_with_str_and_init(&out.target, &init)
+        .map_err(|e| internal(e.into()))?;
     let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
     counters::bump(|c| &c.origin_fetches);
     let t0 = js_sys::Date::now();
-    let Some(timer) = arm_timeout(&global, &abort, config.origin_timeout_ms) else {
+    let Some(timer) = arm_timeout(&global, &abort, out.timeout_ms) else {
         return Err(crate::edge::reply::internal_error());
     };
     let fetched =
@@ -492,23 +659,13 @@ async fn forward(
     line.origin_ms = Some(js_sys::Date::now() - t0);
     let upstream: web_sys::Response = match fetched {
         Ok(r) => r.unchecked_into(),
-        Err(_) if abort.signal().aborted() => {
-            worker::console_warn!(
-                "torii-edge: origin timed out after {} ms",
-                config.origin_timeout_ms
-            );
-            line.decision = "origin_timeout";
-            return Err(Reply::from_code(
-                ErrorCode::OriginTimeout,
-                "the origin did not answer in time",
-            ));
-        }
         Err(e) => {
-            worker::console_warn!("torii-edge: origin unreachable: {:?}", e);
-            line.decision = "origin_unreachable";
-            return Err(Reply::from_code(
-                ErrorCode::OriginUnreachable,
-                "the origin could not be reached",
+            let why = alloc::format!("{e:?}");
+            return Err(origin_failure(
+                abort.signal().aborted(),
+                out.timeout_ms,
+                &why,
+                line,
             ));
         }
     };

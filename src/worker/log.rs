@@ -24,7 +24,7 @@ pub(crate) struct LogLine {
 
 /// The serialized form of [`LogLine`] (absent values omitted).
 #[derive(serde::Serialize)]
-struct LogRecord<'a> {
+pub(crate) struct LogRecord<'a> {
     msg: &'static str,
     request_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -43,7 +43,9 @@ struct LogRecord<'a> {
     verify_ms: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     origin_ms: Option<u64>,
-    total_ms: u64,
+    /// Absent only in the fast path's template (the entry module adds it last).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total_ms: Option<u64>,
 }
 
 /// A duration in whole milliseconds (`Date.now()` differences are whole already; an
@@ -58,10 +60,18 @@ fn whole_ms(ms: f64) -> u64 {
 impl LogLine {
     /// Writes the line (unless `TORII_LOG=off`).
     pub(crate) fn emit(&self) {
-        if self.off {
-            return;
+        let total = whole_ms(js_sys::Date::now() - self.started_ms);
+        if let Some(record) = self.record(Some(total)) {
+            let line = serde_json::to_string(&record).unwrap_or_default();
+            worker::console_log!("{}", line);
         }
-        let record = LogRecord {
+    }
+
+    /// The record to write (`None` when `TORII_LOG=off`); without `total_ms` it is the
+    /// fast path's template, which the entry module completes with the origin's status,
+    /// `origin_ms` and `total_ms` (in that order, as [`LogLine::emit`] writes them).
+    pub(crate) fn record(&self, total_ms: Option<u64>) -> Option<LogRecord<'_>> {
+        (!self.off).then(|| LogRecord {
             msg: "torii-edge gateway",
             request_id: &self.request_id,
             tenant: self.tenant.as_deref(),
@@ -74,9 +84,7 @@ impl LogLine {
             code: self.code.as_deref(),
             verify_ms: self.verify_ms.map(whole_ms),
             origin_ms: self.origin_ms.map(whole_ms),
-            total_ms: whole_ms(js_sys::Date::now() - self.started_ms),
-        };
-        let line = serde_json::to_string(&record).unwrap_or_default();
-        worker::console_log!("{}", line);
+            total_ms,
+        })
     }
 }

@@ -27,6 +27,7 @@ mod dashboard;
 #[cfg(feature = "dev")]
 mod devtools;
 mod env;
+mod fast;
 mod gateway;
 mod http;
 mod log;

@@ -221,6 +221,48 @@ pub(crate) async fn resolve(
     tenant_by_id(&id, &config, client, env, ctx).await
 }
 
+/// [`resolve`] from this isolate's caches alone, for the fast path ([`super::fast`]):
+/// `None` when [`resolve`] would read D1, serve a stale entry while refreshing it, or
+/// count an unknown name (the request then takes the full path, which does).
+pub(crate) fn resolve_cached(
+    host: &str,
+    app_id: Option<&str>,
+    env: &Env,
+) -> Option<Result<Tenant, Reply>> {
+    let config = config(env);
+    let id = match lookup(classify_host(host, &config), app_id) {
+        Err(reply) => return Some(Err(reply)),
+        Ok(TenantLookup::Id(id)) => id,
+        Ok(TenantLookup::Domain { host, fallback }) => {
+            let (id, at) = cached_domain(&host)?;
+            if !fresh(at, now_ms(), config.cache_ttl_ms) {
+                return None;
+            }
+            match domain_tenant(id, fallback) {
+                Ok(id) => id,
+                Err(reply) => return Some(Err(reply)),
+            }
+        }
+    };
+    if !valid_tenant_id(&id) {
+        return Some(Err(tenant_not_found()));
+    }
+    let secret = match master_secret(string_var(env, "TORII_MASTER_SECRET")) {
+        Ok(secret) => secret,
+        Err(reply) => return Some(Err(reply)),
+    };
+    build_cached(&id, &secret, &config, now_secs(), config.cache_ttl_ms)
+}
+
+/// The isolate's cached mapping of custom domain `host`, with when it was read.
+fn cached_domain(host: &str) -> Option<(Option<String>, f64)> {
+    DOMAINS.with(|d| {
+        d.try_borrow_mut()
+            .ok()
+            .and_then(|mut d| d.get(host, cache_ms()).cloned())
+    })
+}
+
 /// The tenant a custom domain is mapped to in D1 (isolate-cached).
 async fn domain_tenant_id(
     host: &str,
@@ -228,11 +270,7 @@ async fn domain_tenant_id(
     client: Option<&str>,
     env: &Env,
 ) -> Result<Option<String>, Reply> {
-    let cached = DOMAINS.with(|d| {
-        d.try_borrow_mut()
-            .ok()
-            .and_then(|mut d| d.get(host, cache_ms()).cloned())
-    });
+    let cached = cached_domain(host);
     if let Some((id, at)) = &cached {
         if fresh(*at, now_ms(), config.cache_ttl_ms) {
             return Ok(id.clone());

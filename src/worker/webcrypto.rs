@@ -1,17 +1,18 @@
 //! WebCrypto (`crypto.subtle`, native Ed25519 in workerd): every Ed25519 operation of
 //! the Worker. Tenant keys' public halves are derived here ([`TenantKey::derive`]),
-//! tokens and assertions signed here ([`sign_input`], [`sign_jwt`]), signatures checked
-//! here ([`verify_native`]): the deployable Worker links no Rust Ed25519 signer or
+//! tokens and assertions signed here ([`sign_input`]), signatures checked
+//! here ([`verify_native`]) or, for the fast path, by the entry module with the keys and
+//! checks handed out here ([`imported_signing_key`], [`pending_signature`],
+//! [`signature_checked`]): the deployable Worker links no Rust Ed25519 signer or
 //! verifier (only the core's key validation, a point decompression). Imported
 //! `CryptoKey`s are cached per isolate; every decision (which key, `alg`, strict
 //! encodings, claims, the signed bytes) is the core's ([`crate::Verifier::prepare`],
-//! [`crate::SignatureCheck::complete`], [`jwt_signing_input`]). Without WebCrypto nothing
-//! is signed or derived and every signature fails: closed.
+//! [`crate::SignatureCheck::complete`], [`crate::jose::jwt_signing_input`]). Without
+//! WebCrypto nothing is signed or derived and every signature fails: closed.
 
 use super::counters;
 use crate::encoding::b64;
 use crate::jose::jwk::thumbprint_of;
-use crate::jose::{finish_jws, jwt_signing_input};
 use crate::{
     Jwk, PublicKey, SignatureMemo, TokenCache, UnixTime, UntrustedToken, VerifiedClaims,
     VerifyError,
@@ -197,18 +198,6 @@ async fn webcrypto_sign(kid: &str, seed: &[u8; 32], message: &[u8]) -> Option<[u
     Some(out)
 }
 
-/// Signs `claims` as a compact JWT with `key` (the core's signing input and encoding,
-/// [`jwt_signing_input`] / [`finish_jws`]); `None` when WebCrypto could not sign.
-pub(crate) async fn sign_jwt(
-    key: &TenantKey,
-    typ: &str,
-    claims: &serde_json::Map<String, serde_json::Value>,
-) -> Option<String> {
-    let input = jwt_signing_input(key.kid(), Some(typ), claims);
-    let signature = sign_input(key, input.as_bytes()).await?;
-    Some(finish_jws(input, &signature))
-}
-
 // ------------------------------------------------------------------ WebCrypto verification
 
 std::thread_local! {
@@ -265,35 +254,10 @@ pub(crate) async fn verify_native(
     token: &UntrustedToken<'_>,
     now: UnixTime,
 ) -> Result<VerifiedClaims, VerifyError> {
-    let key = TokenCache::key(verifier, raw);
-    let hit = TOKEN_CACHE.with(|c| {
-        c.try_borrow_mut()
-            .ok()
-            .and_then(|mut c| c.get(&key, verifier, now))
-    });
-    if let Some(result) = hit {
-        counters::bump(|c| &c.token_cache_hits);
+    if let Some(result) = verify_remembered(verifier, raw, token, now) {
         return result;
     }
-    let claims = verify_signature_then_claims(verifier, token, now).await?;
-    TOKEN_CACHE.with(|c| {
-        if let Ok(mut c) = c.try_borrow_mut() {
-            c.insert(key, &claims, raw.len());
-        }
-    });
-    Ok(claims)
-}
-
-async fn verify_signature_then_claims(
-    verifier: &crate::Verifier,
-    token: &UntrustedToken<'_>,
-    now: UnixTime,
-) -> Result<VerifiedClaims, VerifyError> {
     let check = verifier.prepare(token)?;
-    if SIGNATURE_MEMO.with(|m| m.try_borrow().is_ok_and(|m| m.contains(&check))) {
-        counters::bump(|c| &c.memo_hits);
-        return check.complete(true, now);
-    }
     let valid = signature_ok(check.key(), check.message(), check.signature()).await;
     if valid {
         SIGNATURE_MEMO.with(|m| {
@@ -302,7 +266,137 @@ async fn verify_signature_then_claims(
             }
         });
     }
-    check.complete(valid, now)
+    let claims = check.complete(valid, now)?;
+    remember_verified(verifier, raw, &claims);
+    Ok(claims)
+}
+
+/// [`verify_native`] without the native call: the result when the isolate's caches
+/// decide it (a [`TokenCache`] hit, a check the core refuses before any signature, a
+/// signature in the [`SignatureMemo`]); `None` when only the signature equation can.
+pub(crate) fn verify_remembered(
+    verifier: &crate::Verifier,
+    raw: &str,
+    token: &UntrustedToken<'_>,
+    now: UnixTime,
+) -> Option<Result<VerifiedClaims, VerifyError>> {
+    let key = TokenCache::key(verifier, raw);
+    let hit = TOKEN_CACHE.with(|c| {
+        c.try_borrow_mut()
+            .ok()
+            .and_then(|mut c| c.get(&key, verifier, now))
+    });
+    if let Some(result) = hit {
+        counters::bump(|c| &c.token_cache_hits);
+        return Some(result);
+    }
+    let check = match verifier.prepare(token) {
+        Ok(check) => check,
+        Err(e) => return Some(Err(e)),
+    };
+    if !SIGNATURE_MEMO.with(|m| m.try_borrow().is_ok_and(|m| m.contains(&check))) {
+        return None;
+    }
+    counters::bump(|c| &c.memo_hits);
+    let result = check.complete(true, now);
+    if let Ok(claims) = &result {
+        remember_verified(verifier, raw, claims);
+    }
+    Some(result)
+}
+
+fn remember_verified(verifier: &crate::Verifier, raw: &str, claims: &VerifiedClaims) {
+    let key = TokenCache::key(verifier, raw);
+    TOKEN_CACHE.with(|c| {
+        if let Ok(mut c) = c.try_borrow_mut() {
+            c.insert(key, claims, raw.len());
+        }
+    });
+}
+
+/// A signature the entry module checks with WebCrypto for the fast path
+/// ([`super::fast`]): what to check, and the id its answer names.
+#[derive(Debug)]
+pub(crate) struct PendingSignature {
+    /// The id [`signature_checked`] takes back.
+    pub(crate) id: u32,
+    /// The public key (32 bytes, validated when its set was loaded).
+    pub(crate) key: [u8; 32],
+    /// The signing input (`header "." payload`).
+    pub(crate) message: String,
+    /// The strictly encoded signature.
+    pub(crate) signature: [u8; 64],
+}
+
+/// Signature checks handed out and not answered yet (bounded: the oldest is dropped).
+const MAX_PENDING: usize = 64;
+
+/// The last id handed out, and the unanswered checks by id with their memo keys.
+type Pending = (u32, alloc::collections::VecDeque<(u32, [u8; 32])>);
+
+std::thread_local! {
+    /// Handed-out signature checks (bounded).
+    static PENDING: RefCell<Pending> = const { RefCell::new((0, alloc::collections::VecDeque::new())) };
+}
+
+/// The signature check [`verify_remembered`] could not decide, handed out to be made
+/// natively; `Err` is the core's refusal before any signature.
+pub(crate) fn pending_signature(
+    verifier: &crate::Verifier,
+    token: &UntrustedToken<'_>,
+) -> Result<PendingSignature, VerifyError> {
+    let check = verifier.prepare(token)?;
+    let memo_key = check.memo_key();
+    let id = PENDING.with(|p| {
+        let mut p = p.try_borrow_mut().ok()?;
+        let id = p.0.wrapping_add(1);
+        p.0 = id;
+        if p.1.len() >= MAX_PENDING {
+            p.1.pop_front();
+        }
+        p.1.push_back((id, memo_key));
+        Some(id)
+    });
+    Ok(PendingSignature {
+        id: id.unwrap_or(0),
+        key: *check.key().as_bytes(),
+        message: String::from_utf8_lossy(check.message()).into_owned(),
+        signature: *check.signature(),
+    })
+}
+
+/// The native answer for pending check `id`: a valid signature is remembered in the
+/// [`SignatureMemo`] (the next [`verify_remembered`] of that token completes it; its
+/// claims are checked then, as always). An unknown id (answered twice, or dropped) and
+/// a failure change nothing: failures are never remembered.
+pub(crate) fn signature_checked(id: u32, valid: Option<bool>) {
+    let memo_key = PENDING.with(|p| {
+        let mut p = p.try_borrow_mut().ok()?;
+        let at = p.1.iter().position(|(i, _)| *i == id)?;
+        p.1.remove(at).map(|(_, k)| k)
+    });
+    counters::bump(match valid {
+        Some(_) => |c| &c.webcrypto_verifies,
+        None => |c| &c.webcrypto_failures,
+    });
+    if let (Some(key), Some(true)) = (memo_key, valid) {
+        SIGNATURE_MEMO.with(|m| {
+            if let Ok(mut m) = m.try_borrow_mut() {
+                m.remember_key(key);
+            }
+        });
+    }
+}
+
+/// The WebCrypto signing key of `kid` if this isolate imported it (the fast path signs
+/// with it; without it the request takes the full path, which imports it).
+pub(crate) fn imported_signing_key(kid: &str) -> Option<JsValue> {
+    WEBCRYPTO_KEY.with(|k| {
+        k.try_borrow().ok().and_then(|slot| match slot.as_ref() {
+            Some((cached_kid, key)) if cached_kid == kid => Some(key.clone()),
+            _ => None,
+        })
+    })
 }
 
 std::thread_local! {
