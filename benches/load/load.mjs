@@ -284,6 +284,13 @@ async function runTarget(kind, origin, rate = 0) {
     running = false;
     await sampler;
     await sample(t0);
+    // Ours: which path its gateway requests took (the dev counters).
+    if (kind === 'torii') {
+      try {
+        const c = await (await fetch(`${w.origin}/_torii/dev/counters`, { signal: AbortSignal.timeout(5_000) })).json();
+        run.paths = { fast: c.fast_path, full: c.fast_path_fallbacks };
+      } catch {}
+    }
     // LOAD_SMAPS=DIR (experiments): the runtime's /proc/<pid>/smaps at the end, per target.
     if (process.env.LOAD_SMAPS) {
       mkdirSync(process.env.LOAD_SMAPS, { recursive: true });
@@ -397,6 +404,7 @@ function printRun(run) {
   const every = Math.max(1, Math.round(run.samples.length / 12));
   const points = run.samples.filter((x, i) => i % every === 0 || i === run.samples.length - 1);
   console.log(`   curve (s: runtime RSS${m.heapBytes ? ' / V8 heap' : ''}${m.wasmBytes ? ' / wasm' : ''}, MiB): ${points.map((x) => `${Math.round(x.t)}: ${mib(x.runtime)}${x.heap ? ` / ${mibB(x.heap)}` : ''}${x.wasm ? ` / ${mibB(x.wasm)}` : ''}`).join(', ')}`);
+  if (run.paths) console.log(`   gateway requests by path: fast ${run.paths.fast}, full ${run.paths.full} (dev counters; a request the fast path hands over counts once, as full)`);
   console.log(`   expected outcomes: ${Object.entries(v.byOutcome).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`);
   console.log(`   origin saw ${v.originSaw} (expected ${v.expectedPass}); wrong decisions ${v.wrong.length}, stray origin requests ${v.strays.length}, unexpected 5xx ${v.fivexx.length}, transport errors ${v.transport.length}, ambiguous (boundary in flight) ${v.ambiguous}; edge assertions verified with jose ${v.assertionsVerified}`);
   if (run.rotation.cronAt != null) {

@@ -141,36 +141,34 @@ async function forward(request, plan, verifyMs) {
     return failed(plan, abort.signal.aborted ? 'timeout' : 'unreachable', String(e));
   }
   clearTimeout(timer);
-  const responseHeaders = new Headers(upstream.headers);
-  for (const [name, value] of plan.response_headers) responseHeaders.set(name, value);
+  // The origin's response as is (status, status text, headers, streamed body), with ours set.
+  const response = new Response(upstream.body, upstream);
+  for (const [name, value] of plan.response_headers) response.headers.set(name, value);
   if (plan.log) {
     plan.log.status = upstream.status;
     if (verifyMs !== undefined && 'verify_ms' in plan.log) plan.log.verify_ms = verifyMs;
     plan.log.origin_ms = Date.now() - t0;
   }
   writeLog(plan.log, plan.started_ms);
-  return new Response(upstream.body, {
-    status: upstream.status,
-    statusText: upstream.statusText,
-    headers: responseHeaders,
-  });
+  return response;
 }
 
 async function handle(request, env, ctx) {
   const now = Date.now();
   const headers = JSON.stringify(Array.from(request.headers));
-  let plan = JSON.parse(wasm.gateway_plan(request.method, request.url, headers, env, now));
+  let plan = JSON.parse(wasm.gateway_plan(request.method, request.url, headers, env, now, 0));
   let verifyMs;
-  // A first-seen token: one native verify, then the same question again (the valid
-  // signature is in the core's memo now). Bounded; a refused signature takes the full
-  // path, which refuses it with the reply and log line of any bad token.
+  // A first-seen token: one native verify, then the same question again, naming the check
+  // if WebCrypto refused it (a valid signature is in the core's memo now; a refused one is
+  // refused like any bad signature). Bounded; when WebCrypto threw, the full path.
   for (let round = 0; plan.k === 'verify' && round < 2; round++) {
     const t0 = Date.now();
     const valid = await checkSignature(plan);
     verifyMs = Date.now() - t0;
     wasm.gateway_signature(plan.id, valid);
-    if (valid !== true) break;
-    plan = JSON.parse(wasm.gateway_plan(request.method, request.url, headers, env, now));
+    if (valid === undefined) break;
+    const refused = valid ? 0 : plan.id;
+    plan = JSON.parse(wasm.gateway_plan(request.method, request.url, headers, env, now, refused));
   }
   switch (plan.k) {
     case 'reply':

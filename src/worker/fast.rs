@@ -13,8 +13,9 @@
 //!   trusted issuer's keys, a key not imported yet, a route that is not the gateway's);
 //! * `{"k":"reply",...}`: send this reply (status, headers, body; logged already);
 //! * `{"k":"verify",...}`: check this Ed25519 signature with WebCrypto, report it with
-//!   [`gateway_signature`], and ask again (a valid one is then in the memo; an invalid
-//!   one takes the full path, which refuses it);
+//!   [`gateway_signature`], and ask again (a valid one is then in the memo and its claims
+//!   are checked; a refused one, named by its id, is refused like any bad signature; when
+//!   WebCrypto threw, the request takes the full path);
 //! * `{"k":"forward",...}`: sign `sign` with the tenant's key ([`gateway_signing_key`]),
 //!   finish the assertion with [`gateway_assertion`], send `method` `url` with `headers`
 //!   (and the body when `body`), at most `timeout_ms` for the response headers; set
@@ -113,19 +114,28 @@ fn poll_once<F: Future>(f: F) -> Option<F::Output> {
 
 /// The plan for a request: `method`, its full `url`, `headers` as the runtime lists them
 /// (`JSON.stringify(Array.from(request.headers))`), `env` the Worker's, `now_ms` the
-/// entry's `Date.now()` when the request arrived.
+/// entry's `Date.now()` when the request arrived, `refused` the id of this request's
+/// `verify` plan whose signature WebCrypto refused (0: none; that token is then refused
+/// as a bad signature, with no second check).
 #[wasm_bindgen(
     wasm_bindgen = ::worker::wasm_bindgen,
     wasm_bindgen_futures = ::worker::wasm_bindgen_futures
 )]
-pub fn gateway_plan(method: String, url: &str, headers: &str, env: Env, now_ms: f64) -> String {
+pub fn gateway_plan(
+    method: String,
+    url: &str,
+    headers: &str,
+    env: Env,
+    now_ms: f64,
+    refused: u32,
+) -> String {
     let Some(url) = Url::split(url) else {
         return FULL.into();
     };
     if edge_route(url.path()) != EdgeRoute::Gateway {
         return FULL.into();
     }
-    let plan = plan(method, &url, headers, &env, now_ms);
+    let plan = plan(method, &url, headers, &env, now_ms, refused);
     if plan == FULL {
         counters::bump(|c| &c.fast_path_fallbacks);
     } else if !plan.starts_with(VERIFY_PREFIX) {
@@ -138,13 +148,20 @@ pub fn gateway_plan(method: String, url: &str, headers: &str, env: Env, now_ms: 
 const VERIFY_PREFIX: &str = r#"{"k":"verify""#;
 
 /// [`gateway_plan`] for a gateway route.
-fn plan(method: String, url: &Url, headers: &str, env: &Env, now_ms: f64) -> String {
+fn plan(method: String, url: &Url, headers: &str, env: &Env, now_ms: f64, refused: u32) -> String {
     let Ok(headers) = serde_json::from_slice::<Vec<(String, String)>>(headers.as_bytes()) else {
         return FULL.into();
     };
     let req = Incoming { headers, method };
     let (request_id, mut line) = start(&req, url, env, now_ms);
-    let decided = match poll_once(decide(&req, url, env, None, &mut line, Mode::Cached)) {
+    let decided = match poll_once(decide(
+        &req,
+        url,
+        env,
+        None,
+        &mut line,
+        Mode::Cached(refused),
+    )) {
         Some(decided) => decided,
         None => return FULL.into(),
     };
@@ -200,15 +217,16 @@ fn reply_now(reply: &Reply, request_id: &str, line: &mut LogLine) -> String {
 }
 
 /// WebCrypto's answer for the `verify` plan `id`: `valid` is the result of
-/// `crypto.subtle.verify`, `undefined` when it threw (counted as a failure). Anything but
-/// `true` sends the request down the full path (counted as a fallback).
+/// `crypto.subtle.verify`, `undefined` when it threw (counted as a failure: the request
+/// then takes the full path, counted as a fallback). After `true` or `false` the entry
+/// asks [`gateway_plan`] again (with `refused` = `id` after `false`).
 #[wasm_bindgen(
     wasm_bindgen = ::worker::wasm_bindgen,
     wasm_bindgen_futures = ::worker::wasm_bindgen_futures
 )]
 pub fn gateway_signature(id: u32, valid: Option<bool>) {
     signature_checked(id, valid);
-    if valid != Some(true) {
+    if valid.is_none() {
         counters::bump(|c| &c.fast_path_fallbacks);
     }
 }

@@ -167,8 +167,10 @@ pub(crate) enum Mode {
     Full,
     /// The isolate's caches alone (the fast path, [`super::fast`]): where the full path
     /// would do I/O, [`decide`] stops with [`Halt::FullPath`] or [`Halt::Signature`].
-    /// Nothing in this mode awaits a pending future.
-    Cached,
+    /// Nothing in this mode awaits a pending future. The number is the id of a signature
+    /// check this same request had WebCrypto refuse (0: none): that check completes as a
+    /// bad signature ([`super::webcrypto::pending_signature`]).
+    Cached(u32),
 }
 
 /// Why [`decide`] stopped short of forwarding.
@@ -218,14 +220,14 @@ async fn verify_token(
             let verifier = crate::Verifier::new(tenant.jwks.clone(), policy);
             let verified = match mode {
                 Mode::Full => verify_native(&verifier, token, &untrusted, now).await,
-                Mode::Cached => match verify_remembered(&verifier, token, &untrusted, now) {
+                Mode::Cached(refused) => match verify_remembered(&verifier, token, &untrusted, now)
+                {
                     Some(result) => result,
-                    None => {
-                        return match pending_signature(&verifier, &untrusted) {
-                            Ok(pending) => Err(Halt::Signature(pending)),
-                            Err(e) => Err(token_error_reply(realm, &e).into()),
-                        }
-                    }
+                    None => match pending_signature(&verifier, &untrusted, refused, now) {
+                        Ok(Some(pending)) => return Err(Halt::Signature(pending)),
+                        Ok(None) => Err(VerifyError::InvalidSignature),
+                        Err(e) => Err(e),
+                    },
                 },
             };
             verified
@@ -380,7 +382,7 @@ async fn tenant_of(
 ) -> Result<GatewayTenant, Halt> {
     match mode {
         Mode::Full => Ok(tenant_for(req, url, env, ctx).await?),
-        Mode::Cached => match super::tenant::resolve_cached(
+        Mode::Cached(_) => match super::tenant::resolve_cached(
             url.host(),
             req.header(super::tenant::APPLICATION_ID_HEADER),
             env,

@@ -331,8 +331,9 @@ pub(crate) struct PendingSignature {
 /// Signature checks handed out and not answered yet (bounded: the oldest is dropped).
 const MAX_PENDING: usize = 64;
 
-/// The last id handed out, and the unanswered checks by id with their memo keys.
-type Pending = (u32, alloc::collections::VecDeque<(u32, [u8; 32])>);
+/// The last id handed out, and the checks handed out by id with their memo keys and
+/// whether WebCrypto refused them (kept for that request's next plan only).
+type Pending = (u32, alloc::collections::VecDeque<(u32, [u8; 32], bool)>);
 
 std::thread_local! {
     /// Handed-out signature checks (bounded).
@@ -340,40 +341,66 @@ std::thread_local! {
 }
 
 /// The signature check [`verify_remembered`] could not decide, handed out to be made
-/// natively; `Err` is the core's refusal before any signature.
+/// natively; `Ok(None)` when it is the check `refused` (an id this same request was handed
+/// and WebCrypto refused: it is consumed, and the token is a bad signature, as
+/// [`crate::SignatureCheck::complete`] says for an invalid one); `Err` is the core's
+/// refusal before any signature. A refusal is never seen by another request's plan.
 pub(crate) fn pending_signature(
     verifier: &crate::Verifier,
     token: &UntrustedToken<'_>,
-) -> Result<PendingSignature, VerifyError> {
+    refused: u32,
+    now: UnixTime,
+) -> Result<Option<PendingSignature>, VerifyError> {
     let check = verifier.prepare(token)?;
     let memo_key = check.memo_key();
+    let was_refused = refused != 0
+        && PENDING.with(|p| {
+            let Ok(mut p) = p.try_borrow_mut() else {
+                return false;
+            };
+            let Some(at) = p.1.iter().position(|(i, _, _)| *i == refused) else {
+                return false;
+            };
+            let (_, key, bad) = p.1.remove(at).unwrap_or((0, [0; 32], false));
+            bad && key == memo_key
+        });
+    if was_refused {
+        return check.complete(false, now).map(|_| None);
+    }
     let id = PENDING.with(|p| {
         let mut p = p.try_borrow_mut().ok()?;
-        let id = p.0.wrapping_add(1);
+        let id = p.0.wrapping_add(1).max(1);
         p.0 = id;
         if p.1.len() >= MAX_PENDING {
             p.1.pop_front();
         }
-        p.1.push_back((id, memo_key));
+        p.1.push_back((id, memo_key, false));
         Some(id)
     });
-    Ok(PendingSignature {
+    Ok(Some(PendingSignature {
         id: id.unwrap_or(0),
         key: *check.key().as_bytes(),
         message: String::from_utf8_lossy(check.message()).into_owned(),
         signature: *check.signature(),
-    })
+    }))
 }
 
 /// The native answer for pending check `id`: a valid signature is remembered in the
 /// [`SignatureMemo`] (the next [`verify_remembered`] of that token completes it; its
-/// claims are checked then, as always). An unknown id (answered twice, or dropped) and
-/// a failure change nothing: failures are never remembered.
+/// claims are checked then, as always); a refused one is marked for the same request's
+/// next plan ([`pending_signature`] with its id), never remembered. An unknown id
+/// (answered twice, or dropped) changes nothing.
 pub(crate) fn signature_checked(id: u32, valid: Option<bool>) {
     let memo_key = PENDING.with(|p| {
         let mut p = p.try_borrow_mut().ok()?;
-        let at = p.1.iter().position(|(i, _)| *i == id)?;
-        p.1.remove(at).map(|(_, k)| k)
+        let at = p.1.iter().position(|(i, _, _)| *i == id)?;
+        if valid == Some(false) {
+            if let Some(entry) = p.1.get_mut(at) {
+                entry.2 = true;
+            }
+            return None;
+        }
+        p.1.remove(at).map(|(_, k, _)| k)
     });
     counters::bump(match valid {
         Some(_) => |c| &c.webcrypto_verifies,
