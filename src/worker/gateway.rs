@@ -22,7 +22,8 @@ use super::http::{new_request_id, to_web_response};
 use super::log::LogLine;
 use super::trusted_jwks::{self, KeysError};
 use super::webcrypto::{
-    pending_signature, sign_input, verify_native, verify_remembered, PendingSignature, TenantKey,
+    pending_signature, sign_input, verify_native, verify_remembered, PendingSignature, Remembered,
+    TenantKey,
 };
 use crate::edge::assertion::{
     edge_assertion_claims, Binding, ASSERTION_HEADER, EDGE_ASSERTION_TYP, MAX_ASSERTION_LIFETIME,
@@ -78,26 +79,6 @@ std::thread_local! {
     /// The parsed gateway configuration, with the raw vars it came from.
     static CONFIG: RefCell<Option<(String, Parsed)>> =
         const { RefCell::new(None) };
-}
-
-/// The tenant of this request, from the tenant store ([`super::tenant::resolve_tenant`]):
-/// its id, issuer, signing key and published keys (isolate-cached; a warm request reads
-/// neither D1 nor KV).
-async fn tenant_for(
-    req: &Incoming,
-    url: &Url,
-    env: &Env,
-    ctx: Option<&worker::Context>,
-) -> Result<GatewayTenant, Reply> {
-    super::tenant::resolve(
-        url.host(),
-        req.header(super::tenant::APPLICATION_ID_HEADER),
-        req.header(super::tenant::CLIENT_IP_HEADER),
-        env,
-        ctx,
-    )
-    .await
-    .map(gateway_tenant)
 }
 
 fn gateway_tenant(t: super::tenant::Tenant) -> GatewayTenant {
@@ -222,10 +203,10 @@ async fn verify_token(
                 Mode::Full => verify_native(&verifier, token, &untrusted, now).await,
                 Mode::Cached(refused) => match verify_remembered(&verifier, token, &untrusted, now)
                 {
-                    Some(result) => result,
-                    None => match pending_signature(&verifier, &untrusted, refused, now) {
-                        Ok(Some(pending)) => return Err(Halt::Signature(pending)),
-                        Ok(None) => Err(VerifyError::InvalidSignature),
+                    Remembered::Decided(result) => result,
+                    Remembered::Unchecked(check, _) => match pending_signature(check, refused, now)
+                    {
+                        Ok(pending) => return Err(Halt::Signature(pending)),
                         Err(e) => Err(e),
                     },
                 },
@@ -371,8 +352,10 @@ pub(crate) enum Decision {
     ),
 }
 
-/// The tenant of this request: from the tenant store ([`Mode::Full`]), or from this
-/// isolate's cache alone ([`Mode::Cached`]).
+/// The tenant of this request: its id, issuer, signing key and published keys, from the
+/// tenant store ([`super::tenant::resolve`]: isolate-cached, so a warm request reads
+/// neither D1 nor KV) in [`Mode::Full`], or from the isolate's cache alone in
+/// [`Mode::Cached`].
 async fn tenant_of(
     req: &Incoming,
     url: &Url,
@@ -381,7 +364,15 @@ async fn tenant_of(
     mode: Mode,
 ) -> Result<GatewayTenant, Halt> {
     match mode {
-        Mode::Full => Ok(tenant_for(req, url, env, ctx).await?),
+        Mode::Full => Ok(super::tenant::resolve(
+            url.host(),
+            req.header(super::tenant::APPLICATION_ID_HEADER),
+            req.header(super::tenant::CLIENT_IP_HEADER),
+            env,
+            ctx,
+        )
+        .await
+        .map(gateway_tenant)?),
         Mode::Cached(_) => match super::tenant::resolve_cached(
             url.host(),
             req.header(super::tenant::APPLICATION_ID_HEADER),

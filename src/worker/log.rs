@@ -60,6 +60,9 @@ fn whole_ms(ms: f64) -> u64 {
 impl LogLine {
     /// Writes the line (unless `TORII_LOG=off`).
     pub(crate) fn emit(&self) {
+        if self.off {
+            return;
+        }
         let total = whole_ms(js_sys::Date::now() - self.started_ms);
         if let Some(record) = self.record(Some(total)) {
             let line = serde_json::to_string(&record).unwrap_or_default();

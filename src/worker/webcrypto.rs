@@ -13,6 +13,7 @@
 use super::counters;
 use crate::encoding::b64;
 use crate::jose::jwk::thumbprint_of;
+use crate::jose::CacheKey;
 use crate::{
     Jwk, PublicKey, SignatureMemo, TokenCache, UnixTime, UntrustedToken, VerifiedClaims,
     VerifyError,
@@ -254,10 +255,10 @@ pub(crate) async fn verify_native(
     token: &UntrustedToken<'_>,
     now: UnixTime,
 ) -> Result<VerifiedClaims, VerifyError> {
-    if let Some(result) = verify_remembered(verifier, raw, token, now) {
-        return result;
-    }
-    let check = verifier.prepare(token)?;
+    let (check, key) = match verify_remembered(verifier, raw, token, now) {
+        Remembered::Decided(result) => return result,
+        Remembered::Unchecked(check, key) => (check, key),
+    };
     let valid = signature_ok(check.key(), check.message(), check.signature()).await;
     if valid {
         SIGNATURE_MEMO.with(|m| {
@@ -267,19 +268,28 @@ pub(crate) async fn verify_native(
         });
     }
     let claims = check.complete(valid, now)?;
-    remember_verified(verifier, raw, &claims);
+    remember_verified(key, &claims, raw.len());
     Ok(claims)
 }
 
-/// [`verify_native`] without the native call: the result when the isolate's caches
-/// decide it (a [`TokenCache`] hit, a check the core refuses before any signature, a
-/// signature in the [`SignatureMemo`]); `None` when only the signature equation can.
-pub(crate) fn verify_remembered(
-    verifier: &crate::Verifier,
+/// What the isolate's caches say of a token ([`verify_remembered`]).
+pub(crate) enum Remembered<'v, 't> {
+    /// Decided: a [`TokenCache`] hit, a check the core refuses before any signature, or a
+    /// signature in the [`SignatureMemo`] (its claims then checked at `now`).
+    Decided(Result<VerifiedClaims, VerifyError>),
+    /// Only the signature equation can decide: the prepared check, and the token's
+    /// [`TokenCache`] key to remember it under once it verifies.
+    Unchecked(crate::SignatureCheck<'v, 't>, CacheKey),
+}
+
+/// [`verify_native`] without the native call: the isolate's caches decide, or hand back
+/// the check only the signature equation can decide.
+pub(crate) fn verify_remembered<'v, 't>(
+    verifier: &'v crate::Verifier,
     raw: &str,
-    token: &UntrustedToken<'_>,
+    token: &'v UntrustedToken<'t>,
     now: UnixTime,
-) -> Option<Result<VerifiedClaims, VerifyError>> {
+) -> Remembered<'v, 't> {
     let key = TokenCache::key(verifier, raw);
     let hit = TOKEN_CACHE.with(|c| {
         c.try_borrow_mut()
@@ -288,28 +298,28 @@ pub(crate) fn verify_remembered(
     });
     if let Some(result) = hit {
         counters::bump(|c| &c.token_cache_hits);
-        return Some(result);
+        return Remembered::Decided(result);
     }
     let check = match verifier.prepare(token) {
         Ok(check) => check,
-        Err(e) => return Some(Err(e)),
+        Err(e) => return Remembered::Decided(Err(e)),
     };
     if !SIGNATURE_MEMO.with(|m| m.try_borrow().is_ok_and(|m| m.contains(&check))) {
-        return None;
+        return Remembered::Unchecked(check, key);
     }
     counters::bump(|c| &c.memo_hits);
     let result = check.complete(true, now);
     if let Ok(claims) = &result {
-        remember_verified(verifier, raw, claims);
+        remember_verified(key, claims, raw.len());
     }
-    Some(result)
+    Remembered::Decided(result)
 }
 
-fn remember_verified(verifier: &crate::Verifier, raw: &str, claims: &VerifiedClaims) {
-    let key = TokenCache::key(verifier, raw);
+/// Caches `claims` of a token of `token_len` bytes under its [`TokenCache::key`].
+fn remember_verified(key: CacheKey, claims: &VerifiedClaims, token_len: usize) {
     TOKEN_CACHE.with(|c| {
         if let Ok(mut c) = c.try_borrow_mut() {
-            c.insert(key, claims, raw.len());
+            c.insert(key, claims, token_len);
         }
     });
 }
@@ -341,17 +351,14 @@ std::thread_local! {
 }
 
 /// The signature check [`verify_remembered`] could not decide, handed out to be made
-/// natively; `Ok(None)` when it is the check `refused` (an id this same request was handed
-/// and WebCrypto refused: it is consumed, and the token is a bad signature, as
-/// [`crate::SignatureCheck::complete`] says for an invalid one); `Err` is the core's
-/// refusal before any signature. A refusal is never seen by another request's plan.
+/// natively; `Err` when it is the check `refused` (an id this same request was handed and
+/// WebCrypto refused: it is consumed, and the core completes it as a bad signature). A
+/// refusal is never seen by another request's plan.
 pub(crate) fn pending_signature(
-    verifier: &crate::Verifier,
-    token: &UntrustedToken<'_>,
+    check: crate::SignatureCheck<'_, '_>,
     refused: u32,
     now: UnixTime,
-) -> Result<Option<PendingSignature>, VerifyError> {
-    let check = verifier.prepare(token)?;
+) -> Result<PendingSignature, VerifyError> {
     let memo_key = check.memo_key();
     let was_refused = refused != 0
         && PENDING.with(|p| {
@@ -365,7 +372,11 @@ pub(crate) fn pending_signature(
             bad && key == memo_key
         });
     if was_refused {
-        return check.complete(false, now).map(|_| None);
+        // `complete(false, _)` is the core's `invalid_signature`.
+        return Err(check
+            .complete(false, now)
+            .err()
+            .unwrap_or(VerifyError::InvalidSignature));
     }
     let id = PENDING.with(|p| {
         let mut p = p.try_borrow_mut().ok()?;
@@ -377,12 +388,12 @@ pub(crate) fn pending_signature(
         p.1.push_back((id, memo_key, false));
         Some(id)
     });
-    Ok(Some(PendingSignature {
+    Ok(PendingSignature {
         id: id.unwrap_or(0),
         key: *check.key().as_bytes(),
         message: String::from_utf8_lossy(check.message()).into_owned(),
         signature: *check.signature(),
-    }))
+    })
 }
 
 /// The native answer for pending check `id`: a valid signature is remembered in the
