@@ -98,6 +98,19 @@ test('ratios and verdicts come from the inputs', () => {
   assert.equal(verdict(0.5, null), '—');
 });
 
+test('the cold start compares with the jose Worker given the same bindings, when measured', () => {
+  const r = all();
+  const sum = (c) => c.ready_ms + c.first_request_ms;
+  let by = Object.fromEntries(buildRows(r).map((x) => [x.id, x]));
+  assert.equal(by['edge-cold'].ratio, sum(r.edge.cold.torii) / sum(r.edge.cold.jose_bound));
+  assert.match(by['edge-cold'].peer, /same D1\/KV bindings; .* without\)$/);
+  // An older run without it: against the bare jose Worker.
+  delete r.edge.cold.jose_bound;
+  by = Object.fromEntries(buildRows(r).map((x) => [x.id, x]));
+  assert.equal(by['edge-cold'].ratio, sum(r.edge.cold.torii) / sum(r.edge.cold.jose));
+  assert.equal(by['edge-cold'].peer, `${fmt.ms(r.edge.cold.jose.ready_ms)} + ${fmt.ms(r.edge.cold.jose.first_request_ms)} (jose Worker)`);
+});
+
 test('a stage without output leaves its rows "not measured", the rest intact', () => {
   const r = all();
   delete r.edge;
@@ -190,6 +203,7 @@ for (const [id, [script, ...args]] of runs) {
       const parsed = parseStage(id, JSON.parse(readFileSync(file, 'utf8')));
       const rows = buildRows({ [id]: parsed }).filter((r) => r.ours !== 'not measured');
       assert.ok(rows.length >= 2, `${id}: ${rows.length} rows`);
+      if (id === 'edge') assert.ok(parsed.cold.jose_bound?.ready_ms > 0, 'edge: no cold.jose_bound');
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
