@@ -1,49 +1,178 @@
-//! Strict base64url without padding (RFC 7515 §2), via `base64ct`.
+//! Strict base64url without padding (RFC 7515 §2).
 //!
 //! Only the canonical encoding is accepted: no padding, no whitespace, no `+`/`/`, and
 //! unused trailing bits must be zero, so every byte string has exactly one encoding.
+//!
+//! Table-driven, not constant-time: everything encoded or decoded here is public (tokens,
+//! claims, signatures, public keys, ids, thumbprints, page cursors). Secret keys are
+//! base62 (`crate::api::keys`) and never pass through this module. On the warm gateway path
+//! every token is decoded and every claims header and assertion encoded, and in wasm at
+//! opt-level `z` the constant-time `base64ct` arithmetic cost ~12 µs a request
+//! (docs/benchmarks.md, "Opt-level"); `base64ct` stays a dev-dependency, the oracle of the
+//! differential tests below.
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use base64ct::{Base64UrlUnpadded, Encoding};
 
 /// The input is not canonical unpadded base64url.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NonCanonical;
 
+/// The alphabet (RFC 4648 §5).
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// Not a base64url character.
+const INVALID: u8 = 0xff;
+
+/// The 6-bit value of each byte, or [`INVALID`].
+// Evaluated at compile time: an index out of bounds would fail the build, not a request.
+#[allow(clippy::indexing_slicing)]
+const DECODE: [u8; 256] = {
+    let mut table = [INVALID; 256];
+    let mut i = 0;
+    while i < 64 {
+        table[ALPHABET[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// The 6-bit value of `c`.
+fn sextet(c: u8) -> Result<u32, NonCanonical> {
+    match DECODE.get(usize::from(c)).copied().unwrap_or(INVALID) {
+        INVALID => Err(NonCanonical),
+        v => Ok(u32::from(v)),
+    }
+}
+
+/// The character of the 6 bits of `n` at `shift`.
+fn char_of(n: u32, shift: u32) -> u8 {
+    ALPHABET
+        .get(((n >> shift) & 63) as usize)
+        .copied()
+        .unwrap_or(b'A')
+}
+
+/// The length of the unpadded encoding of `n` bytes.
+const fn encoded_len(n: usize) -> usize {
+    n / 3 * 4
+        + match n % 3 {
+            0 => 0,
+            1 => 2,
+            _ => 3,
+        }
+}
+
+/// Decodes canonical unpadded base64url into `out` (cleared first).
+fn decode_into(input: &[u8], out: &mut Vec<u8>) -> Result<(), NonCanonical> {
+    out.clear();
+    let mut quads = input.chunks_exact(4);
+    for q in quads.by_ref() {
+        let [a, b, c, d] = *q else {
+            return Err(NonCanonical);
+        };
+        let n = sextet(a)? << 18 | sextet(b)? << 12 | sextet(c)? << 6 | sextet(d)?;
+        let [_, x, y, z] = n.to_be_bytes();
+        out.extend_from_slice(&[x, y, z]);
+    }
+    match *quads.remainder() {
+        [] => Ok(()),
+        [a, b] => {
+            let n = sextet(a)? << 18 | sextet(b)? << 12;
+            // The 4 low bits of the last character are unused: canonical means zero.
+            if n & 0xffff != 0 {
+                return Err(NonCanonical);
+            }
+            let [_, x, _, _] = n.to_be_bytes();
+            out.push(x);
+            Ok(())
+        }
+        [a, b, c] => {
+            let n = sextet(a)? << 18 | sextet(b)? << 12 | sextet(c)? << 6;
+            // The 2 low bits of the last character are unused.
+            if n & 0xff != 0 {
+                return Err(NonCanonical);
+            }
+            let [_, x, y, _] = n.to_be_bytes();
+            out.extend_from_slice(&[x, y]);
+            Ok(())
+        }
+        // One character left over encodes no whole byte.
+        _ => Err(NonCanonical),
+    }
+}
+
 /// Decodes canonical unpadded base64url.
 pub fn decode(input: &str) -> Result<Vec<u8>, NonCanonical> {
-    Base64UrlUnpadded::decode_vec(input).map_err(|_| NonCanonical)
+    let mut out = Vec::with_capacity(input.len() / 4 * 3 + 2);
+    decode_into(input.as_bytes(), &mut out)?;
+    Ok(out)
 }
 
 /// Decodes canonical unpadded base64url into a fixed-size array; any other length fails.
 pub fn decode_array<const N: usize>(input: &str) -> Result<[u8; N], NonCanonical> {
-    let mut out = [0u8; N];
-    if Base64UrlUnpadded::encoded_len(&out) != input.len() {
+    if encoded_len(N) != input.len() {
         return Err(NonCanonical);
     }
-    let written = Base64UrlUnpadded::decode(input, &mut out).map_err(|_| NonCanonical)?;
-    if written.len() != N {
-        return Err(NonCanonical);
-    }
-    Ok(out)
+    let bytes = decode(input)?;
+    <[u8; N]>::try_from(bytes.as_slice()).map_err(|_| NonCanonical)
 }
 
 /// Encodes as unpadded base64url.
 pub fn encode(bytes: &[u8]) -> String {
-    Base64UrlUnpadded::encode_string(bytes)
+    let mut out = Vec::with_capacity(encoded_len(bytes.len()));
+    let mut triples = bytes.chunks_exact(3);
+    for t in triples.by_ref() {
+        let [a, b, c] = *t else { break };
+        let n = u32::from(a) << 16 | u32::from(b) << 8 | u32::from(c);
+        out.extend_from_slice(&[char_of(n, 18), char_of(n, 12), char_of(n, 6), char_of(n, 0)]);
+    }
+    match *triples.remainder() {
+        [a] => {
+            let n = u32::from(a) << 16;
+            out.extend_from_slice(&[char_of(n, 18), char_of(n, 12)]);
+        }
+        [a, b] => {
+            let n = u32::from(a) << 16 | u32::from(b) << 8;
+            out.extend_from_slice(&[char_of(n, 18), char_of(n, 12), char_of(n, 6)]);
+        }
+        _ => {}
+    }
+    // Every byte pushed is from ALPHABET (ASCII).
+    String::from_utf8(out).unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64ct::{Base64UrlUnpadded, Encoding};
+    use proptest::prelude::*;
 
     #[test]
     fn round_trips() {
         for n in 0..70u8 {
             let bytes: Vec<u8> = (0..n).collect();
             assert_eq!(decode(&encode(&bytes)).unwrap(), bytes);
+            assert_eq!(encode(&bytes).len(), encoded_len(bytes.len()));
         }
+    }
+
+    #[test]
+    fn rfc_4648_vectors() {
+        // RFC 4648 §10, in the URL-safe alphabet without padding.
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg"),
+            ("fo", "Zm8"),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg"),
+            ("fooba", "Zm9vYmE"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(encode(plain.as_bytes()), encoded);
+            assert_eq!(decode(encoded).unwrap(), plain.as_bytes());
+        }
+        assert_eq!(encode(&[0xfb, 0xff, 0xbf]), "-_-_");
     }
 
     #[test]
@@ -64,6 +193,9 @@ mod tests {
         assert!(decode("+/+/").is_err());
         assert!(decode("-_-_").is_ok());
         assert!(decode("Q").is_err());
+        assert!(decode("QUFBQ").is_err());
+        assert!(decode("QUJD\n").is_err());
+        assert!(decode("QUJ\u{e9}").is_err());
     }
 
     #[test]
@@ -71,5 +203,37 @@ mod tests {
         assert!(decode_array::<2>("QUE").is_ok());
         assert!(decode_array::<2>("QQ").is_err());
         assert!(decode_array::<2>("QUFB").is_err());
+        assert_eq!(decode_array::<0>(""), Ok([]));
+    }
+
+    proptest! {
+        /// Encoding agrees with `base64ct` and decodes back.
+        #[test]
+        fn encode_agrees_with_base64ct(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let ours = encode(&bytes);
+            prop_assert_eq!(&ours, &Base64UrlUnpadded::encode_string(&bytes));
+            prop_assert_eq!(decode(&ours).unwrap(), bytes);
+        }
+
+        /// Any string is accepted exactly when `base64ct` accepts it, with the same bytes.
+        #[test]
+        fn decode_agrees_with_base64ct(s in "[A-Za-z0-9_=+/. -]{0,40}") {
+            prop_assert_eq!(decode(&s).ok(), Base64UrlUnpadded::decode_vec(&s).ok());
+        }
+
+        /// Near-canonical strings: one character of a valid encoding changed.
+        #[test]
+        fn decode_agrees_on_mutations(
+            bytes in proptest::collection::vec(any::<u8>(), 1..64),
+            at in any::<prop::sample::Index>(),
+            c in any::<u8>(),
+        ) {
+            let mut s = encode(&bytes).into_bytes();
+            let i = at.index(s.len());
+            s[i] = c;
+            if let Ok(s) = String::from_utf8(s) {
+                prop_assert_eq!(decode(&s).ok(), Base64UrlUnpadded::decode_vec(&s).ok());
+            }
+        }
     }
 }
