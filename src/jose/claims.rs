@@ -1,6 +1,7 @@
 //! Verified claims: only the verifier can build them.
 
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use serde_json::{Map, Value};
 
@@ -8,17 +9,23 @@ use serde_json::{Map, Value};
 ///
 /// Built only by [`Verifier::verify`](crate::Verifier::verify); the registered claims
 /// below were type-checked there, so the accessors cannot see a wrong JSON type.
+///
+/// Cloning is cheap: the claims are shared, not copied (a [`TokenCache`](crate::TokenCache)
+/// hit hands out a clone of what it holds).
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerifiedClaims {
-    claims: Map<String, Value>,
-    kid: Option<String>,
+    claims: Arc<Map<String, Value>>,
+    kid: Option<Arc<str>>,
 }
 
 impl VerifiedClaims {
     /// Only [`SignatureCheck::complete`](crate::SignatureCheck::complete) calls this,
     /// after the signature verified and every claim check passed.
     pub(in crate::jose) fn new(claims: Map<String, Value>, kid: Option<String>) -> Self {
-        Self { claims, kid }
+        Self {
+            claims: Arc::new(claims),
+            kid: kid.map(Arc::from),
+        }
     }
 
     fn str_claim(&self, name: &str) -> Option<&str> {
@@ -93,9 +100,9 @@ impl VerifiedClaims {
     pub fn claims(&self) -> &Map<String, Value> {
         &self.claims
     }
-    /// All claims, by value.
+    /// All claims, by value (copied only when a clone still shares them).
     pub fn into_claims(self) -> Map<String, Value> {
-        self.claims
+        Arc::try_unwrap(self.claims).unwrap_or_else(|shared| (*shared).clone())
     }
 }
 
