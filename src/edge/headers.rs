@@ -150,7 +150,11 @@ pub fn claims_headers(
 
 /// The `x-torii-claims` value: base64url (no padding) of the claims' JSON.
 pub fn claims_header_value(claims: &Map<String, Value>) -> String {
-    b64::encode(Value::Object(claims.clone()).to_string().as_bytes())
+    // Serialized in place (no copy of the map into a `Value`); a map of JSON values with
+    // string keys always serializes, so the empty fallback is never taken.
+    serde_json::to_vec(claims)
+        .map(|json| b64::encode(&json))
+        .unwrap_or_default()
 }
 
 /// A usable inbound request id (1–128 visible ASCII characters from a safe set).
