@@ -8,8 +8,8 @@
 //! base62 (`crate::api::keys`) and never pass through this module. On the warm gateway path
 //! every token is decoded and every claims header and assertion encoded, and in wasm at
 //! opt-level `z` the constant-time `base64ct` arithmetic cost ~12 µs a request
-//! (docs/benchmarks.md, "Opt-level"); `base64ct` stays a dev-dependency, the oracle of the
-//! differential tests below.
+//! (docs/benchmarks.md, "What one plan costs, and the opt-level"); `base64ct` stays a
+//! dev-dependency, the oracle of the differential tests below.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -63,48 +63,58 @@ const fn encoded_len(n: usize) -> usize {
         }
 }
 
-/// Decodes canonical unpadded base64url into `out` (cleared first).
-fn decode_into(input: &[u8], out: &mut Vec<u8>) -> Result<(), NonCanonical> {
-    out.clear();
+/// The number of bytes `len` characters of unpadded base64url encode; `None` for a length
+/// no encoding has (one character left over encodes no whole byte).
+const fn decoded_len(len: usize) -> Option<usize> {
+    match len % 4 {
+        1 => None,
+        0 => Some(len / 4 * 3),
+        r => Some(len / 4 * 3 + r - 1),
+    }
+}
+
+/// Decodes canonical unpadded base64url into `out`, which is [`decoded_len`] bytes long.
+fn decode_into(input: &[u8], out: &mut [u8]) -> Result<(), NonCanonical> {
     let mut quads = input.chunks_exact(4);
-    for q in quads.by_ref() {
+    let mut bytes = out.chunks_exact_mut(3);
+    for (q, o) in quads.by_ref().zip(bytes.by_ref()) {
         let [a, b, c, d] = *q else {
             return Err(NonCanonical);
         };
         let n = sextet(a)? << 18 | sextet(b)? << 12 | sextet(c)? << 6 | sextet(d)?;
         let [_, x, y, z] = n.to_be_bytes();
-        out.extend_from_slice(&[x, y, z]);
+        o.copy_from_slice(&[x, y, z]);
     }
-    match *quads.remainder() {
-        [] => Ok(()),
-        [a, b] => {
+    match (quads.remainder(), bytes.into_remainder()) {
+        ([], []) => Ok(()),
+        (&[a, b], [o]) => {
             let n = sextet(a)? << 18 | sextet(b)? << 12;
             // The 4 low bits of the last character are unused: canonical means zero.
             if n & 0xffff != 0 {
                 return Err(NonCanonical);
             }
             let [_, x, _, _] = n.to_be_bytes();
-            out.push(x);
+            *o = x;
             Ok(())
         }
-        [a, b, c] => {
+        (&[a, b, c], [o, p]) => {
             let n = sextet(a)? << 18 | sextet(b)? << 12 | sextet(c)? << 6;
             // The 2 low bits of the last character are unused.
             if n & 0xff != 0 {
                 return Err(NonCanonical);
             }
             let [_, x, y, _] = n.to_be_bytes();
-            out.extend_from_slice(&[x, y]);
+            (*o, *p) = (x, y);
             Ok(())
         }
-        // One character left over encodes no whole byte.
+        // `out` is not `decoded_len` of `input` (callers size it so).
         _ => Err(NonCanonical),
     }
 }
 
 /// Decodes canonical unpadded base64url.
 pub fn decode(input: &str) -> Result<Vec<u8>, NonCanonical> {
-    let mut out = Vec::with_capacity(input.len() / 4 * 3 + 2);
+    let mut out = alloc::vec![0u8; decoded_len(input.len()).ok_or(NonCanonical)?];
     decode_into(input.as_bytes(), &mut out)?;
     Ok(out)
 }
@@ -114,8 +124,9 @@ pub fn decode_array<const N: usize>(input: &str) -> Result<[u8; N], NonCanonical
     if encoded_len(N) != input.len() {
         return Err(NonCanonical);
     }
-    let bytes = decode(input)?;
-    <[u8; N]>::try_from(bytes.as_slice()).map_err(|_| NonCanonical)
+    let mut out = [0u8; N];
+    decode_into(input.as_bytes(), &mut out)?;
+    Ok(out)
 }
 
 /// Encodes as unpadded base64url.
@@ -154,6 +165,7 @@ mod tests {
             let bytes: Vec<u8> = (0..n).collect();
             assert_eq!(decode(&encode(&bytes)).unwrap(), bytes);
             assert_eq!(encode(&bytes).len(), encoded_len(bytes.len()));
+            assert_eq!(decoded_len(encoded_len(bytes.len())), Some(bytes.len()));
         }
     }
 
