@@ -155,7 +155,7 @@ async function forward(request, plan, verifyMs) {
 
 async function handle(request, env, ctx) {
   const now = Date.now();
-  // One `name "\n" value "\n"` per header (neither can hold a line feed): fast.rs's
+  // One `name "\n" value "\n"` per header (neither can hold a line feed): http.rs's
   // `header_lines` reads it.
   let headers = '';
   for (const [name, value] of request.headers) headers += name + '\n' + value + '\n';

@@ -29,6 +29,7 @@ use super::counters;
 use super::gateway::{
     decide, note_reply, origin_failure, outbound, start, unsigned, Decision, Halt, Incoming, Mode,
 };
+use super::http::header_lines;
 use super::log::{LogLine, LogRecord};
 use super::webcrypto::{imported_signing_key, signature_checked};
 use crate::edge::assertion::ASSERTION_HEADER;
@@ -113,8 +114,8 @@ fn poll_once<F: Future>(f: F) -> Option<F::Output> {
 }
 
 /// The plan for a request: `method`, its full `url`, `headers` as the runtime lists them,
-/// one `name "\n" value "\n"` after the other (see [`header_lines`]), `env` the Worker's, `now_ms` the
-/// entry's `Date.now()` when the request arrived, `refused` the id of this request's
+/// one `name "\n" value "\n"` after the other (see [`header_lines`]), `env` the Worker's,
+/// `now_ms` the entry's `Date.now()` when the request arrived, `refused` the id of this request's
 /// `verify` plan whose signature WebCrypto refused (0: none; that token is then refused
 /// as a bad signature, with no second check).
 #[wasm_bindgen(
@@ -142,34 +143,6 @@ pub fn gateway_plan(
         counters::bump(|c| &c.fast_path);
     }
     plan
-}
-
-/// The request's headers from the entry's list: `name "\n" value "\n"` for each, as
-/// `Headers` iterates them (lower-case names, one entry per name, values combined). A
-/// header name or value cannot contain a line feed (the Fetch standard's `Headers`
-/// refuses one), so the list splits one way only; and the names are checked to be HTTP
-/// tokens, so anything else (which no runtime sends) is `None`: the full path, which reads
-/// the runtime's `Headers` itself. Cheaper on both sides than a JSON array of pairs
-/// (`JSON.stringify(Array.from(headers))` then serde), which it replaced.
-fn header_lines(list: &str) -> Option<Vec<(String, String)>> {
-    if list.is_empty() {
-        return Some(Vec::new());
-    }
-    let body = list.strip_suffix('\n')?;
-    let mut lines = body.split('\n');
-    let mut out = Vec::new();
-    while let Some(name) = lines.next() {
-        let value = lines.next()?;
-        let token = !name.is_empty()
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-        if !token {
-            return None;
-        }
-        out.push((name.into(), value.into()));
-    }
-    Some(out)
 }
 
 /// How a `verify` plan starts (it is not an answer: the same request asks again).
@@ -398,42 +371,6 @@ mod tests {
             sig: "s".into(),
         });
         assert!(plan.starts_with(VERIFY_PREFIX), "{plan}");
-    }
-
-    #[test]
-    fn header_lines_split_one_way_and_refuse_anything_else() {
-        let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
-            v.iter()
-                .map(|(n, v)| (n.to_string(), v.to_string()))
-                .collect()
-        };
-        assert_eq!(
-            header_lines("accept\n*/*\nauthorization\nBearer a.b.c\nx-empty\n\n"),
-            Some(pairs(&[
-                ("accept", "*/*"),
-                ("authorization", "Bearer a.b.c"),
-                ("x-empty", "")
-            ]))
-        );
-        // A value keeps its commas, colons and spaces as the runtime combined them.
-        assert_eq!(
-            header_lines("cookie\na=1; b=2\nx-list\n1, 2:3\n"),
-            Some(pairs(&[("cookie", "a=1; b=2"), ("x-list", "1, 2:3")]))
-        );
-        // No headers at all is an empty list (the entry sends "").
-        assert_eq!(header_lines(""), Some(Vec::new()));
-        assert_eq!(header_lines("\n"), None);
-        // A name without its value, a missing final line feed, a name that is not a token.
-        for bad in [
-            "accept\n",
-            "accept\n*/*",
-            "bad name\nv\n",
-            "x:y\nv\n",
-            "\nv\n",
-            "acc\u{e9}pt\nv\n",
-        ] {
-            assert_eq!(header_lines(bad), None, "{bad:?}");
-        }
     }
 
     #[test]
