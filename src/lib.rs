@@ -4,7 +4,7 @@
 //!
 //! The core takes bytes, keys and the current time as arguments: it never reads a
 //! clock, touches the network or draws randomness. Adapters (the Cloudflare Worker in
-//! `src/worker/`, the npm package in `src/js.rs`) do I/O and call into it.
+//! `src/worker/`, the npm package in `src/js/`) do I/O and call into it.
 //!
 //! * Parsing returns an [`UntrustedToken`]; only [`Verifier::verify`] yields
 //!   [`VerifiedClaims`], after the signature and every claim check passed.

@@ -1,5 +1,5 @@
 // The constants the npm package shares with the Rust core, read from the wasm module
-// (src/js.rs `coreConstants`) instead of copied: `loadCore()` fills them, and every entry
+// (src/js/tables.rs `coreConstants`) instead of copied: `loadCore()` fills them, and every entry
 // point (node.mjs, worker.mjs, browser.mjs, cjs.mjs) calls it once the module is
 // instantiated, before its own evaluation ends. lib.mjs re-exports the (live) bindings.
 import { coreConstants } from "../pkg/torii_edge.js";

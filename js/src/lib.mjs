@@ -1,4 +1,4 @@
-// torii-edge: the npm package's API over the wasm core (js/pkg, built from src/js.rs).
+// torii-edge: the npm package's API over the wasm core (js/pkg, built from src/js/).
 //
 // Every verification decision is the core's: this file normalizes options, keeps the
 // JWKS cache (memory, fetched over HTTPS) and turns the core's coded errors into
@@ -17,7 +17,7 @@ import { DEFAULT_CACHE_CONFIG, IDENTITY_HEADERS, MAX_JWKS_BYTES } from "./core.m
 import { ToriiError, toToriiError } from "./errors.mjs";
 import { TokenVerifier } from "./verifier.mjs";
 
-// The core's constants (src/js.rs `coreConstants`), filled in by the entry point.
+// The core's constants (src/js/tables.rs `coreConstants`), filled in by the entry point.
 export { DEFAULT_CACHE_CONFIG, IDENTITY_HEADERS, MAX_JWKS_BYTES };
 /** Timeout of one JWKS fetch, in milliseconds. */
 export const JWKS_FETCH_TIMEOUT_MS = 5000;
@@ -35,7 +35,7 @@ function isStringList(v) {
   return typeof v === "string" || (Array.isArray(v) && v.every((s) => typeof s === "string"));
 }
 
-/** The policy part of the options, checked, as the JSON text src/js.rs reads. */
+/** The policy part of the options, checked, as the JSON text src/js/ reads. */
 function policyJson(options) {
   const { issuer, audience, clockTolerance, requiredClaims, maxTokenLength, maxTokenAge, typ } = options;
   if (!isStringList(issuer) || issuer.length === 0) {
