@@ -193,3 +193,132 @@ impl CreateApplication {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::requests::tests::{field, vf};
+
+    #[test]
+    fn applications_update_and_default_issuer() {
+        let u = UpdateApplication::parse(
+            br#"{"allowed_origins":["https://a.example","https://a.example"]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            u.allowed_origins,
+            Some(alloc::vec!["https://a.example".to_string()])
+        );
+        assert_eq!(
+            UpdateApplication::parse(b"{}").unwrap().allowed_origins,
+            None
+        );
+        for (body, name) in [
+            (&br#"{"issuer":"https://x"}"#[..], "issuer"),
+            (br#"{"id":"x"}"#, "id"),
+            (br#"{"allowed_origins":"https://a"}"#, "allowed_origins"),
+            (br#"{"allowed_origins":["ftp://a"]}"#, "allowed_origins"),
+            (br#"{"nope":1}"#, "nope"),
+        ] {
+            assert_eq!(field(UpdateApplication::parse(body)), vf(name));
+        }
+        let e = UpdateApplication::parse(br#"{"allowed_origins":["https://a","*"]}"#).unwrap_err();
+        assert_eq!(e.pointer.as_deref(), Some("/1"));
+        assert_eq!(
+            default_issuer("acme", Some("Auth.Example.com."), "http://127.0.0.1:1"),
+            "https://acme.auth.example.com"
+        );
+        assert_eq!(
+            default_issuer("acme", None, "http://127.0.0.1:8787/"),
+            "http://127.0.0.1:8787"
+        );
+        assert_eq!(default_issuer("acme", Some(""), "http://h"), "http://h");
+    }
+
+    #[test]
+    fn applications() {
+        let a = CreateApplication::parse(
+            br#"{"id":"acme","environment":"production","allowed_origins":["https://app.acme.com","http://localhost:3000"]}"#,
+        )
+        .unwrap();
+        assert_eq!(a.environment, Environment::Production);
+        assert_eq!(a.allowed_origins.len(), 2);
+        assert!(a.domains.is_empty());
+        let a = CreateApplication::parse(
+            br#"{"id":"acme","environment":"production","domains":["login.acme.co.uk","Auth.Acme.com","auth.acme.com"]}"#,
+        )
+        .unwrap();
+        assert_eq!(a.domains, ["auth.acme.com", "login.acme.co.uk"]);
+        let too_many = format!(
+            r#"{{"id":"a","environment":"production","domains":[{}]}}"#,
+            (0..=MAX_DOMAINS)
+                .map(|i| format!(r#""d{i}.example.com""#))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        assert_eq!(
+            field(CreateApplication::parse(too_many.as_bytes())),
+            vf("domains")
+        );
+        for bad in [
+            "example",
+            "auth.example.com:8443",
+            "https://auth.example.com",
+            "auth.example.com.",
+            "auth.example.com/x",
+            "-a.example.com",
+            "a-.example.com",
+            "a..example.com",
+            "10.0.0.1",
+            "*.example.com",
+            "caf\u{e9}.example.com",
+        ] {
+            let body = format!(
+                r#"{{"id":"a","environment":"production","domains":["ok.example.com","{bad}"]}}"#
+            );
+            let err = CreateApplication::parse(body.as_bytes()).unwrap_err();
+            assert_eq!(err.field.as_deref(), Some("domains"), "{bad}");
+            assert_eq!(err.pointer.as_deref(), Some("/1"), "{bad}");
+        }
+        let long = format!("{}.com", "a".repeat(64));
+        assert!(!valid_domain(&long));
+        let label = "a".repeat(63);
+        let max = format!("{label}.{label}.{label}.{}", "a".repeat(61));
+        assert_eq!(max.len(), 253);
+        assert!(valid_domain(&max));
+        assert!(!valid_domain(&format!("a{max}")));
+        let u = UpdateApplication::parse(br#"{"domains":["a.example.com"]}"#).unwrap();
+        assert_eq!(
+            u.domains.as_deref(),
+            Some(&["a.example.com".to_string()][..])
+        );
+        assert_eq!(u.allowed_origins, None);
+        for (body, name) in [
+            (r#"{"id":"Acme","environment":"production"}"#, "id"),
+            (r#"{"id":"-a","environment":"production"}"#, "id"),
+            (r#"{"id":"a","environment":"staging"}"#, "environment"),
+            (
+                r#"{"id":"a","environment":"production","allowed_origins":["https://a.com/"]}"#,
+                "allowed_origins",
+            ),
+            (
+                r#"{"id":"a","environment":"production","allowed_origins":["*"]}"#,
+                "allowed_origins",
+            ),
+            (
+                r#"{"id":"a","environment":"production","allowed_origins":"https://a.com"}"#,
+                "allowed_origins",
+            ),
+            (
+                r#"{"id":"a","environment":"production","issuer":"ftp://x"}"#,
+                "issuer",
+            ),
+        ] {
+            assert_eq!(
+                field(CreateApplication::parse(body.as_bytes())),
+                vf(name),
+                "{body}"
+            );
+        }
+    }
+}

@@ -50,3 +50,51 @@ impl RollApiKey {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::requests::tests::{field, vf};
+    use crate::api::scopes::Scope;
+
+    #[test]
+    fn api_keys() {
+        let k = CreateApiKey::parse(br#"{"name":"ci","scopes":["users:read"],"expires_in":86400}"#)
+            .unwrap();
+        assert_eq!(k.scopes, ScopeSet::of(&[Scope::UsersRead]));
+        assert_eq!(k.expires_in, Some(86_400));
+        assert_eq!(
+            field(CreateApiKey::parse(br#"{"scopes":["admin"]}"#)),
+            vf("name")
+        );
+        assert_eq!(field(CreateApiKey::parse(br#"{"name":"x"}"#)), vf("scopes"));
+        let e = CreateApiKey::parse(br#"{"name":"x","scopes":["users:read","root"]}"#).unwrap_err();
+        assert_eq!(
+            (e.field.as_deref(), e.pointer.as_deref()),
+            (Some("scopes"), Some("/1"))
+        );
+        assert_eq!(
+            field(CreateApiKey::parse(
+                br#"{"name":"x","scopes":["admin"],"expires_in":10}"#
+            )),
+            vf("expires_in")
+        );
+        let long = format!(r#"{{"name":"{}","scopes":["admin"]}}"#, "n".repeat(65));
+        assert_eq!(field(CreateApiKey::parse(long.as_bytes())), vf("name"));
+        assert_eq!(RollApiKey::parse(b"").unwrap().expire_previous_in, 0);
+        assert_eq!(
+            RollApiKey::parse(br#"{"expire_previous_in":3600}"#)
+                .unwrap()
+                .expire_previous_in,
+            3600
+        );
+        assert_eq!(
+            field(RollApiKey::parse(br#"{"expire_previous_in":604801}"#)),
+            vf("expire_previous_in")
+        );
+        assert_eq!(
+            field(RollApiKey::parse(br#"{"expire_previous_in":-1}"#)),
+            vf("expire_previous_in")
+        );
+    }
+}

@@ -119,3 +119,29 @@ pub fn parse_token_query(query: &str) -> Result<Option<String>, ApiError> {
 pub fn parse_no_query(query: &str) -> Result<(), ApiError> {
     Query::parse(query)?.finish()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::requests::tests::{field, vf};
+
+    #[test]
+    fn queries() {
+        assert_eq!(
+            parse_list_query("limit=100", ListKind::ApiKeys)
+                .unwrap()
+                .limit,
+            100
+        );
+        assert_eq!(
+            parse_token_query("template=hasura").unwrap().as_deref(),
+            Some("hasura")
+        );
+        assert_eq!(parse_token_query("").unwrap(), None);
+        assert_eq!(field(parse_token_query("template=a%20b")), vf("template"));
+        assert!(parse_no_query("").is_ok());
+        assert_eq!(field(parse_no_query("x=1")), vf("x"));
+        let long = "a".repeat(MAX_QUERY_BYTES + 1);
+        assert_eq!(field(parse_no_query(&long)), vf("query"));
+    }
+}

@@ -162,3 +162,76 @@ impl ListSessions {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::pagination::Cursor;
+    use crate::api::requests::tests::{field, vf};
+
+    #[test]
+    fn session_status_of_rows() {
+        assert_eq!(SessionStatus::of("active", 10, 9), SessionStatus::Active);
+        assert_eq!(SessionStatus::of("active", 10, 10), SessionStatus::Expired);
+        assert_eq!(SessionStatus::of("revoked", 10, 9), SessionStatus::Revoked);
+        assert_eq!(SessionStatus::of("revoked", 10, 11), SessionStatus::Revoked);
+    }
+
+    #[test]
+    fn create_session() {
+        let s = CreateSession::parse(
+            br#"{"user_id":"user_1","org_id":"org_1","org_role":"admin","aal":"aal2","actor":{"sub":"user_admin"},"expires_in":3600}"#,
+        )
+        .unwrap();
+        assert_eq!(s.user_id, "user_1");
+        assert_eq!(s.aal, Some(Aal::Aal2));
+        assert_eq!(s.aal.map(Aal::as_str), Some("aal2"));
+        assert_eq!(s.expires_in, Some(3600));
+        assert_eq!(field(CreateSession::parse(b"{}")), vf("user_id"));
+        assert_eq!(
+            field(CreateSession::parse(br#"{"user_id":""}"#)),
+            vf("user_id")
+        );
+        for (body, name) in [
+            (r#"{"user_id":"u","aal":"aal4"}"#, "aal"),
+            (r#"{"user_id":"u","expires_in":59}"#, "expires_in"),
+            (r#"{"user_id":"u","expires_in":2592001}"#, "expires_in"),
+            (r#"{"user_id":"u","expires_in":1.5}"#, "expires_in"),
+            (r#"{"user_id":"u","expires_in":"60"}"#, "expires_in"),
+            (r#"{"user_id":"u","actor":{}}"#, "actor"),
+            (r#"{"user_id":"u","actor":"x"}"#, "actor"),
+            (r#"{"user_id":"u","org_role":"admin"}"#, "org_role"),
+            (r#"{"user_id":"u","sid":"s"}"#, "sid"),
+        ] {
+            assert_eq!(
+                field(CreateSession::parse(body.as_bytes())),
+                vf(name),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn list_query() {
+        let cursor = Cursor {
+            created_at: 10,
+            id: "sess_1".into(),
+        };
+        let q = ListSessions::parse(&format!(
+            "user_id=user_1&status=revoked&starting_after={}",
+            cursor.encode(ListKind::Sessions)
+        ))
+        .unwrap();
+        assert_eq!(q.status, Some(SessionStatus::Revoked));
+        assert_eq!(q.page.starting_after, Some(cursor.clone()));
+        let users_cursor = cursor.encode(ListKind::Users);
+        assert_eq!(
+            field(ListSessions::parse(&format!(
+                "starting_after={users_cursor}"
+            ))),
+            vf("starting_after")
+        );
+        assert_eq!(field(ListSessions::parse("status=ended")), vf("status"));
+        assert_eq!(SessionStatus::Expired.as_str(), "expired");
+    }
+}

@@ -140,3 +140,91 @@ pub(super) fn nest(outer: &str, mut e: ApiError) -> ApiError {
     });
     e
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::requests::tests::{field, vf};
+
+    #[test]
+    fn the_sample_user_is_complete() {
+        let u = sample_user().unwrap();
+        assert_eq!(u.id(), "user_sample");
+        assert_eq!(u.public_metadata()["role"], "admin");
+        assert!(u.private_metadata().is_empty());
+    }
+
+    #[test]
+    fn templates_are_validated_by_the_engine() {
+        let t = PutTemplate::parse(
+            br#"{"claims":{"email":"{{user.email}}"},"lifetime":300,"default":true}"#,
+        )
+        .unwrap();
+        assert!(t.is_default);
+        assert_eq!(t.lifetime, Some(300));
+        assert_eq!(t.template.lifetime(), Some(300));
+        assert_eq!(t.claims_json, r#"{"email":"{{user.email}}"}"#);
+        let e = PutTemplate::parse(br#"{"claims":{"sub":"x"}}"#).unwrap_err();
+        assert_eq!(
+            (e.code, e.field.as_deref(), e.pointer.as_deref()),
+            (ErrorCode::ReservedClaim, Some("claims"), Some("/sub"))
+        );
+        let e =
+            PutTemplate::parse(br#"{"claims":{"a":["{{user.private_metadata.x}}"]}}"#).unwrap_err();
+        assert_eq!(
+            (e.code, e.pointer.as_deref()),
+            (ErrorCode::PrivateMetadataNotAllowed, Some("/a/0"))
+        );
+        let e = PutTemplate::parse(br#"{"claims":{},"lifetime":29}"#).unwrap_err();
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            (ErrorCode::InvalidLifetime, Some("lifetime"))
+        );
+        assert_eq!(
+            field(PutTemplate::parse(br#"{"claims":{},"lifetime":"1"}"#)),
+            vf("lifetime")
+        );
+        assert_eq!(field(PutTemplate::parse(br#"{"claims":[]}"#)), vf("claims"));
+        assert_eq!(field(PutTemplate::parse(br#"{}"#)), vf("claims"));
+        assert_eq!(
+            field(PutTemplate::parse(br#"{"claims":{},"default":1}"#)),
+            vf("default")
+        );
+        assert_eq!(
+            field(PutTemplate::parse(br#"{"claims":{},"name":"x"}"#)),
+            vf("name")
+        );
+        assert!(valid_lifetime(30) && valid_lifetime(86_400) && !valid_lifetime(86_401));
+    }
+
+    #[test]
+    fn previews() {
+        let p = PreviewTemplate::parse(br#"{"claims":{"e":"{{user.email}}"}}"#).unwrap();
+        assert_eq!(p.user, PreviewUser::Sample);
+        let p = PreviewTemplate::parse(br#"{"claims":{},"user_id":"user_1"}"#).unwrap();
+        assert_eq!(p.user, PreviewUser::Stored("user_1".into()));
+        let p = PreviewTemplate::parse(br#"{"claims":{},"user":{"email":"a@b.co"}}"#).unwrap();
+        match p.user {
+            PreviewUser::Inline(u) => assert_eq!(u.email(), Some("a@b.co")),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            field(PreviewTemplate::parse(
+                br#"{"claims":{},"user_id":"u","user":{}}"#
+            )),
+            vf("user")
+        );
+        assert_eq!(
+            field(PreviewTemplate::parse(
+                br#"{"claims":{},"user":{"emial":"x"}}"#
+            )),
+            vf("user.emial")
+        );
+        assert_eq!(
+            field(PreviewTemplate::parse(
+                br#"{"claims":{},"user":{"email":3}}"#
+            )),
+            vf("user.email")
+        );
+    }
+}

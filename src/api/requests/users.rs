@@ -238,3 +238,114 @@ impl ListUsers {
         Ok(Self { email, page })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::pagination::DEFAULT_LIMIT;
+    use crate::api::requests::tests::{field, vf};
+    use serde_json::json;
+
+    #[test]
+    fn create_user() {
+        let u = CreateUser::parse(
+            br#"{"email":"a@b.co","email_verified":true,"first_name":"Ada","public_metadata":{"plan":"pro"}}"#,
+        )
+        .unwrap();
+        assert_eq!(u.id, None);
+        assert_eq!(u.user.email(), Some("a@b.co"));
+        assert!(u.user.email_verified());
+        assert_eq!(u.user.public_metadata()["plan"], "pro");
+        let u = CreateUser::parse(br#"{"id":"user_imported_1"}"#).unwrap();
+        assert_eq!(u.id.as_deref(), Some("user_imported_1"));
+        assert_eq!(u.user.id(), "user_imported_1");
+
+        assert_eq!(field(CreateUser::parse(br#"{"emial":"a@b"}"#)), vf("emial"));
+        assert_eq!(field(CreateUser::parse(br#"{"email":5}"#)), vf("email"));
+        assert_eq!(
+            field(CreateUser::parse(br#"{"email":"nope"}"#)),
+            vf("email")
+        );
+        assert_eq!(
+            field(CreateUser::parse(br#"{"email_verified":"yes"}"#)),
+            vf("email_verified")
+        );
+        assert_eq!(field(CreateUser::parse(br#"{"id":"a\"b"}"#)), vf("id"));
+        assert_eq!(
+            field(CreateUser::parse(br#"{"first_name":"a\nb"}"#)),
+            vf("first_name")
+        );
+        let long = format!(r#"{{"last_name":"{}"}}"#, "x".repeat(257));
+        assert_eq!(field(CreateUser::parse(long.as_bytes())), vf("last_name"));
+        let long = format!(r#"{{"email":"a@{}"}}"#, "x".repeat(253));
+        assert_eq!(field(CreateUser::parse(long.as_bytes())), vf("email"));
+        let big = format!(r#"{{"private_metadata":{{"k":"{}"}}}}"#, "x".repeat(600));
+        assert_eq!(
+            field(CreateUser::parse(big.as_bytes())),
+            vf("private_metadata")
+        );
+        assert_eq!(
+            field(CreateUser::parse(br#"{"unsafe_metadata":[1]}"#)),
+            vf("unsafe_metadata")
+        );
+    }
+
+    #[test]
+    fn update_user_and_metadata() {
+        let mut current = User::new("user_1").unwrap();
+        current.set_email(Some("a@b.co"), true).unwrap();
+        current.set_names(Some("Ada"), Some("L")).unwrap();
+        let mut bag = Map::new();
+        bag.insert("plan".into(), "free".into());
+        bag.insert("seats".into(), 3.into());
+        current.set_public_metadata(bag).unwrap();
+
+        let up = UpdateUser::parse(br#"{"last_name":null,"email":"c@d.co"}"#).unwrap();
+        let after = up.apply(&current).unwrap();
+        assert_eq!(after.email(), Some("c@d.co"));
+        assert!(!after.email_verified(), "a new email is unverified");
+        assert_eq!((after.first_name(), after.last_name()), (Some("Ada"), None));
+        assert_eq!(after.public_metadata(), current.public_metadata());
+        let same = UpdateUser::parse(b"{}").unwrap().apply(&current).unwrap();
+        assert_eq!(same, current);
+        assert_eq!(field(UpdateUser::parse(br#"{"id":"x"}"#)), vf("id"));
+        assert_eq!(field(UpdateUser::parse(br#"{"name":"x"}"#)), vf("name"));
+
+        let md =
+            UpdateMetadata::parse(br#"{"public_metadata":{"plan":"pro","seats":null}}"#).unwrap();
+        let after = md.apply(&current).unwrap();
+        assert_eq!(
+            Value::Object(after.public_metadata().clone()),
+            json!({"plan": "pro"})
+        );
+        assert_eq!(
+            UpdateMetadata::parse(b"{}").unwrap_err().code,
+            ErrorCode::ValidationFailed
+        );
+        let big = format!(r#"{{"public_metadata":{{"k":"{}"}}}}"#, "x".repeat(505));
+        let md = UpdateMetadata::parse(big.as_bytes()).unwrap();
+        assert_eq!(field(md.apply(&current)), vf("public_metadata"));
+    }
+
+    #[test]
+    fn list_query() {
+        let q = ListUsers::parse("email=a%2Bb%40c.co&limit=5").unwrap();
+        assert_eq!(q.email.as_deref(), Some("a+b@c.co"));
+        assert_eq!(q.page.limit, 5);
+        assert_eq!(ListUsers::parse("").unwrap().page.limit, DEFAULT_LIMIT);
+        for (query, name) in [
+            ("limit=0", "limit"),
+            ("limit=101", "limit"),
+            ("limit=-1", "limit"),
+            ("limit=abc", "limit"),
+            ("limit=", "limit"),
+            ("limit=99999999999999999999999", "limit"),
+            ("limit=1&limit=2", "limit"),
+            ("starting_after=zzz", "starting_after"),
+            ("emial=x", "emial"),
+            ("email=%zz", "email"),
+        ] {
+            assert_eq!(field(ListUsers::parse(query)), vf(name), "{query}");
+        }
+    }
+}
