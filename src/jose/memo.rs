@@ -41,17 +41,10 @@ impl SignatureMemo {
 
     /// Remembers a signature the primitive verified.
     pub fn remember(&mut self, check: &SignatureCheck<'_, '_>) {
-        self.remember_key(check.memo_key());
-    }
-
-    /// Remembers a signature by its [`SignatureCheck::memo_key`], for an adapter that
-    /// had the primitive run elsewhere (the Worker's entry module) on a check it handed
-    /// out and kept the key of.
-    pub(crate) fn remember_key(&mut self, key: [u8; 32]) {
         if self.seen.len() >= self.max {
             self.seen.clear();
         }
-        self.seen.insert(key);
+        self.seen.insert(check.memo_key());
     }
 
     /// How many signatures are remembered.

@@ -56,7 +56,8 @@ function call(handler, event, env, ctx) {
 // ------------------------------------------------------------------ the fast path
 //
 // A warm gateway request is decided by one synchronous call into the core
-// (`gateway_plan`, src/worker/fast.rs): the plan says what to do, and this module only
+// (`gateway_plan`, src/worker/fast.rs; a first-seen token's request is resumed by a second,
+// `gateway_signature`, after its WebCrypto verify): the plan says what to do, and this module only
 // does the runtime I/O the plan names (WebCrypto, `fetch`, `Response`). Anything else,
 // and any plan it does not know, goes to the full path (`wasm.fetch`): the Rust handler.
 
@@ -159,19 +160,17 @@ async function handle(request, env, ctx) {
   // `header_lines` reads it.
   let headers = '';
   for (const [name, value] of request.headers) headers += name + '\n' + value + '\n';
-  let plan = JSON.parse(wasm.gateway_plan(request.method, request.url, headers, env, now, 0));
+  let plan = JSON.parse(wasm.gateway_plan(request.method, request.url, headers, env, now));
   let verifyMs;
-  // A first-seen token: one native verify, then the same question again, naming the check
-  // if WebCrypto refused it (a valid signature is in the core's memo now; a refused one is
-  // refused like any bad signature). Bounded; when WebCrypto threw, the full path.
-  for (let round = 0; plan.k === 'verify' && round < 2; round++) {
+  // A first-seen token: one native verify; the answer resumes the request in the core
+  // where it stopped (a valid signature goes into the core's memo and the claims are
+  // checked; a refused one is refused like any bad signature), which gives the plan.
+  // When WebCrypto threw, that plan is the full path.
+  if (plan.k === 'verify') {
     const t0 = Date.now();
     const valid = await checkSignature(plan);
     verifyMs = Date.now() - t0;
-    wasm.gateway_signature(plan.id, valid);
-    if (valid === undefined) break;
-    const refused = valid ? 0 : plan.id;
-    plan = JSON.parse(wasm.gateway_plan(request.method, request.url, headers, env, now, refused));
+    plan = JSON.parse(wasm.gateway_signature(plan.id, valid));
   }
   switch (plan.k) {
     case 'reply':

@@ -1,21 +1,21 @@
 //! The gateway's fast path: the same decision as [`super::gateway::handle`], taken
-//! synchronously from this isolate's caches, with the runtime I/O left to the Worker's
-//! entry module (`src/worker/entry.mjs`).
+//! from this isolate's caches, with the runtime I/O left to the Worker's entry module
+//! (`src/worker/entry.mjs`).
 //!
 //! The full path is Rust driving the runtime through wasm-bindgen: about eighty calls
 //! across the boundary per request and an executor for every await. A warm request needs
 //! none of that: its tenant, keys, route table and (for a repeated token) verification
 //! are in the isolate's caches. So the entry calls [`gateway_plan`] once with the
-//! request's method, URL and headers; the core runs [`decide`] in [`Mode::Cached`] (one
-//! poll: nothing in that mode awaits) and [`outbound`], and answers with a plan, as JSON:
+//! request's method, URL and headers; the core runs [`decide`] in [`Mode::Cached`] and
+//! [`outbound`], and answers with a plan, as JSON:
 //!
 //! * `{"k":"full"}`: take the full path (`fetch`): the request needs I/O (a D1 read, a
 //!   trusted issuer's keys, a key not imported yet, a route that is not the gateway's);
 //! * `{"k":"reply",...}`: send this reply (status, headers, body; logged already);
-//! * `{"k":"verify",...}`: check this Ed25519 signature with WebCrypto, report it with
-//!   [`gateway_signature`], and ask again (a valid one is then in the memo and its claims
-//!   are checked; a refused one, named by its id, is refused like any bad signature; when
-//!   WebCrypto threw, the request takes the full path);
+//! * `{"k":"verify",...}`: a first-seen token: check this Ed25519 signature with
+//!   WebCrypto and give the answer to [`gateway_signature`], which resumes the same
+//!   request where it stopped and answers with its plan (the request waits, parked in
+//!   this isolate, bounded; when WebCrypto threw, the plan is the full path);
 //! * `{"k":"forward",...}`: sign `sign` with the tenant's key ([`gateway_signing_key`]),
 //!   finish the assertion with [`gateway_assertion`], send `method` `url` with `headers`
 //!   (and the body when `body`), at most `timeout_ms` for the response headers; set
@@ -31,7 +31,7 @@ use super::gateway::{
 };
 use super::http::header_lines;
 use super::log::{LogLine, LogRecord};
-use super::webcrypto::{imported_signing_key, signature_checked};
+use super::webcrypto::{imported_signing_key, take_handed_out, Answer};
 use crate::edge::assertion::ASSERTION_HEADER;
 use crate::edge::headers::REQUEST_ID;
 use crate::edge::reply::Reply;
@@ -39,9 +39,13 @@ use crate::edge::routing::{edge_route, EdgeRoute};
 use crate::edge::url::SerializedUrl as Url;
 use crate::encoding::b64;
 use crate::jose::finish_jws;
+use alloc::boxed::Box;
+use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::cell::RefCell;
 use core::future::Future;
+use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 use serde::Serialize;
 use worker::wasm_bindgen::prelude::wasm_bindgen;
@@ -104,86 +108,119 @@ fn reply_plan(reply: &Reply, request_id: &str) -> String {
     })
 }
 
-/// Polls `f` once: its output if it is ready then (a [`Mode::Cached`] decision always is).
-fn poll_once<F: Future>(f: F) -> Option<F::Output> {
-    let mut f = core::pin::pin!(f);
-    match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(out) => Some(out),
-        Poll::Pending => None,
-    }
+/// A request's plan, being computed: a [`Mode::Cached`] decision is ready at its first
+/// poll, or waits for one handed-out signature check.
+type Planning = Pin<Box<dyn Future<Output = String>>>;
+
+/// Requests waiting for the entry's answer to their signature check, at most this many
+/// (the oldest is dropped; its answer then finds nothing, and the request takes the full
+/// path).
+const MAX_PARKED: usize = 64;
+
+/// The last id handed out, and the parked requests by id with their answer slots.
+type Parked = (u32, VecDeque<(u32, Planning, Answer)>);
+
+std::thread_local! {
+    /// Requests parked on a signature check (bounded).
+    static PARKED: RefCell<Parked> = const { RefCell::new((0, VecDeque::new())) };
+}
+
+/// Polls `planning` once: its plan if ready; if it handed out a signature check, the
+/// `verify` plan for it (the request parked under a new id); otherwise the full path.
+/// Counts the answer: a fallback for the full path, a fast-path request for a final plan.
+fn run(mut planning: Planning) -> String {
+    // Nothing another poll handed out and left is taken for this one's.
+    drop(take_handed_out());
+    let plan = match planning
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(plan) => plan,
+        Poll::Pending => match take_handed_out() {
+            Some((pending, answer)) => match park(planning, answer) {
+                Some(id) => {
+                    return to_json(&Plan::Verify {
+                        id,
+                        key: b64::encode(&pending.key),
+                        data: &pending.message,
+                        sig: b64::encode(&pending.signature),
+                    })
+                }
+                None => FULL.into(),
+            },
+            None => FULL.into(),
+        },
+    };
+    counters::bump(if plan == FULL {
+        |c| &c.fast_path_fallbacks
+    } else {
+        |c| &c.fast_path
+    });
+    plan
+}
+
+/// Parks `planning` until the answer to its check; its id (`None`: nowhere to park it).
+fn park(planning: Planning, answer: Answer) -> Option<u32> {
+    PARKED.with(|p| {
+        let mut p = p.try_borrow_mut().ok()?;
+        let id = p.0.wrapping_add(1).max(1);
+        p.0 = id;
+        if p.1.len() >= MAX_PARKED {
+            p.1.pop_front();
+        }
+        p.1.push_back((id, planning, answer));
+        Some(id)
+    })
+}
+
+/// The request parked under `id`, taken out of the slab.
+fn unpark(id: u32) -> Option<(Planning, Answer)> {
+    PARKED.with(|p| {
+        let mut p = p.try_borrow_mut().ok()?;
+        let at = p.1.iter().position(|(i, _, _)| *i == id)?;
+        p.1.remove(at)
+            .map(|(_, planning, answer)| (planning, answer))
+    })
 }
 
 /// The plan for a request: `method`, its full `url`, `headers` as the runtime lists them,
 /// one `name "\n" value "\n"` after the other (see [`header_lines`]), `env` the Worker's,
-/// `now_ms` the entry's `Date.now()` when the request arrived, `refused` the id of this request's
-/// `verify` plan whose signature WebCrypto refused (0: none; that token is then refused
-/// as a bad signature, with no second check).
+/// `now_ms` the entry's `Date.now()` when the request arrived.
 #[wasm_bindgen(
     wasm_bindgen = ::worker::wasm_bindgen,
     wasm_bindgen_futures = ::worker::wasm_bindgen_futures
 )]
-pub fn gateway_plan(
-    method: String,
-    url: &str,
-    headers: &str,
-    env: Env,
-    now_ms: f64,
-    refused: u32,
-) -> String {
+pub fn gateway_plan(method: String, url: &str, headers: &str, env: Env, now_ms: f64) -> String {
     let Some(url) = Url::split(url) else {
         return FULL.into();
     };
     if edge_route(url.path()) != EdgeRoute::Gateway {
         return FULL.into();
     }
-    let plan = plan(method, &url, headers, &env, now_ms, refused);
-    if plan == FULL {
-        counters::bump(|c| &c.fast_path_fallbacks);
-    } else if !plan.starts_with(VERIFY_PREFIX) {
-        counters::bump(|c| &c.fast_path);
-    }
-    plan
-}
-
-/// How a `verify` plan starts (it is not an answer: the same request asks again).
-const VERIFY_PREFIX: &str = r#"{"k":"verify""#;
-
-/// [`gateway_plan`] for a gateway route.
-fn plan(method: String, url: &Url, headers: &str, env: &Env, now_ms: f64, refused: u32) -> String {
     let Some(headers) = header_lines(headers) else {
+        counters::bump(|c| &c.fast_path_fallbacks);
         return FULL.into();
     };
     let req = Incoming { headers, method };
-    let (request_id, mut line) = start(&req, url, env, now_ms);
-    let decided = match poll_once(decide(
-        &req,
-        url,
-        env,
-        None,
-        &mut line,
-        Mode::Cached(refused),
-    )) {
-        Some(decided) => decided,
-        None => return FULL.into(),
-    };
+    run(Box::pin(
+        async move { plan(&req, &url, &env, now_ms).await },
+    ))
+}
+
+/// [`gateway_plan`] for a gateway route.
+async fn plan(req: &Incoming, url: &Url, env: &Env, now_ms: f64) -> String {
+    let (request_id, mut line) = start(req, url, env, now_ms);
+    let decided = decide(req, url, env, None, &mut line, Mode::Cached).await;
     let (config, tenant, path, verified) = match decided {
         Ok(Decision::Forward(config, tenant, path, verified)) => (config, tenant, path, verified),
         Err(Halt::FullPath) => return FULL.into(),
-        Err(Halt::Signature(pending)) => {
-            return to_json(&Plan::Verify {
-                id: pending.id,
-                key: b64::encode(&pending.key),
-                data: &pending.message,
-                sig: b64::encode(&pending.signature),
-            })
-        }
         Err(Halt::Reply(reply)) => return reply_now(&reply, &request_id, &mut line),
     };
     if imported_signing_key(tenant.key.kid()).is_none() {
         return FULL.into();
     }
     let out = match outbound(
-        &req,
+        req,
         url,
         &config,
         &tenant,
@@ -218,18 +255,21 @@ fn reply_now(reply: &Reply, request_id: &str, line: &mut LogLine) -> String {
 }
 
 /// WebCrypto's answer for the `verify` plan `id`: `valid` is the result of
-/// `crypto.subtle.verify`, `undefined` when it threw (counted as a failure: the request
-/// then takes the full path, counted as a fallback). After `true` or `false` the entry
-/// asks [`gateway_plan`] again (with `refused` = `id` after `false`).
+/// `crypto.subtle.verify`, `undefined` when it threw. Resumes the request parked under
+/// `id` and answers with its plan: a valid signature is remembered and the token's claims
+/// checked; a refused one is refused like any bad signature; a throw, or an id parked no
+/// more (answered already, or dropped), is the full path.
 #[wasm_bindgen(
     wasm_bindgen = ::worker::wasm_bindgen,
     wasm_bindgen_futures = ::worker::wasm_bindgen_futures
 )]
-pub fn gateway_signature(id: u32, valid: Option<bool>) {
-    signature_checked(id, valid);
-    if valid.is_none() {
+pub fn gateway_signature(id: u32, valid: Option<bool>) -> String {
+    let Some((planning, answer)) = unpark(id) else {
         counters::bump(|c| &c.fast_path_fallbacks);
-    }
+        return FULL.into();
+    };
+    answer.set(Some(valid));
+    run(planning)
 }
 
 /// The imported WebCrypto signing key of `kid` (a `forward` plan names only keys this
@@ -362,20 +402,98 @@ mod tests {
         assert!(off.record(None).is_none());
     }
 
-    #[test]
-    fn a_verify_plan_starts_with_its_prefix() {
-        let plan = to_json(&Plan::Verify {
-            id: 7,
-            key: "k".into(),
-            data: "h.p",
-            sig: "s".into(),
-        });
-        assert!(plan.starts_with(VERIFY_PREFIX), "{plan}");
+    /// A request as [`plan`] makes one in [`Mode::Cached`]: its one await is the
+    /// signature of `token`, answered by the entry ([`super::super::webcrypto::entry_verify`]);
+    /// the plan is the verified subject, or the error's code.
+    fn planning(token: String) -> Planning {
+        Box::pin(async move {
+            let key = crate::SigningKey::from_seed(&[4; 32]);
+            let verifier = crate::Verifier::new(
+                crate::Jwks::from_keys(alloc::vec![key.public_jwk()]),
+                crate::Policy::new("https://i"),
+            );
+            let Ok(untrusted) = crate::UntrustedToken::parse(&token, 8192) else {
+                return "unparsed".into();
+            };
+            let Ok(check) = verifier.prepare(&untrusted) else {
+                return "unprepared".into();
+            };
+            let Some(valid) = super::super::webcrypto::entry_verify(&check).await else {
+                return FULL.into();
+            };
+            match check.complete(valid, crate::UnixTime(10)) {
+                Ok(claims) => claims.sub().unwrap_or_default().to_string(),
+                Err(e) => e.code().to_string(),
+            }
+        })
+    }
+
+    fn token(sub: &str) -> String {
+        let key = crate::SigningKey::from_seed(&[4; 32]);
+        let mut c = serde_json::Map::new();
+        c.insert("iss".into(), "https://i".into());
+        c.insert("sub".into(), sub.into());
+        c.insert("exp".into(), 1000.into());
+        key.sign_jwt(None, &c)
+    }
+
+    fn verify_plan(plan: &str) -> (u32, Value) {
+        let plan: Value = serde_json::from_str(plan).unwrap();
+        assert_eq!(plan["k"], "verify", "{plan}");
+        (u32::try_from(plan["id"].as_u64().unwrap()).unwrap(), plan)
     }
 
     #[test]
-    fn poll_once_gives_a_ready_output_and_nothing_for_a_pending_one() {
-        assert_eq!(poll_once(async { 5 }), Some(5));
-        assert_eq!(poll_once(core::future::pending::<u8>()), None);
+    fn a_request_parks_on_its_signature_and_resumes_with_the_answer() {
+        let tok = token("ada");
+        let (id, plan) = verify_plan(&run(planning(tok.clone())));
+        // The check handed out is the token's: its signing input, signature and key.
+        let (signing_input, sig) = tok.rsplit_once('.').unwrap();
+        assert_eq!(plan["data"], signing_input);
+        assert_eq!(plan["sig"], sig);
+        assert_eq!(
+            plan["key"],
+            crate::SigningKey::from_seed(&[4; 32]).public_jwk().x()
+        );
+        // Valid: resumed where it stopped, the claims then checked.
+        assert_eq!(gateway_signature(id, Some(true)), "ada");
+        // Answered once: the id is parked no more, a second answer is the full path.
+        assert_eq!(gateway_signature(id, Some(true)), FULL);
+    }
+
+    #[test]
+    fn a_refused_or_thrown_check_is_refused_or_the_full_path() {
+        let (id, _) = verify_plan(&run(planning(token("bob"))));
+        assert_eq!(gateway_signature(id, Some(false)), "invalid_signature");
+        let (id, _) = verify_plan(&run(planning(token("bob"))));
+        assert_eq!(gateway_signature(id, None), FULL);
+    }
+
+    #[test]
+    fn interleaved_requests_each_get_their_own_answer() {
+        let (a, _) = verify_plan(&run(planning(token("a"))));
+        let (b, _) = verify_plan(&run(planning(token("b"))));
+        assert_ne!(a, b);
+        assert_eq!(gateway_signature(b, Some(false)), "invalid_signature");
+        assert_eq!(gateway_signature(a, Some(true)), "a");
+    }
+
+    #[test]
+    fn parked_requests_are_bounded_and_the_oldest_is_dropped() {
+        let (first, _) = verify_plan(&run(planning(token("old"))));
+        let mut last = first;
+        for _ in 0..MAX_PARKED {
+            last = verify_plan(&run(planning(token("new")))).0;
+        }
+        let parked = PARKED.with(|p| p.borrow().1.len());
+        assert!(parked <= MAX_PARKED, "{parked}");
+        assert_eq!(gateway_signature(first, Some(true)), FULL);
+        assert_eq!(gateway_signature(last, Some(true)), "new");
+    }
+
+    #[test]
+    fn a_plan_ready_at_once_is_answered_and_one_that_waits_on_nothing_is_the_full_path() {
+        assert_eq!(run(Box::pin(async { String::from("ready") })), "ready");
+        assert_eq!(run(Box::pin(core::future::pending::<String>())), FULL);
     }
 }

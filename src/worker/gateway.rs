@@ -22,7 +22,7 @@ use super::http::{new_request_id, to_web_response};
 use super::log::LogLine;
 use super::trusted_jwks::{self, KeysError};
 use super::webcrypto::{
-    pending_signature, sign_input, verify_native, verify_remembered, PendingSignature, Remembered,
+    complete_check, entry_verify, sign_input, verify_native, verify_remembered, Remembered,
     TenantKey,
 };
 use crate::edge::assertion::{
@@ -147,11 +147,11 @@ pub(crate) enum Mode {
     /// Any I/O: D1, KV, the trusted issuers, WebCrypto (the full path, [`handle`]).
     Full,
     /// The isolate's caches alone (the fast path, [`super::fast`]): where the full path
-    /// would do I/O, [`decide`] stops with [`Halt::FullPath`] or [`Halt::Signature`].
-    /// Nothing in this mode awaits a pending future. The number is the id of a signature
-    /// check this same request had WebCrypto refuse (0: none): that check completes as a
-    /// bad signature ([`super::webcrypto::pending_signature`]).
-    Cached(u32),
+    /// would do I/O, [`decide`] stops with [`Halt::FullPath`]. Its one await is a
+    /// first-seen token's signature, handed out to the entry module
+    /// ([`super::webcrypto::entry_verify`]); the fast path resumes the request with the
+    /// answer.
+    Cached,
 }
 
 /// Why [`decide`] stopped short of forwarding.
@@ -160,8 +160,6 @@ pub(crate) enum Halt {
     Reply(Reply),
     /// ([`Mode::Cached`]) the request needs I/O the fast path does not do.
     FullPath,
-    /// ([`Mode::Cached`]) a signature to check natively before deciding.
-    Signature(PendingSignature),
 }
 
 impl From<Reply> for Halt {
@@ -201,14 +199,14 @@ async fn verify_token(
             let verifier = crate::Verifier::new(tenant.jwks.clone(), policy);
             let verified = match mode {
                 Mode::Full => verify_native(&verifier, token, &untrusted, now).await,
-                Mode::Cached(refused) => match verify_remembered(&verifier, token, &untrusted, now)
-                {
+                Mode::Cached => match verify_remembered(&verifier, token, &untrusted, now) {
                     Remembered::Decided(result) => result,
-                    Remembered::Unchecked(check, _) => match pending_signature(check, refused, now)
-                    {
-                        Ok(pending) => return Err(Halt::Signature(pending)),
-                        Err(e) => Err(e),
-                    },
+                    Remembered::Unchecked(check, key) => {
+                        let Some(valid) = entry_verify(&check).await else {
+                            return Err(Halt::FullPath);
+                        };
+                        complete_check(check, key, valid, token.len(), now)
+                    }
                 },
             };
             verified
@@ -334,7 +332,7 @@ pub(crate) async fn handle(
         }
         Err(Halt::Reply(reply)) => reply,
         // The full path does every I/O itself: it never stops where the fast path would.
-        Err(Halt::FullPath | Halt::Signature(_)) => crate::edge::reply::internal_error(),
+        Err(Halt::FullPath) => crate::edge::reply::internal_error(),
     };
     note_reply(&mut line, &reply);
     line.emit();
@@ -373,7 +371,7 @@ async fn tenant_of(
         )
         .await
         .map(gateway_tenant)?),
-        Mode::Cached(_) => match super::tenant::resolve_cached(
+        Mode::Cached => match super::tenant::resolve_cached(
             url.host(),
             req.header(super::tenant::APPLICATION_ID_HEADER),
             env,

@@ -2,8 +2,7 @@
 //! the Worker. Tenant keys' public halves are derived here ([`TenantKey::derive`]),
 //! tokens and assertions signed here ([`sign_input`]), signatures checked
 //! here ([`verify_native`]) or, for the fast path, by the entry module with the keys and
-//! checks handed out here ([`imported_signing_key`], [`pending_signature`],
-//! [`signature_checked`]): the deployable Worker links no Rust Ed25519 signer or
+//! checks handed out here ([`imported_signing_key`], [`entry_verify`]): the deployable Worker links no Rust Ed25519 signer or
 //! verifier (only the core's key validation, a point decompression). Imported
 //! `CryptoKey`s are cached per isolate; every decision (which key, `alg`, strict
 //! encodings, claims, the signed bytes) is the core's ([`crate::Verifier::prepare`],
@@ -18,8 +17,9 @@ use crate::{
     Jwk, PublicKey, SignatureMemo, TokenCache, UnixTime, UntrustedToken, VerifiedClaims,
     VerifyError,
 };
+use alloc::rc::Rc;
 use alloc::string::{String, ToString};
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 use worker::wasm_bindgen::{JsCast, JsValue};
 
 /// DER prefix of a PKCS#8 Ed25519 private key (RFC 8410); the 32-byte seed follows.
@@ -260,16 +260,7 @@ pub(crate) async fn verify_native(
         Remembered::Unchecked(check, key) => (check, key),
     };
     let valid = signature_ok(check.key(), check.message(), check.signature()).await;
-    if valid {
-        SIGNATURE_MEMO.with(|m| {
-            if let Ok(mut m) = m.try_borrow_mut() {
-                m.remember(&check);
-            }
-        });
-    }
-    let claims = check.complete(valid, now)?;
-    remember_verified(key, &claims, raw.len());
-    Ok(claims)
+    complete_check(check, key, valid, raw.len(), now)
 }
 
 /// What the isolate's caches say of a token ([`verify_remembered`]).
@@ -325,11 +316,9 @@ fn remember_verified(key: CacheKey, claims: &VerifiedClaims, token_len: usize) {
 }
 
 /// A signature the entry module checks with WebCrypto for the fast path
-/// ([`super::fast`]): what to check, and the id its answer names.
+/// ([`super::fast`]): what to check, handed out by [`entry_verify`].
 #[derive(Debug)]
 pub(crate) struct PendingSignature {
-    /// The id [`signature_checked`] takes back.
-    pub(crate) id: u32,
     /// The public key (32 bytes, validated when its set was loaded).
     pub(crate) key: [u8; 32],
     /// The signing input (`header "." payload`).
@@ -338,92 +327,69 @@ pub(crate) struct PendingSignature {
     pub(crate) signature: [u8; 64],
 }
 
-/// Signature checks handed out and not answered yet (bounded: the oldest is dropped).
-const MAX_PENDING: usize = 64;
-
-/// The last id handed out, and the checks handed out by id with their memo keys and
-/// whether WebCrypto refused them (kept for that request's next plan only).
-type Pending = (u32, alloc::collections::VecDeque<(u32, [u8; 32], bool)>);
+/// Where the entry module's answer to a handed-out check goes: `Some(valid)` once
+/// answered (`valid` is `None` when WebCrypto threw).
+pub(crate) type Answer = Rc<Cell<Option<Option<bool>>>>;
 
 std::thread_local! {
-    /// Handed-out signature checks (bounded).
-    static PENDING: RefCell<Pending> = const { RefCell::new((0, alloc::collections::VecDeque::new())) };
+    /// The check the request being polled has just handed out, with its answer slot
+    /// (taken by [`take_handed_out`] right after the poll).
+    static HANDED_OUT: RefCell<Option<(PendingSignature, Answer)>> = const { RefCell::new(None) };
 }
 
-/// The signature check [`verify_remembered`] could not decide, handed out to be made
-/// natively; `Err` when it is the check `refused` (an id this same request was handed and
-/// WebCrypto refused: it is consumed, and the core completes it as a bad signature). A
-/// refusal is never seen by another request's plan.
-pub(crate) fn pending_signature(
-    check: crate::SignatureCheck<'_, '_>,
-    refused: u32,
-    now: UnixTime,
-) -> Result<PendingSignature, VerifyError> {
-    let memo_key = check.memo_key();
-    let was_refused = refused != 0
-        && PENDING.with(|p| {
-            let Ok(mut p) = p.try_borrow_mut() else {
-                return false;
-            };
-            let Some(at) = p.1.iter().position(|(i, _, _)| *i == refused) else {
-                return false;
-            };
-            let (_, key, bad) = p.1.remove(at).unwrap_or((0, [0; 32], false));
-            bad && key == memo_key
-        });
-    if was_refused {
-        // `complete(false, _)` is the core's `invalid_signature`.
-        return Err(check
-            .complete(false, now)
-            .err()
-            .unwrap_or(VerifyError::InvalidSignature));
-    }
-    let id = PENDING.with(|p| {
-        let mut p = p.try_borrow_mut().ok()?;
-        let id = p.0.wrapping_add(1).max(1);
-        p.0 = id;
-        if p.1.len() >= MAX_PENDING {
-            p.1.pop_front();
-        }
-        p.1.push_back((id, memo_key, false));
-        Some(id)
-    });
-    Ok(PendingSignature {
-        id: id.unwrap_or(0),
+/// The signature equation of `check`, made by the entry module with WebCrypto: the first
+/// poll hands the check out ([`take_handed_out`]) and waits; the fast path resumes the
+/// request once the entry answers into its slot. `None` when WebCrypto threw.
+pub(crate) async fn entry_verify(check: &crate::SignatureCheck<'_, '_>) -> Option<bool> {
+    let answer = Answer::default();
+    let pending = PendingSignature {
         key: *check.key().as_bytes(),
         message: String::from_utf8_lossy(check.message()).into_owned(),
         signature: *check.signature(),
-    })
-}
-
-/// The native answer for pending check `id`: a valid signature is remembered in the
-/// [`SignatureMemo`] (the next [`verify_remembered`] of that token completes it; its
-/// claims are checked then, as always); a refused one is marked for the same request's
-/// next plan ([`pending_signature`] with its id), never remembered. An unknown id
-/// (answered twice, or dropped) changes nothing.
-pub(crate) fn signature_checked(id: u32, valid: Option<bool>) {
-    let memo_key = PENDING.with(|p| {
-        let mut p = p.try_borrow_mut().ok()?;
-        let at = p.1.iter().position(|(i, _, _)| *i == id)?;
-        if valid == Some(false) {
-            if let Some(entry) = p.1.get_mut(at) {
-                entry.2 = true;
-            }
-            return None;
+    };
+    HANDED_OUT.with(|h| {
+        if let Ok(mut h) = h.try_borrow_mut() {
+            *h = Some((pending, answer.clone()));
         }
-        p.1.remove(at).map(|(_, k, _)| k)
     });
+    let valid = core::future::poll_fn(|_| match answer.take() {
+        Some(valid) => core::task::Poll::Ready(valid),
+        None => core::task::Poll::Pending,
+    })
+    .await;
     counters::bump(match valid {
         Some(_) => |c| &c.webcrypto_verifies,
         None => |c| &c.webcrypto_failures,
     });
-    if let (Some(key), Some(true)) = (memo_key, valid) {
+    valid
+}
+
+/// The check handed out by the last poll ([`entry_verify`]), if any.
+pub(crate) fn take_handed_out() -> Option<(PendingSignature, Answer)> {
+    HANDED_OUT.with(|h| h.try_borrow_mut().ok().and_then(|mut h| h.take()))
+}
+
+/// Completes a check whose signature equation was made natively (`valid`): a valid
+/// signature is remembered in the [`SignatureMemo`], the claims are checked at `now`
+/// ([`crate::SignatureCheck::complete`]), and a token that verifies is cached under `key`
+/// (a token of `token_len` bytes). Failures are never remembered.
+pub(crate) fn complete_check(
+    check: crate::SignatureCheck<'_, '_>,
+    key: CacheKey,
+    valid: bool,
+    token_len: usize,
+    now: UnixTime,
+) -> Result<VerifiedClaims, VerifyError> {
+    if valid {
         SIGNATURE_MEMO.with(|m| {
             if let Ok(mut m) = m.try_borrow_mut() {
-                m.remember_key(key);
+                m.remember(&check);
             }
         });
     }
+    let claims = check.complete(valid, now)?;
+    remember_verified(key, &claims, token_len);
+    Ok(claims)
 }
 
 /// The WebCrypto signing key of `kid` if this isolate imported it (the fast path signs
