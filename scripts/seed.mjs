@@ -58,7 +58,9 @@ const q = (v) =>
 
 /**
  * Idempotent SQL seeding `tenant` with `issuer` (and optional custom `domains`), the demo
- * user, session `sess_demo` (active, 30 days) and the templates.
+ * user, session `sess_demo` (active, 30 days) and the templates. With `firstKey`, also
+ * the tenant's key version 1, active since `now` (as the Worker creates it on the tenant's
+ * first request): a tenant that has served requests before.
  */
 export function seedSql({
   tenant = DEMO_TENANT,
@@ -67,6 +69,7 @@ export function seedSql({
   user = DEMO_USER_ROW,
   templates = DEMO_TEMPLATES,
   session = DEMO_SESSION,
+  firstKey = false,
   now = Math.floor(Date.now() / 1000),
 }) {
   if (!issuer) throw new Error('seedSql: issuer is required');
@@ -93,6 +96,12 @@ export function seedSql({
           `ON CONFLICT(id) DO UPDATE SET status = 'active', expires_at = excluded.expires_at;`,
       );
     }
+  }
+  if (firstKey) {
+    lines.push(
+      `INSERT INTO key_versions (tenant_id, version, state, created_at, activated_at) ` +
+        `VALUES (${q(tenant)}, 1, 'active', ${now}, ${now}) ON CONFLICT(tenant_id, version) DO NOTHING;`,
+    );
   }
   for (const t of templates) {
     lines.push(

@@ -11,8 +11,11 @@ import { seedSql } from '../../scripts/seed.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Applies the D1 migrations and seeds tenant `demo` (issuer `issuer`) through `worker`'s `DB`. */
-export async function seedD1(mf, worker, issuer) {
+/**
+ * Applies the D1 migrations and seeds tenant `demo` (issuer `issuer`) through `worker`'s
+ * `DB`; `firstKey`: with its first key version stored (scripts/seed.mjs).
+ */
+export async function seedD1(mf, worker, issuer, { firstKey = false } = {}) {
   const db = await mf.getD1Database('DB', worker);
   const statements = [];
   for (const file of readdirSync(join(ROOT, 'migrations')).filter((f) => f.endsWith('.sql')).sort()) {
@@ -22,7 +25,7 @@ export async function seedD1(mf, worker, issuer) {
       .join('\n');
     statements.push(...sql.split(/;\s*\n/));
   }
-  statements.push(...seedSql({ tenant: 'demo', issuer }).split(/;\s*\n/));
+  statements.push(...seedSql({ tenant: 'demo', issuer, firstKey }).split(/;\s*\n/));
   const clean = statements.map((x) => x.trim().replace(/;$/, '')).filter(Boolean);
   await db.batch(clean.map((x) => db.prepare(x)));
 }

@@ -232,6 +232,10 @@ export function buildRows(results) {
         ? `${coldText('jose_bound')} (jose Worker with the same D1/KV bindings; ${coldText('jose')} without)`
         : `${coldText('jose')} (jose Worker)`,
       ratio: ratioOf(cold('torii'), cold(bound ? 'jose_bound' : 'jose')), target: '≤ 1.00×', targetValue: 1.0,
+      // Runs that measured it: a new tenant's very first request, which also creates its key.
+      ...(isNum(e.cold.torii_first_key?.first_request_ms)
+        ? { floor: `a new tenant's first request (creates its key): ${fmt.ms(e.cold.torii_first_key.first_request_ms)}` }
+        : {}),
     });
     row({
       id: 'worker-wasm', group: 'size', name: 'Worker wasm, gzip -9 (`build/index_bg.wasm`)',

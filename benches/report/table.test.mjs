@@ -108,7 +108,11 @@ test('the cold start compares with the jose Worker given the same bindings, when
   delete r.edge.cold.jose_bound;
   by = Object.fromEntries(buildRows(r).map((x) => [x.id, x]));
   assert.equal(by['edge-cold'].ratio, sum(r.edge.cold.torii) / sum(r.edge.cold.jose));
-  assert.equal(by['edge-cold'].peer, `${fmt.ms(r.edge.cold.jose.ready_ms)} + ${fmt.ms(r.edge.cold.jose.first_request_ms)} (jose Worker)`);
+  assert.equal(by['edge-cold'].peer, `${fmt.ms(r.edge.cold.jose.ready_ms)} + ${fmt.ms(r.edge.cold.jose.first_request_ms)} (jose Worker)`);  // A new tenant's first request (it creates the key) is shown beside, not in the ratio.
+  assert.equal(by['edge-cold'].floor, `a new tenant's first request (creates its key): ${fmt.ms(r.edge.cold.torii_first_key.first_request_ms)}`);
+  delete r.edge.cold.torii_first_key;
+  by = Object.fromEntries(buildRows(r).map((x) => [x.id, x]));
+  assert.equal(by['edge-cold'].floor, '—');
 });
 
 test('a stage without output leaves its rows "not measured", the rest intact', () => {
@@ -204,6 +208,7 @@ for (const [id, [script, ...args]] of runs) {
       const rows = buildRows({ [id]: parsed }).filter((r) => r.ours !== 'not measured');
       assert.ok(rows.length >= 2, `${id}: ${rows.length} rows`);
       if (id === 'edge') assert.ok(parsed.cold.jose_bound?.ready_ms > 0, 'edge: no cold.jose_bound');
+      if (id === 'edge') assert.ok(parsed.cold.torii_first_key?.first_request_ms > 0, 'edge: no cold.torii_first_key');
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
