@@ -41,7 +41,10 @@ mod webcrypto;
 use crate::edge::reply;
 use crate::edge::routing::{edge_route, EdgeRoute};
 use crate::edge::well_known;
+use alloc::boxed::Box;
 use alloc::string::ToString;
+use core::future::Future;
+use core::pin::Pin;
 use worker::wasm_bindgen::JsValue;
 use worker::{Env, Request, Response, Result};
 
@@ -67,7 +70,7 @@ pub async fn fetch(
             devtools::handle(route, Request::from(req), &env).await
         }
         EdgeRoute::Dashboard => {
-            return match dashboard::handle(&req, &path, &env).await {
+            return match boxed(dashboard::handle(&req, &path, &env)).await {
                 Ok(raw) => Ok(raw.into()),
                 Err(err) => {
                     worker::console_error!("torii-edge: dashboard: {:?}", err);
@@ -77,10 +80,17 @@ pub async fn fetch(
                 }
             };
         }
-        EdgeRoute::Api => api::handle(Request::from(req), &env, &worker::Context::new(ctx)).await,
+        EdgeRoute::Api => {
+            boxed(api::handle(
+                Request::from(req),
+                &env,
+                &worker::Context::new(ctx),
+            ))
+            .await
+        }
         EdgeRoute::Gateway => {
             // The gateway hands back the runtime's response as is (no re-wrapping).
-            return match gateway::handle(req, url, &env, &worker::Context::new(ctx)).await {
+            return match boxed(gateway::handle(req, url, &env, &worker::Context::new(ctx))).await {
                 Ok(raw) => Ok(raw.into()),
                 Err(err) => {
                     worker::console_error!("torii-edge: {}", err);
@@ -91,13 +101,13 @@ pub async fn fetch(
             };
         }
         route => {
-            edge(
+            boxed(edge(
                 route,
                 &mut Request::from(req),
                 &path,
                 &env,
                 &worker::Context::new(ctx),
-            )
+            ))
             .await
         }
     };
@@ -110,6 +120,15 @@ pub async fn fetch(
     };
     let raw: worker::worker_sys::web_sys::Response = response.into();
     Ok(raw.into())
+}
+
+/// `future` behind a function boundary (a `dyn` poll the optimizer cannot inline): the
+/// router's own future stays small, and each route's code is a function of its own, which
+/// V8 compiles (lazily, per function) only when a request first takes that route. Without it
+/// the whole router, gateway included, was one 65 KB function compiled by every fresh
+/// isolate's first request (docs/benchmarks.md, "Cold start").
+fn boxed<'a, T>(future: impl Future<Output = T> + 'a) -> Pin<Box<dyn Future<Output = T> + 'a>> {
+    Box::pin(future)
 }
 
 /// The Worker's `scheduled` handler (Cron Trigger), exported by hand like `fetch`
