@@ -406,7 +406,7 @@ pub(crate) async fn decide(
     // Bounded, pure checks first: a bad path costs no tenant lookup.
     check_query(url.query()).map_err(|e| gateway_error_reply(&e))?;
     let path = normalize_path(url.path()).map_err(|e| gateway_error_reply(&e))?;
-    let tenant = tenant_of(req, url, env, ctx, mode).await?;
+    let tenant = super::boxed(tenant_of(req, url, env, ctx, mode)).await?;
     line.tenant = Some(tenant.id.clone());
     let access = match config.routes.route(req.method(), &path) {
         Route::Edge => return Err(crate::edge::reply::not_found().into()),
@@ -443,7 +443,10 @@ pub(crate) async fn decide(
         return Err(token_error_reply(&tenant.id, &VerifyError::MissingToken).into());
     };
     let t0 = js_sys::Date::now();
-    let verified = verify_token(token, &tenant, config, &access, env, ctx, line, mode).await;
+    let verified = super::boxed(verify_token(
+        token, &tenant, config, &access, env, ctx, line, mode,
+    ))
+    .await;
     line.verify_ms = Some(js_sys::Date::now() - t0);
     let claims = verified?;
     if let Access::Required(req) = &access {

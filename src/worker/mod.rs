@@ -122,11 +122,14 @@ pub async fn fetch(
     Ok(raw.into())
 }
 
-/// `future` behind a function boundary (a `dyn` poll the optimizer cannot inline): the
-/// router's own future stays small, and each route's code is a function of its own, which
-/// V8 compiles (lazily, per function) only when a request first takes that route. Without it
-/// the whole router, gateway included, was one 65 KB function compiled by every fresh
-/// isolate's first request (docs/benchmarks.md, "Cold start").
+/// `future` behind a function boundary (a `dyn` poll the optimizer cannot inline). V8
+/// compiles wasm lazily, one function at a time, on its first call, and a large async
+/// state machine costs more to compile per byte than several small ones: a fresh isolate's
+/// first request compiled the whole router (gateway, API, well-known and mint inlined) as
+/// one 65 KB function, and the gateway's `decide` (token verification inlined) as one of
+/// 25 KB. Each route, and each of `decide`'s awaited phases, is now a function of its own,
+/// compiled only when a request first takes it (docs/benchmarks.md, "Cold start: what the
+/// first request compiles").
 fn boxed<'a, T>(future: impl Future<Output = T> + 'a) -> Pin<Box<dyn Future<Output = T> + 'a>> {
     Box::pin(future)
 }
