@@ -8,11 +8,11 @@
 //! median of its per-round ratio to raw `ed25519-compact` timed in the same round (paired,
 //! so load drifting over the run cancels out).
 //!
-//! Also timed in the same rounds: with `--features dalek`, raw `ed25519-dalek`
-//! `verify_strict` (that backend's floor); the per-request gateway decision of
-//! `examples/perf_guard.rs` (routing, token extraction, policy, claims headers, the
-//! assertion's claims, the forwarded header list: everything but the signatures, which are
-//! WebCrypto's at the edge); and one `SigningKey::sign_raw` (the edge assertion's
+//! Also timed in the same rounds: with `--features dalek`, raw `ed25519-dalek` `verify`
+//! (that backend's floor: the primitive it calls) and `verify_strict` (for reference);
+//! the per-request gateway decision of `examples/perf_guard.rs` (routing, token
+//! extraction, policy, claims headers, the assertion's claims, the forwarded header list:
+//! everything but the signatures, which are WebCrypto's at the edge); and one `SigningKey::sign_raw` (the edge assertion's
 //! signature). `-- --json FILE` also writes every figure as JSON (read by
 //! `benches/report.mjs`); `-- --quick` (or `BENCH_QUICK=1`) runs a tenth of the rounds.
 //!
@@ -174,19 +174,26 @@ fn main() {
         "gateway",
         "sign",
     ];
-    // With the dalek backend, its own raw verify (the floor of ours in that build).
+    // With the dalek backend, the raw primitive it calls (the floor of ours in that
+    // build): the cofactorless `verify`, strict behind the verifier's checks
+    // (src/crypto/mod.rs); and `verify_strict`, which also decompresses `R`, for reference.
     #[cfg(feature = "dalek")]
     {
+        use ed25519_dalek::Verifier as _;
         let dk = ed25519_dalek::VerifyingKey::from_bytes(&pk_bytes).unwrap();
         let ds = ed25519_dalek::Signature::from_bytes(&sig_bytes);
+        cases.push(Case::new("(j) raw ed25519-dalek verify", move || {
+            dk.verify(black_box(signing_input), black_box(&ds)).is_ok()
+        }));
+        ids.push("raw_backend");
         cases.push(Case::new(
-            "(j) raw ed25519-dalek verify_strict",
+            "(k) raw ed25519-dalek verify_strict",
             move || {
                 dk.verify_strict(black_box(signing_input), black_box(&ds))
                     .is_ok()
             },
         ));
-        ids.push("raw_backend");
+        ids.push("raw_strict");
     }
     for c in &mut cases {
         assert!(
@@ -202,7 +209,7 @@ fn main() {
 
     // The raw verify of the backend ours uses: (j) with dalek, (a) otherwise.
     let raw_backend = if cfg!(feature = "dalek") {
-        cases.len() - 1
+        cases.len() - 2
     } else {
         0
     };

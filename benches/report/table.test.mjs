@@ -98,6 +98,17 @@ test('ratios and verdicts come from the inputs', () => {
   assert.equal(verdict(0.5, null), '—');
 });
 
+test('the dalek rows show raw verify_strict beside the raw verify the backend calls, when measured', () => {
+  const r = all();
+  let by = Object.fromEntries(buildRows(r).map((x) => [x.id, x]));
+  const c = (id) => r['native-dalek'].cases[id].ns;
+  assert.equal(by['native-dalek-raw'].floor, `one Ed25519 verify (raw backend): ${fmt.us(c('raw_backend'))}; \`verify_strict\`: ${fmt.us(c('raw_strict'))}`);
+  // An older run without it: the raw backend alone.
+  delete r['native-dalek'].cases.raw_strict;
+  by = Object.fromEntries(buildRows(r).map((x) => [x.id, x]));
+  assert.equal(by['native-dalek-raw'].floor, `one Ed25519 verify (raw backend): ${fmt.us(c('raw_backend'))}`);
+});
+
 test('the cold start compares with the jose Worker given the same bindings, when measured', () => {
   const r = all();
   const sum = (c) => c.ready_ms + c.first_request_ms;

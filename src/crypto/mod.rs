@@ -12,8 +12,9 @@
 //! touching callers:
 //!
 //! * default: `ed25519-compact` (the reference backend);
-//! * feature `dalek`: `ed25519-dalek`'s `verify_strict` (measured 2.6× faster in wasm,
-//!   where `ed25519-compact`'s `u128` field arithmetic is emulated).
+//! * feature `dalek`: `ed25519-dalek` (measured 2.6× faster in wasm, where
+//!   `ed25519-compact`'s `u128` field arithmetic is emulated): its cofactorless `verify`,
+//!   as strict as `verify_strict` behind the verifier's checks (see [`verify`]).
 //!
 //! Both backends accept exactly the same keys and signatures: canonical encodings only
 //! (`S < L`, canonical `R` and `A`), small-order keys and small-order `R` refused, no
@@ -35,8 +36,8 @@ pub trait Ed25519Verify {
     fn verify(&self, key: &PublicKey, message: &[u8], signature: &[u8; SIGNATURE_LEN]) -> bool;
 }
 
-/// The compiled-in Rust backend: `ed25519-compact` by default, `ed25519-dalek`'s
-/// `verify_strict` with feature `dalek`.
+/// The compiled-in Rust backend: `ed25519-compact` by default, `ed25519-dalek` with
+/// feature `dalek`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RustBackend;
 
@@ -131,10 +132,21 @@ pub(crate) fn verify(key: &PublicKey, message: &[u8], signature: &[u8; SIGNATURE
 
 /// Verifies an Ed25519 signature (RFC 8032 with canonical `S` and `R`, small-order keys
 /// and `R` refused, cofactorless equation).
+///
+/// `ed25519-dalek`'s cofactorless `verify`, not `verify_strict`: what `verify_strict` adds
+/// is decompressing `R` to refuse one of small order, and refusing a small-order key. Both
+/// are decided before this runs, for every backend: the key when its set was loaded
+/// ([`validate_public_key`]), `R` against the eight small-order encodings
+/// ([`strict::signature_encoding_ok`], with `S < L`, which dalek checks again). Any other
+/// encoding of a small-order point is not canonical, and `verify` only accepts an `R`
+/// equal to the canonical encoding it computes. So both accept exactly the same
+/// signatures here (a test below and the Wycheproof vectors check it), and the point
+/// decompression, ~2 µs of a ~42 µs verify, is not paid.
 #[cfg(feature = "dalek")]
 pub(crate) fn verify(key: &PublicKey, message: &[u8], signature: &[u8; SIGNATURE_LEN]) -> bool {
+    use ed25519_dalek::Verifier as _;
     key.key
-        .verify_strict(message, &ed25519_dalek::Signature::from_bytes(signature))
+        .verify(message, &ed25519_dalek::Signature::from_bytes(signature))
         .is_ok()
 }
 
@@ -182,6 +194,54 @@ mod tests {
     fn a_seed_public_key_round_trips_through_validation() {
         let derived = public_key_from_seed(&[7u8; 32]);
         assert_eq!(validate_public_key(derived.as_bytes()), Some(derived));
+    }
+
+    /// With the dalek backend, the cofactorless `verify` behind the verifier's checks
+    /// accepts exactly what `verify_strict` does: over every one-bit change of a valid
+    /// signature (every fourth bit), and over every small-order `R` encoding (the eight canonical ones, and
+    /// each non-canonical `y = p + k` with either sign) beside a valid `S`.
+    #[cfg(feature = "dalek")]
+    #[test]
+    fn dalek_verify_behind_the_checks_is_verify_strict() {
+        let signer = ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]);
+        let key = validate_public_key(&signer.verifying_key().to_bytes()).unwrap();
+        let message = b"header.payload";
+        let valid = ed25519_dalek::Signer::sign(&signer, message).to_bytes();
+        let ours =
+            |sig: &[u8; 64]| strict::signature_encoding_ok(sig) && verify(&key, message, sig);
+        let strict = |sig: &[u8; 64]| {
+            strict::signature_encoding_ok(sig)
+                && key
+                    .key
+                    .verify_strict(message, &ed25519_dalek::Signature::from_bytes(sig))
+                    .is_ok()
+        };
+        assert!(ours(&valid) && strict(&valid));
+        let mut candidates = alloc::vec::Vec::new();
+        // Every fourth bit of `R` and of `S` (each flip is a verify, slow in a debug build).
+        for bit in (0..512).step_by(4) {
+            let mut sig = valid;
+            sig[bit / 8] ^= 1 << (bit % 8);
+            candidates.push(sig);
+        }
+        let mut small: alloc::vec::Vec<[u8; 32]> = strict::SMALL_ORDER_POINTS.to_vec();
+        for k in 0..19u8 {
+            for sign in [0u8, 0x80] {
+                let mut r = p_plus(k);
+                r[31] |= sign;
+                small.push(r);
+            }
+        }
+        for r in small {
+            let mut sig = valid;
+            sig[..32].copy_from_slice(&r);
+            candidates.push(sig);
+        }
+        for sig in &candidates {
+            assert_eq!(ours(sig), strict(sig), "{sig:02x?}");
+        }
+        // Nothing but the valid signature verifies.
+        assert!(candidates.iter().all(|sig| !ours(sig)));
     }
 
     #[test]
