@@ -14,7 +14,7 @@
 //! * default: `ed25519-compact` (the reference backend);
 //! * feature `dalek`: `ed25519-dalek` (measured 2.6× faster in wasm, where
 //!   `ed25519-compact`'s `u128` field arithmetic is emulated): its cofactorless `verify`,
-//!   as strict as `verify_strict` behind the verifier's checks (see [`verify`]).
+//!   as strict as `verify_strict` behind the verifier's checks (see the dalek `verify` below).
 //!
 //! Both backends accept exactly the same keys and signatures: canonical encodings only
 //! (`S < L`, canonical `R` and `A`), small-order keys and small-order `R` refused, no
@@ -134,20 +134,22 @@ pub(crate) fn verify(key: &PublicKey, message: &[u8], signature: &[u8; SIGNATURE
 /// and `R` refused, cofactorless equation).
 ///
 /// `ed25519-dalek`'s cofactorless `verify`, not `verify_strict`: what `verify_strict` adds
-/// is decompressing `R` to refuse one of small order, and refusing a small-order key. Both
-/// are decided before this runs, for every backend: the key when its set was loaded
-/// ([`validate_public_key`]), `R` against the eight small-order encodings
-/// ([`strict::signature_encoding_ok`], with `S < L`, which dalek checks again). Any other
-/// encoding of a small-order point is not canonical, and `verify` only accepts an `R`
-/// equal to the canonical encoding it computes. So both accept exactly the same
-/// signatures here (a test below and the Wycheproof vectors check it), and the point
-/// decompression, ~2 µs of a ~42 µs verify, is not paid.
+/// is decompressing `R` to refuse one of small order, and refusing a small-order key. The
+/// key was validated when its set was loaded ([`validate_public_key`]); `R` is checked
+/// against the eight small-order encodings here ([`strict::signature_encoding_ok`], with
+/// `S < L`: the verifier makes the same check before any backend, this keeps a direct
+/// [`RustBackend`] call as strict). Any other encoding of a small-order point is not
+/// canonical, and `verify` only accepts an `R` equal to the canonical encoding it
+/// computes. So this accepts exactly what `verify_strict` does (a test below and the
+/// Wycheproof vectors check it), without the point decompression.
 #[cfg(feature = "dalek")]
 pub(crate) fn verify(key: &PublicKey, message: &[u8], signature: &[u8; SIGNATURE_LEN]) -> bool {
     use ed25519_dalek::Verifier as _;
-    key.key
-        .verify(message, &ed25519_dalek::Signature::from_bytes(signature))
-        .is_ok()
+    strict::signature_encoding_ok(signature)
+        && key
+            .key
+            .verify(message, &ed25519_dalek::Signature::from_bytes(signature))
+            .is_ok()
 }
 
 #[cfg(test)]
@@ -196,8 +198,8 @@ mod tests {
         assert_eq!(validate_public_key(derived.as_bytes()), Some(derived));
     }
 
-    /// With the dalek backend, the cofactorless `verify` behind the verifier's checks
-    /// accepts exactly what `verify_strict` does: over every one-bit change of a valid
+    /// With the dalek backend, [`verify`] (the cofactorless `verify` behind the strict
+    /// encoding checks) accepts exactly what `verify_strict` does: over every one-bit change of a valid
     /// signature (every fourth bit), and over every small-order `R` encoding (the eight canonical ones, and
     /// each non-canonical `y = p + k` with either sign) beside a valid `S`.
     #[cfg(feature = "dalek")]
