@@ -32,12 +32,12 @@ export WRANGLER_SEND_METRICS := false
 CLIPPY := cargo clippy --locked --all-targets
 .PHONY: help tools rust-tools wasm-bindgen npm-tools py-tools interop-tools browser-tools build-worker \
 	build-worker-dev dashboard dashboard-test dev load load-smoke \
-	test fmt-check clippy cargo-test wasm-core wasm-vectors wasm-size dry-run e2e interop js js-test bench bench-readme bench-selftest fuzz fuzz-tools fuzz-build fuzz-smoke clean perf-guard
+	test fmt-check clippy doc-check cargo-test wasm-core wasm-vectors wasm-size dry-run e2e interop js js-test bench bench-readme bench-selftest fuzz fuzz-tools fuzz-build fuzz-smoke clean perf-guard
 
 help:
 	@echo "make dev    build the dev Worker (build-dev/) and run it on http://127.0.0.1:$(DEV_PORT) (wrangler dev)"
 	@echo "make build-worker  the deployable Worker (build/, no dev routes: what wrangler deploy ships)"
-	@echo "make test   every gate: fmt, clippy, tests, wasm builds, size budget, dry-run deploy, e2e, js, fuzz smoke, perf guard"
+	@echo "make test   every gate: fmt, clippy, rustdoc, tests, wasm builds, size budget, dry-run deploy, e2e, js, fuzz smoke, perf guard"
 	@echo "make bench  every benchmark, one table (target/bench/report.md; BENCH_QUICK=1: few rounds)"
 	@echo "make bench-readme  put the last make bench table into README.md and docs/benchmarks.md"
 	@echo "make fuzz   fuzz each target for FUZZ_SECONDS=$(FUZZ_SECONDS)"
@@ -137,7 +137,7 @@ dev: build-worker-dev .dev.vars
 	node scripts/dev.mjs --port $(DEV_PORT)
 
 # ---------------------------------------------------------------- gates
-test: fmt-check clippy cargo-test interop wasm-core wasm-vectors build-worker wasm-size dry-run \
+test: fmt-check clippy doc-check cargo-test interop wasm-core wasm-vectors build-worker wasm-size dry-run \
 	build-worker-dev e2e dashboard-test js-test bench-selftest perf-guard fuzz-smoke load-smoke
 	@echo "make test: all gates passed"
 
@@ -151,6 +151,12 @@ clippy: rust-tools
 	$(CLIPPY) --no-default-features --features worker,dalek -- -D warnings
 	$(CLIPPY) -- -D warnings
 	$(CLIPPY) --all-features -- -D warnings
+
+# Docs are API: rustdoc's warnings (a broken or private intra-doc link, a bad code block)
+# fail the build, for the default and the full feature set.
+doc-check: rust-tools
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --all-features
 
 # Default features test the reference signature backend (ed25519-compact); --all-features
 # the `dalek` one: the vectors and rules run against both.

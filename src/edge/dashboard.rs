@@ -80,7 +80,7 @@ fn asset_segment(seg: &str) -> bool {
 ///   slash);
 /// * `/_torii/dashboard/` → `/index.html` (the one page; its views are `#` fragments);
 /// * `/_torii/dashboard/<a>/<b>…` → `/<a>/<b>…` when every segment is plain (see
-///   [`asset_segment`]), at most 4 deep and 128 bytes, and the extension is one of
+///   `asset_segment`), at most 4 deep and 128 bytes, and the extension is one of
 ///   [`content_type`]'s; anything else is 404 without asking the assets binding.
 pub fn dashboard_request(method: &str, path: &str) -> DashboardRequest {
     let Some(rest) = path.strip_prefix(DASHBOARD_PREFIX) else {

@@ -7,7 +7,7 @@
 //! * where its token comes from ([`extract`]) and which policy verifies it ([`authn`]);
 //! * what the origin receives ([`headers`]) and may trust ([`assertion`]);
 //! * the replies every route builds ([`reply`]) and the public documents ([`well_known`],
-//!   [`discovery`]); the dashboard's paths and headers ([`dashboard`]);
+//!   `discovery`); the dashboard's paths and headers ([`dashboard`]);
 //! * how much load a client may cause ([`ratelimit`]) and the bounded isolate caches
 //!   ([`lru`]).
 //!

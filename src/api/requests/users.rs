@@ -153,7 +153,7 @@ impl UpdateUser {
     }
 }
 
-/// `PATCH /v1/users/{id}/metadata`: a merge patch per bag (see [`super::merge`]).
+/// `PATCH /v1/users/{id}/metadata`: a merge patch per bag (see [`crate::api::merge`]).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UpdateMetadata {
     /// Patch of `public_metadata`.
