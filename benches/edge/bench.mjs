@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { Miniflare } from 'miniflare';
 import { mintDevToken } from '../../scripts/dev-token.mjs';
-import { bundleJoseWorker, joseVars, seedD1, startOrigin } from './harness.mjs';
+import { bundleJoseWorker, joseVars, seedD1, startOrigin, wranglerRatelimits } from './harness.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values } = parseArgs({
@@ -61,6 +61,7 @@ const quiet = (stdout, stderr) => {
 // The Worker measured: build/ (`make build-worker`) unless --build names another directory.
 const BUILD = join(ROOT, values.build ?? 'build');
 const wasmPath = join(BUILD, 'index_bg.wasm');
+const RATELIMITS = wranglerRatelimits();
 const toriiOptions = () => ({
   modules: true,
   scriptPath: join(BUILD, 'index.js'),
@@ -70,6 +71,9 @@ const toriiOptions = () => ({
   handleRuntimeStdio: quiet,
   kvNamespaces: ['JWKS_CACHE'],
   d1Databases: { DB: 'bench-db' },
+  // The limiter bindings of wrangler.toml, as deployed (a fresh isolate's first request
+  // for a tenant asks TENANT_LIMITER before its D1 read).
+  ratelimits: RATELIMITS,
   bindings: { TORII_MASTER_SECRET: SECRET, TORII_BASE_DOMAIN: BASE_DOMAIN, ORIGIN_URL, ROUTES },
 });
 
@@ -100,8 +104,8 @@ const floorOptions = () => ({
   handleRuntimeStdio: quiet,
   bindings: { ORIGIN_URL, SIGNING_JWK: jose.SIGNING_JWK },
 });
-/** The jose Worker with the same KV and D1 bindings as torii-edge's (it uses neither). */
-const joseBoundOptions = () => ({ ...joseOptions(), kvNamespaces: ['JWKS_CACHE'], d1Databases: { DB: 'bench-db' } });
+/** The jose Worker with the same KV, D1 and rate-limit bindings as torii-edge's (it uses none). */
+const joseBoundOptions = () => ({ ...joseOptions(), kvNamespaces: ['JWKS_CACHE'], d1Databases: { DB: 'bench-db' }, ratelimits: RATELIMITS });
 const joseOptions = () => ({
   modules: true,
   scriptPath: joseBundle,

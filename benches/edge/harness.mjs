@@ -30,6 +30,23 @@ export async function seedD1(mf, worker, issuer, { firstKey = false } = {}) {
   await db.batch(clean.map((x) => db.prepare(x)));
 }
 
+/**
+ * wrangler.toml's `[[ratelimits]]` as Miniflare's `ratelimits` option
+ * (`{ NAME: { simple: { limit, period } } }`), so a benched Worker has the limiter
+ * bindings it is deployed with.
+ */
+export function wranglerRatelimits() {
+  const toml = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8');
+  const out = {};
+  for (const block of toml.split(/^\s*\[\[ratelimits\]\]\s*$/m).slice(1)) {
+    const body = block.split(/^\s*\[/m)[0];
+    const name = /^\s*name\s*=\s*"([^"]+)"/m.exec(body)?.[1];
+    const simple = /^\s*simple\s*=\s*\{\s*limit\s*=\s*(\d+)\s*,\s*period\s*=\s*(\d+)\s*\}/m.exec(body);
+    if (name && simple) out[name] = { simple: { limit: Number(simple[1]), period: Number(simple[2]) } };
+  }
+  return out;
+}
+
 /** A loopback origin answering `200 ok` to everything (the body read first): `{ server, url }`. */
 export async function startOrigin() {
   const server = createServer((req, res) => {

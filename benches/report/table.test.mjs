@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { BEGIN, END, HEADER, STAGES, buildRows, fmt, parseStage, renderReport, renderTable, splice, verdict } from './table.mjs';
+import { wranglerRatelimits } from '../edge/harness.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
@@ -107,6 +108,17 @@ test('the dalek rows show raw verify_strict beside the raw verify the backend ca
   delete r['native-dalek'].cases.raw_strict;
   by = Object.fromEntries(buildRows(r).map((x) => [x.id, x]));
   assert.equal(by['native-dalek-raw'].floor, `one Ed25519 verify (raw backend): ${fmt.us(c('raw_backend'))}`);
+});
+
+test("the edge bench's Workers get wrangler.toml's limiter bindings", () => {
+  const toml = readFileSync(join(HERE, '..', '..', 'wrangler.toml'), 'utf8');
+  const limits = wranglerRatelimits();
+  const names = [...toml.matchAll(/^\s*\[\[ratelimits\]\]\s*\n\s*name\s*=\s*"([^"]+)"/gm)].map((m) => m[1]);
+  assert.ok(names.includes('TENANT_LIMITER'), 'wrangler.toml has TENANT_LIMITER');
+  assert.deepEqual(Object.keys(limits).sort(), [...names].sort());
+  for (const n of names) {
+    assert.ok(limits[n].simple.limit > 0 && limits[n].simple.period > 0, n);
+  }
 });
 
 test('the cold start compares with the jose Worker given the same bindings, when measured', () => {
