@@ -131,7 +131,8 @@ test('the cold start compares with the jose Worker given the same bindings, when
   delete r.edge.cold.jose_bound;
   by = Object.fromEntries(buildRows(r).map((x) => [x.id, x]));
   assert.equal(by['edge-cold'].ratio, sum(r.edge.cold.torii) / sum(r.edge.cold.jose));
-  assert.equal(by['edge-cold'].peer, `${fmt.ms(r.edge.cold.jose.ready_ms)} + ${fmt.ms(r.edge.cold.jose.first_request_ms)} (jose Worker)`);  // A new tenant's first request (it creates the key) is shown beside, not in the ratio.
+  assert.equal(by['edge-cold'].peer, `${fmt.ms(r.edge.cold.jose.ready_ms)} + ${fmt.ms(r.edge.cold.jose.first_request_ms)} (jose Worker)`);
+  // A new tenant's first request (it creates the key) is shown beside, not in the ratio.
   assert.equal(by['edge-cold'].floor, `a new tenant's first request (creates its key): ${fmt.ms(r.edge.cold.torii_first_key.first_request_ms)}`);
   delete r.edge.cold.torii_first_key;
   by = Object.fromEntries(buildRows(r).map((x) => [x.id, x]));

@@ -70,8 +70,8 @@ pub(crate) fn header_list(headers: &web_sys::Headers) -> Option<Vec<(String, Str
 }
 
 /// [`header_list`] as the fast path's entry module sends it ([`super::fast`]): `name "\n"
-/// value "\n"` for each header, as `Headers` iterates them (lower-case names, one entry per name, values combined). A
-/// header name or value cannot contain a line feed (the Fetch standard's `Headers`
+/// value "\n"` for each header, as `Headers` iterates them (lower-case names, one entry
+/// per name, values combined). A header name or value cannot contain a line feed (the Fetch standard's `Headers`
 /// refuses one), so the list splits one way only; and the names are checked to be HTTP
 /// tokens, so anything else (which no runtime sends) is `None`: the full path, which reads
 /// the runtime's `Headers` itself. Cheaper on both sides than a JSON array of pairs

@@ -2,8 +2,9 @@
 //! the Worker. Tenant keys' public halves are derived here ([`TenantKey::derive`]),
 //! tokens and assertions signed here ([`sign_input`]), signatures checked
 //! here ([`verify_native`]) or, for the fast path, by the entry module with the keys and
-//! checks handed out here ([`imported_signing_key`], [`entry_verify`]): the deployable Worker links no Rust Ed25519 signer or
-//! verifier (only the core's key validation, a point decompression). Imported
+//! checks handed out here ([`imported_signing_key`], [`entry_verify`]): the deployable
+//! Worker links no Rust Ed25519 signer or verifier (only the core's key validation, a
+//! point decompression). Imported
 //! `CryptoKey`s are cached per isolate; every decision (which key, `alg`, strict
 //! encodings, claims, the signed bytes) is the core's ([`crate::Verifier::prepare`],
 //! [`crate::SignatureCheck::complete`], [`crate::jose::jwt_signing_input`]). Without
