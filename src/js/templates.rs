@@ -61,48 +61,49 @@ pub fn validate_template(
     Ok(template.worst_case_size() as f64)
 }
 
-fn user_text<'a>(
+/// The first of `names` present and not null in `user`, as `pick` reads it; a value
+/// `pick` refuses (the wrong JSON type) is `InvalidUserField` with `reason`.
+fn user_field<'a, T>(
     user: &'a Map<String, Value>,
     names: &[&'static str],
-) -> Result<Option<&'a str>, (UserError, String)> {
+    pick: impl Fn(&'a Value) -> Option<T>,
+    reason: &'static str,
+) -> Result<Option<T>, (UserError, String)> {
     for name in names {
         match user.get(*name) {
             None | Some(Value::Null) => {}
-            Some(Value::String(s)) => return Ok(Some(s)),
-            Some(_) => {
-                return Err((
-                    UserError::InvalidUserField {
-                        field: name,
-                        reason: "must be a string",
-                    },
-                    (*name).to_string(),
-                ))
+            Some(value) => {
+                return pick(value).map(Some).ok_or_else(|| {
+                    (
+                        UserError::InvalidUserField {
+                            field: name,
+                            reason,
+                        },
+                        (*name).to_string(),
+                    )
+                })
             }
         }
     }
     Ok(None)
 }
 
+fn user_text<'a>(
+    user: &'a Map<String, Value>,
+    names: &[&'static str],
+) -> Result<Option<&'a str>, (UserError, String)> {
+    user_field(user, names, Value::as_str, "must be a string")
+}
+
 fn user_bag(
     user: &Map<String, Value>,
     names: &[&'static str],
 ) -> Result<Map<String, Value>, (UserError, String)> {
-    for name in names {
-        match user.get(*name) {
-            None | Some(Value::Null) => {}
-            Some(Value::Object(m)) => return Ok(m.clone()),
-            Some(_) => {
-                return Err((
-                    UserError::InvalidUserField {
-                        field: name,
-                        reason: "must be an object",
-                    },
-                    (*name).to_string(),
-                ))
-            }
-        }
-    }
-    Ok(Map::new())
+    Ok(
+        user_field(user, names, Value::as_object, "must be an object")?
+            .cloned()
+            .unwrap_or_default(),
+    )
 }
 
 /// A [`User`] from JSON: `id`, `email`, `email_verified`, `first_name`, `last_name`,
