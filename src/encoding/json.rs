@@ -8,6 +8,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 use serde_core::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::map::Entry;
 use serde_json::{Map, Number, Value};
 
 /// Default maximum nesting depth of objects and arrays (the top-level object is depth 1).
@@ -138,12 +139,14 @@ impl<'de> Visitor<'de> for Strict {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let inner = self.nested()?;
         let mut out = Map::new();
+        // One search per key: the vacant entry it finds is where the value goes.
         while let Some(key) = map.next_key::<String>()? {
-            if out.contains_key(&key) {
-                return Err(de::Error::custom(DUP));
+            match out.entry(key) {
+                Entry::Occupied(_) => return Err(de::Error::custom(DUP)),
+                Entry::Vacant(slot) => {
+                    slot.insert(map.next_value_seed(inner)?);
+                }
             }
-            let v = map.next_value_seed(inner)?;
-            out.insert(key, v);
         }
         Ok(Value::Object(out))
     }

@@ -65,7 +65,7 @@ impl<'a> UntrustedToken<'a> {
             b64::decode(h).map_err(|_| malformed("header is not canonical base64url"))?;
         let header = json::parse_object(&header_bytes, HEADER_MAX_DEPTH)
             .map_err(|e| malformed(e.reason()))?;
-        let (alg, kid, typ) = check_header(&header)?;
+        let (alg, kid, typ) = check_header(header)?;
 
         let payload =
             b64::decode(p).map_err(|_| malformed("payload is not canonical base64url"))?;
@@ -116,28 +116,88 @@ impl<'a> UntrustedToken<'a> {
 
 type HeaderParts = (KeyAlg, Option<String>, Option<String>);
 
-fn check_header(header: &Map<String, Value>) -> Result<HeaderParts, VerifyError> {
+/// Checks the header in one pass over its parameters, then in a fixed order (count,
+/// forbidden parameters in [`FORBIDDEN_HEADERS`]' order, `alg`, `kid`, `typ`), so the error
+/// does not depend on the parameters' order; `kid` and `typ` are moved out, not copied.
+fn check_header(header: Map<String, Value>) -> Result<HeaderParts, VerifyError> {
     if header.len() > MAX_HEADER_PARAMS {
         return Err(VerifyError::UnsupportedHeader("too many header parameters"));
     }
-    for name in FORBIDDEN_HEADERS {
-        if header.contains_key(*name) {
-            return Err(VerifyError::UnsupportedHeader(name));
+    let mut forbidden: Option<usize> = None;
+    let (mut alg, mut kid, mut typ) = (None, None, None);
+    for (name, value) in header {
+        if let Some(i) = FORBIDDEN_HEADERS.iter().position(|f| *f == name) {
+            forbidden = Some(forbidden.map_or(i, |j| j.min(i)));
+            continue;
+        }
+        match name.as_str() {
+            "alg" => alg = Some(value),
+            "kid" => kid = Some(value),
+            "typ" => typ = Some(value),
+            _ => {}
         }
     }
-    let alg = match header.get("alg") {
-        Some(Value::String(a)) => KeyAlg::parse(a).ok_or(VerifyError::UnsupportedAlgorithm)?,
+    if let Some(name) = forbidden.and_then(|i| FORBIDDEN_HEADERS.get(i)) {
+        return Err(VerifyError::UnsupportedHeader(name));
+    }
+    let alg = match alg {
+        Some(Value::String(a)) => KeyAlg::parse(&a).ok_or(VerifyError::UnsupportedAlgorithm)?,
         _ => return Err(VerifyError::UnsupportedAlgorithm),
     };
-    let kid = match header.get("kid") {
+    let kid = match kid {
         None => None,
-        Some(Value::String(k)) => Some(k.clone()),
+        Some(Value::String(k)) => Some(k),
         Some(_) => return Err(malformed("`kid` must be a string")),
     };
-    let typ = match header.get("typ") {
+    let typ = match typ {
         None => None,
-        Some(Value::String(t)) => Some(t.clone()),
+        Some(Value::String(t)) => Some(t),
         Some(_) => return Err(VerifyError::InvalidTokenType),
     };
     Ok((alg, kid, typ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(json: &str) -> Result<HeaderParts, VerifyError> {
+        match serde_json::from_str(json) {
+            Ok(Value::Object(m)) => check_header(m),
+            _ => Err(malformed("test header")),
+        }
+    }
+
+    #[test]
+    fn header_errors_come_in_a_fixed_order_whatever_the_parameters_order() {
+        // Two forbidden parameters: the one first in FORBIDDEN_HEADERS is named.
+        assert_eq!(
+            header(r#"{"x5u":"a","jku":"b","alg":"none"}"#),
+            Err(VerifyError::UnsupportedHeader("jku"))
+        );
+        assert_eq!(
+            header(r#"{"b64":false,"crit":["b64"],"alg":"EdDSA"}"#),
+            Err(VerifyError::UnsupportedHeader("crit"))
+        );
+        assert_eq!(
+            header(r#"{"alg":"RS256","kid":1,"typ":2}"#),
+            Err(VerifyError::UnsupportedAlgorithm)
+        );
+        assert_eq!(
+            header(r#"{"alg":"EdDSA","kid":1,"typ":2}"#),
+            Err(malformed("`kid` must be a string"))
+        );
+        assert_eq!(
+            header(r#"{"alg":"EdDSA","kid":"k","typ":2}"#),
+            Err(VerifyError::InvalidTokenType)
+        );
+        assert_eq!(
+            header(r#"{"alg":"EdDSA","kid":"k","typ":"JWT","x":1}"#),
+            Ok((KeyAlg::EdDsa, Some("k".into()), Some("JWT".into())))
+        );
+        assert_eq!(
+            header(r#"{"alg":"Ed25519"}"#),
+            Ok((KeyAlg::Ed25519, None, None))
+        );
+    }
 }

@@ -191,32 +191,93 @@ fn claim_type_error(name: &str) -> VerifyError {
     VerifyError::InvalidClaimType(name.to_string())
 }
 
-fn check_types(claims: &Map<String, Value>) -> Result<(), VerifyError> {
-    for name in STRING_CLAIMS {
-        if claims.get(*name).is_some_and(|v| !v.is_string()) {
+/// Where each registered claim [`check_claims`] reads sits in [`Registered::slots`]: the
+/// string claims first, then the numeric dates, `aud` and `act` (the order the type checks
+/// run in, so the first wrong claim named is the same whatever the claims' order).
+fn slot(name: &str) -> Option<usize> {
+    Some(match name {
+        "iss" => ISS,
+        "sub" => 1,
+        "jti" => 2,
+        "sid" => 3,
+        "pid" => 4,
+        "aal" => 5,
+        "org" => 6,
+        "org_id" => 7,
+        "org_role" => 8,
+        "azp" => 9,
+        "exp" => EXP,
+        "nbf" => NBF,
+        "iat" => IAT,
+        "aud" => AUD,
+        "act" => ACT,
+        _ => return None,
+    })
+}
+const ISS: usize = 0;
+const EXP: usize = STRING_CLAIMS.len();
+const NBF: usize = EXP + 1;
+const IAT: usize = EXP + 2;
+const AUD: usize = EXP + 3;
+const ACT: usize = EXP + 4;
+const SLOTS: usize = ACT + 1;
+
+/// The registered claims of one claims object, found in one pass over it (instead of a
+/// map lookup per claim and check).
+struct Registered<'c> {
+    slots: [Option<&'c Value>; SLOTS],
+}
+
+impl<'c> Registered<'c> {
+    fn of(claims: &'c Map<String, Value>) -> Self {
+        let mut slots = [None; SLOTS];
+        for (name, value) in claims {
+            if let Some(cell) = slot(name).and_then(|i| slots.get_mut(i)) {
+                *cell = Some(value);
+            }
+        }
+        Self { slots }
+    }
+
+    fn get(&self, i: usize) -> Option<&'c Value> {
+        self.slots.get(i).copied().flatten()
+    }
+
+    /// Whether `name` is present: a registered claim by its slot, any other by lookup.
+    fn has(&self, claims: &Map<String, Value>, name: &str) -> bool {
+        match slot(name) {
+            Some(i) => self.get(i).is_some(),
+            None => claims.contains_key(name),
+        }
+    }
+
+    fn date(&self, i: usize) -> Option<i64> {
+        self.get(i).and_then(numeric_date)
+    }
+}
+
+fn check_types(r: &Registered<'_>) -> Result<(), VerifyError> {
+    for (i, name) in STRING_CLAIMS.iter().enumerate() {
+        if r.get(i).is_some_and(|v| !v.is_string()) {
             return Err(claim_type_error(name));
         }
     }
-    for name in NUMERIC_CLAIMS {
-        if let Some(v) = claims.get(*name) {
+    for (i, name) in NUMERIC_CLAIMS.iter().enumerate() {
+        if let Some(v) = r.get(EXP + i) {
             if numeric_date(v).is_none() {
                 return Err(claim_type_error(name));
             }
         }
     }
-    match claims.get("aud") {
+    match r.get(AUD) {
         None | Some(Value::String(_)) => {}
         Some(Value::Array(items)) if items.iter().all(Value::is_string) => {}
         Some(_) => return Err(claim_type_error("aud")),
     }
-    if claims.get("act").is_some_and(|v| !v.is_object()) {
+    if r.get(ACT).is_some_and(|v| !v.is_object()) {
         return Err(claim_type_error("act"));
     }
     Ok(())
-}
-
-fn date(claims: &Map<String, Value>, name: &str) -> Option<i64> {
-    claims.get(name).and_then(numeric_date)
 }
 
 pub(crate) fn check_claims(
@@ -224,26 +285,24 @@ pub(crate) fn check_claims(
     policy: &Policy,
     now: UnixTime,
 ) -> Result<(), VerifyError> {
-    check_types(claims)?;
+    let r = Registered::of(claims);
+    check_types(&r)?;
     for name in policy
         .required
         .iter()
         .map(String::as_str)
         .chain(core::iter::once("iss"))
     {
-        if !claims.contains_key(name) {
+        if !r.has(claims, name) {
             return Err(VerifyError::MissingClaim(name.to_string()));
         }
     }
-    let iss = claims
-        .get("iss")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let iss = r.get(ISS).and_then(Value::as_str).unwrap_or_default();
     if !policy.issuers.iter().any(|i| i == iss) {
         return Err(VerifyError::InvalidIssuer);
     }
     if !policy.audiences.is_empty() {
-        let ok = match claims.get("aud") {
+        let ok = match r.get(AUD) {
             None => return Err(VerifyError::MissingClaim("aud".into())),
             Some(Value::String(a)) => policy.audiences.iter().any(|x| x == a),
             Some(Value::Array(items)) => items
@@ -258,17 +317,17 @@ pub(crate) fn check_claims(
     }
     let now = now.0;
     let skew = policy.skew;
-    if let Some(exp) = date(claims, "exp") {
+    if let Some(exp) = r.date(EXP) {
         if now.saturating_sub(skew) >= exp {
             return Err(VerifyError::TokenExpired { exp, now });
         }
     }
-    if let Some(nbf) = date(claims, "nbf") {
+    if let Some(nbf) = r.date(NBF) {
         if nbf > now.saturating_add(skew) {
             return Err(VerifyError::TokenNotYetValid { nbf, now });
         }
     }
-    if let Some(iat) = date(claims, "iat") {
+    if let Some(iat) = r.date(IAT) {
         if iat > now.saturating_add(skew) {
             return Err(VerifyError::TokenIssuedInFuture { iat, now });
         }
@@ -279,4 +338,69 @@ pub(crate) fn check_claims(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_registered_claim_has_its_own_slot_in_check_order() {
+        for (i, name) in STRING_CLAIMS.iter().enumerate() {
+            assert_eq!(slot(name), Some(i), "{name}");
+        }
+        for (i, name) in NUMERIC_CLAIMS.iter().enumerate() {
+            assert_eq!(slot(name), Some(EXP + i), "{name}");
+        }
+        assert_eq!(slot("iss"), Some(ISS));
+        assert_eq!(slot("aud"), Some(AUD));
+        assert_eq!(slot("act"), Some(ACT));
+        assert_eq!(slot("name"), None);
+        assert_eq!(ACT + 1, SLOTS);
+    }
+
+    fn claims(json: &str) -> Map<String, Value> {
+        match serde_json::from_str(json) {
+            Ok(Value::Object(m)) => m,
+            _ => Map::new(),
+        }
+    }
+
+    #[test]
+    fn the_first_wrong_type_is_named_in_check_order_not_claim_order() {
+        // `azp` sorts before `sub`, but the string claims are checked in their listed
+        // order, as the per-claim lookups did.
+        let r = claims(r#"{"azp":1,"sub":2,"exp":"x"}"#);
+        assert_eq!(
+            check_types(&Registered::of(&r)),
+            Err(VerifyError::InvalidClaimType("sub".into()))
+        );
+        let r = claims(r#"{"exp":"x","aud":[1]}"#);
+        assert_eq!(
+            check_types(&Registered::of(&r)),
+            Err(VerifyError::InvalidClaimType("exp".into()))
+        );
+        let r = claims(r#"{"aud":[1],"act":1}"#);
+        assert_eq!(
+            check_types(&Registered::of(&r)),
+            Err(VerifyError::InvalidClaimType("aud".into()))
+        );
+        let r = claims(r#"{"act":"a"}"#);
+        assert_eq!(
+            check_types(&Registered::of(&r)),
+            Err(VerifyError::InvalidClaimType("act".into()))
+        );
+    }
+
+    #[test]
+    fn presence_of_registered_and_other_claims() {
+        let c = claims(r#"{"sub":"u","email":"e","exp":null}"#);
+        let r = Registered::of(&c);
+        assert!(r.has(&c, "sub"));
+        assert!(r.has(&c, "email"));
+        assert!(r.has(&c, "exp"));
+        assert!(!r.has(&c, "iss"));
+        assert!(!r.has(&c, "name"));
+        assert_eq!(r.date(EXP), None);
+    }
 }
