@@ -6,8 +6,10 @@
 //! the origin receives.
 
 use std::hint::black_box;
-use torii_edge::edge::assertion::{edge_assertion_claims, identity_hash, Binding};
-use torii_edge::edge::authn::{check_template, pick_issuer, tenant_policy, Issuer};
+use torii_edge::edge::assertion::{edge_assertion_claims, Binding};
+use torii_edge::edge::authn::{
+    check_template, pick_issuer, session_verifier, tenant_verifier, Issuer,
+};
 use torii_edge::edge::extract::request_token;
 use torii_edge::edge::headers::{claims_headers, forward_headers, ForwardContext};
 use torii_edge::edge::routing::{normalize_path, Access, Route, RouteTable};
@@ -20,7 +22,7 @@ pub struct GatewayCase {
     routes: RouteTable,
     auth: String,
     inbound: Vec<(String, String)>,
-    keys: Jwks,
+    session: Verifier,
 }
 
 impl GatewayCase {
@@ -45,7 +47,7 @@ impl GatewayCase {
         Self {
             issuer: issuer.to_string(),
             routes,
-            keys: Jwks::from_keys(vec![key.public_jwk()]),
+            session: session_verifier(Jwks::from_keys(vec![key.public_jwk()]), issuer),
             auth,
             inbound,
         }
@@ -67,10 +69,9 @@ impl GatewayCase {
             pick_issuer(&untrusted, "demo", &self.issuer, &[]),
             Ok(Issuer::Tenant)
         ));
-        let verifier = Verifier::new(
-            self.keys.clone(),
-            tenant_policy(&self.issuer, untrusted.typ(), &access),
-        );
+        // The tenant's session verifier is built once per key set (per isolate), as the
+        // Worker does; a template route's policy would get its own here.
+        let verifier = tenant_verifier(&self.session, &self.issuer, untrusted.typ(), &access);
         // The signature equation is WebCrypto's at the edge: not part of the decision.
         let check = verifier.prepare(&untrusted).expect("prepare");
         let claims = check.complete(true, now).expect("claims");
@@ -90,7 +91,12 @@ impl GatewayCase {
             now,
             60,
         );
-        let hashed = identity_hash(&identity).is_some() && !assertion.is_empty();
+        // The identity hash is computed once, inside the assertion's claims (as the Worker
+        // does); reading it back here costs nothing.
+        let hashed = assertion
+            .get("ihash")
+            .and_then(|v| v.as_str())
+            .is_some_and(|h| h.len() == 43);
         let out = forward_headers(
             &self.inbound,
             &ForwardContext {

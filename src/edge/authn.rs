@@ -13,9 +13,12 @@ use super::issuers::TrustedIssuer;
 use super::routing::Access;
 use crate::error::VerifyError;
 use crate::jose::claims::VerifiedClaims;
+use crate::jose::jwk::Jwks;
 use crate::jose::policy::{Policy, TypPolicy};
 use crate::jose::token::UntrustedToken;
+use crate::jose::verify::Verifier;
 use crate::templates::mint::{TEMPLATE_NAME_CLAIM, TEMPLATE_TOKEN_TYP};
+use alloc::borrow::Cow;
 use alloc::string::String;
 
 fn is_template(typ: Option<&str>) -> bool {
@@ -40,6 +43,35 @@ pub fn tenant_policy(issuer: &str, typ: Option<&str>, access: &Access) -> Policy
             .require_claim(TEMPLATE_NAME_CLAIM)
     } else {
         policy
+    }
+}
+
+/// The verifier of the tenant's session tokens: its published keys under
+/// [`Policy::new`] of its `issuer` (what [`tenant_policy`] gives a session token). Built
+/// once per key set by the adapter and passed to [`tenant_verifier`] for every request, so
+/// a request neither copies the keys nor hashes a policy.
+pub fn session_verifier(jwks: Jwks, issuer: &str) -> Verifier {
+    Verifier::new(jwks, Policy::new(issuer))
+}
+
+/// The verifier for a token of the tenant whose header says `typ`, on a route with
+/// `access`: `session` (from [`session_verifier`] for the same `issuer`) when
+/// [`tenant_policy`] is the session policy, else a verifier under that policy, built now
+/// with `session`'s keys. Either way it accepts exactly what
+/// `Verifier::new(keys, tenant_policy(issuer, typ, access))` accepts.
+pub fn tenant_verifier<'v>(
+    session: &'v Verifier,
+    issuer: &str,
+    typ: Option<&str>,
+    access: &Access,
+) -> Cow<'v, Verifier> {
+    if is_template(typ) && !route_templates(access).is_empty() {
+        Cow::Owned(Verifier::new(
+            session.jwks().clone(),
+            tenant_policy(issuer, typ, access),
+        ))
+    } else {
+        Cow::Borrowed(session)
     }
 }
 
@@ -115,12 +147,35 @@ mod tests {
 
     fn pass(key: &SigningKey, tok: &str, access: &Access) -> Result<(), VerifyError> {
         let u = UntrustedToken::parse(tok, 8192)?;
-        let v = Verifier::new(
-            Jwks::from_keys(vec![key.public_jwk()]),
-            tenant_policy(ISS, u.typ(), access),
-        );
+        let session = session_verifier(Jwks::from_keys(vec![key.public_jwk()]), ISS);
+        let v = tenant_verifier(&session, ISS, u.typ(), access);
         let claims = v.verify_untrusted(&u, UnixTime(1_700_000_000))?;
         check_template(u.typ(), &claims, access)
+    }
+
+    #[test]
+    fn the_shared_session_verifier_stands_for_exactly_the_routes_policy() {
+        let keys = Jwks::from_keys(vec![SigningKey::from_seed(&[3; 32]).public_jwk()]);
+        let session = session_verifier(keys.clone(), ISS);
+        let templated = Access::Required(Requirements {
+            templates: vec!["hasura".to_string()],
+            ..Requirements::default()
+        });
+        let plain = Access::Required(Requirements::default());
+        for access in [&Access::Public, &Access::Optional, &plain, &templated] {
+            for typ in [None, Some("JWT"), Some(TEMPLATE_TOKEN_TYP), Some("other")] {
+                let direct = Verifier::new(keys.clone(), tenant_policy(ISS, typ, access));
+                let v = tenant_verifier(&session, ISS, typ, access);
+                assert_eq!(v.scope(), direct.scope(), "{typ:?} on {access:?}");
+                // Shared (not rebuilt) exactly when the route's policy is the session one.
+                assert_eq!(
+                    matches!(v, Cow::Borrowed(_)),
+                    direct.scope() == session.scope()
+                );
+            }
+        }
+        let shared = tenant_verifier(&session, ISS, Some(TEMPLATE_TOKEN_TYP), &templated);
+        assert!(matches!(shared, Cow::Owned(_)));
     }
 
     #[test]

@@ -42,7 +42,7 @@ use crate::edge::routing::{
 };
 use crate::edge::url::SerializedUrl as Url;
 use crate::{
-    ErrorCode, Jwks, UnixTime, UntrustedToken, VerifiedClaims, VerifyError, DEFAULT_MAX_TOKEN_LEN,
+    ErrorCode, UnixTime, UntrustedToken, VerifiedClaims, VerifyError, DEFAULT_MAX_TOKEN_LEN,
 };
 use alloc::format;
 use alloc::rc::Rc;
@@ -68,8 +68,9 @@ pub(crate) struct GatewayTenant {
     pub(crate) issuer: String,
     /// The key that signs edge assertions (with WebCrypto).
     pub(crate) key: TenantKey,
-    /// Its published keys (tokens it issued verify against these).
-    pub(crate) jwks: Jwks,
+    /// The verifier of its session tokens, over its published keys (tokens it issued
+    /// verify against these).
+    pub(crate) verifier: Rc<crate::Verifier>,
 }
 
 /// A parsed configuration, or why it is invalid.
@@ -86,7 +87,7 @@ fn gateway_tenant(t: super::tenant::Tenant) -> GatewayTenant {
         id: t.id,
         issuer: t.issuer,
         key: t.key,
-        jwks: t.jwks,
+        verifier: t.verifier,
     }
 }
 
@@ -195,11 +196,12 @@ async fn verify_token(
     match authn::pick_issuer(&untrusted, &tenant.id, &tenant.issuer, &config.trusted) {
         Ok(authn::Issuer::Tenant) => {
             line.issuer = Some("tenant");
-            let policy = authn::tenant_policy(&tenant.issuer, untrusted.typ(), access);
-            let verifier = crate::Verifier::new(tenant.jwks.clone(), policy);
+            let verifier =
+                authn::tenant_verifier(&tenant.verifier, &tenant.issuer, untrusted.typ(), access);
+            let verifier = &*verifier;
             let verified = match mode {
-                Mode::Full => verify_native(&verifier, token, &untrusted, now).await,
-                Mode::Cached => match verify_remembered(&verifier, token, &untrusted, now) {
+                Mode::Full => verify_native(verifier, token, &untrusted, now).await,
+                Mode::Cached => match verify_remembered(verifier, token, &untrusted, now) {
                     Remembered::Decided(result) => result,
                     Remembered::Unchecked(check, key) => {
                         let Some(valid) = entry_verify(&check).await else {

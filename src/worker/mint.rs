@@ -101,7 +101,7 @@ async fn mint(req: &Request, env: &Env) -> Result<Reply, Reply> {
         return Err(token_error_reply(&tenant.id, &VerifyError::InvalidIssuer));
     }
     // The signature by WebCrypto, every other check by the core (as the gateway does).
-    let verifier = Verifier::new(tenant.jwks.clone(), policy);
+    let verifier = Verifier::new(tenant.verifier.jwks().clone(), policy);
     let claims = super::webcrypto::verify_native(&verifier, token, &untrusted, UnixTime(now))
         .await
         .map_err(|e| token_error_reply(&tenant.id, &e))?;

@@ -26,6 +26,7 @@ use super::env::string_var;
 use super::ratelimit;
 use super::store::{self, TenantRow};
 use super::webcrypto::TenantKey;
+use crate::edge::authn;
 use crate::edge::lru::LruCache;
 use crate::edge::ratelimit::{unknown_tenant_key, UNKNOWN_TENANT_LIMIT};
 use crate::edge::reply::{self, Reply};
@@ -34,7 +35,7 @@ use crate::edge::tenancy::{
     TenantConfig, TenantLookup, DEFAULT_CACHE_TTL_SECS, MAX_DOMAIN_LEN, MAX_STALE_MS,
 };
 use crate::keys::rotation::{self, KeyVersion, RotationPolicy};
-use crate::{derive_signing_seed, Jwks};
+use crate::{derive_signing_seed, Jwks, Verifier};
 use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -62,8 +63,9 @@ pub(crate) struct Tenant {
     /// The signing key's version (reported by the dev-only session helper).
     #[cfg_attr(not(feature = "dev"), allow(dead_code))]
     pub(crate) key_version: u32,
-    /// The published keys: tokens of this tenant verify against these.
-    pub(crate) jwks: Jwks,
+    /// The verifier of its session tokens, over its published keys (tokens of this tenant
+    /// verify against these): built once per key set, shared by every request.
+    pub(crate) verifier: Rc<Verifier>,
     /// The JWKS document as served.
     pub(crate) jwks_json: Rc<String>,
     /// `max-age` of the public documents (≤ 300 s and ≤ half the publish lead).
@@ -86,8 +88,9 @@ struct Entry {
     loaded_ms: f64,
     /// Derived keys by version: one for each of `versions`.
     keys: Vec<(u32, TenantKey)>,
-    /// The JWKS for a set of published versions.
-    published: Option<(Vec<u32>, Jwks, Rc<String>)>,
+    /// For a set of published versions: the session verifier over their JWKS
+    /// ([`authn::session_verifier`], for the row's issuer) and the JWKS document.
+    published: Option<(Vec<u32>, Rc<Verifier>, Rc<String>)>,
 }
 
 std::thread_local! {
@@ -531,10 +534,9 @@ fn build(entry: &mut Entry, config: &TenantConfig, now: i64) -> Result<Tenant, R
         .iter()
         .map(|v| v.version)
         .collect();
-    let stale = entry
-        .published
-        .as_ref()
-        .is_none_or(|(ids, _, _)| *ids != published);
+    let stale = entry.published.as_ref().is_none_or(|(ids, verifier, _)| {
+        *ids != published || !matches!(verifier.policy().issuers(), [i] if *i == entry.row.issuer)
+    });
     if stale {
         let jwks = published
             .iter()
@@ -543,12 +545,13 @@ fn build(entry: &mut Entry, config: &TenantConfig, now: i64) -> Result<Tenant, R
             .map(Jwks::from_keys)
             .ok_or_else(|| reply::misconfigured("the tenant's key set is unavailable"))?;
         let json = Rc::new(jwks.to_json());
-        entry.published = Some((published, jwks, json));
+        let verifier = Rc::new(authn::session_verifier(jwks, &entry.row.issuer));
+        entry.published = Some((published, verifier, json));
     }
     let key = key_of(&entry.keys, signer.version)
         .cloned()
         .ok_or_else(|| reply::misconfigured("the tenant's key set is unavailable"))?;
-    let (_, jwks, json) = entry
+    let (_, verifier, json) = entry
         .published
         .as_ref()
         .ok_or_else(|| reply::misconfigured("the tenant's key set is unavailable"))?;
@@ -557,7 +560,7 @@ fn build(entry: &mut Entry, config: &TenantConfig, now: i64) -> Result<Tenant, R
         issuer: entry.row.issuer.clone(),
         key,
         key_version: signer.version,
-        jwks: jwks.clone(),
+        verifier: Rc::clone(verifier),
         jwks_json: Rc::clone(json),
         max_age: config.max_age(),
     })
