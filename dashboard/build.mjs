@@ -1,8 +1,10 @@
 // Builds the dashboard (`make dashboard`) into dashboard/dist, the Worker's static assets
 // (wrangler.toml `[assets]`): index.html and style.css as they are, src/app.mjs bundled
-// with CodeMirror by esbuild into app.js, and the npm package's browser entry
+// with CodeMirror by esbuild into app.js, the npm package's browser entry
 // (js/src/*.mjs + js/pkg, from `make js`) copied unchanged under torii-edge/, where
-// app.js imports it. Prints each file's size and the gzip transfer size of the page.
+// app.js imports it, and the Backend API's OpenAPI document as v1/openapi.json (served at
+// GET /v1/openapi.json, not part of the page). Prints each file's size and the gzip
+// transfer size of the page.
 import { build } from "esbuild";
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
@@ -76,6 +78,10 @@ if (process.env.DASHBOARD_METAFILE) writeFileSync(process.env.DASHBOARD_METAFILE
 const appJs = join(OUT, "app.js");
 writeFileSync(appJs, `${readFileSync(appJs, "utf8")}/*! Bundled third-party packages and their licenses:\n\n${notices(bundled.metafile).replaceAll("*/", "* /")}\n*/\n`);
 for (const f of ["index.html", "style.css", "favicon.svg"]) copyFileSync(join(HERE, f), join(OUT, f));
+// The Backend API's OpenAPI document (src/api/openapi/openapi.json, the core's committed
+// bytes): the Worker serves GET /v1/openapi.json from the assets, not from its wasm.
+mkdirSync(join(OUT, "v1"), { recursive: true });
+copyFileSync(join(ROOT, "src", "api", "openapi", "openapi.json"), join(OUT, "v1", "openapi.json"));
 
 const files = [];
 const walk = (d) => {
@@ -91,9 +97,11 @@ let gz = 0;
 const rows = files.sort().map((p) => {
   const data = readFileSync(p);
   const z = gzipSync(data, { level: 9 }).length;
-  raw += data.length;
-  gz += z;
+  if (!relative(OUT, p).startsWith("v1")) {
+    raw += data.length;
+    gz += z;
+  }
   return `  ${relative(OUT, p).padEnd(34)} ${(data.length / 1024).toFixed(1).padStart(7)} KiB  gzip ${(z / 1024).toFixed(1).padStart(6)} KiB`;
 });
-const report = `dashboard/dist: ${files.length} files, ${(raw / 1024).toFixed(1)} KiB, gzip ${(gz / 1024).toFixed(1)} KiB (the page's transfer size)\n${rows.join("\n")}\n`;
+const report = `dashboard/dist: ${files.length} files; the page: ${(raw / 1024).toFixed(1)} KiB, gzip ${(gz / 1024).toFixed(1)} KiB (the page's transfer size)\n${rows.join("\n")}\n`;
 process.stdout.write(report);

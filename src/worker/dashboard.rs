@@ -16,6 +16,36 @@ use worker::Env;
 /// The binding of the static assets (wrangler.toml `[assets] binding`).
 const ASSETS_BINDING: &str = "ASSETS";
 
+/// The static-assets binding, `None` when the Worker was deployed without it.
+fn binding(env: &Env) -> Result<Option<Fetcher>, JsValue> {
+    let env: &JsValue = env.as_ref();
+    let assets = Reflect::get(env, &JsValue::from_str(ASSETS_BINDING))?;
+    if assets.is_undefined() || assets.is_null() {
+        return Ok(None);
+    }
+    Ok(Some(assets.unchecked_into()))
+}
+
+/// The text of the static asset at `path` (e.g. `/v1/openapi.json`): `None` when there is
+/// no `ASSETS` binding or it does not answer 200. Nothing of the client's request
+/// reaches the binding.
+pub(crate) async fn asset_text(env: &Env, path: &str) -> Result<Option<String>, JsValue> {
+    let Some(assets) = binding(env)? else {
+        return Ok(None);
+    };
+    let mut url = String::from("https://assets.invalid");
+    url.push_str(path);
+    let fetched: web_sys::Response =
+        worker::wasm_bindgen_futures::JsFuture::from(assets.fetch_with_str(&url)?)
+            .await?
+            .dyn_into()?;
+    if fetched.status() != 200 {
+        return Ok(None);
+    }
+    let text = worker::wasm_bindgen_futures::JsFuture::from(fetched.text()?).await?;
+    Ok(text.as_string())
+}
+
 /// Answers one dashboard request.
 pub(crate) async fn handle(
     req: &web_sys::Request,
@@ -27,14 +57,11 @@ pub(crate) async fn handle(
         DashboardRequest::Asset(asset) => asset,
         DashboardRequest::Reply(r) => return Ok(http::to_web_response(&r, None)?),
     };
-    let env: &JsValue = env.as_ref();
-    let assets = Reflect::get(env, &JsValue::from_str(ASSETS_BINDING))?;
-    if assets.is_undefined() || assets.is_null() {
+    let Some(assets) = binding(env)? else {
         worker::console_error!("torii-edge: no `ASSETS` binding: the dashboard is not deployed");
         let r = reply::misconfigured("the dashboard's assets are not bound");
         return Ok(http::to_web_response(&r, None)?);
-    }
-    let assets: Fetcher = assets.unchecked_into();
+    };
     // Only the method and a revalidation header reach the binding: no credential,
     // cookie or other header of the request.
     let headers = web_sys::Headers::new()?;

@@ -136,10 +136,27 @@ pub fn document() -> String {
 }
 
 /// [`document`]'s exact bytes, committed as `src/api/openapi/openapi.json`: what the
-/// Worker serves, so its wasm holds one string instead of the code that builds the
-/// document (smaller and faster to instantiate). `cargo test --test readme` fails when
-/// the file is not exactly [`document`] (`TORII_BLESS=1` rewrites it).
+/// Worker serves. `cargo test --test readme` fails when the file is not exactly
+/// [`document`] (`TORII_BLESS=1` rewrites it).
 pub const DOCUMENT: &str = include_str!("openapi.json");
+
+/// Where the Worker's static assets hold [`DOCUMENT`] (`make dashboard` copies the
+/// committed file there): the Worker serves `GET /v1/openapi.json` from it, so its wasm
+/// holds neither the document nor the code that builds it.
+pub const ASSET_PATH: &str = "/v1/openapi.json";
+
+/// The answer to `GET /v1/openapi.json` with the document's text: public (any origin may
+/// read it) and cacheable for five minutes.
+pub fn reply(document: String) -> crate::edge::reply::Reply {
+    let mut reply = crate::edge::reply::Reply::json(200, document);
+    reply
+        .headers
+        .push(("cache-control", "public, max-age=300".into()));
+    reply
+        .headers
+        .push(("access-control-allow-origin", "*".into()));
+    reply
+}
 
 /// The document as a JSON value.
 pub fn document_value() -> Value {

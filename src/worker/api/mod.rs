@@ -176,17 +176,17 @@ async fn serve(req: &mut Request, env: &Env, ctx: &Context, request_id: &str) ->
                         allow,
                     ))
                 }
-                // `GET /v1/openapi.json`: the core's document (its committed bytes),
-                // public and cacheable.
+                // `GET /v1/openapi.json`: the core's document (its committed bytes, from
+                // the static assets: not in the wasm), public and cacheable.
                 _ => {
-                    let mut reply = Reply::json(200, crate::api::openapi::DOCUMENT.into());
-                    reply
-                        .headers
-                        .push(("cache-control", "public, max-age=300".into()));
-                    reply
-                        .headers
-                        .push(("access-control-allow-origin", "*".into()));
-                    Ok(reply)
+                    let path = crate::api::openapi::ASSET_PATH;
+                    match crate::worker::dashboard::asset_text(env, path).await {
+                        Ok(Some(document)) => Ok(crate::api::openapi::reply(document)),
+                        _ => Err(ApiError::new(
+                            ErrorCode::Misconfigured,
+                            "the OpenAPI document is not in the static assets (`make dashboard`)",
+                        )),
+                    }
                 }
             };
         }
