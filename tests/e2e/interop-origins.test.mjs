@@ -36,10 +36,14 @@ describe('origins in Node, Python, Go and Ruby verify what the edge forwards', (
     });
     await new Promise((r) => origin.listen(0, '127.0.0.1', r));
     originUrl = `http://127.0.0.1:${origin.address().port}`;
-    [worker, programs] = await Promise.all([
+    // Both settle before either failure is thrown, so `after` stops a Worker that started
+    // even when the origin programs could not (a failed Promise.all left it running).
+    const started = await Promise.allSettled([
       startWorker({ TORII_MASTER_SECRET: SECRET, ORIGIN_URL: originUrl, TORII_LOG: 'off' }),
       originPrograms(),
     ]);
+    [worker, programs] = started.map((s) => s.value);
+    for (const s of started) if (s.status === 'rejected') throw s.reason;
     const token = await mintDevToken({ masterSecret: SECRET, issuer: worker.origin });
     const res = await fetch(`${worker.origin}/orders/9?expand=items&q=a%20b`, {
       method: 'POST',
