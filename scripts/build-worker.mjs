@@ -2,7 +2,8 @@
 // Builds the Worker into OUT_DIR (`make build-worker`: build/, `make build-worker-dev`:
 // build-dev/) with the project's pinned tools only:
 //
-//   1. cargo: the crate for wasm32-unknown-unknown, profile `worker`, with FEATURES;
+//   1. cargo: the crate for wasm32-unknown-unknown, profile `worker`, with FEATURES (and
+//      the standard library rebuilt with it, panics as traps: see step 1 below);
 //   2. wasm-bindgen (.tools/bin, the version in Cargo.lock): `--target module`, with the
 //      reset-state function and the abort handler the entry's panic recovery uses;
 //   3. wasm-opt (npm binaryen): `-O` with the wasm features workerd supports (no newer
@@ -14,8 +15,9 @@
 // src/worker/entry.mjs for why).
 //
 //   node scripts/build-worker.mjs --out-dir build --features worker,dalek [--target-dir DIR]
+//       [--stable-std]
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -26,6 +28,7 @@ const { values } = parseArgs({
     'out-dir': { type: 'string', default: 'build' },
     features: { type: 'string', default: 'worker,dalek' },
     'target-dir': { type: 'string', default: process.env.CARGO_TARGET_DIR || join(ROOT, 'target') },
+    'stable-std': { type: 'boolean', default: false },
   },
 });
 const out = resolve(ROOT, values['out-dir']);
@@ -37,13 +40,34 @@ function run(cmd, args, env = {}) {
   execFileSync(cmd, args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...env } });
 }
 
-// 1. The crate.
-run(
-  'cargo',
-  ['build', '--lib', '--profile', 'worker', '--target', 'wasm32-unknown-unknown', '--locked',
-    '--no-default-features', '--features', values.features],
-  { CARGO_TARGET_DIR: targetDir, WASM_BINDGEN_USE_JS_SYS: '1' },
-);
+// 1. The crate. By default with the standard library rebuilt for the Worker
+// (`-Z build-std`, at the `worker` profile's opt-level and in its LTO) and panics as an
+// immediate trap (`-C panic=immediate-abort`: no panic messages, locations or their
+// formatting code in the wasm; a panic was already a trap with `panic = "abort"`, and the
+// recovery is the same: wasm-bindgen's glue and the entry handle the trap. Lost: the panic
+// message workers-rs's hook logged): 700,094 -> 649,902 bytes raw, 290,343 -> 273,568 gzip
+// (docs/benchmarks.md, "Worker size"). Both are unstable options, accepted by the
+// machine's stable toolchain with RUSTC_BOOTSTRAP=1 (as `make fuzz` does) and the
+// rust-src component (`make rust-tools`). `--stable-std` (or TORII_STABLE_STD=1) builds
+// without them: the prebuilt standard library and its panic messages; so does a machine
+// without rust-src, with a warning.
+const sysroot = execFileSync('rustc', ['--print', 'sysroot'], { encoding: 'utf8' }).trim();
+const haveStdSource = existsSync(join(sysroot, 'lib', 'rustlib', 'src', 'rust', 'library', 'std', 'Cargo.toml'));
+if (!haveStdSource && !values['stable-std']) {
+  console.warn('build-worker: no rust-src component (`rustup component add rust-src`): building with the prebuilt standard library');
+}
+const stableStd = values['stable-std'] || process.env.TORII_STABLE_STD === '1' || !haveStdSource;
+const cargoEnv = { CARGO_TARGET_DIR: targetDir, WASM_BINDGEN_USE_JS_SYS: '1' };
+const cargoArgs = ['build', '--lib', '--profile', 'worker', '--target', 'wasm32-unknown-unknown',
+  '--locked', '--no-default-features', '--features', values.features];
+if (!stableStd) {
+  cargoArgs.push('-Zbuild-std=std,panic_abort');
+  Object.assign(cargoEnv, {
+    RUSTC_BOOTSTRAP: '1',
+    RUSTFLAGS: `${process.env.RUSTFLAGS ?? ''} -Zunstable-options -Cpanic=immediate-abort`.trim(),
+  });
+}
+run('cargo', cargoArgs, cargoEnv);
 
 // 2. The bindings, into a staging directory (a failed build leaves OUT_DIR as it was).
 rmSync(stage, { recursive: true, force: true });
@@ -79,4 +103,4 @@ writeFileSync(join(out, '.gitignore'), '*\n');
 rmSync(join(out, 'worker'), { recursive: true, force: true });
 rmSync(join(out, 'package.json'), { force: true });
 rmSync(stage, { recursive: true, force: true });
-console.log(`built ${join(values['out-dir'], 'index.js')} and index_bg.wasm (features ${values.features})`);
+console.log(`built ${join(values['out-dir'], 'index.js')} and index_bg.wasm (features ${values.features}; ${stableStd ? 'prebuilt std' : 'std rebuilt, panics as traps'})`);
