@@ -7,8 +7,9 @@
 //! loopback forwarded hosts if any); otherwise 404 as well.
 //!
 //! * `/_torii/dev/*` (gateway): I/O counters, the cache's test clock, forgetting isolate
-//!   memory, a raw signature check through the Worker's WebCrypto path, and the size of
-//!   the isolate's wasm linear memory (`GET /_torii/dev/memory`, for `make load`).
+//!   memory, a raw signature check through the Worker's WebCrypto path, the size of
+//!   the isolate's wasm linear memory (`GET /_torii/dev/memory`, for `make load`), and a
+//!   deliberate panic (`POST /_torii/dev/trap`, for the trap-recovery test).
 //! * `/_torii/devtools/*` (store): sessions created and revoked for any user of the
 //!   request's tenant, the isolate's D1 query count, forgetting the tenant cache.
 
@@ -120,6 +121,15 @@ fn wasm_memory_bytes() -> u64 {
     pages.saturating_mul(65_536)
 }
 
+/// `POST /_torii/dev/trap`: panics, as a bug would, so the end-to-end tests can check that
+/// the instance is replaced (the panic is a trap: `panic = "abort"`, and with the default
+/// Worker build `-C panic=immediate-abort`; wasm-bindgen's glue and the entry module
+/// start a fresh instance for the next request, whose isolate state starts empty).
+#[allow(clippy::panic)] // the one deliberate panic, dev builds only
+fn trap() -> Reply {
+    panic!("POST /_torii/dev/trap")
+}
+
 /// `/_torii/dev/*` (`None`: no such helper): I/O counters, the cache's test clock,
 /// forgetting isolate memory, a raw signature check, and the wasm memory size.
 async fn dev_route(req: &Request) -> Option<worker::Result<Response>> {
@@ -156,6 +166,7 @@ async fn dev_route(req: &Request) -> Option<worker::Result<Response>> {
             ],
             body: Some(json!({ "wasm_memory_bytes": wasm_memory_bytes() }).to_string()),
         },
+        ("POST", "/_torii/dev/trap") => trap(),
         ("POST", "/_torii/dev/forget") => {
             trusted_jwks::forget();
             Reply {

@@ -21,6 +21,7 @@ const DEV_PATHS = [
   '/_torii/dev/clock?advance=60',
   '/_torii/dev/ed25519?pk=00&msg=00&sig=00',
   '/_torii/dev/forget',
+  '/_torii/dev/trap',
   '/_torii/dev/other',
   '/_torii/devtools/sessions',
   '/_torii/devtools/sessions/revoke',
@@ -131,5 +132,30 @@ describe('the dev build with TORII_DEV_MODE=1', () => {
         }
       }
     }
+  });
+});
+
+describe('a panic in the dev build: the instance is replaced, the next request is served', () => {
+  let w;
+  before(async () => {
+    w = await startWorker({ TORII_MASTER_SECRET: SECRET, TORII_DEV_MODE: '1' });
+  });
+  after(() => w?.stop());
+
+  test('POST /_torii/dev/trap fails that request only; the next one runs on a fresh instance', async () => {
+    // Isolate state to lose: the cache's test clock, kept in the wasm instance.
+    const advanced = await send(w.origin, '/_torii/dev/clock?advance=3600', { method: 'POST' });
+    assert.equal(advanced.status, 200, advanced.body);
+    assert.equal(JSON.parse(advanced.body).clock_offset, 3600);
+    // The trapped request never completes: the runtime answers it 500 ("hung").
+    const trapped = await send(w.origin, '/_torii/dev/trap', { method: 'POST' });
+    assert.ok(trapped.status >= 500, `the trapped request: ${trapped.status} ${trapped.body}`);
+    const fresh = await send(w.origin, '/_torii/dev/counters');
+    assert.equal(fresh.status, 200, fresh.body);
+    assert.equal(JSON.parse(fresh.body).clock_offset, 0, 'a fresh instance: its state starts empty');
+    // And the edge itself still answers (the demo tenant's discovery document).
+    const oidc = await send(w.origin, '/.well-known/openid-configuration');
+    assert.equal(oidc.status, 200, oidc.body);
+    assert.equal(JSON.parse(oidc.body).issuer, w.origin);
   });
 });
