@@ -32,12 +32,18 @@ fn route_templates(access: &Access) -> &[String] {
     }
 }
 
+/// Whether [`tenant_policy`] is the template policy (a template token on a route that
+/// names templates) rather than the session policy.
+fn template_policy(typ: Option<&str>, access: &Access) -> bool {
+    is_template(typ) && !route_templates(access).is_empty()
+}
+
 /// The policy for a token of the tenant (`issuer`) whose header says `typ`, on a route
 /// with `access`: session tokens always; template tokens only where the route names
 /// templates (and then `tpl` is required).
 pub fn tenant_policy(issuer: &str, typ: Option<&str>, access: &Access) -> Policy {
     let policy = Policy::new(issuer);
-    if is_template(typ) && !route_templates(access).is_empty() {
+    if template_policy(typ, access) {
         policy
             .with_typ(TypPolicy::Exact(TEMPLATE_TOKEN_TYP.into()))
             .require_claim(TEMPLATE_NAME_CLAIM)
@@ -65,7 +71,7 @@ pub fn tenant_verifier<'v>(
     typ: Option<&str>,
     access: &Access,
 ) -> Cow<'v, Verifier> {
-    if is_template(typ) && !route_templates(access).is_empty() {
+    if template_policy(typ, access) {
         Cow::Owned(Verifier::new(
             session.jwks().clone(),
             tenant_policy(issuer, typ, access),
