@@ -97,7 +97,7 @@ let gz = 0;
 const rows = files.sort().map((p) => {
   const data = readFileSync(p);
   const z = gzipSync(data, { level: 9 }).length;
-  if (!relative(OUT, p).startsWith("v1")) {
+  if (!relative(OUT, p).startsWith("v1/")) {
     raw += data.length;
     gz += z;
   }

@@ -51,12 +51,13 @@ function run(cmd, args, env = {}) {
 // rust-src component (`make rust-tools`). `--stable-std` (or TORII_STABLE_STD=1) builds
 // without them: the prebuilt standard library and its panic messages; so does a machine
 // without rust-src, with a warning.
+const stableAsked = values['stable-std'] || process.env.TORII_STABLE_STD === '1';
 const sysroot = execFileSync('rustc', ['--print', 'sysroot'], { encoding: 'utf8' }).trim();
 const haveStdSource = existsSync(join(sysroot, 'lib', 'rustlib', 'src', 'rust', 'library', 'std', 'Cargo.toml'));
-if (!haveStdSource && !values['stable-std']) {
+if (!stableAsked && !haveStdSource) {
   console.warn('build-worker: no rust-src component (`rustup component add rust-src`): building with the prebuilt standard library');
 }
-const stableStd = values['stable-std'] || process.env.TORII_STABLE_STD === '1' || !haveStdSource;
+const stableStd = stableAsked || !haveStdSource;
 const cargoEnv = { CARGO_TARGET_DIR: targetDir, WASM_BINDGEN_USE_JS_SYS: '1' };
 const cargoArgs = ['build', '--lib', '--profile', 'worker', '--target', 'wasm32-unknown-unknown',
   '--locked', '--no-default-features', '--features', values.features];

@@ -16,6 +16,13 @@ use worker::Env;
 /// The binding of the static assets (wrangler.toml `[assets] binding`).
 const ASSETS_BINDING: &str = "ASSETS";
 
+/// The URL the binding is asked for the asset at `path` (its host is never resolved).
+fn asset_url(path: &str) -> String {
+    let mut url = String::from("https://assets.invalid");
+    url.push_str(path);
+    url
+}
+
 /// The static-assets binding, `None` when the Worker was deployed without it.
 fn binding(env: &Env) -> Result<Option<Fetcher>, JsValue> {
     let env: &JsValue = env.as_ref();
@@ -33,10 +40,8 @@ pub(crate) async fn asset_text(env: &Env, path: &str) -> Result<Option<String>, 
     let Some(assets) = binding(env)? else {
         return Ok(None);
     };
-    let mut url = String::from("https://assets.invalid");
-    url.push_str(path);
     let fetched: web_sys::Response =
-        worker::wasm_bindgen_futures::JsFuture::from(assets.fetch_with_str(&url)?)
+        worker::wasm_bindgen_futures::JsFuture::from(assets.fetch_with_str(&asset_url(path))?)
             .await?
             .dyn_into()?;
     if fetched.status() != 200 {
@@ -71,9 +76,7 @@ pub(crate) async fn handle(
     let init = web_sys::RequestInit::new();
     init.set_method(if method == "HEAD" { "HEAD" } else { "GET" });
     init.set_headers(&headers);
-    let mut url = String::from("https://assets.invalid");
-    url.push_str(&asset);
-    let promise = assets.fetch_with_str_and_init(&url, &init)?;
+    let promise = assets.fetch_with_str_and_init(&asset_url(&asset), &init)?;
     let fetched: web_sys::Response = worker::wasm_bindgen_futures::JsFuture::from(promise)
         .await?
         .dyn_into()?;
