@@ -166,6 +166,7 @@ doc-check: rust-tools
 cargo-test:
 	cargo test --locked
 	cargo test --locked --all-features
+	cd vendor/ed25519-compact && cargo test --locked --features blind-keys --target-dir $(CURDIR)/target/vendor
 
 # The no_std core alone, for wasm32. Built as an rlib: a no_std cdylib would need a
 # global allocator and a panic handler, which only the std adapters (js, worker) bring.

@@ -89,12 +89,14 @@ fn main() {
     );
     let pk_bytes = key.public_jwk().public_key_bytes();
 
-    // (a) raw ed25519-compact over the signing input.
+    // (a) raw ed25519-compact over the signing input, under the key prepared once (its
+    // point decoded on load, as the core keeps it: vendor/ed25519-compact/TORII-PATCH.md),
+    // so that (b) / (a) is the core's own cost.
     let parsed = UntrustedToken::parse(token, usize::MAX).unwrap();
     let signing_input: &'static [u8] = parsed.signing_input().as_bytes();
     let sig_b64 = token.rsplit('.').next().unwrap();
     let sig_bytes: [u8; 64] = torii_edge::b64::decode_array(sig_b64).unwrap();
-    let raw_pk = ed25519_compact::PublicKey::new(pk_bytes);
+    let raw_pk = ed25519_compact::PublicKey::new(pk_bytes).prepare().unwrap();
     let raw_sig = ed25519_compact::Signature::new(sig_bytes);
     let raw = move || {
         raw_pk

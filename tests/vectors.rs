@@ -1,4 +1,5 @@
-//! Vectors as data: Wycheproof Ed25519 and RFC 8037 Appendix A, vendored in `tests/data/vectors/`.
+//! Vectors as data: Wycheproof Ed25519, RFC 8037 Appendix A and the speccheck edge cases,
+//! vendored in `tests/data/vectors/`.
 //! The checks live in `vector_checks` and run in wasm32 too (`tests/wasm_vectors.rs`).
 //! `make test` runs these once per signature backend: default features (ed25519-compact)
 //! and `--all-features` (dalek).
@@ -26,4 +27,9 @@ fn rfc8037_signs_byte_for_byte_and_thumbprint_matches() {
 #[test]
 fn rfc8037_private_jwk_is_refused_as_a_verification_key() {
     vector_checks::rfc8037_private_jwk_refused(&vector("rfc8037.json"));
+}
+
+#[test]
+fn speccheck_ed25519_only_the_cofactorless_valid_case_is_accepted() {
+    vector_checks::speccheck_ed25519(&vector("speccheck/cases.json"));
 }

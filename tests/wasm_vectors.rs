@@ -26,3 +26,8 @@ fn rfc8037_signs_byte_for_byte_and_thumbprint_matches_in_wasm() {
     vector_checks::rfc8037_sign_and_thumbprint(&v);
     vector_checks::rfc8037_private_jwk_refused(&v);
 }
+
+#[wasm_bindgen_test]
+fn speccheck_ed25519_only_the_cofactorless_valid_case_is_accepted_in_wasm() {
+    vector_checks::speccheck_ed25519(&parse(include_str!("data/vectors/speccheck/cases.json")));
+}

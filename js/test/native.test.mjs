@@ -98,7 +98,7 @@ test("a primitive that fails the known-answer test is never used; the core's bac
   assert.throws(() => v.verify(forged, NOW), (e) => e instanceof ToriiError && e.code === "invalid_signature");
 });
 
-test("Wycheproof Ed25519 and RFC 8037 A.4: node:crypto, WebCrypto and the core agree with the expected result", async () => {
+test("Wycheproof Ed25519, RFC 8037 A.4 and speccheck: node:crypto, WebCrypto and the core agree with the expected result", async () => {
   const doc = vectors("wycheproof/ed25519_test.json");
   const rfc = vectors("rfc8037.json");
   const cases = [];
@@ -108,6 +108,11 @@ test("Wycheproof Ed25519 and RFC 8037 A.4: node:crypto, WebCrypto and the core a
   assert.equal(cases.length, doc.numberOfTests);
   const [p, m, s] = rfc.jws.compact.split(".");
   cases.push({ x: rfc.public_jwk.x, msg: Buffer.from(`${p}.${m}`), sig: Buffer.from(s, "base64url"), expected: true, id: "RFC 8037 A.4" });
+  // "Taming the many EdDSAs" (tests/data/vectors/speccheck): of its twelve edge cases only
+  // case 3 (mixed-order key and R, valid under the cofactorless equation) is accepted.
+  const speccheck = vectors("speccheck/cases.json");
+  assert.equal(speccheck.length, 12);
+  speccheck.forEach((k, i) => cases.push({ x: hex(k.pub_key).toString("base64url"), msg: hex(k.message), sig: hex(k.signature), expected: i === 3, id: `speccheck case ${i}` }));
   const nodeSpy = await spy(node);
   let nodeCalls = 0;
   let webCalls = 0;

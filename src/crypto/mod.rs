@@ -11,14 +11,16 @@
 //! The compiled-in Rust backend ([`RustBackend`]) is chosen by a crate feature without
 //! touching callers:
 //!
-//! * default: `ed25519-compact` (the reference backend);
+//! * default: `ed25519-compact` (the reference backend; vendored with a patch, see
+//!   vendor/ed25519-compact/TORII-PATCH.md: the cofactorless equation, keys decoded once);
 //! * feature `dalek`: `ed25519-dalek` (measured 2.6× faster in wasm, where
 //!   `ed25519-compact`'s `u128` field arithmetic is emulated): its cofactorless `verify`,
 //!   as strict as `verify_strict` behind the verifier's checks (see the dalek `verify` below).
 //!
 //! Both backends accept exactly the same keys and signatures: canonical encodings only
 //! (`S < L`, canonical `R` and `A`), small-order keys and small-order `R` refused, no
-//! cofactor. The Wycheproof and RFC 8037 vectors run against each (`tests/vectors.rs`).
+//! cofactor. The Wycheproof, RFC 8037 and speccheck vectors run against each
+//! (`tests/vectors.rs`).
 //! Every failure is the same `false`: callers report one public `invalid_signature` code.
 
 pub mod strict;
@@ -54,8 +56,9 @@ pub struct PublicKey {
     bytes: [u8; 32],
     #[cfg(feature = "dalek")]
     key: ed25519_dalek::VerifyingKey,
+    /// Decoded once, on load: a verify does not decode the key again.
     #[cfg(not(feature = "dalek"))]
-    key: ed25519_compact::PublicKey,
+    key: ed25519_compact::PreparedPublicKey,
 }
 
 impl PublicKey {
@@ -83,8 +86,7 @@ impl Eq for PublicKey {}
 /// is not of small order.
 #[cfg(not(feature = "dalek"))]
 pub(crate) fn validate_public_key(bytes: &[u8; 32]) -> Option<PublicKey> {
-    let key = ed25519_compact::PublicKey::new(*bytes);
-    key.validate().ok()?;
+    let key = ed25519_compact::PublicKey::new(*bytes).prepare().ok()?;
     Some(PublicKey { bytes: *bytes, key })
 }
 
@@ -106,8 +108,12 @@ pub(crate) fn validate_public_key(bytes: &[u8; 32]) -> Option<PublicKey> {
 /// base point).
 #[cfg(not(feature = "dalek"))]
 pub(crate) fn public_key_from_seed(seed: &[u8; 32]) -> PublicKey {
-    let key = ed25519_compact::KeyPair::from_seed(ed25519_compact::Seed::new(*seed)).pk;
-    PublicKey { bytes: *key, key }
+    let key = ed25519_compact::KeyPair::from_seed(ed25519_compact::Seed::new(*seed))
+        .prepared_public_key();
+    PublicKey {
+        bytes: **key.public_key(),
+        key,
+    }
 }
 
 /// The public key of a 32-byte RFC 8032 seed (always valid: a non-zero multiple of the
@@ -123,6 +129,11 @@ pub(crate) fn public_key_from_seed(seed: &[u8; 32]) -> PublicKey {
 
 /// Verifies an Ed25519 signature (RFC 8032 with canonical `S` and `R`, small-order keys
 /// and `R` refused, cofactorless equation).
+///
+/// The vendored `ed25519-compact` (vendor/ed25519-compact/TORII-PATCH.md): under the key's
+/// point decoded when it was loaded, and with the cofactorless equation (upstream also
+/// accepted an `R` off by a small-order point: speccheck case 4, which every other backend
+/// refuses).
 #[cfg(not(feature = "dalek"))]
 pub(crate) fn verify(key: &PublicKey, message: &[u8], signature: &[u8; SIGNATURE_LEN]) -> bool {
     key.key

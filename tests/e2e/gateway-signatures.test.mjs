@@ -1,6 +1,7 @@
 // End-to-end: the gateway checks signatures with WebCrypto (native Ed25519) plus the
-// strict rules the core's backends enforce. Every Wycheproof Ed25519 vector gives the same
-// answer through the Worker's path as through the core's, and the expected one.
+// strict rules the core's backends enforce. Every Wycheproof Ed25519 vector and every
+// speccheck case gives the same answer through the Worker's path as through the core's, and
+// the expected one.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -45,6 +46,16 @@ describe('gateway signature checks under wrangler dev', () => {
     const c = await (await fetch(`${worker.origin}/_torii/dev/counters`)).json();
     assert.ok(c.webcrypto_verifies > 0, 'WebCrypto was used');
     assert.equal(c.webcrypto_failures, 0);
+  });
+
+  test('speccheck ("Taming the many EdDSAs"): only case 3 is accepted, by the Worker path and the core', async () => {
+    const cases = JSON.parse(readFileSync(join(ROOT, 'tests', 'data', 'vectors', 'speccheck', 'cases.json'), 'utf8'));
+    assert.equal(cases.length, 12);
+    for (const [i, c] of cases.entries()) {
+      const q = new URLSearchParams({ pk: c.pub_key, msg: c.message, sig: c.signature });
+      const res = await fetch(`${worker.origin}/_torii/dev/ed25519?${q}`);
+      assert.deepEqual(await res.json(), { gateway: i === 3, core: i === 3 }, `speccheck case ${i}`);
+    }
   });
 
   test('random keys and messages: valid, bit-flipped and small-order-R signatures agree with the core', async () => {

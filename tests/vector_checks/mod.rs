@@ -107,3 +107,28 @@ pub fn rfc8037_private_jwk_refused(v: &Value) {
         "invalid_key"
     );
 }
+
+/// The twelve edge cases of "Taming the many EdDSAs" (Chalkias, Garillot, Nikolaenko,
+/// 2020; `speccheck/cases.json`): small-order and mixed-order keys and `R`, a
+/// signature valid only under the cofactored equation, non-canonical `S`, `R` and `A`,
+/// and a pre-reduced scalar. The core's rule (canonical encodings, small-order keys and
+/// `R` refused, the cofactorless equation) accepts exactly case 3 (mixed-order key and
+/// `R`, valid under the cofactorless equation), as `ed25519-dalek`'s `verify_strict`
+/// and libsodium do; every other case is refused, by key loading or by the signature
+/// check.
+pub fn speccheck_ed25519(cases: &Value) {
+    let cases = cases.as_array().unwrap();
+    assert_eq!(cases.len(), 12);
+    for (i, case) in cases.iter().enumerate() {
+        let pk = hex(case["pub_key"].as_str().unwrap());
+        let msg = hex(case["message"].as_str().unwrap());
+        let sig = hex(case["signature"].as_str().unwrap());
+        let jwk_json = format!(
+            r#"{{"kty":"OKP","crv":"Ed25519","x":"{}"}}"#,
+            b64::encode(&pk)
+        );
+        let accepted =
+            Jwk::from_json(jwk_json.as_bytes()).is_ok_and(|k| k.verify_signature(&msg, &sig));
+        assert_eq!(accepted, i == 3, "speccheck case {i}");
+    }
+}
