@@ -1113,3 +1113,22 @@ fn every_error_code_is_snake_case_and_unique() {
         assert!(!c.description().is_empty());
     }
 }
+
+/// Any 32 bytes are an RFC 8032 seed, the all-zero one too: every backend derives its
+/// known public key and a token it signs verifies (the crates.io `ed25519-compact`
+/// panicked on it: vendor/ed25519-compact/TORII-PATCH.md).
+#[test]
+fn the_all_zero_seed_is_a_seed_like_any_other() {
+    let k = key(0);
+    assert_eq!(
+        k.public_jwk().public_key_bytes(),
+        [
+            0x3b, 0x6a, 0x27, 0xbc, 0xce, 0xb6, 0xa4, 0x2d, 0x62, 0xa3, 0xa8, 0xd0, 0x2a, 0x6f,
+            0x0d, 0x73, 0x65, 0x32, 0x15, 0x77, 0x1d, 0xe2, 0x43, 0xa6, 0x3a, 0xc0, 0x48, 0xa1,
+            0x8b, 0x59, 0xda, 0x29
+        ]
+    );
+    let token = k.sign_jwt(Some("JWT"), claims().as_object().unwrap());
+    let v = Verifier::new(Jwks::from_keys(vec![k.public_jwk()]), Policy::new(ISS));
+    assert!(v.verify(&token, UnixTime(NOW)).is_ok());
+}

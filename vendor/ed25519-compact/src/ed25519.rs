@@ -460,11 +460,11 @@ impl KeyPair {
 
     /// Generates a new key pair using a secret seed.
     ///
-    /// Panics if the seed is all zeros.
-    /// Use `try_from_seed()` for seeds that don't come from a random number
-    /// generator.
+    /// torii-edge patch: every seed, the all-zero one included (a valid RFC 8032 seed,
+    /// which `ed25519-dalek` takes too). Upstream panicked on it; a caller's input must
+    /// not panic. `try_from_seed()` still refuses it.
     pub fn from_seed(seed: Seed) -> KeyPair {
-        Self::try_from_seed(seed).expect("All-zero seed")
+        Self::from_any_seed(seed)
     }
 
     /// Generates a new key pair using a secret seed.
@@ -474,6 +474,10 @@ impl KeyPair {
         if seed.iter().fold(0, |acc, x| acc | x) == 0 {
             return Err(Error::InvalidSeed);
         }
+        Ok(Self::from_any_seed(seed))
+    }
+
+    fn from_any_seed(seed: Seed) -> KeyPair {
         let (scalar, _) = {
             let hash_output = sha512::Hash::hash(&seed[..]);
             KeyPair::split(&hash_output, false, true)
@@ -482,10 +486,10 @@ impl KeyPair {
         let mut sk = [0u8; 64];
         sk[0..32].copy_from_slice(&*seed);
         sk[32..64].copy_from_slice(&pk);
-        Ok(KeyPair {
+        KeyPair {
             pk: PublicKey(pk),
             sk: SecretKey(sk),
-        })
+        }
     }
 
     /// torii-edge patch: the public key prepared for verification. Its point is computed
@@ -1261,6 +1265,16 @@ mod verification_tests {
     fn zero_seeds_and_mismatched_halves() {
         let zero = Seed::new([0u8; 32]);
         assert_eq!(KeyPair::try_from_seed(zero).err(), Some(Error::InvalidSeed));
+        // torii-edge patch: from_seed takes it (RFC 8032: any 32 bytes are a seed).
+        let zero_pair = KeyPair::from_seed(zero);
+        assert_eq!(
+            zero_pair.pk,
+            PublicKey::new(hex::<32>(
+                "3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29"
+            ))
+        );
+        let signature = zero_pair.sk.sign(b"message", None);
+        assert_verifies(&zero_pair.pk, b"message", &signature);
 
         let mut raw = [0u8; 64];
         let kp = KeyPair::from_seed(Seed::new([7u8; 32]));
