@@ -108,8 +108,7 @@ pub(crate) fn validate_public_key(bytes: &[u8; 32]) -> Option<PublicKey> {
 /// base point).
 #[cfg(not(feature = "dalek"))]
 pub(crate) fn public_key_from_seed(seed: &[u8; 32]) -> PublicKey {
-    let key = ed25519_compact::KeyPair::from_seed(ed25519_compact::Seed::new(*seed))
-        .prepared_public_key();
+    let key = ed25519_compact::PreparedPublicKey::from_seed(&ed25519_compact::Seed::new(*seed));
     PublicKey {
         bytes: **key.public_key(),
         key,

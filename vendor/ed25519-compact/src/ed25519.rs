@@ -313,7 +313,27 @@ pub struct PreparedPublicKey {
     minus_a: GeP3,
 }
 
+/// torii-edge patch: the public point of a seed, `[a]B` for its clamped scalar `a`.
+fn seed_point(seed: &Seed) -> GeP3 {
+    let (scalar, _) = {
+        let hash_output = sha512::Hash::hash(&seed[..]);
+        KeyPair::split(&hash_output, false, true)
+    };
+    ge_scalarmult_base(&scalar)
+}
+
 impl PreparedPublicKey {
+    /// The public key of a seed, prepared for verification. Its point is computed from
+    /// the secret scalar (one base-point multiplication), never decoded, so this cannot
+    /// fail.
+    pub fn from_seed(seed: &Seed) -> PreparedPublicKey {
+        let point = seed_point(seed);
+        PreparedPublicKey {
+            pk: PublicKey(point.to_bytes()),
+            minus_a: point.negate(),
+        }
+    }
+
     /// The public key.
     pub fn public_key(&self) -> &PublicKey {
         &self.pk
@@ -478,31 +498,13 @@ impl KeyPair {
     }
 
     fn from_any_seed(seed: Seed) -> KeyPair {
-        let (scalar, _) = {
-            let hash_output = sha512::Hash::hash(&seed[..]);
-            KeyPair::split(&hash_output, false, true)
-        };
-        let pk = ge_scalarmult_base(&scalar).to_bytes();
+        let pk = seed_point(&seed).to_bytes();
         let mut sk = [0u8; 64];
         sk[0..32].copy_from_slice(&*seed);
         sk[32..64].copy_from_slice(&pk);
         KeyPair {
             pk: PublicKey(pk),
             sk: SecretKey(sk),
-        }
-    }
-
-    /// torii-edge patch: the public key prepared for verification. Its point is computed
-    /// from the secret scalar (one base-point multiplication), never decoded, so this
-    /// cannot fail.
-    pub fn prepared_public_key(&self) -> PreparedPublicKey {
-        let (scalar, _) = {
-            let hash_output = sha512::Hash::hash(&self.sk[0..Seed::BYTES]);
-            KeyPair::split(&hash_output, false, true)
-        };
-        PreparedPublicKey {
-            pk: self.pk,
-            minus_a: ge_scalarmult_base(&scalar).negate(),
         }
     }
 
@@ -1144,6 +1146,8 @@ mod verification_tests {
             "3d694c4d9fe31df8750b3e72a7a40262c1a3807cd0abb99c1f41db91b462f87f",
         ));
         assert_eq!(KeyPair::from_seed(Seed::new(seed)).pk, pk);
+        // torii-edge patch: the prepared key of the seed is the same key.
+        assert_eq!(*PreparedPublicKey::from_seed(&Seed::new(seed)).public_key(), pk);
         let long_message = [b'x'; 1000];
         for (message, signature) in [
             (&b""[..], "7f5399e05c8ee45b7c5aae0a247fc0e67c1c2c06c77fbffe0471dcc6747229d37c6b30054f735679fca61ae64a49094bd55435a1358c24e676c856b1a14a320b"),
