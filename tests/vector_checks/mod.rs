@@ -12,18 +12,23 @@ fn hex(s: &str) -> Vec<u8> {
         .collect()
 }
 
+/// The raw 32 public-key bytes of a vector as an `OKP`/`Ed25519` JWK, through the core's
+/// key loading (validated on load, as every key is).
+fn raw_key(pk: &[u8]) -> Result<Jwk, torii_edge::KeyError> {
+    let jwk_json = format!(
+        r#"{{"kty":"OKP","crv":"Ed25519","x":"{}"}}"#,
+        b64::encode(pk)
+    );
+    Jwk::from_json(jwk_json.as_bytes())
+}
+
 /// Every Wycheproof vector goes through the core's key path (a JWK, validated on load)
 /// and signature path (`Jwk::verify_signature`, the seam tokens use).
 pub fn wycheproof_ed25519(doc: &Value) {
     let mut seen = 0;
     let (mut valid, mut invalid) = (0, 0);
     for group in doc["testGroups"].as_array().unwrap() {
-        let pk = hex(group["publicKey"]["pk"].as_str().unwrap());
-        let jwk_json = format!(
-            r#"{{"kty":"OKP","crv":"Ed25519","x":"{}"}}"#,
-            b64::encode(&pk)
-        );
-        let key = Jwk::from_json(jwk_json.as_bytes());
+        let key = raw_key(&hex(group["publicKey"]["pk"].as_str().unwrap()));
         for t in group["tests"].as_array().unwrap() {
             seen += 1;
             let msg = hex(t["msg"].as_str().unwrap());
@@ -120,15 +125,10 @@ pub fn speccheck_ed25519(cases: &Value) {
     let cases = cases.as_array().unwrap();
     assert_eq!(cases.len(), 12);
     for (i, case) in cases.iter().enumerate() {
-        let pk = hex(case["pub_key"].as_str().unwrap());
+        let key = raw_key(&hex(case["pub_key"].as_str().unwrap()));
         let msg = hex(case["message"].as_str().unwrap());
         let sig = hex(case["signature"].as_str().unwrap());
-        let jwk_json = format!(
-            r#"{{"kty":"OKP","crv":"Ed25519","x":"{}"}}"#,
-            b64::encode(&pk)
-        );
-        let accepted =
-            Jwk::from_json(jwk_json.as_bytes()).is_ok_and(|k| k.verify_signature(&msg, &sig));
+        let accepted = key.is_ok_and(|k| k.verify_signature(&msg, &sig));
         assert_eq!(accepted, i == 3, "speccheck case {i}");
     }
 }
