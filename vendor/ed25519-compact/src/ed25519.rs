@@ -1147,7 +1147,10 @@ mod verification_tests {
         ));
         assert_eq!(KeyPair::from_seed(Seed::new(seed)).pk, pk);
         // torii-edge patch: the prepared key of the seed is the same key.
-        assert_eq!(*PreparedPublicKey::from_seed(&Seed::new(seed)).public_key(), pk);
+        assert_eq!(
+            *PreparedPublicKey::from_seed(&Seed::new(seed)).public_key(),
+            pk
+        );
         let long_message = [b'x'; 1000];
         for (message, signature) in [
             (&b""[..], "7f5399e05c8ee45b7c5aae0a247fc0e67c1c2c06c77fbffe0471dcc6747229d37c6b30054f735679fca61ae64a49094bd55435a1358c24e676c856b1a14a320b"),
