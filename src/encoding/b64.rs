@@ -45,6 +45,13 @@ fn sextet(c: u8) -> Result<u32, NonCanonical> {
     }
 }
 
+/// The [`DECODE`] entry of `c`: its 6-bit value, or [`INVALID`] (the only entry with its
+/// high bit set, so OR-ing the entries of a run of characters tells whether any was bad).
+fn entry(c: u8) -> u32 {
+    // A u8 indexes a 256-entry table: `get` never fails (no bounds-check branch remains).
+    u32::from(DECODE.get(usize::from(c)).copied().unwrap_or(INVALID))
+}
+
 /// The character of the 6 bits of `n` at `shift`.
 fn char_of(n: u32, shift: u32) -> u8 {
     ALPHABET
@@ -75,15 +82,24 @@ const fn decoded_len(len: usize) -> Option<usize> {
 
 /// Decodes canonical unpadded base64url into `out`, which is [`decoded_len`] bytes long.
 fn decode_into(input: &[u8], out: &mut [u8]) -> Result<(), NonCanonical> {
+    // The whole quads without a branch per character: the table entries' OR is checked
+    // once at the end (an invalid entry's high bit survives the OR). Garbage written to
+    // `out` on the way is never returned: the caller drops `out` on an error.
+    let mut bad = 0u32;
     let mut quads = input.chunks_exact(4);
     let mut bytes = out.chunks_exact_mut(3);
     for (q, o) in quads.by_ref().zip(bytes.by_ref()) {
         let [a, b, c, d] = *q else {
             return Err(NonCanonical);
         };
-        let n = sextet(a)? << 18 | sextet(b)? << 12 | sextet(c)? << 6 | sextet(d)?;
+        let (a, b, c, d) = (entry(a), entry(b), entry(c), entry(d));
+        bad |= a | b | c | d;
+        let n = a << 18 | b << 12 | c << 6 | d;
         let [_, x, y, z] = n.to_be_bytes();
         o.copy_from_slice(&[x, y, z]);
+    }
+    if bad & 0x80 != 0 {
+        return Err(NonCanonical);
     }
     match (quads.remainder(), bytes.into_remainder()) {
         ([], []) => Ok(()),

@@ -4,7 +4,8 @@
 //! about a token's claims. This module parses into `serde_json::Value` through a seed
 //! that refuses duplicates and depth beyond a bound.
 
-use alloc::string::String;
+use alloc::borrow::Cow;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 use serde_core::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
@@ -63,8 +64,35 @@ pub fn parse_object(bytes: &[u8], max_depth: usize) -> Result<Map<String, Value>
     }
 }
 
+/// Parses `bytes` as a JSON object of at most `max_members` members, under [`parse`]'s
+/// rules (no duplicate keys at any depth, at most `max_depth` levels), into its members in
+/// document order, each name borrowed from `bytes` unless it holds an escape. For small
+/// objects read once (a JOSE header): no map is built, and no name is copied.
+///
+/// `None` for any other document: not an object, more than `max_members` members, or
+/// refused by those rules ([`parse_object`] tells why).
+pub fn parse_members<'de>(
+    bytes: &'de [u8],
+    max_depth: usize,
+    max_members: usize,
+) -> Option<Members<'de>> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let members = de::Deserializer::deserialize_map(
+        &mut de,
+        MembersVisitor {
+            max_depth,
+            max_members,
+        },
+    )
+    .ok()?;
+    de.end().ok()?;
+    Some(members)
+}
+
+/// The members of an object as [`parse_members`] gives them.
+pub type Members<'de> = Vec<(Cow<'de, str>, Value)>;
+
 fn classify(e: &serde_json::Error) -> JsonError {
-    use alloc::string::ToString;
     let text = e.to_string();
     if text.starts_with(DUP) {
         JsonError::DuplicateKey
@@ -152,6 +180,66 @@ impl<'de> Visitor<'de> for Strict {
     }
 }
 
+/// [`parse_members`]' visitor: an object's members in order.
+struct MembersVisitor {
+    max_depth: usize,
+    max_members: usize,
+}
+
+impl<'de> Visitor<'de> for MembersVisitor {
+    type Value = Members<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        // The members' values are what Strict's object holds: one level down.
+        let inner = Strict {
+            depth: 0,
+            max_depth: self.max_depth,
+        }
+        .nested()?;
+        let mut out: Members<'de> = Vec::new();
+        while let Some(name) = map.next_key_seed(NameSeed)? {
+            // A repeated name, or one member too many: parse_object answers (the error
+            // itself is not returned).
+            if out.len() >= self.max_members || out.iter().any(|(seen, _)| *seen == name) {
+                return Err(de::Error::custom(DUP));
+            }
+            let value = map.next_value_seed(inner)?;
+            out.push((name, value));
+        }
+        Ok(out)
+    }
+}
+
+/// An object member's name, borrowed from the document when it holds no escape.
+struct NameSeed;
+
+impl<'de> DeserializeSeed<'de> for NameSeed {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NameSeed {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.into()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +266,36 @@ mod tests {
             parse(br#"{"a":1,"\u0061":2}"#, 8),
             Err(JsonError::DuplicateKey)
         );
+    }
+
+    #[test]
+    fn members_in_order_names_borrowed_unless_escaped() {
+        let doc = br#"{"b":1,"\u0061":"x","c":{"d":[true]}}"#;
+        let members = parse_members(doc, 4, 16).unwrap();
+        let names: Vec<&str> = members.iter().map(|(n, _)| n.as_ref()).collect();
+        assert_eq!(names, ["b", "a", "c"]);
+        assert!(matches!(members[0].0, Cow::Borrowed(_)));
+        assert!(matches!(members[1].0, Cow::Owned(_)));
+        assert_eq!(members[1].1, Value::String("x".into()));
+        assert_eq!(
+            parse_members(br#"{"a":1,"b":2}"#, 4, 2).map(|m| m.len()),
+            Some(2)
+        );
+        assert_eq!(parse_members(b"{}", 1, 16), Some(Vec::new()));
+        // Anything else is parse_object's to answer.
+        for (refused, max_depth) in [
+            (&br#"{"a":1,"\u0061":2}"#[..], 4),
+            (br#"{"x":{"a":1,"a":1}}"#, 4),
+            (br#"{"a":{"b":1}}"#, 1),
+            (br#"{"a":1} x"#, 4),
+            (br#"{"a":1,}"#, 4),
+            (b"[1]", 4),
+            (b"\"s\"", 4),
+            (br#"{"a":1,"b":2,"c":3}"#, 4),
+        ] {
+            assert_eq!(parse_members(refused, max_depth, 2), None);
+        }
+        assert_eq!(parse_members(b"{}", 0, 16), None);
     }
 
     #[test]

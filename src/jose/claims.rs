@@ -21,10 +21,10 @@ pub struct VerifiedClaims {
 impl VerifiedClaims {
     /// Only [`SignatureCheck::complete`](crate::SignatureCheck::complete) calls this,
     /// after the signature verified and every claim check passed.
-    pub(in crate::jose) fn new(claims: Map<String, Value>, kid: Option<String>) -> Self {
+    pub(in crate::jose) fn new(claims: Map<String, Value>, kid: Option<Arc<str>>) -> Self {
         Self {
             claims: Arc::new(claims),
-            kid: kid.map(Arc::from),
+            kid,
         }
     }
 

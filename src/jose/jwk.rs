@@ -5,6 +5,7 @@ use crate::crypto::PublicKey;
 use crate::encoding::{b64, json};
 use crate::error::KeyError;
 use alloc::string::{String, ToString};
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -46,7 +47,8 @@ impl KeyAlg {
 /// build one, and each checks that the point is canonical and not of small order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Jwk {
-    pub(crate) kid: Option<String>,
+    /// Shared: every verified token's claims name it ([`VerifiedClaims::kid`](crate::VerifiedClaims::kid)) without a copy.
+    pub(crate) kid: Option<Arc<str>>,
     pub(crate) alg: Option<KeyAlg>,
     pub(crate) key: PublicKey,
 }
@@ -116,7 +118,7 @@ fn parse_entry(obj: &Map<String, Value>) -> Result<Entry, KeyError> {
         "`x` is not a valid Ed25519 point or has small order",
     ))?;
     Ok(Entry::Usable(Jwk {
-        kid: kid.map(ToString::to_string),
+        kid: kid.map(Arc::from),
         alg,
         key,
     }))
@@ -126,7 +128,7 @@ impl Jwk {
     /// Builds a JWK from a validated public key.
     pub(crate) fn from_public_key(key: PublicKey, kid: Option<String>) -> Self {
         Self {
-            kid,
+            kid: kid.map(Arc::from),
             alg: Some(KeyAlg::EdDsa),
             key,
         }
@@ -198,7 +200,7 @@ impl Jwk {
         m.insert("crv".into(), "Ed25519".into());
         m.insert("x".into(), self.x().into());
         if let Some(kid) = &self.kid {
-            m.insert("kid".into(), kid.as_str().into());
+            m.insert("kid".into(), (**kid).into());
         }
         if let Some(alg) = self.alg {
             m.insert("alg".into(), alg.as_str().into());

@@ -4,6 +4,7 @@ use crate::crypto::SIGNATURE_LEN;
 use crate::encoding::{b64, json};
 use crate::error::VerifyError;
 use crate::jose::jwk::KeyAlg;
+use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 use serde_json::{Map, Value};
@@ -63,9 +64,7 @@ impl<'a> UntrustedToken<'a> {
 
         let header_bytes =
             b64::decode(h).map_err(|_| malformed("header is not canonical base64url"))?;
-        let header = json::parse_object(&header_bytes, HEADER_MAX_DEPTH)
-            .map_err(|e| malformed(e.reason()))?;
-        let (alg, kid, typ) = check_header(header)?;
+        let (alg, kid, typ) = parse_header(&header_bytes)?;
 
         let payload =
             b64::decode(p).map_err(|_| malformed("payload is not canonical base64url"))?;
@@ -116,21 +115,45 @@ impl<'a> UntrustedToken<'a> {
 
 type HeaderParts = (KeyAlg, Option<String>, Option<String>);
 
-/// Checks the header in one pass over its parameters, then in a fixed order (count,
-/// forbidden parameters in [`FORBIDDEN_HEADERS`]' order, `alg`, `kid`, `typ`), so the error
-/// does not depend on the parameters' order; `kid` and `typ` are moved out, not copied.
-fn check_header(header: Map<String, Value>) -> Result<HeaderParts, VerifyError> {
+/// The decoded header's JSON, checked ([`check_header`]). The usual header (a few
+/// members) is read as its members, without a map; any other document (more than
+/// [`MAX_HEADER_PARAMS`] members, not an object, or not strict JSON) again as a map, which
+/// gives the answer for it.
+fn parse_header(bytes: &[u8]) -> Result<HeaderParts, VerifyError> {
+    match json::parse_members(bytes, HEADER_MAX_DEPTH, MAX_HEADER_PARAMS) {
+        Some(members) => check_header(members),
+        None => parse_header_as_map(bytes),
+    }
+}
+
+/// [`parse_header`] through a map: every document, at the cost of the map.
+fn parse_header_as_map(bytes: &[u8]) -> Result<HeaderParts, VerifyError> {
+    let header = json::parse_object(bytes, HEADER_MAX_DEPTH).map_err(|e| malformed(e.reason()))?;
+    check_header(
+        header
+            .into_iter()
+            .map(|(name, value)| (Cow::Owned(name), value))
+            .collect(),
+    )
+}
+
+/// Checks the header's parameters (distinct names: the JSON parser refuses a repeated one)
+/// in one pass, then in a fixed order (count, forbidden parameters in
+/// [`FORBIDDEN_HEADERS`]' order, `alg`, `kid`, `typ`), so the error does not depend on the
+/// parameters' order; `kid` and `typ` are moved out, not copied.
+fn check_header(header: json::Members<'_>) -> Result<HeaderParts, VerifyError> {
     if header.len() > MAX_HEADER_PARAMS {
         return Err(VerifyError::UnsupportedHeader("too many header parameters"));
     }
     let mut forbidden: Option<usize> = None;
     let (mut alg, mut kid, mut typ) = (None, None, None);
     for (name, value) in header {
+        let name: &str = &name;
         if let Some(i) = FORBIDDEN_HEADERS.iter().position(|f| *f == name) {
             forbidden = Some(forbidden.map_or(i, |j| j.min(i)));
             continue;
         }
-        match name.as_str() {
+        match name {
             "alg" => alg = Some(value),
             "kid" => kid = Some(value),
             "typ" => typ = Some(value),
@@ -160,12 +183,108 @@ fn check_header(header: Map<String, Value>) -> Result<HeaderParts, VerifyError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::{format, vec};
+    use proptest::prelude::*;
 
     fn header(json: &str) -> Result<HeaderParts, VerifyError> {
         match serde_json::from_str(json) {
-            Ok(Value::Object(m)) => check_header(m),
+            Ok(Value::Object(m)) => {
+                check_header(m.into_iter().map(|(n, v)| (n.into(), v)).collect())
+            }
             _ => Err(malformed("test header")),
         }
+    }
+
+    /// A header member for the differential test: a name (some forbidden, some escaped,
+    /// some repeated by chance) and a JSON value of any type, sometimes nested.
+    fn member() -> impl Strategy<Value = String> {
+        let name = prop::sample::select(vec![
+            "alg",
+            "kid",
+            "typ",
+            "jku",
+            "x5u",
+            "jwk",
+            "x5c",
+            "crit",
+            "b64",
+            "cty",
+            "x",
+            "\\u0061lg",
+            "k\\u0069d",
+            "",
+        ]);
+        let value = prop::sample::select(vec![
+            r#""EdDSA""#,
+            r#""Ed25519""#,
+            r#""RS256""#,
+            r#""k1""#,
+            r#""JWT""#,
+            "1",
+            "-2.5",
+            "true",
+            "null",
+            "[]",
+            r#"["b64"]"#,
+            "{}",
+            r#"{"a":{"b":{"c":1}}}"#,
+            r#"{"a":1,"a":2}"#,
+            r#"{"a":[{"b":[1]}]}"#,
+            r#""\ud800""#,
+        ]);
+        (name, value).prop_map(|(n, v)| format!(r#""{n}":{v}"#))
+    }
+
+    proptest::proptest! {
+        /// The members path and the map path agree on every header: the same parts, or
+        /// the same error (reason included), whatever the members' number, names (forbidden,
+        /// escaped, repeated), values (nested, too deep, with duplicates) or syntax.
+        #[test]
+        fn the_header_read_as_members_is_the_header_read_as_a_map(
+            members in proptest::collection::vec(member(), 0..20),
+            wrap in prop::sample::select(vec![0u8, 1, 2, 3]),
+        ) {
+            let body = members.join(",");
+            let doc = match wrap {
+                0 => format!("{{{body}}}"),
+                1 => format!("[{{{body}}}]"),
+                2 => format!("{{{body}}} x"),
+                _ => format!("{{{body},}}"),
+            };
+            proptest::prop_assert_eq!(
+                parse_header(doc.as_bytes()),
+                parse_header_as_map(doc.as_bytes()),
+                "{}", doc
+            );
+        }
+    }
+
+    #[test]
+    fn a_header_beyond_sixteen_members_or_not_an_object_is_read_as_a_map() {
+        let many: Vec<String> = (0..17).map(|i| format!(r#""p{i}":{i}"#)).collect();
+        let doc = format!(r#"{{"alg":"EdDSA",{}}}"#, many.join(","));
+        assert_eq!(
+            parse_header(doc.as_bytes()),
+            Err(VerifyError::UnsupportedHeader("too many header parameters"))
+        );
+        // A repeated name after the sixteenth member is still a duplicate, not "too many".
+        let doc = format!(r#"{{"alg":"EdDSA",{},"p1":0}}"#, many.join(","));
+        assert_eq!(
+            parse_header(doc.as_bytes()),
+            Err(malformed("duplicate JSON object key"))
+        );
+        assert_eq!(
+            parse_header(b"[]"),
+            Err(malformed("JSON value is not an object"))
+        );
+        assert_eq!(
+            parse_header(br#"[{"a":1,"a":2}]"#),
+            Err(malformed("duplicate JSON object key"))
+        );
+        assert_eq!(
+            parse_header(br#"{"alg":"EdDSA","kid":"k","typ":"JWT"}"#),
+            Ok((KeyAlg::EdDsa, Some("k".into()), Some("JWT".into())))
+        );
     }
 
     #[test]
