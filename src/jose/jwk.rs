@@ -47,7 +47,8 @@ impl KeyAlg {
 /// build one, and each checks that the point is canonical and not of small order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Jwk {
-    /// Shared: every verified token's claims name it ([`VerifiedClaims::kid`](crate::VerifiedClaims::kid)) without a copy.
+    /// Shared, not copied, with the claims of every token it verifies
+    /// ([`VerifiedClaims::kid`](crate::VerifiedClaims::kid)).
     pub(crate) kid: Option<Arc<str>>,
     pub(crate) alg: Option<KeyAlg>,
     pub(crate) key: PublicKey,
