@@ -22,10 +22,13 @@ FUZZ_SECONDS   ?= 60
 # rounds of that pair (the memory verdict compares the medians of the rounds).
 LOAD_SECONDS   ?= 60
 LOAD_ROUNDS    ?= 3
-# Gzipped size budget of the Worker's wasm: 273,568 bytes at the last measurement
-# (docs/benchmarks.md, "Worker size"; the standard library rebuilt, which needs rust-src),
-# plus ~2.5% for growth; the issue's target is 200 KB.
-WASM_GZIP_BUDGET ?= 280576
+# Gzipped size budgets of the Worker's two wasm modules (docs/benchmarks.md, "Worker
+# size" and "Two modules"; the standard library rebuilt, which needs rust-src): the edge's
+# (build/index_bg.wasm, what every isolate loads) at the issue's target of 200 KB, and
+# the Backend API's (build/api_bg.wasm, loaded on its first call) at 275,430 bytes
+# measured plus ~2% for growth.
+WASM_GZIP_BUDGET ?= 200000
+API_WASM_GZIP_BUDGET ?= 280576
 
 WRANGLER := $(ROOT)/node_modules/.bin/wrangler
 export WRANGLER_SEND_METRICS := false
@@ -147,11 +150,13 @@ test: fmt-check clippy doc-check cargo-test interop wasm-core wasm-vectors build
 fmt-check: rust-tools
 	cargo fmt --all -- --check
 
-# The deployable Worker's feature set is linted on its own: code only the dev routes use
-# must be cfg'd out with them (dead code here).
+# The deployable Worker's feature sets are linted on their own (the edge's module, then
+# the Backend API's): code only the dev routes or the API use must be cfg'd out with them
+# (dead code here).
 clippy: rust-tools
 	$(CLIPPY) --no-default-features -- -D warnings
 	$(CLIPPY) --no-default-features --features worker,dalek -- -D warnings
+	$(CLIPPY) --no-default-features --features worker,dalek,api -- -D warnings
 	$(CLIPPY) -- -D warnings
 	$(CLIPPY) --all-features -- -D warnings
 
@@ -184,6 +189,7 @@ wasm-vectors: rust-tools wasm-bindgen
 
 wasm-size: build-worker
 	@node scripts/wasm-size.mjs build/index_bg.wasm $(WASM_GZIP_BUDGET)
+	@node scripts/wasm-size.mjs build/api_bg.wasm $(API_WASM_GZIP_BUDGET)
 
 dry-run: build-worker
 	@out=$$(mktemp -d); trap 'rm -rf "$$out"' EXIT; \

@@ -60,7 +60,10 @@ const quiet = (stdout, stderr) => {
 };
 // The Worker measured: build/ (`make build-worker`) unless --build names another directory.
 const BUILD = join(ROOT, values.build ?? 'build');
+// The edge's module (what a gateway isolate instantiates) and the Backend API's (loaded
+// on the first /v1, dashboard or cron call; scripts/build-worker.mjs).
 const wasmPath = join(BUILD, 'index_bg.wasm');
+const apiWasmPath = join(BUILD, 'api_bg.wasm');
 const RATELIMITS = wranglerRatelimits();
 const toriiOptions = () => ({
   modules: true,
@@ -317,6 +320,8 @@ try {
 
   const wasm = readFileSync(wasmPath);
   const gz = gzipSync(wasm, { level: 9 }).length;
+  const apiWasm = readFileSync(apiWasmPath);
+  const apiGz = gzipSync(apiWasm, { level: 9 }).length;
   const jsBytes = readFileSync(joseBundle).length;
 
   console.log(`\nEdge benchmark: sequential dispatchFetch through Miniflare to a loopback origin.`);
@@ -337,7 +342,7 @@ try {
   } else {
     console.log('\nworkerd CPU time: not measured (no workerd child process found in /proc)');
   }
-  console.log(`\nWorker wasm: ${wasm.length} bytes raw, ${gz} bytes gzip (-9)`);
+  console.log(`\nWorker wasm, the edge's module: ${wasm.length} bytes raw, ${gz} bytes gzip (-9); the Backend API's module (loaded on its first call): ${apiWasm.length} raw, ${apiGz} gzip`);
   console.log(`jose Worker bundle: ${jsBytes} bytes (minified JS)`);
   console.log(`Cold start, fresh Miniflare isolate (median of ${COLD}): torii-edge ready ${coldTorii.ready_ms.toFixed(0)} ms + first request ${coldTorii.first_request_ms.toFixed(1)} ms (a new tenant's first request, which creates its key: ${coldToriiFirstKey.first_request_ms.toFixed(1)} ms); jose Worker ready ${coldJose.ready_ms.toFixed(0)} ms + first request ${coldJose.first_request_ms.toFixed(1)} ms, with torii-edge's D1 and KV bindings ready ${coldJoseBound.ready_ms.toFixed(0)} ms + first request ${coldJoseBound.first_request_ms.toFixed(1)} ms`);
   if (values.json) {
@@ -354,6 +359,7 @@ try {
       // workerd CPU µs per request added over the pass-through's (null: not measured).
       cpu,
       wasm: { path: 'build/index_bg.wasm', raw: wasm.length, gzip: gz },
+      api_wasm: { path: 'build/api_bg.wasm', raw: apiWasm.length, gzip: apiGz },
       jose_bundle_bytes: jsBytes,
       // torii: a tenant with its key stored; torii_first_key: a new tenant's first request
       // (it creates the key); jose_bound: the jose Worker with torii-edge's (unused) D1 and KV bindings.

@@ -62,6 +62,8 @@ test('one row per measured case, in order, each with every column', () => {
   assert.equal(by['npm-repeat'].target, '≤ 0.05×');
   assert.deepEqual(['edge-public', 'edge-first', 'edge-repeated', 'edge-cold'].map((id) => by[id].target), ['≤ 0.8×', '≤ 0.6×', '≤ 0.4×', '≤ 1.00×']);
   assert.equal(by['worker-wasm'].target, '≤ 200,000 B');
+  // The budget is the edge's module's; the Backend API's module is reported beside it.
+  assert.match(by['worker-wasm'].peer, /Backend API's module, loaded on its first call: 190,000 B \(raw 480,000 B\)/);
   assert.match(by['npm-first'].floor, /node:crypto/);
   assert.match(by['npm-repeat'].floor, /SHA-256/);
   assert.match(by['edge-first'].floor, /verify/);
@@ -214,7 +216,7 @@ test('the driver builds the table from a directory of results (--from)', () => {
 // What each bench writes with --json is what the table reads (tiny counts; no timing checked).
 const runs = [
   ['npm', ['js/bench/verify.mjs', '--rounds', '2', '--batch', '2']],
-  ['edge', ['benches/edge/bench.mjs', '--rounds', '1', '--batch', '2', '--cold', '1']],
+  ['edge', ['benches/edge/bench.mjs', '--rounds', '1', '--batch', '2', '--cold', '1', '--cpu-rounds', '1', '--cpu-block', '20']],
   ['api', ['benches/api/bench.mjs', '--requests', '3', '--warmup', '1']],
 ];
 for (const [id, [script, ...args]] of runs) {

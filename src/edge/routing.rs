@@ -300,6 +300,16 @@ pub enum EdgeRoute {
     Gateway,
 }
 
+impl EdgeRoute {
+    /// Whether the Worker's second wasm module, the Backend API's (crate feature `api`),
+    /// answers this route: the Backend API and the dashboard. Every other route is the
+    /// edge's module's; the entry (`src/worker/entry.mjs`) instantiates the API's module
+    /// only when a request first needs it, so a gateway isolate never loads it.
+    pub fn in_api_module(self) -> bool {
+        matches!(self, Self::Api | Self::Dashboard)
+    }
+}
+
 /// Dispatches a raw request path (before normalization: the edge's own paths are
 /// matched exactly, and anything the gateway gets is normalized there).
 pub fn edge_route(path: &str) -> EdgeRoute {
@@ -629,6 +639,9 @@ mod tests {
         ] {
             assert_eq!(edge_route(path), want, "{path}");
             assert_eq!(edge_owned(path), want != EdgeRoute::Gateway, "{path}");
+            let api = (path.starts_with("/v1") && want != EdgeRoute::Gateway)
+                || (path.starts_with("/_torii/dashboard") && want != EdgeRoute::NotFound);
+            assert_eq!(edge_route(path).in_api_module(), api, "{path}");
         }
     }
 

@@ -15,6 +15,7 @@ use crate::keys::rotation::RotationPolicy;
 use crate::keys::MIN_MASTER_SECRET_BYTES;
 use crate::ErrorCode;
 use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 
 /// Header naming the tenant (application) of an API call.
 pub const APPLICATION_ID_HEADER: &str = "x-application-id";
@@ -248,9 +249,113 @@ pub fn master_secret(raw: Option<String>) -> Result<String, Reply> {
     }
 }
 
+/// Most tenant ids a [`Forgotten`] lists before it says "every tenant".
+pub const MAX_FORGOTTEN: usize = 64;
+
+/// What a wasm instance of the Worker dropped from its tenant cache since the isolate's
+/// other instance last heard of it: the Worker runs the edge and the Backend API as two
+/// instances ([`crate::edge::routing::EdgeRoute::in_api_module`]), each with its own
+/// cache, and a write in one (a key rotated, an application created or deleted, a
+/// tenant found missing) must be forgotten by both. The entry carries it from one to the
+/// other after each call ([`Forgotten::take`] there, [`forgotten_tenants`] here).
+/// Bounded: past [`MAX_FORGOTTEN`] ids it becomes "every tenant", which is always safe
+/// (the other instance reloads from D1).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Forgotten {
+    /// Nothing since the last [`Forgotten::take`].
+    #[default]
+    Nothing,
+    /// These tenants (valid ids, each once).
+    Tenants(Vec<String>),
+    /// Every tenant and custom domain.
+    Everything,
+}
+
+impl Forgotten {
+    /// Adds `tenant` (`None`: every tenant) to what was forgotten.
+    pub fn add(&mut self, tenant: Option<&str>) {
+        let id = match tenant {
+            Some(id) if valid_tenant_id(id) => id,
+            // An id that is not valid was never cached; forgetting it is a no-op.
+            Some(_) => return,
+            None => {
+                *self = Self::Everything;
+                return;
+            }
+        };
+        match self {
+            Self::Everything => {}
+            Self::Tenants(ids) if ids.iter().any(|known| known == id) => {}
+            Self::Tenants(ids) if ids.len() >= MAX_FORGOTTEN => *self = Self::Everything,
+            Self::Tenants(ids) => ids.push(id.to_string()),
+            Self::Nothing => *self = Self::Tenants(alloc::vec![id.to_string()]),
+        }
+    }
+
+    /// Takes what was forgotten, encoded for the other instance: `*` for every tenant,
+    /// else the ids one per line; `None` when nothing was.
+    pub fn take(&mut self) -> Option<String> {
+        match core::mem::take(self) {
+            Self::Nothing => None,
+            Self::Everything => Some("*".to_string()),
+            Self::Tenants(ids) => Some(ids.join("\n")),
+        }
+    }
+}
+
+/// What another instance forgot, from its [`Forgotten::take`]: `None` for every tenant,
+/// else each tenant id. Anything that is not a valid id is skipped (never cached), so
+/// the list is at most what the text holds.
+pub fn forgotten_tenants(encoded: &str) -> Vec<Option<&str>> {
+    if encoded == "*" {
+        return alloc::vec![None];
+    }
+    encoded
+        .split('\n')
+        .filter(|id| valid_tenant_id(id))
+        .map(Some)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_one_instance_forgets_the_other_forgets() {
+        let mut f = Forgotten::default();
+        assert_eq!(f.take(), None);
+        f.add(Some("app_a"));
+        f.add(Some("app_b"));
+        f.add(Some("app_a"));
+        f.add(Some("Not valid\n*"));
+        let sent = f.take().unwrap();
+        assert_eq!(sent, "app_a\napp_b");
+        assert_eq!(forgotten_tenants(&sent), [Some("app_a"), Some("app_b")]);
+        // Taken: nothing more until the next forget.
+        assert_eq!(f, Forgotten::Nothing);
+        assert_eq!(f.take(), None);
+        // Every tenant wins over any id, before or after.
+        f.add(Some("app_a"));
+        f.add(None);
+        f.add(Some("app_c"));
+        let sent = f.take().unwrap();
+        assert_eq!(sent, "*");
+        assert_eq!(forgotten_tenants(&sent), [None]);
+        // Bounded: one id past the limit is every tenant.
+        for i in 0..MAX_FORGOTTEN {
+            f.add(Some(&alloc::format!("app_{i}")));
+        }
+        assert!(matches!(&f, Forgotten::Tenants(ids) if ids.len() == MAX_FORGOTTEN));
+        f.add(Some("app_last"));
+        assert_eq!(f, Forgotten::Everything);
+        // Junk from the other side forgets nothing it could not have cached.
+        assert!(forgotten_tenants("").is_empty());
+        assert_eq!(
+            forgotten_tenants("app_x\n\nBAD\n**\napp_y"),
+            [Some("app_x"), Some("app_y")]
+        );
+    }
 
     fn cfg(base: Option<&str>, default: Option<&str>) -> TenantConfig {
         TenantConfig::new(base, default, None, None, None)

@@ -9,7 +9,7 @@ use super::clock;
 use alloc::string::{String, ToString};
 use core::cell::Cell;
 #[cfg(feature = "dev")]
-use serde_json::json;
+use serde_json::{json, Map, Value};
 
 /// Per-isolate counts of the I/O the trusted-JWKS cache and the gateway did.
 #[derive(Debug, Default)]
@@ -54,11 +54,66 @@ pub(crate) fn bump(pick: fn(&Counters) -> &Cell<u64>) {
     });
 }
 
-/// The counters as JSON.
+/// The isolate's counters as JSON: this instance's ([`own_counters`]) plus those of the
+/// isolate's other wasm instance, if it runs (the Backend API's: its D1 statements,
+/// limiter calls and signatures count too). The entry hands them over through the
+/// dev-only hook `globalThis.__toriiPeerCounters` (its [`dev_counters`]).
 #[cfg(feature = "dev")]
 pub(crate) fn counters_json() -> String {
+    let mut counters = own_counters();
+    if let Some(peer) = peer_counters() {
+        add_counters(&mut counters, &peer);
+    }
+    Value::Object(counters).to_string()
+}
+
+/// This instance's counters as JSON, for the entry to hand to the other instance's
+/// [`counters_json`] (dev builds only).
+#[cfg(feature = "dev")]
+#[worker::wasm_bindgen::prelude::wasm_bindgen(
+    wasm_bindgen = ::worker::wasm_bindgen,
+    wasm_bindgen_futures = ::worker::wasm_bindgen_futures
+)]
+pub fn dev_counters() -> String {
+    Value::Object(own_counters()).to_string()
+}
+
+/// The other instance's counters from the entry's hook, if it set one and the
+/// instance runs.
+#[cfg(feature = "dev")]
+fn peer_counters() -> Option<Map<String, Value>> {
+    use worker::wasm_bindgen::{JsCast, JsValue};
+    let hook = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("__toriiPeerCounters"))
+        .ok()?
+        .dyn_into::<js_sys::Function>()
+        .ok()?;
+    let text = hook.call0(&JsValue::UNDEFINED).ok()?.as_string()?;
+    match serde_json::from_str(&text).ok()? {
+        Value::Object(peer) => Some(peer),
+        _ => None,
+    }
+}
+
+/// Adds `peer`'s counts to `counters`, name by name (the test clock's offset is this
+/// instance's own and stays as it is).
+#[cfg(feature = "dev")]
+fn add_counters(counters: &mut Map<String, Value>, peer: &Map<String, Value>) {
+    for (name, value) in counters.iter_mut() {
+        if name == "clock_offset" {
+            continue;
+        }
+        let theirs = peer.get(name).and_then(Value::as_u64).unwrap_or(0);
+        if let Some(ours) = value.as_u64() {
+            *value = Value::from(ours.saturating_add(theirs));
+        }
+    }
+}
+
+/// This instance's counters, by name.
+#[cfg(feature = "dev")]
+fn own_counters() -> Map<String, Value> {
     COUNTERS.with(|c| {
-        json!({
+        let counters = json!({
             "kv_reads": c.kv_reads.get(),
             "kv_writes": c.kv_writes.get(),
             "kv_read_failures": c.kv_read_failures.get(),
@@ -79,7 +134,32 @@ pub(crate) fn counters_json() -> String {
             "limiter_calls": c.limiter_calls.get(),
             "rate_limited": c.rate_limited.get(),
             "clock_offset": clock::clock_offset(),
-        })
-        .to_string()
+        });
+        match counters {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        }
     })
+}
+
+#[cfg(all(test, feature = "dev"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_other_instances_counts_add_up_but_not_its_clock() {
+        let mut ours = match json!({"d1_queries": 2, "fast_path": 5, "clock_offset": 30}) {
+            Value::Object(m) => m,
+            _ => unreachable!(),
+        };
+        let theirs = match json!({"d1_queries": 3, "clock_offset": 99, "other": 1}) {
+            Value::Object(m) => m,
+            _ => unreachable!(),
+        };
+        add_counters(&mut ours, &theirs);
+        assert_eq!(
+            Value::Object(ours),
+            json!({"d1_queries": 5, "fast_path": 5, "clock_offset": 30})
+        );
+    }
 }

@@ -12,45 +12,111 @@
 // unusable. wasm-bindgen's `--experimental-reset-state-function` gives the glue a
 // `__wbg_reset_state` that instantiates the module again; the next request runs on the
 // fresh instance (the isolate's caches start empty, nothing is half-updated).
-import * as wasm from './index.js';
+import * as edgeGlue from './index.js';
 
 Error.stackTraceLimit = 100;
 
-/** The `worker` crate's shared state object (`criticalError`, `instanceId`). */
-const initState = wasm.__worker_init_state();
+// Two wasm modules (scripts/build-worker.mjs): the edge's (`index`: the gateway, the
+// well-known documents, minting, the dev routes of a dev build), instantiated when the
+// isolate starts, and the Backend API's (`api`: `/v1`, the dashboard, the scheduled
+// rotation), instantiated on the first request or cron run that needs it: esbuild keeps
+// the dynamic import's module lazy, so a gateway isolate never instantiates the API's
+// code. The core decides which module answers (`gateway_plan`'s `api` plan).
+//
+// Each instance has its own tenant cache. When one forgets a tenant (an API write, a
+// rotation, a tenant found missing), the other must too: after each call into one, the
+// entry hands what it forgot (`tenant_forgotten`) to the other (`tenant_forget`).
 
-function reinitializeIfCritical() {
-  if (initState.criticalError) {
+/** A wasm instance: its glue and the `worker` crate's shared state object of it. */
+function instance(glue) {
+  return { glue, state: glue.__worker_init_state() };
+}
+
+const edge = instance(edgeGlue);
+/** The Backend API's instance once loaded (a promise while it loads). */
+let api;
+let apiLoading;
+
+function loadApi() {
+  apiLoading ??= import('./api.js').then((glue) => {
+    api = instance(glue);
+    return api;
+  });
+  return apiLoading;
+}
+
+/** Hands what `from` forgot of its tenant cache to `to` (when it runs). */
+function carryForgotten(from, to) {
+  // A trapped instance is replaced before its next call, and the other then forgets all.
+  if (from.state.criticalError) return;
+  const forgotten = from.glue.tenant_forgotten();
+  if (forgotten !== undefined && to !== undefined) to.glue.tenant_forget(forgotten);
+}
+
+// Dev builds: the dev counters (answered by the edge's instance) add the API instance's.
+globalThis.__toriiPeerCounters = () => api?.glue.dev_counters?.();
+
+function reinitializeIfCritical(inst) {
+  if (inst.state.criticalError) {
     console.error('torii-edge: the wasm instance trapped; starting a fresh one');
-    wasm.__wbg_reset_state();
-    initState.criticalError = false;
-    initState.instanceId++;
+    inst.glue.__wbg_reset_state();
+    inst.state.criticalError = false;
+    inst.state.instanceId++;
+    // What the trapped instance forgot but had not handed over is lost with it: the
+    // other instance forgets every tenant (it reloads them from D1).
+    const other = inst === edge ? api : edge;
+    other?.glue.tenant_forget('*');
   }
 }
 
-function noteCritical(e) {
-  if (e instanceof WebAssembly.RuntimeError) {
+/** Traps already put down to an instance (a trap rethrown through the other's caller). */
+const noted = new WeakSet();
+
+/** A trap in an instance (or, from the isolate's error event, in either) marks it for replacement. */
+function noteCritical(e, inst) {
+  if (e instanceof WebAssembly.RuntimeError && !noted.has(e)) {
+    noted.add(e);
     console.error('torii-edge: critical', e);
-    initState.criticalError = true;
+    for (const i of inst ? [inst] : [edge, api]) if (i) i.state.criticalError = true;
   }
 }
 
 addEventListener('error', (e) => noteCritical(e.error));
 
-/** Calls a Rust handler; a trap marks the instance for replacement and rethrows. */
-function call(handler, event, env, ctx) {
-  reinitializeIfCritical();
+/** Calls `inst`'s Rust handler `name`; a trap marks the instance for replacement and rethrows. */
+function call(inst, name, event, env, ctx) {
+  reinitializeIfCritical(inst);
   let pending;
   try {
-    pending = handler(event, env, ctx);
+    pending = inst.glue[name](event, env, ctx);
   } catch (e) {
-    noteCritical(e);
+    noteCritical(e, inst);
     throw e;
   }
   return pending.catch((e) => {
-    noteCritical(e);
+    noteCritical(e, inst);
     throw e;
   });
+}
+
+/** The edge's full path (its Rust `fetch`); what it forgot goes to the API's instance. */
+async function edgeFetch(request, env, ctx) {
+  try {
+    return await call(edge, 'fetch', request, env, ctx);
+  } finally {
+    carryForgotten(edge, api);
+  }
+}
+
+/** A call into the API's instance (`fetch` or `scheduled`), with what each forgot carried over. */
+async function apiCall(name, event, env, ctx) {
+  const inst = await loadApi();
+  carryForgotten(edge, inst);
+  try {
+    return await call(inst, name, event, env, ctx);
+  } finally {
+    carryForgotten(inst, edge);
+  }
 }
 
 // ------------------------------------------------------------------ the fast path
@@ -59,7 +125,7 @@ function call(handler, event, env, ctx) {
 // (`gateway_plan`, src/worker/fast.rs; a first-seen token's request is resumed by a second,
 // `gateway_signature`, after its WebCrypto verify): the plan says what to do, and this module only
 // does the runtime I/O the plan names (WebCrypto, `fetch`, `Response`). Anything else,
-// and any plan it does not know, goes to the full path (`wasm.fetch`): the Rust handler.
+// and any plan it does not know, goes to the full path (the edge's Rust `fetch`), or to the API's instance.
 
 const encoder = new TextEncoder();
 const ED25519 = { name: 'Ed25519' };
@@ -107,7 +173,7 @@ function writeLog(log, startedMs) {
 /** The origin could not be reached or the assertion not signed: the core's reply. */
 function failed(plan, failure, why) {
   const { reply, log } = JSON.parse(
-    wasm.gateway_origin_failed(failure, plan.timeout_ms, why, plan.response_headers[0][1]),
+    edge.glue.gateway_origin_failed(failure, plan.timeout_ms, why, plan.response_headers[0][1]),
   );
   if (plan.log) {
     plan.log.status = log.status;
@@ -121,9 +187,9 @@ function failed(plan, failure, why) {
 async function forward(request, plan, verifyMs) {
   let assertion;
   try {
-    const key = wasm.gateway_signing_key(plan.kid);
+    const key = edge.glue.gateway_signing_key(plan.kid);
     const signature = await crypto.subtle.sign(ED25519, key, encoder.encode(plan.sign));
-    assertion = wasm.gateway_assertion(plan.sign, new Uint8Array(signature));
+    assertion = edge.glue.gateway_assertion(plan.sign, new Uint8Array(signature));
   } catch {}
   if (assertion === undefined) return failed(plan, 'unsigned', '');
   const headers = new Headers(plan.headers);
@@ -160,7 +226,7 @@ async function handle(request, env, ctx) {
   // `header_lines` reads it.
   let headers = '';
   for (const [name, value] of request.headers) headers += name + '\n' + value + '\n';
-  let plan = JSON.parse(wasm.gateway_plan(request.method, request.url, headers, env, now));
+  let plan = JSON.parse(edge.glue.gateway_plan(request.method, request.url, headers, env, now));
   let verifyMs;
   // A first-seen token: one native verify; the answer resumes the request in the core
   // where it stopped (a valid signature goes into the core's memo and the claims are
@@ -170,23 +236,29 @@ async function handle(request, env, ctx) {
     const t0 = Date.now();
     const valid = await checkSignature(plan);
     verifyMs = Date.now() - t0;
-    plan = JSON.parse(wasm.gateway_signature(plan.id, valid));
+    plan = JSON.parse(edge.glue.gateway_signature(plan.id, valid));
   }
   switch (plan.k) {
     case 'reply':
       return replyOf(plan);
     case 'forward':
       return forward(request, plan, verifyMs);
+    case 'api':
+      return apiCall('fetch', request, env, ctx);
     default:
-      return wasm.fetch(request, env, ctx);
+      return edgeFetch(request, env, ctx);
   }
 }
 
 export default {
   fetch(request, env, ctx) {
-    return call(handle, request, env, ctx);
+    reinitializeIfCritical(edge);
+    return handle(request, env, ctx).catch((e) => {
+      noteCritical(e, edge);
+      throw e;
+    });
   },
   scheduled(event, env, ctx) {
-    return call(wasm.scheduled, event, env, ctx);
+    return apiCall('scheduled', event, env, ctx);
   },
 };

@@ -10,7 +10,10 @@
 //! [`outbound`], and answers with a plan, as JSON:
 //!
 //! * `{"k":"full"}`: take the full path (`fetch`): the request needs I/O (a D1 read, a
-//!   trusted issuer's keys, a key not imported yet, a route that is not the gateway's);
+//!   trusted issuer's keys, a key not imported yet, an edge route that is not the
+//!   gateway's);
+//! * `{"k":"api"}`: a route of the Backend API's module ([`EdgeRoute::in_api_module`]):
+//!   its `fetch` answers;
 //! * `{"k":"reply",...}`: send this reply (status, headers, body; logged already);
 //! * `{"k":"verify",...}`: a first-seen token: check this Ed25519 signature with
 //!   WebCrypto and give the answer to [`gateway_signature`], which resumes the same
@@ -54,6 +57,10 @@ use worker::Env;
 
 /// The plan that sends the request down the full path.
 const FULL: &str = r#"{"k":"full"}"#;
+
+/// The plan that sends the request to the Backend API's module (its `fetch`): a route
+/// of [`EdgeRoute::in_api_module`].
+const API: &str = r#"{"k":"api"}"#;
 
 /// A plan (see the module docs); serialized with a `k` tag.
 #[derive(Serialize)]
@@ -194,8 +201,10 @@ pub fn gateway_plan(method: String, url: &str, headers: &str, env: Env, now_ms: 
     let Some(url) = Url::split(url) else {
         return FULL.into();
     };
-    if edge_route(url.path()) != EdgeRoute::Gateway {
-        return FULL.into();
+    match edge_route(url.path()) {
+        EdgeRoute::Gateway => {}
+        route if route.in_api_module() => return API.into(),
+        _ => return FULL.into(),
     }
     let Some(headers) = header_lines(headers) else {
         counters::bump(|c| &c.fast_path_fallbacks);

@@ -41,7 +41,9 @@ pub(crate) fn new_request_id() -> String {
     crate::encoding::hex::encode(&bytes)
 }
 
-/// [`to_web_response`] as a `worker::Response`, for the routes written with workers-rs.
+/// [`to_web_response`] as a `worker::Response`, for the routes written with workers-rs
+/// (the dev routes and the Backend API's).
+#[cfg(any(feature = "api", feature = "dev"))]
 pub(crate) fn to_response(reply: &Reply) -> worker::Result<worker::Response> {
     to_web_response(reply, None).map(worker::Response::from)
 }

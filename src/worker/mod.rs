@@ -20,9 +20,11 @@
 //!   `TORII_ROTATION_PERIOD_SECS`, `TORII_ROTATION_PUBLISH_LEAD_SECS`,
 //!   `TORII_TOKEN_LIFETIME_SECS` (vars); `TORII_DEV_MODE` (read by dev builds only).
 
+#[cfg(feature = "api")]
 mod api;
 mod clock;
 mod counters;
+#[cfg(feature = "api")]
 mod dashboard;
 #[cfg(feature = "dev")]
 mod devtools;
@@ -46,7 +48,7 @@ use alloc::string::ToString;
 use core::future::Future;
 use core::pin::Pin;
 use worker::wasm_bindgen::JsValue;
-use worker::{Env, Request, Response, Result};
+use worker::{Env, Request, Result};
 
 /// The Worker's `fetch` handler, exported by hand rather than with `#[worker::event]`:
 /// that macro's glue needs the std prelude, which this `no_std` crate does not have.
@@ -64,46 +66,40 @@ pub async fn fetch(
         .ok_or_else(|| JsValue::from_str("the request URL has no authority"))?;
     let path = url.path().to_string();
     let route = edge_route(&path);
-    let result = match route {
+    // Every route answers the runtime's `Response` itself; only the dev routes and the
+    // Backend API are written with workers-rs's (converted here), so the edge's module,
+    // built without them, has none of its response-body conversions (streams included).
+    let result: Result<worker::worker_sys::web_sys::Response> = match route {
         #[cfg(feature = "dev")]
         EdgeRoute::DevGateway | EdgeRoute::DevTools => {
-            devtools::handle(route, Request::from(req), &env).await
+            devtools::handle(route, Request::from(req), &env)
+                .await
+                .map(Into::into)
         }
-        EdgeRoute::Dashboard => {
-            return match boxed(dashboard::handle(&req, &path, &env)).await {
-                Ok(raw) => Ok(raw.into()),
-                Err(err) => {
-                    worker::console_error!("torii-edge: dashboard: {:?}", err);
-                    let raw: worker::worker_sys::web_sys::Response =
-                        http::to_response(&reply::internal_error())?.into();
-                    Ok(raw.into())
-                }
-            };
-        }
-        EdgeRoute::Api => {
-            boxed(api::handle(
-                Request::from(req),
-                &env,
-                &worker::Context::new(ctx),
-            ))
-            .await
-        }
+        #[cfg(feature = "api")]
+        EdgeRoute::Dashboard => match boxed(dashboard::handle(&req, &path, &env)).await {
+            Ok(raw) => Ok(raw),
+            Err(err) => {
+                worker::console_error!("torii-edge: dashboard: {:?}", err);
+                http::to_web_response(&reply::internal_error(), None)
+            }
+        },
+        #[cfg(feature = "api")]
+        EdgeRoute::Api => boxed(api::handle(
+            Request::from(req),
+            &env,
+            &worker::Context::new(ctx),
+        ))
+        .await
+        .map(Into::into),
+        // The gateway hands back the runtime's response as is (no re-wrapping).
         EdgeRoute::Gateway => {
-            // The gateway hands back the runtime's response as is (no re-wrapping).
-            return match boxed(gateway::handle(req, url, &env, &worker::Context::new(ctx))).await {
-                Ok(raw) => Ok(raw.into()),
-                Err(err) => {
-                    worker::console_error!("torii-edge: {}", err);
-                    let raw: worker::worker_sys::web_sys::Response =
-                        http::to_response(&reply::internal_error())?.into();
-                    Ok(raw.into())
-                }
-            };
+            boxed(gateway::handle(req, url, &env, &worker::Context::new(ctx))).await
         }
         route => {
             boxed(edge(
                 route,
-                &mut Request::from(req),
+                &Request::from(req),
                 &path,
                 &env,
                 &worker::Context::new(ctx),
@@ -111,14 +107,13 @@ pub async fn fetch(
             .await
         }
     };
-    let response = match result {
-        Ok(response) => response,
+    let raw = match result {
+        Ok(raw) => raw,
         Err(err) => {
             worker::console_error!("torii-edge: {}", err);
-            http::to_response(&reply::internal_error())?
+            http::to_web_response(&reply::internal_error(), None)?
         }
     };
-    let raw: worker::worker_sys::web_sys::Response = response.into();
     Ok(raw.into())
 }
 
@@ -134,6 +129,7 @@ fn boxed<'a, T>(future: impl Future<Output = T> + 'a) -> Pin<Box<dyn Future<Outp
     Box::pin(future)
 }
 
+#[cfg(feature = "api")]
 /// The Worker's `scheduled` handler (Cron Trigger), exported by hand like `fetch`
 /// (worker-build's shim calls `exports.scheduled(event, env, ctx)`): rotates the keys of
 /// every tenant whose rotation is due.
@@ -170,11 +166,11 @@ pub async fn scheduled(
 /// The edge's own routes.
 async fn edge(
     route: EdgeRoute,
-    req: &mut Request,
+    req: &Request,
     path: &str,
     env: &Env,
     ctx: &worker::Context,
-) -> Result<Response> {
+) -> Result<worker::worker_sys::web_sys::Response> {
     let method = req.method().to_string();
     let reply = match route {
         EdgeRoute::WellKnown => match well_known::well_known_method(&method) {
@@ -188,8 +184,10 @@ async fn edge(
             },
         },
         EdgeRoute::Mint => mint::handle(req, env).await,
-        // Without the `dev` feature the dev routes are unknown edge paths, like NotFound.
+        // Without the `dev` feature the dev routes are unknown edge paths, like NotFound;
+        // so are the Backend API's and the dashboard's in the edge's module (without `api`:
+        // the entry sends them to the API's module, see `fast::gateway_plan`).
         _ => reply::not_found(),
     };
-    http::to_response(&reply)
+    http::to_web_response(&reply, None)
 }

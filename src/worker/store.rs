@@ -25,6 +25,7 @@ use worker::{D1Database, D1PreparedStatement, Env};
 /// The D1 binding.
 pub(crate) const DB_BINDING: &str = "DB";
 /// Most tenants one rotation run looks at.
+#[cfg(feature = "api")]
 pub(crate) const MAX_TENANTS_PER_RUN: u32 = 1000;
 
 // Statements used in more than one place.
@@ -35,6 +36,7 @@ const SESSION_SQL: &str =
     "SELECT id, tenant_id, user_id, status, aal, org_id, org_role, expires_at \
      FROM sessions WHERE id = ?1";
 /// The columns of a [`UserRow`].
+#[cfg(feature = "api")]
 pub(crate) const USER_COLUMNS: &str = "id, email, email_verified, first_name, last_name, \
      public_metadata, unsafe_metadata, private_metadata, created_at, updated_at, version";
 const USER_SQL: &str = "SELECT id, email, email_verified, first_name, last_name, public_metadata, \
@@ -89,6 +91,7 @@ pub(crate) fn n(v: i64) -> JsValue {
 }
 
 /// An optional string argument (`NULL` when `None`).
+#[cfg(any(feature = "api", feature = "dev"))]
 pub(crate) fn opt(v: Option<&str>) -> JsValue {
     v.map_or(JsValue::NULL, JsValue::from_str)
 }
@@ -185,6 +188,7 @@ macro_rules! from_row {
         }
     };
 }
+#[cfg(feature = "api")]
 pub(crate) use from_row;
 
 /// Every row of `rows` (a JS array), each as a `T`.
@@ -210,6 +214,7 @@ impl D1Result {
     }
 
     /// Rows the statement changed (`meta.changes`), if D1 reported a count.
+    #[cfg(feature = "api")]
     pub(crate) fn changes(&self) -> Option<usize> {
         let meta: JsValue = self.0.meta().ok()?.into();
         let changes = member(&meta, "changes").as_f64()?;
@@ -353,12 +358,15 @@ pub(crate) async fn tenant_of_domain(
     Ok(row.map(|r| r.tenant_id))
 }
 
+#[cfg(feature = "api")]
 struct Id {
     id: String,
 }
+#[cfg(feature = "api")]
 from_row!(Id { id });
 
 /// Tenant ids, in order (at most [`MAX_TENANTS_PER_RUN`]).
+#[cfg(feature = "api")]
 pub(crate) async fn tenant_ids(db: &D1Database) -> worker::Result<Vec<String>> {
     let rows: Vec<Id> = all(
         db,
@@ -499,8 +507,12 @@ pub(crate) struct UserRow {
     pub(crate) public_metadata: String,
     pub(crate) unsafe_metadata: String,
     pub(crate) private_metadata: String,
+    // Read by the Backend API (its ETags and timestamps), not by the edge's minting.
+    #[cfg_attr(not(feature = "api"), allow(dead_code))]
     pub(crate) created_at: i64,
+    #[cfg_attr(not(feature = "api"), allow(dead_code))]
     pub(crate) updated_at: i64,
+    #[cfg_attr(not(feature = "api"), allow(dead_code))]
     pub(crate) version: i64,
 }
 from_row!(UserRow {

@@ -31,10 +31,11 @@ use crate::edge::lru::LruCache;
 use crate::edge::ratelimit::{unknown_tenant_key, UNKNOWN_TENANT_LIMIT};
 use crate::edge::reply::{self, Reply};
 use crate::edge::tenancy::{
-    classify_host, domain_tenant, fresh, lookup, master_secret, tenant_not_found, valid_tenant_id,
-    TenantConfig, TenantLookup, DEFAULT_CACHE_TTL_SECS, MAX_DOMAIN_LEN, MAX_STALE_MS,
+    classify_host, domain_tenant, forgotten_tenants, fresh, lookup, master_secret,
+    tenant_not_found, valid_tenant_id, Forgotten, TenantConfig, TenantLookup,
+    DEFAULT_CACHE_TTL_SECS, MAX_DOMAIN_LEN, MAX_STALE_MS,
 };
-use crate::keys::rotation::{self, KeyVersion, RotationPolicy};
+use crate::keys::rotation::{self, KeyVersion};
 use crate::{derive_signing_seed, Jwks, Verifier};
 use alloc::rc::Rc;
 use alloc::string::{String, ToString};
@@ -130,8 +131,49 @@ async fn admit_unknown(env: &Env, client: Option<&str>) -> Result<(), Reply> {
     ratelimit::check(env, &UNKNOWN_TENANT_LIMIT, &unknown_tenant_key(client)).await
 }
 
-/// Drops every cached tenant and domain (dev mode; and after a rotation).
+std::thread_local! {
+    /// What this instance forgot since the entry last carried it to the isolate's other
+    /// wasm instance ([`tenant_forgotten`]).
+    static FORGOTTEN: RefCell<Forgotten> = const { RefCell::new(Forgotten::Nothing) };
+}
+
+/// Drops `tenant` (`None`: every cached tenant and domain) from this instance's caches,
+/// and records it for the isolate's other wasm instance (after an API write, a rotation,
+/// a tenant found missing; dev mode's `forget`).
 pub(crate) fn forget(tenant: Option<&str>) {
+    FORGOTTEN.with(|f| {
+        if let Ok(mut f) = f.try_borrow_mut() {
+            f.add(tenant);
+        }
+    });
+    forget_here(tenant);
+}
+
+/// What this instance forgot since the last call ([`Forgotten::take`]'s text: `*` or
+/// tenant ids one per line), for the entry to hand to the isolate's other wasm instance
+/// ([`tenant_forget`]); `undefined` when nothing.
+#[worker::wasm_bindgen::prelude::wasm_bindgen(
+    wasm_bindgen = ::worker::wasm_bindgen,
+    wasm_bindgen_futures = ::worker::wasm_bindgen_futures
+)]
+pub fn tenant_forgotten() -> Option<String> {
+    FORGOTTEN.with(|f| f.try_borrow_mut().ok().and_then(|mut f| f.take()))
+}
+
+/// Forgets what the isolate's other wasm instance forgot (its [`tenant_forgotten`]),
+/// without recording it again.
+#[worker::wasm_bindgen::prelude::wasm_bindgen(
+    wasm_bindgen = ::worker::wasm_bindgen,
+    wasm_bindgen_futures = ::worker::wasm_bindgen_futures
+)]
+pub fn tenant_forget(forgotten: &str) {
+    for tenant in forgotten_tenants(forgotten) {
+        forget_here(tenant);
+    }
+}
+
+/// Drops `tenant` (`None`: every cached tenant and domain) from this instance's caches.
+fn forget_here(tenant: Option<&str>) {
     TENANTS.with(|t| {
         if let Ok(mut t) = t.try_borrow_mut() {
             match tenant {
@@ -570,6 +612,7 @@ fn build(entry: &mut Entry, config: &TenantConfig, now: i64) -> Result<Tenant, R
 
 /// What one tenant's rotation did.
 #[derive(Debug, Clone, Default)]
+#[cfg(feature = "api")]
 pub(crate) struct RotationOutcome {
     /// Tenants looked at.
     pub(crate) tenants: u32,
@@ -583,6 +626,7 @@ pub(crate) struct RotationOutcome {
 
 /// Rotates every tenant whose key is due, with the overlap rules of [`crate::keys::rotation`],
 /// and marks versions whose tokens have all expired as retired.
+#[cfg(feature = "api")]
 pub(crate) async fn rotate_due_tenants(env: &Env) -> worker::Result<RotationOutcome> {
     let config = config(env);
     let db = store::db(env)?;
@@ -611,11 +655,12 @@ pub(crate) async fn rotate_due_tenants(env: &Env) -> worker::Result<RotationOutc
     Ok(outcome)
 }
 
+#[cfg(feature = "api")]
 async fn rotate_tenant(
     db: &worker::D1Database,
     id: &str,
     now: i64,
-    policy: &RotationPolicy,
+    policy: &rotation::RotationPolicy,
 ) -> worker::Result<(bool, u32)> {
     let stored = store::key_versions_with_state(db, id).await?;
     let (changed, new) = rotation::plan_rotation(&stored, now, policy);

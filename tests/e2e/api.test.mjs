@@ -468,6 +468,14 @@ describe('Backend API under wrangler dev', () => {
   });
 
   test('signing keys rotate with the publish lead', async () => {
+    // The edge's instance caches the tenant (and its JWKS) now; the API's instance writes.
+    const kids = async () => {
+      const res = await fetch(`${worker.origin}/_torii/.well-known/jwks.json`, { headers: { 'x-application-id': 'demo' } });
+      assert.equal(res.status, 200);
+      return (await res.json()).keys.map((k) => k.kid);
+    };
+    const before = await kids();
+    assert.equal(before.length, 1);
     const r = await call('POST', '/v1/signing-keys/rotate', { key: demoKey });
     assert.equal(r.status, 201, JSON.stringify(r.body));
     assert.equal(r.body.version, 2);
@@ -477,6 +485,13 @@ describe('Backend API under wrangler dev', () => {
     assert.equal(again.status, 409);
     const list = await call('GET', '/v1/signing-keys', { key: demoKey });
     assert.deepEqual(list.body.data.map((k) => k.version), [2, 1]);
+    // The edge forgot the tenant when the API rotated (the other wasm instance's write,
+    // carried by the entry): once the new version's `published_at` (the next second) has
+    // come, the JWKS publishes it, well within the edge's 60 s tenant cache.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const after = await kids();
+    assert.equal(after.length, 2, JSON.stringify(after));
+    assert.equal(after[0], before[0]);
   });
 
   test('no secret key or operator secret in plain text in local D1 (or the logs)', async () => {

@@ -46,11 +46,14 @@ async function send(origin, path, options = {}) {
 const code = (r) => JSON.parse(r.body).code;
 
 test('the deployable wasm has no dev code; the dev wasm has it (the strings are the right probe)', () => {
-  const deployable = readFileSync(join(ROOT, BUILDS.deployable, 'index_bg.wasm'));
-  const dev = readFileSync(join(ROOT, BUILDS.dev, 'index_bg.wasm'));
-  for (const s of DEV_ONLY) {
-    assert.equal(deployable.indexOf(s), -1, `${s} is in ${BUILDS.deployable}/index_bg.wasm`);
-    assert.notEqual(dev.indexOf(s), -1, `${s} is not in ${BUILDS.dev}/index_bg.wasm`);
+  // Both modules: the edge's (which answers the dev routes) and the Backend API's.
+  for (const file of ['index_bg.wasm', 'api_bg.wasm']) {
+    const deployable = readFileSync(join(ROOT, BUILDS.deployable, file));
+    const dev = readFileSync(join(ROOT, BUILDS.dev, file));
+    for (const s of DEV_ONLY) {
+      assert.equal(deployable.indexOf(s), -1, `${s} is in ${BUILDS.deployable}/${file}`);
+      if (file === 'index_bg.wasm') assert.notEqual(dev.indexOf(s), -1, `${s} is not in ${BUILDS.dev}/${file}`);
+    }
   }
   // What `wrangler deploy` ships is the deployable build.
   const toml = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8');
