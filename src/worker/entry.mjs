@@ -33,15 +33,22 @@ function instance(glue) {
 }
 
 const edge = instance(edgeGlue);
-/** The Backend API's instance once loaded (a promise while it loads). */
+/** The Backend API's instance once loaded; `apiLoading`, its load while it runs. */
 let api;
 let apiLoading;
 
 function loadApi() {
-  apiLoading ??= import('./api.js').then((glue) => {
-    api = instance(glue);
-    return api;
-  });
+  apiLoading ??= import('./api.js').then(
+    (glue) => {
+      api = instance(glue);
+      return api;
+    },
+    (e) => {
+      // Not remembered: the next call tries again.
+      apiLoading = undefined;
+      throw e;
+    },
+  );
   return apiLoading;
 }
 
