@@ -3,7 +3,7 @@
 //! a hand-minimized input of the same bug.
 
 use torii_edge::edge::extract::{bearer_token, request_token};
-use torii_edge::edge::routing::normalize_path;
+use torii_edge::edge::path::normalize_path;
 
 fn crash(name: &str) -> Vec<u8> {
     let path = format!("{}/tests/data/fuzz/{name}", env!("CARGO_MANIFEST_DIR"));

@@ -12,7 +12,8 @@ use torii_edge::edge::authn::{
 };
 use torii_edge::edge::extract::request_token;
 use torii_edge::edge::headers::{claims_headers, forward_headers, ForwardContext};
-use torii_edge::edge::routing::{normalize_path, Access, Route, RouteTable};
+use torii_edge::edge::path::normalize_path;
+use torii_edge::edge::routing::{Access, Route, RouteTable};
 use torii_edge::{Jwks, SigningKey, UnixTime, UntrustedToken, Verifier};
 
 /// One request's inputs, prepared once: the route table, the request's headers (a bearer

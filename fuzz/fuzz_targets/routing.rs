@@ -12,9 +12,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
-use torii_edge::edge::routing::{
-    check_query, edge_owned, normalize_path, Route, RouteTable, MAX_QUERY_LEN,
-};
+use torii_edge::edge::dispatch::edge_owned;
+use torii_edge::edge::path::normalize_path;
+use torii_edge::edge::routing::{check_query, Route, RouteTable, MAX_QUERY_LEN};
 
 const FIXED: &str = r#"[
   { "path": "/public/**", "access": "public" },

@@ -3,7 +3,8 @@
 //! * which tenant it is for ([`tenancy`]), the gateway's configuration ([`config`]) and
 //!   which external issuers a tenant trusts ([`issuers`]), with the strict URL parser of
 //!   that configuration ([`url`]);
-//! * which handler and route it falls under, and whether its claims pass ([`routing`]);
+//! * which of the edge's handlers it goes to ([`dispatch`]), the path the gateway matches
+//!   ([`path`]), the route it falls under and whether its claims pass ([`routing`]);
 //! * where its token comes from ([`extract`]) and which policy verifies it ([`authn`]);
 //! * what the origin receives ([`headers`]) and may trust ([`assertion`]);
 //! * the replies every route builds ([`reply`]) and the public documents ([`well_known`],
@@ -18,10 +19,12 @@ pub mod authn;
 pub mod config;
 pub mod dashboard;
 pub(crate) mod discovery;
+pub mod dispatch;
 pub mod extract;
 pub mod headers;
 pub mod issuers;
 pub mod lru;
+pub mod path;
 pub mod ratelimit;
 pub mod reply;
 pub mod routing;

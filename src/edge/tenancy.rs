@@ -254,7 +254,7 @@ pub const MAX_FORGOTTEN: usize = 64;
 
 /// What a wasm instance of the Worker dropped from its tenant cache since the isolate's
 /// other instance last heard of it: the Worker runs the edge and the Backend API as two
-/// instances ([`crate::edge::routing::EdgeRoute::in_api_module`]), each with its own
+/// instances ([`crate::edge::dispatch::EdgeRoute::in_api_module`]), each with its own
 /// cache, and a write in one (a key rotated, an application created or deleted, a
 /// tenant found missing) must be forgotten by both. The entry carries it from one to the
 /// other after each call ([`Forgotten::take`] there, [`forgotten_tenants`] here).

@@ -3,7 +3,7 @@
 //! (`make build-worker`) has none of this module, and answers its paths 404 `not_found`
 //! like any other unknown `/_torii/` path. Even in a dev build they answer only when
 //! `TORII_DEV_MODE=1` and the request is local
-//! ([`dev_route_allowed`](crate::edge::routing::dev_route_allowed): a loopback host, and
+//! ([`dev_route_allowed`](crate::edge::dispatch::dev_route_allowed): a loopback host, and
 //! loopback forwarded hosts if any); otherwise 404 as well.
 //!
 //! * `/_torii/dev/*` (gateway): I/O counters, the cache's test clock, forgetting isolate
@@ -16,8 +16,8 @@
 use super::mint::{lifetime, mint_for, parse_template, storage_error, user_from_row};
 use super::store::{self, n, opt, s, SessionRow};
 use super::{clock, counters, env, http, tenant, trusted_jwks};
+use crate::edge::dispatch::{dev_route_allowed, EdgeRoute, DEVTOOLS_PREFIX};
 use crate::edge::reply::{self, Reply};
-use crate::edge::routing::{dev_route_allowed, EdgeRoute, DEVTOOLS_PREFIX};
 use crate::ErrorCode;
 use alloc::format;
 use alloc::string::{String, ToString};

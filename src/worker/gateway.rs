@@ -36,10 +36,9 @@ use crate::edge::headers::{
 };
 use crate::jose::{finish_jws, jwt_signing_input};
 
+use crate::edge::path::normalize_path;
 use crate::edge::reply::{claim_header_error_reply, token_error_reply, www_authenticate, Reply};
-use crate::edge::routing::{
-    check_query, normalize_path, Access, GatewayError, Requirements, Route,
-};
+use crate::edge::routing::{check_query, Access, GatewayError, Requirements, Route};
 use crate::edge::url::SerializedUrl as Url;
 use crate::{
     ErrorCode, UnixTime, UntrustedToken, VerifiedClaims, VerifyError, DEFAULT_MAX_TOKEN_LEN,

@@ -40,8 +40,8 @@ mod tenant;
 mod trusted_jwks;
 mod webcrypto;
 
+use crate::edge::dispatch::{edge_route, EdgeRoute};
 use crate::edge::reply;
-use crate::edge::routing::{edge_route, EdgeRoute};
 use crate::edge::well_known;
 use alloc::boxed::Box;
 use alloc::string::ToString;
