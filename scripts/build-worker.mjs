@@ -77,7 +77,8 @@ if (!stableStd) {
 // the gateway, well-known and mint routes, what a gateway isolate instantiates) and the
 // Backend API's (`api`: FEATURES plus `api`: `/v1`, the dashboard, the scheduled
 // rotation), which the entry instantiates on the first request or cron run that needs
-// it (src/worker/entry.mjs). Steps 1 to 3 run once per module.
+// it (src/worker/entry.mjs); workerd compiles both when an isolate loads. Steps 1 to 3
+// run once per module.
 rmSync(stage, { recursive: true, force: true });
 mkdirSync(stage, { recursive: true });
 const modules = [

@@ -240,3 +240,14 @@ for (const [id, [script, ...args]] of runs) {
     }
   });
 }
+
+// The cold-start A/B (benches/edge/cold-ab.mjs) runs and prints a line per build and one for
+// the jose Worker (one round; no timing checked).
+test('benches/edge/cold-ab.mjs prints each build and the jose Worker', () => {
+  const stdout = execFileSync('node', [join(ROOT, 'benches', 'edge', 'cold-ab.mjs'), '--build', 'build', '--rounds', '1'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 });
+  const lines = stdout.trim().split('\n');
+  assert.equal(lines.length, 3, stdout);
+  assert.match(lines[0], /^cold start, median of 1 interleaved rounds/);
+  assert.match(lines[1], /build: \d+\.\d \+ \d+\.\d ms; ready \d+\.\d{3}x the jose Worker's$/);
+  assert.match(lines[2], /^ {2}jose Worker: \d+\.\d \+ \d+\.\d ms; ready 1\.000x/);
+});

@@ -49,7 +49,9 @@ impl EdgeRoute {
     /// Whether the Worker's second wasm module, the Backend API's (crate feature `api`),
     /// answers this route: the Backend API and the dashboard. Every other route is the
     /// edge's module's; the entry (`src/worker/entry.mjs`) instantiates the API's module
-    /// only when a request first needs it, so a gateway isolate never loads it.
+    /// only when a request first needs it, so a gateway isolate never instantiates it
+    /// (workerd still compiles both modules when the isolate loads: `docs/benchmarks.md`,
+    /// "Two modules: what they cost the cold start").
     pub fn in_api_module(self) -> bool {
         matches!(self, Self::Api | Self::Dashboard)
     }

@@ -21,7 +21,9 @@ Error.stackTraceLimit = 100;
 // isolate starts, and the Backend API's (`api`: `/v1`, the dashboard, the scheduled
 // rotation), instantiated on the first request or cron run that needs it: esbuild keeps
 // the dynamic import's module lazy, so a gateway isolate never instantiates the API's
-// code. The core decides which module answers (`gateway_plan`'s `api` plan).
+// code (workerd still compiles both wasm modules when the isolate loads: about 20 ms of
+// the cold start, docs/benchmarks.md). The core decides which module answers
+// (`gateway_plan`'s `api` plan).
 //
 // Each instance has its own tenant cache. When one forgets a tenant (an API write, a
 // rotation, a tenant found missing), the other must too: after each call into one, the

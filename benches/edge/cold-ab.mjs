@@ -1,0 +1,107 @@
+// Cold start of two or more Worker builds, interleaved (A, B, …, jose; A, B, …, jose; …), so
+// each build meets the same machine load: a fresh Miniflare (workerd process and isolate)
+// per sample, "ready" (the isolate loaded: its modules compiled and top-level code run)
+// and the first request (a repeated token on a gated route, the tenant's key stored).
+//
+//   node benches/edge/cold-ab.mjs --build build --build /tmp/other-build [--rounds 10]
+//
+// Each --build is a directory with index.js and its wasm (`make build-worker`'s build/, or
+// scripts/build-worker.mjs --out-dir DIR at another commit). Prints the medians, and each
+// build's ready against the jose Worker's (benches/edge/jose-worker.mjs, same bindings).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Miniflare } from 'miniflare';
+import { mintDevToken } from '../../scripts/dev-token.mjs';
+import { bundleJoseWorker, joseVars, seedD1, startOrigin, wranglerRatelimits } from './harness.mjs';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const { values } = parseArgs({
+  options: { build: { type: 'string', multiple: true }, rounds: { type: 'string' } },
+});
+const BUILDS = (values.build ?? ['build']).map((b) => resolve(ROOT, b));
+const ROUNDS = Number(values.rounds ?? 10);
+const SECRET = 'bench-master-secret-not-for-production-0123456789abcdef';
+const ISSUER = 'http://demo.torii.test';
+const COMPAT = '2026-04-20';
+const RATELIMITS = wranglerRatelimits();
+const quiet = (stdout, stderr) => {
+  stdout.resume();
+  stderr.on('data', (d) => process.stderr.write(d));
+};
+
+const { server, url: ORIGIN_URL } = await startOrigin();
+const tmp = mkdtempSync(join(tmpdir(), 'torii-cold-'));
+const joseBundle = join(tmp, 'jose-worker.js');
+await bundleJoseWorker(joseBundle);
+const jose = await joseVars({ secret: SECRET, issuer: ISSUER, originUrl: ORIGIN_URL });
+const token = await mintDevToken({ masterSecret: SECRET, issuer: ISSUER, lifetime: 3600 });
+const bound = { kvNamespaces: ['JWKS_CACHE'], d1Databases: { DB: 'cold-db' }, ratelimits: RATELIMITS };
+const common = { modules: true, compatibilityDate: COMPAT, handleRuntimeStdio: quiet, ...bound };
+
+const candidates = [
+  ...BUILDS.map((dir) => ({
+    name: dir,
+    seed: true,
+    options: () => ({
+      ...common,
+      scriptPath: join(dir, 'index.js'),
+      modulesRoot: dir,
+      modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }, { type: 'ESModule', include: ['**/*.mjs'] }],
+      bindings: {
+        TORII_MASTER_SECRET: SECRET,
+        TORII_BASE_DOMAIN: 'torii.test',
+        ORIGIN_URL,
+        ROUTES: JSON.stringify([{ path: '/public/**', access: 'public' }]),
+      },
+    }),
+  })),
+  { name: 'jose Worker', seed: false, options: () => ({ ...common, scriptPath: joseBundle, modulesRoot: tmp, bindings: jose }) },
+];
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+async function sample({ options, seed }) {
+  const t0 = performance.now();
+  const mf = new Miniflare(options());
+  try {
+    await mf.ready;
+    const ready = performance.now() - t0;
+    if (seed) await seedD1(mf, undefined, ISSUER, { firstKey: true });
+    const t1 = performance.now();
+    const res = await mf.dispatchFetch(`${ISSUER}/api/x`, { headers: { authorization: `Bearer ${token}` } });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`cold: ${res.status}`);
+    return { ready, first: performance.now() - t1 };
+  } finally {
+    await mf.dispose();
+  }
+}
+
+try {
+  const got = candidates.map(() => ({ ready: [], first: [] }));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [i, c] of candidates.entries()) {
+      const s = await sample(c);
+      got[i].ready.push(s.ready);
+      got[i].first.push(s.first);
+    }
+  }
+  const joseReady = median(got[got.length - 1].ready);
+  console.log(`cold start, median of ${ROUNDS} interleaved rounds (ready + first request):`);
+  for (const [i, c] of candidates.entries()) {
+    const ready = median(got[i].ready);
+    const first = median(got[i].first);
+    console.log(`  ${c.name}: ${ready.toFixed(1)} + ${first.toFixed(1)} ms; ready ${(ready / joseReady).toFixed(3)}x the jose Worker's`);
+  }
+} finally {
+  server.close();
+  rmSync(tmp, { recursive: true, force: true });
+}
