@@ -9,7 +9,7 @@
 // verify per first-seen token, one SHA-256 per token and one Ed25519 sign per forwarded
 // request (the assertion).
 //
-//   node benches/edge/bench.mjs [--rounds 20] [--batch 50] [--cold 5] [--cpu-rounds 10] [--cpu-block 200]
+//   node benches/edge/bench.mjs [--rounds 20] [--batch 50] [--cold 9] [--cpu-rounds 10] [--cpu-block 200]
 //       [--build DIR] [--quick] [--json FILE]
 // --cpu-rounds/--cpu-block: the workerd CPU-time phase (blocks of requests per case, /proc);
 // --quick (or BENCH_QUICK=1): --rounds 2 --batch 25 --cold 2 unless given;
@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { Miniflare } from 'miniflare';
 import { mintDevToken } from '../../scripts/dev-token.mjs';
-import { bundleJoseWorker, joseVars, seedD1, startOrigin, wranglerRatelimits } from './harness.mjs';
+import { bundleJoseWorker, coldStarts, joseVars, seedD1, startOrigin, wranglerRatelimits } from './harness.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values } = parseArgs({
@@ -41,7 +41,7 @@ const { values } = parseArgs({
 const QUICK = values.quick || (!!process.env.BENCH_QUICK && process.env.BENCH_QUICK !== '0');
 const ROUNDS = Number(values.rounds ?? (QUICK ? 2 : 20));
 const BATCH = Number(values.batch ?? (QUICK ? 25 : 50));
-const COLD = Number(values.cold ?? (QUICK ? 2 : 5));
+const COLD = Number(values.cold ?? (QUICK ? 2 : 9));
 const SECRET = 'bench-master-secret-not-for-production-0123456789abcdef';
 // The tenant `demo` at `demo.<TORII_BASE_DOMAIN>`; its issuer is that origin.
 const BASE_DOMAIN = 'torii.test';
@@ -249,33 +249,6 @@ async function measureCpu(pid, workers, baseline, rounds, block) {
 }
 
 
-/**
- * Fresh Miniflare isolates of `options`' Worker: median "ready" and first request. For
- * torii-edge the tenant is seeded first (outside the timing: seeding talks to the same
- * process, not to the Worker's isolate); `seed.firstKey`: with its key stored, a tenant that
- * has served requests before (what a fresh isolate meets); without it the first request
- * also creates the tenant's first key (a D1 write, once per tenant).
- */
-async function coldStart(options, seed) {
-  const ready = [];
-  const first = [];
-  for (let i = 0; i < COLD; i++) {
-    const t0 = performance.now();
-    const mf = new Miniflare(options());
-    await mf.ready;
-    const t1 = performance.now();
-    if (seed) await seedD1(mf, undefined, ISSUER, seed);
-    const t1b = performance.now();
-    const res = await mf.dispatchFetch(`${ISSUER}/api/x`, { headers: { authorization: `Bearer ${repeated}` } });
-    await res.arrayBuffer();
-    const t2 = performance.now();
-    if (res.status !== 200) throw new Error(`cold: ${res.status}`);
-    ready.push(t1 - t0);
-    first.push(t2 - t1b);
-    await mf.dispose();
-  }
-  return { ready_ms: median(ready), first_request_ms: median(first) };
-}
 
 let results;
 let cpu = null;
@@ -310,13 +283,22 @@ try {
   } finally {
     await mf.dispose();
   }
-  const coldTorii = await coldStart(toriiOptions, { firstKey: true });
-  const coldToriiFirstKey = await coldStart(toriiOptions, { firstKey: false });
-  const coldJose = await coldStart(joseOptions);
-  // The jose Worker again with torii-edge's D1 and KV bindings (unused): Miniflare starts a
-  // local D1 and KV service for a Worker that has them, which lengthens "ready" for any
-  // Worker (docs/benchmarks.md, "Cold start"); a deployed isolate starts no such service.
-  const coldJoseBound = await coldStart(joseBoundOptions);
+  // Fresh Miniflare instances, interleaved round by round (harness.mjs `coldStarts`):
+  // torii-edge meeting a tenant whose key is stored (what a fresh isolate meets), and a
+  // new tenant's very first request (it also creates the key, a D1 write); the jose Worker,
+  // and again with torii-edge's D1 and KV bindings (unused): Miniflare starts a local D1
+  // and KV service for a Worker that has them, which lengthens "ready" for any Worker
+  // (docs/benchmarks.md, "Cold start"); a deployed isolate starts no such service.
+  const [coldTorii, coldToriiFirstKey, coldJose, coldJoseBound] = await coldStarts([
+    { options: toriiOptions, seed: { firstKey: true } },
+    { options: toriiOptions, seed: { firstKey: false } },
+    { options: joseOptions },
+    { options: joseBoundOptions },
+  ], {
+    rounds: COLD,
+    issuer: ISSUER,
+    request: (m) => m.dispatchFetch(`${ISSUER}/api/x`, { headers: { authorization: `Bearer ${repeated}` } }),
+  });
 
   const wasm = readFileSync(wasmPath);
   const gz = gzipSync(wasm, { level: 9 }).length;

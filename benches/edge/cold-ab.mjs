@@ -11,12 +11,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Miniflare } from 'miniflare';
 import { mintDevToken } from '../../scripts/dev-token.mjs';
-import { bundleJoseWorker, joseVars, seedD1, startOrigin, wranglerRatelimits } from './harness.mjs';
+import { bundleJoseWorker, coldStarts, joseVars, startOrigin, wranglerRatelimits } from './harness.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values } = parseArgs({
@@ -45,7 +43,7 @@ const common = { modules: true, compatibilityDate: COMPAT, handleRuntimeStdio: q
 const candidates = [
   ...BUILDS.map((dir) => ({
     name: dir,
-    seed: true,
+    seed: { firstKey: true },
     options: () => ({
       ...common,
       scriptPath: join(dir, 'index.js'),
@@ -59,46 +57,19 @@ const candidates = [
       },
     }),
   })),
-  { name: 'jose Worker', seed: false, options: () => ({ ...common, scriptPath: joseBundle, modulesRoot: tmp, bindings: jose }) },
+  { name: 'jose Worker', options: () => ({ ...common, scriptPath: joseBundle, modulesRoot: tmp, bindings: jose }) },
 ];
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
-async function sample({ options, seed }) {
-  const t0 = performance.now();
-  const mf = new Miniflare(options());
-  try {
-    await mf.ready;
-    const ready = performance.now() - t0;
-    if (seed) await seedD1(mf, undefined, ISSUER, { firstKey: true });
-    const t1 = performance.now();
-    const res = await mf.dispatchFetch(`${ISSUER}/api/x`, { headers: { authorization: `Bearer ${token}` } });
-    await res.arrayBuffer();
-    if (res.status !== 200) throw new Error(`cold: ${res.status}`);
-    return { ready, first: performance.now() - t1 };
-  } finally {
-    await mf.dispose();
-  }
-}
-
 try {
-  const got = candidates.map(() => ({ ready: [], first: [] }));
-  for (let r = 0; r < ROUNDS; r++) {
-    for (const [i, c] of candidates.entries()) {
-      const s = await sample(c);
-      got[i].ready.push(s.ready);
-      got[i].first.push(s.first);
-    }
-  }
-  const joseReady = median(got[got.length - 1].ready);
+  const got = await coldStarts(candidates, {
+    rounds: ROUNDS,
+    issuer: ISSUER,
+    request: (mf) => mf.dispatchFetch(`${ISSUER}/api/x`, { headers: { authorization: `Bearer ${token}` } }),
+  });
+  const joseReady = got[got.length - 1].ready_ms;
   console.log(`cold start, median of ${ROUNDS} interleaved rounds (ready + first request):`);
   for (const [i, c] of candidates.entries()) {
-    const ready = median(got[i].ready);
-    const first = median(got[i].first);
+    const { ready_ms: ready, first_request_ms: first } = got[i];
     console.log(`  ${c.name}: ${ready.toFixed(1)} + ${first.toFixed(1)} ms; ready ${(ready / joseReady).toFixed(3)}x the jose Worker's`);
   }
 } finally {

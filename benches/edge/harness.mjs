@@ -1,11 +1,14 @@
-// What the edge benches (benches/edge/bench.mjs, benches/edge/profile.mjs) and the load
-// harness share: the loopback origin, D1's migrations and demo tenant applied through a
-// Worker's `DB`, and the jose Worker (benches/edge/jose-worker.mjs): its bundle and vars.
+// What the edge benches (benches/edge/bench.mjs, benches/edge/profile.mjs,
+// benches/edge/cold-ab.mjs) and the load harness share: the loopback origin, D1's
+// migrations and demo tenant applied through a Worker's `DB`, the jose Worker
+// (benches/edge/jose-worker.mjs): its bundle and vars, and the interleaved cold start.
 import { build } from 'esbuild';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { Miniflare } from 'miniflare';
 import { deriveKey } from '../../scripts/dev-token.mjs';
 import { seedSql } from '../../scripts/seed.mjs';
 
@@ -88,4 +91,43 @@ export async function joseVars({ secret, issuer, originUrl, tenant, version }) {
     JWKS: JSON.stringify({ keys: [publicJwk] }),
     SIGNING_JWK: JSON.stringify({ ...privateKey.export({ format: 'jwk' }), kid }),
   };
+}
+
+/**
+ * Cold starts, interleaved: `rounds` rounds, each starting every candidate once in turn
+ * (a fresh Miniflare: workerd process and isolate), so load drift on the machine meets
+ * them alike. A candidate is `{ options, seed }`: `options()` gives the Miniflare options;
+ * `seed` (scripts/seed.mjs options, e.g. `{ firstKey: true }`) seeds tenant `demo` of
+ * `issuer` after "ready" and before the request, untimed. Each sample times "ready" (the
+ * isolate loaded: its modules compiled, its top-level code run) and one request,
+ * `request(mf)`, which must answer 200. Returns per candidate the medians,
+ * `{ ready_ms, first_request_ms }`.
+ */
+export async function coldStarts(candidates, { rounds, issuer, request }) {
+  const got = candidates.map(() => ({ ready: [], first: [] }));
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, { options, seed }] of candidates.entries()) {
+      const t0 = performance.now();
+      const mf = new Miniflare(options());
+      try {
+        await mf.ready;
+        got[i].ready.push(performance.now() - t0);
+        if (seed) await seedD1(mf, undefined, issuer, seed);
+        const t1 = performance.now();
+        const res = await request(mf);
+        await res.arrayBuffer();
+        if (res.status !== 200) throw new Error(`cold start: ${res.status}`);
+        got[i].first.push(performance.now() - t1);
+      } finally {
+        await mf.dispose();
+      }
+    }
+  }
+  return got.map(({ ready, first }) => ({ ready_ms: median(ready), first_request_ms: median(first) }));
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
