@@ -23,7 +23,10 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { Miniflare } from 'miniflare';
 import { mintDevToken } from '../../scripts/dev-token.mjs';
-import { bundleJoseWorker, coldStarts, joseVars, seedD1, startOrigin, wranglerRatelimits } from './harness.mjs';
+import {
+  bundleJoseWorker, COMPAT_DATE, coldStarts, joseOptions as joseWorkerOptions, joseVars, quiet, seedD1, startOrigin,
+  toriiOptions as toriiWorkerOptions,
+} from './harness.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values } = parseArgs({
@@ -47,38 +50,23 @@ const SECRET = 'bench-master-secret-not-for-production-0123456789abcdef';
 const BASE_DOMAIN = 'torii.test';
 const ISSUER = `http://demo.${BASE_DOMAIN}`;
 const ROUTES = JSON.stringify([{ path: '/public/**', access: 'public' }]);
-const COMPAT = '2026-04-20';
 
 // ---------------------------------------------------------------- origin
 const { server: originServer, url: ORIGIN_URL } = await startOrigin();
 
 // ---------------------------------------------------------------- workers
-// The Workers' stdout (torii-edge logs a JSON line per request) is drained, not printed.
-const quiet = (stdout, stderr) => {
-  stdout.resume();
-  stderr.on('data', (d) => process.stderr.write(d));
-};
+// The Workers' stdout (torii-edge logs a JSON line per request) is drained, not printed
+// (harness.mjs `quiet`).
 // The Worker measured: build/ (`make build-worker`) unless --build names another directory.
 const BUILD = join(ROOT, values.build ?? 'build');
-// The edge's module (what a gateway isolate instantiates) and the Backend API's (loaded
-// on the first /v1, dashboard or cron call; scripts/build-worker.mjs).
+// The edge's module (what a gateway isolate instantiates) and the Backend API's
+// (instantiated on the first /v1, dashboard or cron call, but compiled, like the edge's,
+// when the isolate loads; scripts/build-worker.mjs).
 const wasmPath = join(BUILD, 'index_bg.wasm');
 const apiWasmPath = join(BUILD, 'api_bg.wasm');
-const RATELIMITS = wranglerRatelimits();
-const toriiOptions = () => ({
-  modules: true,
-  scriptPath: join(BUILD, 'index.js'),
-  modulesRoot: BUILD,
-  modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
-  compatibilityDate: COMPAT,
-  handleRuntimeStdio: quiet,
-  kvNamespaces: ['JWKS_CACHE'],
-  d1Databases: { DB: 'bench-db' },
-  // The limiter bindings of wrangler.toml, as deployed (a fresh isolate's first request
-  // for a tenant asks TENANT_LIMITER before its D1 read).
-  ratelimits: RATELIMITS,
-  bindings: { TORII_MASTER_SECRET: SECRET, TORII_BASE_DOMAIN: BASE_DOMAIN, ORIGIN_URL, ROUTES },
-});
+// With wrangler.toml's KV, D1 and limiter bindings, as deployed.
+const toriiOptions = () =>
+  toriiWorkerOptions({ build: BUILD, db: 'bench-db', secret: SECRET, baseDomain: BASE_DOMAIN, originUrl: ORIGIN_URL, routes: ROUTES });
 
 const tmp = mkdtempSync(join(tmpdir(), 'torii-bench-'));
 const joseBundle = join(tmp, 'jose-worker.js');
@@ -94,7 +82,7 @@ const passOptions = () => ({
   modules: true,
   scriptPath: passBundle,
   modulesRoot: tmp,
-  compatibilityDate: COMPAT,
+  compatibilityDate: COMPAT_DATE,
   handleRuntimeStdio: quiet,
   bindings: { ORIGIN_URL },
 });
@@ -103,20 +91,13 @@ const floorOptions = () => ({
   modules: true,
   scriptPath: join(ROOT, 'benches', 'edge', 'floor-worker.mjs'),
   modulesRoot: join(ROOT, 'benches', 'edge'),
-  compatibilityDate: COMPAT,
+  compatibilityDate: COMPAT_DATE,
   handleRuntimeStdio: quiet,
   bindings: { ORIGIN_URL, SIGNING_JWK: jose.SIGNING_JWK },
 });
+const joseOptions = () => joseWorkerOptions({ bundle: joseBundle, vars: jose });
 /** The jose Worker with the same KV, D1 and rate-limit bindings as torii-edge's (it uses none). */
-const joseBoundOptions = () => ({ ...joseOptions(), kvNamespaces: ['JWKS_CACHE'], d1Databases: { DB: 'bench-db' }, ratelimits: RATELIMITS });
-const joseOptions = () => ({
-  modules: true,
-  scriptPath: joseBundle,
-  modulesRoot: tmp,
-  compatibilityDate: COMPAT,
-  handleRuntimeStdio: quiet,
-  bindings: jose,
-});
+const joseBoundOptions = () => joseWorkerOptions({ bundle: joseBundle, vars: jose, db: 'bench-db' });
 
 // ---------------------------------------------------------------- tokens
 const N_FIRST = 4 * (ROUNDS * BATCH + 100) + 10; // four gateways, warm-up included
@@ -248,8 +229,6 @@ async function measureCpu(pid, workers, baseline, rounds, block) {
   };
 }
 
-
-
 let results;
 let cpu = null;
 try {
@@ -324,7 +303,7 @@ try {
   } else {
     console.log('\nworkerd CPU time: not measured (no workerd child process found in /proc)');
   }
-  console.log(`\nWorker wasm, the edge's module: ${wasm.length} bytes raw, ${gz} bytes gzip (-9); the Backend API's module (loaded on its first call): ${apiWasm.length} raw, ${apiGz} gzip`);
+  console.log(`\nWorker wasm, the edge's module: ${wasm.length} bytes raw, ${gz} bytes gzip (-9); the Backend API's module (instantiated on its first call, compiled by every isolate at load): ${apiWasm.length} raw, ${apiGz} gzip`);
   console.log(`jose Worker bundle: ${jsBytes} bytes (minified JS)`);
   console.log(`Cold start, fresh Miniflare isolate (median of ${COLD}): torii-edge ready ${coldTorii.ready_ms.toFixed(0)} ms + first request ${coldTorii.first_request_ms.toFixed(1)} ms (a new tenant's first request, which creates its key: ${coldToriiFirstKey.first_request_ms.toFixed(1)} ms); jose Worker ready ${coldJose.ready_ms.toFixed(0)} ms + first request ${coldJose.first_request_ms.toFixed(1)} ms, with torii-edge's D1 and KV bindings ready ${coldJoseBound.ready_ms.toFixed(0)} ms + first request ${coldJoseBound.first_request_ms.toFixed(1)} ms`);
   if (values.json) {

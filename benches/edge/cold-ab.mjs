@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { mintDevToken } from '../../scripts/dev-token.mjs';
-import { bundleJoseWorker, coldStarts, joseVars, startOrigin, wranglerRatelimits } from './harness.mjs';
+import { bundleJoseWorker, coldStarts, joseOptions, joseVars, startOrigin, toriiOptions } from './harness.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values } = parseArgs({
@@ -24,12 +24,8 @@ const BUILDS = (values.build ?? ['build']).map((b) => resolve(ROOT, b));
 const ROUNDS = Number(values.rounds ?? 10);
 const SECRET = 'bench-master-secret-not-for-production-0123456789abcdef';
 const ISSUER = 'http://demo.torii.test';
-const COMPAT = '2026-04-20';
-const RATELIMITS = wranglerRatelimits();
-const quiet = (stdout, stderr) => {
-  stdout.resume();
-  stderr.on('data', (d) => process.stderr.write(d));
-};
+const ROUTES = JSON.stringify([{ path: '/public/**', access: 'public' }]);
+const DB = 'cold-db';
 
 const { server, url: ORIGIN_URL } = await startOrigin();
 const tmp = mkdtempSync(join(tmpdir(), 'torii-cold-'));
@@ -37,27 +33,15 @@ const joseBundle = join(tmp, 'jose-worker.js');
 await bundleJoseWorker(joseBundle);
 const jose = await joseVars({ secret: SECRET, issuer: ISSUER, originUrl: ORIGIN_URL });
 const token = await mintDevToken({ masterSecret: SECRET, issuer: ISSUER, lifetime: 3600 });
-const bound = { kvNamespaces: ['JWKS_CACHE'], d1Databases: { DB: 'cold-db' }, ratelimits: RATELIMITS };
-const common = { modules: true, compatibilityDate: COMPAT, handleRuntimeStdio: quiet, ...bound };
 
+// Every candidate has torii-edge's D1, KV and limiter bindings (the jose Worker uses none).
 const candidates = [
-  ...BUILDS.map((dir) => ({
-    name: dir,
+  ...BUILDS.map((build) => ({
+    name: build,
     seed: { firstKey: true },
-    options: () => ({
-      ...common,
-      scriptPath: join(dir, 'index.js'),
-      modulesRoot: dir,
-      modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }, { type: 'ESModule', include: ['**/*.mjs'] }],
-      bindings: {
-        TORII_MASTER_SECRET: SECRET,
-        TORII_BASE_DOMAIN: 'torii.test',
-        ORIGIN_URL,
-        ROUTES: JSON.stringify([{ path: '/public/**', access: 'public' }]),
-      },
-    }),
+    options: () => toriiOptions({ build, db: DB, secret: SECRET, baseDomain: 'torii.test', originUrl: ORIGIN_URL, routes: ROUTES }),
   })),
-  { name: 'jose Worker', options: () => ({ ...common, scriptPath: joseBundle, modulesRoot: tmp, bindings: jose }) },
+  { name: 'jose Worker', options: () => joseOptions({ bundle: joseBundle, vars: jose, db: DB }) },
 ];
 
 try {

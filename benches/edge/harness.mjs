@@ -1,7 +1,8 @@
 // What the edge benches (benches/edge/bench.mjs, benches/edge/profile.mjs,
 // benches/edge/cold-ab.mjs) and the load harness share: the loopback origin, D1's
 // migrations and demo tenant applied through a Worker's `DB`, the jose Worker
-// (benches/edge/jose-worker.mjs): its bundle and vars, and the interleaved cold start.
+// (benches/edge/jose-worker.mjs): its bundle and vars, the Miniflare options of both
+// Workers, and the interleaved cold start.
 import { build } from 'esbuild';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
 import { deriveKey } from '../../scripts/dev-token.mjs';
 import { seedSql } from '../../scripts/seed.mjs';
+import { median } from '../load/memory.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -93,6 +95,57 @@ export async function joseVars({ secret, issuer, originUrl, tenant, version }) {
   };
 }
 
+/** The compatibility date the benched Workers run with (wrangler.toml's). */
+export const COMPAT_DATE = '2026-04-20';
+
+/** Miniflare's `handleRuntimeStdio` for benched Workers: stdout (log lines) drained, stderr shown. */
+export function quiet(stdout, stderr) {
+  stdout.resume();
+  stderr.on('data', (d) => process.stderr.write(d));
+}
+
+/**
+ * The KV, D1 and rate-limit bindings torii-edge is deployed with (wrangler.toml's limiters:
+ * a fresh isolate's first request for a tenant asks TENANT_LIMITER before its D1 read).
+ */
+export function toriiBindings(db) {
+  return { kvNamespaces: ['JWKS_CACHE'], d1Databases: { DB: db }, ratelimits: wranglerRatelimits() };
+}
+
+/**
+ * Miniflare options of a built torii-edge Worker in `build` (index.js and its wasm; an
+ * `.mjs` beside them is an ES module), with its deployed bindings (D1 `db`) and vars.
+ */
+export function toriiOptions({ build, db, secret, baseDomain, originUrl, routes }) {
+  return {
+    modules: true,
+    scriptPath: join(build, 'index.js'),
+    modulesRoot: build,
+    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }, { type: 'ESModule', include: ['**/*.mjs'] }],
+    compatibilityDate: COMPAT_DATE,
+    handleRuntimeStdio: quiet,
+    ...toriiBindings(db),
+    bindings: { TORII_MASTER_SECRET: secret, TORII_BASE_DOMAIN: baseDomain, ORIGIN_URL: originUrl, ROUTES: routes },
+  };
+}
+
+/**
+ * Miniflare options of the jose Worker bundled at `bundle` ([`bundleJoseWorker`]) with
+ * `vars` ([`joseVars`]); `db`: also torii-edge's bindings (unused by it; Miniflare starts
+ * their local services, which lengthens "ready").
+ */
+export function joseOptions({ bundle, vars, db }) {
+  return {
+    modules: true,
+    scriptPath: bundle,
+    modulesRoot: dirname(bundle),
+    compatibilityDate: COMPAT_DATE,
+    handleRuntimeStdio: quiet,
+    ...(db === undefined ? {} : toriiBindings(db)),
+    bindings: vars,
+  };
+}
+
 /**
  * Cold starts, interleaved: `rounds` rounds, each starting every candidate once in turn
  * (a fresh Miniflare: workerd process and isolate), so load drift on the machine meets
@@ -124,10 +177,4 @@ export async function coldStarts(candidates, { rounds, issuer, request }) {
     }
   }
   return got.map(({ ready, first }) => ({ ready_ms: median(ready), first_request_ms: median(first) }));
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
