@@ -155,6 +155,7 @@ fmt-check: rust-tools
 # (dead code here).
 clippy: rust-tools
 	$(CLIPPY) --no-default-features -- -D warnings
+	$(CLIPPY) --no-default-features --features std -- -D warnings
 	$(CLIPPY) --no-default-features --features worker,dalek -- -D warnings
 	$(CLIPPY) --no-default-features --features worker,dalek,api -- -D warnings
 	$(CLIPPY) -- -D warnings
@@ -166,10 +167,11 @@ doc-check: rust-tools
 	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked
 	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --all-features
 
-# Default features test the reference signature backend (ed25519-compact); --all-features
-# the `dalek` one: the vectors and rules run against both.
+# The reference signature backend (ed25519-compact: `std` without the default `dalek`), then
+# every feature (the `dalek` backend, the Worker, the npm surface): the vectors and rules
+# run against both backends.
 cargo-test:
-	cargo test --locked
+	cargo test --locked --no-default-features --features std
 	cargo test --locked --all-features
 	cd vendor/ed25519-compact && cargo test --locked --features blind-keys --target-dir $(CURDIR)/target/vendor
 

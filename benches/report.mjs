@@ -63,8 +63,8 @@ if (values.readme) {
 const q = QUICK ? ['--quick'] : [];
 const file = (id) => join(OUT, `${id}.json`);
 const COMMANDS = {
-  'native-compact': ['cargo', ['bench', '--locked', '--bench', 'verify', '--', '--json', file('native-compact'), ...q]],
-  'native-dalek': ['cargo', ['bench', '--locked', '--bench', 'verify', '--features', 'dalek', '--', '--json', file('native-dalek'), ...q]],
+  'native-compact': ['cargo', ['bench', '--locked', '--bench', 'verify', '--no-default-features', '--features', 'std', '--', '--json', file('native-compact'), ...q]],
+  'native-dalek': ['cargo', ['bench', '--locked', '--bench', 'verify', '--', '--json', file('native-dalek'), ...q]],
   templates: ['cargo', ['bench', '--locked', '--bench', 'templates', '--', '--json', file('templates'), ...q]],
   npm: ['node', [join(ROOT, 'js', 'bench', 'verify.mjs'), '--json', file('npm'), ...q]],
   edge: ['node', [join(ROOT, 'benches', 'edge', 'bench.mjs'), '--json', file('edge'), ...q]],

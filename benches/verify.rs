@@ -8,7 +8,8 @@
 //! median of its per-round ratio to raw `ed25519-compact` timed in the same round (paired,
 //! so load drifting over the run cancels out).
 //!
-//! Also timed in the same rounds: with `--features dalek`, raw `ed25519-dalek` `verify`
+//! Also timed in the same rounds: with the default `dalek` backend (not with
+//! `--no-default-features --features std`, the reference backend), raw `ed25519-dalek` `verify`
 //! (that backend's floor: the primitive it calls) and `verify_strict` (for reference);
 //! the per-request gateway decision of `examples/perf_guard.rs` (routing, token
 //! extraction, policy, claims headers, the assertion's claims, the forwarded header list:

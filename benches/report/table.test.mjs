@@ -22,7 +22,7 @@ const all = () => Object.fromEntries([...STAGES, 'sizes'].map((id) => [id, parse
 const meta = () => raw('meta');
 
 const ROW_IDS = [
-  'native-compact-raw', 'native-compact-jwt', 'native-dalek-raw', 'native-dalek-jwt', 'native-gateway',
+  'native-dalek-raw', 'native-dalek-jwt', 'native-compact-raw', 'native-compact-jwt', 'native-gateway',
   'template-hasura', 'template-1kb', 'npm-first', 'npm-repeat',
   'edge-public', 'edge-first', 'edge-repeated', 'edge-public-nolog', 'edge-first-nolog', 'edge-repeated-nolog',
   'edge-public-cpu', 'edge-first-cpu', 'edge-repeated-cpu',
@@ -56,8 +56,12 @@ test('one row per measured case, in order, each with every column', () => {
   }
   // The issue's targets, and the floors where it names one.
   const by = Object.fromEntries(rows.map((r) => [r.id, r]));
-  assert.equal(by['native-compact-raw'].target, '≤ 1.05×');
+  // The native targets are the default backend's (dalek); the reference backend is beside it.
+  assert.equal(by['native-dalek-raw'].target, '≤ 1.05×');
   assert.equal(by['native-dalek-jwt'].target, '≤ 1.00×');
+  assert.match(by['native-dalek-raw'].name, /`dalek` \(default\)/);
+  assert.equal(by['native-compact-raw'].target, '— (the default\'s: ≤ 1.05×)');
+  assert.equal(by['native-compact-jwt'].met, 'reference');
   assert.equal(by['npm-first'].target, '≤ 0.8×');
   assert.equal(by['npm-repeat'].target, '≤ 0.05×');
   assert.deepEqual(['edge-public', 'edge-first', 'edge-repeated', 'edge-cold'].map((id) => by[id].target), ['≤ 0.8×', '≤ 0.6×', '≤ 0.4×', '≤ 1.00×']);
@@ -101,6 +105,12 @@ test('ratios and verdicts come from the inputs', () => {
   assert.equal(by['api-list'].met, 'met');
   // Native ratios are the bench's paired ones, not a quotient of medians.
   assert.equal(by['native-compact-raw'].ratio, r['native-compact'].paired.ours_vs_raw_backend);
+  assert.equal(by['native-dalek-raw'].ratio, r['native-dalek'].paired.ours_vs_raw_backend);
+  r['native-dalek'].paired.ours_vs_jsonwebtoken = 1.01;
+  r['native-compact'].paired.ours_vs_jsonwebtoken = 1.5;
+  const n = Object.fromEntries(buildRows(r).map((x) => [x.id, x]));
+  assert.equal(n['native-dalek-jwt'].met, '**not met**');
+  assert.equal(n['native-compact-jwt'].met, 'reference');
   assert.equal(verdict(1.05, 1.05), 'met');
   assert.equal(verdict(1.0501, 1.05), '**not met**');
   assert.equal(verdict(0.5, null), '—');
