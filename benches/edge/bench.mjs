@@ -24,8 +24,7 @@ import { gzipSync } from 'node:zlib';
 import { Miniflare } from 'miniflare';
 import { mintDevToken } from '../../scripts/dev-token.mjs';
 import {
-  bundleJoseWorker, COMPAT_DATE, coldStarts, joseOptions as joseWorkerOptions, joseVars, quiet, seedD1, startOrigin,
-  toriiOptions as toriiWorkerOptions,
+  bundleJoseWorker, coldStarts, joseVars, quiet, scriptOptions, seedD1, startOrigin, toriiOptions as toriiWorkerOptions,
 } from './harness.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -78,26 +77,13 @@ writeFileSync(
   passBundle,
   `export default { fetch(req, env) { const u = new URL(req.url); return fetch(env.ORIGIN_URL + u.pathname + u.search, req); } };`,
 );
-const passOptions = () => ({
-  modules: true,
-  scriptPath: passBundle,
-  modulesRoot: tmp,
-  compatibilityDate: COMPAT_DATE,
-  handleRuntimeStdio: quiet,
-  bindings: { ORIGIN_URL },
-});
+const passOptions = () => scriptOptions({ script: passBundle, vars: { ORIGIN_URL } });
 // The floor: only the cryptography (benches/edge/floor-worker.mjs, no imports: loaded as is).
-const floorOptions = () => ({
-  modules: true,
-  scriptPath: join(ROOT, 'benches', 'edge', 'floor-worker.mjs'),
-  modulesRoot: join(ROOT, 'benches', 'edge'),
-  compatibilityDate: COMPAT_DATE,
-  handleRuntimeStdio: quiet,
-  bindings: { ORIGIN_URL, SIGNING_JWK: jose.SIGNING_JWK },
-});
-const joseOptions = () => joseWorkerOptions({ bundle: joseBundle, vars: jose });
+const floorOptions = () =>
+  scriptOptions({ script: join(ROOT, 'benches', 'edge', 'floor-worker.mjs'), vars: { ORIGIN_URL, SIGNING_JWK: jose.SIGNING_JWK } });
+const joseOptions = () => scriptOptions({ script: joseBundle, vars: jose });
 /** The jose Worker with the same KV, D1 and rate-limit bindings as torii-edge's (it uses none). */
-const joseBoundOptions = () => joseWorkerOptions({ bundle: joseBundle, vars: jose, db: 'bench-db' });
+const joseBoundOptions = () => scriptOptions({ script: joseBundle, vars: jose, db: 'bench-db' });
 
 // ---------------------------------------------------------------- tokens
 const N_FIRST = 4 * (ROUNDS * BATCH + 100) + 10; // four gateways, warm-up included

@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { mintDevToken } from '../../scripts/dev-token.mjs';
-import { bundleJoseWorker, coldStarts, joseOptions, joseVars, startOrigin, toriiOptions } from './harness.mjs';
+import { bundleJoseWorker, coldStarts, joseVars, scriptOptions, startOrigin, toriiOptions } from './harness.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values } = parseArgs({
@@ -41,7 +41,7 @@ const candidates = [
     seed: { firstKey: true },
     options: () => toriiOptions({ build, db: DB, secret: SECRET, baseDomain: 'torii.test', originUrl: ORIGIN_URL, routes: ROUTES }),
   })),
-  { name: 'jose Worker', options: () => joseOptions({ bundle: joseBundle, vars: jose, db: DB }) },
+  { name: 'jose Worker', options: () => scriptOptions({ script: joseBundle, vars: jose, db: DB }) },
 ];
 
 try {
