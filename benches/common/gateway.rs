@@ -2,11 +2,11 @@
 //! `examples/perf_guard.rs` (instruction-counted by `make perf-guard`) measure, so the two
 //! measure the same thing: path normalization, route matching, token extraction, issuer
 //! selection and policy, the claims check without the signature equation (WebCrypto's at
-//! the edge), claims headers, the assertion's claims and identity hash, and the header list
-//! the origin receives.
+//! the edge), claims headers, the assertion's signing input and identity hash, and the
+//! header list the origin receives.
 
 use std::hint::black_box;
-use torii_edge::edge::assertion::{edge_assertion_claims, Binding};
+use torii_edge::edge::assertion::{edge_assertion_signing_input, Binding};
 use torii_edge::edge::authn::{
     check_template, pick_issuer, session_verifier, tenant_verifier, Issuer,
 };
@@ -80,7 +80,10 @@ impl GatewayCase {
         let added = claims_headers(&claims, "demo").expect("headers");
         let identity: Vec<(&str, &str)> = added.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let url = format!("http://127.0.0.1:9000{path}");
-        let assertion = edge_assertion_claims(
+        // The assertion's signing input (what the Worker hands WebCrypto to sign), its
+        // identity hash computed inside it.
+        let assertion = edge_assertion_signing_input(
+            "kid-1",
             &self.issuer,
             "http://127.0.0.1:9000",
             Binding {
@@ -92,12 +95,7 @@ impl GatewayCase {
             now,
             60,
         );
-        // The identity hash is computed once, inside the assertion's claims (as the Worker
-        // does); reading it back here costs nothing.
-        let hashed = assertion
-            .get("ihash")
-            .and_then(|v| v.as_str())
-            .is_some_and(|h| h.len() == 43);
+        let hashed = assertion.split_once('.').is_some();
         let out = forward_headers(
             &self.inbound,
             &ForwardContext {

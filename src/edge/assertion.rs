@@ -30,11 +30,12 @@ use crate::error::{ErrorCode, VerifyError};
 use crate::jose::claims::VerifiedClaims;
 use crate::jose::jwk::Jwks;
 use crate::jose::policy::{Policy, TypPolicy};
-use crate::jose::sign::SigningKey;
+use crate::jose::sign::{finish_jws, signing_input_of, SigningKey};
 use crate::jose::verify::Verifier;
 use crate::time::UnixTime;
 use alloc::string::{String, ToString};
 use core::fmt;
+use serde_core::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -125,7 +126,8 @@ pub fn identity_hash(identity: &[(&str, &str)]) -> Option<String> {
 }
 
 /// The claims of an edge assertion for one forwarded request (what
-/// [`mint_edge_assertion`] signs; adapters with a native signer sign these themselves).
+/// [`mint_edge_assertion`] signs; adapters with a native signer sign these themselves, or
+/// sign [`edge_assertion_signing_input`]).
 pub fn edge_assertion_claims(
     issuer: &str,
     origin: &str,
@@ -134,27 +136,93 @@ pub fn edge_assertion_claims(
     now: UnixTime,
     lifetime: i64,
 ) -> Map<String, Value> {
+    let a = AssertionClaims::new(issuer, origin, binding, sub, now, lifetime);
     let mut c = Map::new();
-    c.insert("iss".into(), issuer.into());
-    c.insert("aud".into(), origin.into());
-    c.insert("iat".into(), now.0.into());
-    c.insert(
-        "exp".into(),
-        now.0
-            .saturating_add(lifetime.clamp(1, MAX_ASSERTION_LIFETIME))
-            .into(),
-    );
-    c.insert("htm".into(), binding.method.to_ascii_uppercase().into());
-    c.insert("htu".into(), binding.url.into());
-    // The edge builds `identity` itself from one header per name: always `Some`.
-    c.insert(
-        "ihash".into(),
-        identity_hash(binding.identity).unwrap_or_default().into(),
-    );
-    if let Some(sub) = sub {
+    c.insert("iss".into(), a.iss.into());
+    c.insert("aud".into(), a.aud.into());
+    c.insert("iat".into(), a.iat.into());
+    c.insert("exp".into(), a.exp.into());
+    c.insert("htm".into(), a.htm.into());
+    c.insert("htu".into(), a.htu.into());
+    c.insert("ihash".into(), a.ihash.into());
+    if let Some(sub) = a.sub {
         c.insert("sub".into(), sub.into());
     }
     c
+}
+
+/// The signing input of the edge assertion for one forwarded request, under the key
+/// `kid`: the bytes [`mint_edge_assertion`] signs, for adapters that sign with a native
+/// primitive (the Worker signs them with WebCrypto). The same bytes as
+/// [`jwt_signing_input`](crate::jose::jwt_signing_input) of
+/// [`edge_assertion_claims`] with `typ` [`EDGE_ASSERTION_TYP`], written without building
+/// the claims as a map.
+pub fn edge_assertion_signing_input(
+    kid: &str,
+    issuer: &str,
+    origin: &str,
+    binding: Binding<'_>,
+    sub: Option<&str>,
+    now: UnixTime,
+    lifetime: i64,
+) -> String {
+    let claims = AssertionClaims::new(issuer, origin, binding, sub, now, lifetime);
+    signing_input_of(kid, Some(EDGE_ASSERTION_TYP), &claims)
+}
+
+/// An edge assertion's claims, serialized in the order of their names (what a
+/// `serde_json::Map` of them gives: [`edge_assertion_claims`]).
+struct AssertionClaims<'a> {
+    aud: &'a str,
+    exp: i64,
+    htm: String,
+    htu: &'a str,
+    iat: i64,
+    ihash: String,
+    iss: &'a str,
+    sub: Option<&'a str>,
+}
+
+impl<'a> AssertionClaims<'a> {
+    fn new(
+        issuer: &'a str,
+        origin: &'a str,
+        binding: Binding<'a>,
+        sub: Option<&'a str>,
+        now: UnixTime,
+        lifetime: i64,
+    ) -> Self {
+        Self {
+            aud: origin,
+            exp: now
+                .0
+                .saturating_add(lifetime.clamp(1, MAX_ASSERTION_LIFETIME)),
+            htm: binding.method.to_ascii_uppercase(),
+            htu: binding.url,
+            iat: now.0,
+            // The edge builds `identity` itself from one header per name: always `Some`.
+            ihash: identity_hash(binding.identity).unwrap_or_default(),
+            iss: issuer,
+            sub,
+        }
+    }
+}
+
+impl Serialize for AssertionClaims<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(7 + usize::from(self.sub.is_some())))?;
+        m.serialize_entry("aud", self.aud)?;
+        m.serialize_entry("exp", &self.exp)?;
+        m.serialize_entry("htm", &self.htm)?;
+        m.serialize_entry("htu", self.htu)?;
+        m.serialize_entry("iat", &self.iat)?;
+        m.serialize_entry("ihash", &self.ihash)?;
+        m.serialize_entry("iss", self.iss)?;
+        if let Some(sub) = self.sub {
+            m.serialize_entry("sub", sub)?;
+        }
+        m.end()
+    }
 }
 
 /// Signs an edge assertion for one forwarded request.
@@ -167,8 +235,10 @@ pub fn mint_edge_assertion(
     now: UnixTime,
     lifetime: i64,
 ) -> String {
-    let claims = edge_assertion_claims(issuer, origin, binding, sub, now, lifetime);
-    key.sign_jwt(Some(EDGE_ASSERTION_TYP), &claims)
+    let input =
+        edge_assertion_signing_input(key.kid(), issuer, origin, binding, sub, now, lifetime);
+    let signature = key.sign_raw(input.as_bytes());
+    finish_jws(input, &signature)
 }
 
 /// Verifies an edge assertion for the request the origin received.
@@ -215,4 +285,41 @@ pub fn check_binding(
         _ => return Err(AssertionError::BindingMismatch("identity headers")),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jose::jwt_signing_input;
+    use alloc::vec::Vec;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The signing input written from the claims' parts is, byte for byte, the one
+        /// of the claims as a map (what `mint_edge_assertion` signed before, and what an
+        /// adapter signing `edge_assertion_claims` itself gets), for any strings
+        /// (escapes, non-ASCII), times, lifetimes and identity headers.
+        #[test]
+        fn the_signing_input_is_the_maps(
+            kid in "\\PC{0,12}",
+            issuer in "\\PC{0,24}",
+            origin in "\\PC{0,24}",
+            method in "[a-zA-Z]{1,7}",
+            url in "\\PC{0,40}",
+            sub in proptest::option::of("\\PC{0,16}"),
+            user in proptest::option::of("[ -~]{0,16}"),
+            now in any::<i64>(),
+            lifetime in any::<i64>(),
+        ) {
+            let identity: Vec<(&str, &str)> =
+                user.iter().map(|u| ("x-torii-user-id", u.as_str())).collect();
+            let binding = Binding { method: &method, url: &url, identity: &identity };
+            let sub = sub.as_deref();
+            let claims = edge_assertion_claims(&issuer, &origin, binding, sub, UnixTime(now), lifetime);
+            prop_assert_eq!(
+                edge_assertion_signing_input(&kid, &issuer, &origin, binding, sub, UnixTime(now), lifetime),
+                jwt_signing_input(&kid, Some(EDGE_ASSERTION_TYP), &claims)
+            );
+        }
+    }
 }

@@ -148,6 +148,15 @@ pub fn decode_array<const N: usize>(input: &str) -> Result<[u8; N], NonCanonical
 /// Encodes as unpadded base64url.
 pub fn encode(bytes: &[u8]) -> String {
     let mut out = Vec::with_capacity(encoded_len(bytes.len()));
+    encode_to(bytes, &mut out);
+    // Every byte pushed is from ALPHABET (ASCII).
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends the unpadded base64url encoding of `bytes` to `out` (ASCII only), for a
+/// caller that builds one buffer from several parts (a JWS signing input).
+pub(crate) fn encode_to(bytes: &[u8], out: &mut Vec<u8>) {
+    out.reserve(encoded_len(bytes.len()));
     let mut triples = bytes.chunks_exact(3);
     for t in triples.by_ref() {
         let [a, b, c] = *t else { break };
@@ -165,8 +174,6 @@ pub fn encode(bytes: &[u8]) -> String {
         }
         _ => {}
     }
-    // Every byte pushed is from ALPHABET (ASCII).
-    String::from_utf8(out).unwrap_or_default()
 }
 
 #[cfg(test)]

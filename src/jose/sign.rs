@@ -2,8 +2,10 @@
 
 use crate::encoding::b64;
 use crate::jose::jwk::{thumbprint_of, Jwk};
-use alloc::string::{String, ToString};
+use alloc::string::String;
+use alloc::vec::Vec;
 use ed25519_compact::{KeyPair, Seed};
+use serde_core::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 /// An Ed25519 signing key with its `kid`.
@@ -76,18 +78,47 @@ impl SigningKey {
 /// `{"alg":"EdDSA","kid":…,"typ":…}` (`typ` omitted when `None`): what
 /// [`SigningKey::sign_jwt`] signs, for adapters that sign with a native primitive.
 pub fn jwt_signing_input(kid: &str, typ: Option<&str>, claims: &Map<String, Value>) -> String {
-    let mut header = Map::new();
-    header.insert("alg".into(), "EdDSA".into());
-    header.insert("kid".into(), kid.into());
-    if let Some(typ) = typ {
-        header.insert("typ".into(), typ.into());
-    }
-    let header = Value::Object(header).to_string();
+    signing_input_of(kid, typ, claims)
+}
+
+/// [`jwt_signing_input`] for any claims that serialize as a JSON object: the header
+/// written straight from its parts and each part encoded into one buffer (no map built
+/// for the header, one allocation for the input). The bytes are what
+/// [`jwt_signing_input`] gives for the same members in `serde_json::Map`'s order, which is
+/// the order `claims` must serialize them in (the edge assertion's claims do: a test in
+/// `edge::assertion` compares them).
+pub(crate) fn signing_input_of<C: Serialize + ?Sized>(
+    kid: &str,
+    typ: Option<&str>,
+    claims: &C,
+) -> String {
+    let header = serde_json::to_vec(&JwtHeader { kid, typ }).unwrap_or_default();
     let payload = serde_json::to_vec(claims).unwrap_or_default();
-    let mut input = b64::encode(header.as_bytes());
-    input.push('.');
-    input.push_str(&b64::encode(&payload));
-    input
+    let mut input = Vec::new();
+    b64::encode_to(&header, &mut input);
+    input.push(b'.');
+    b64::encode_to(&payload, &mut input);
+    // base64url and the dot: ASCII.
+    String::from_utf8(input).unwrap_or_default()
+}
+
+/// The header [`jwt_signing_input`] writes: `{"alg":"EdDSA","kid":…,"typ":…}`, in the
+/// order a `serde_json::Map` of the same members has (its keys sorted).
+struct JwtHeader<'a> {
+    kid: &'a str,
+    typ: Option<&'a str>,
+}
+
+impl Serialize for JwtHeader<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(2 + usize::from(self.typ.is_some())))?;
+        m.serialize_entry("alg", "EdDSA")?;
+        m.serialize_entry("kid", self.kid)?;
+        if let Some(typ) = self.typ {
+            m.serialize_entry("typ", typ)?;
+        }
+        m.end()
+    }
 }
 
 /// A compact JWS from its signing input and the signature over it.
@@ -95,4 +126,30 @@ pub fn finish_jws(mut signing_input: String, signature: &[u8; 64]) -> String {
     signing_input.push('.');
     signing_input.push_str(&b64::encode(signature));
     signing_input
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The header written from its parts is the header as a map (what
+        /// `jwt_signing_input` wrote before), for any `kid` and `typ`.
+        #[test]
+        fn the_header_is_the_maps(kid in "\\PC{0,24}", typ in proptest::option::of("\\PC{0,24}")) {
+            let mut map = Map::new();
+            map.insert("alg".into(), "EdDSA".into());
+            map.insert("kid".into(), kid.as_str().into());
+            if let Some(typ) = &typ {
+                map.insert("typ".into(), typ.as_str().into());
+            }
+            let header = JwtHeader { kid: &kid, typ: typ.as_deref() };
+            prop_assert_eq!(
+                serde_json::to_vec(&header).ok(),
+                Some(Value::Object(map).to_string().into_bytes())
+            );
+        }
+    }
 }

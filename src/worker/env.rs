@@ -53,3 +53,35 @@ pub(crate) fn string_var(env: &Env, name: &str) -> Option<String> {
     });
     value
 }
+
+/// A slot for a value derived from the vars alone, with the `env` object it was derived
+/// from (see [`once_per_env`]).
+pub(crate) type PerEnv<T> = RefCell<Option<(JsValue, T)>>;
+
+/// `derive()`'s value for this `env`, derived once per `env` object and kept in `slot`:
+/// for what depends on the vars alone (the parsed gateway configuration, the tenancy
+/// settings, the log switch), which [`string_var`] already reads once per `env` object.
+/// A warm request then copies no var and parses nothing: one `Object.is` and a clone of
+/// `T` (an `Rc` or a `Copy` value).
+pub(crate) fn once_per_env<T: Clone>(
+    slot: &'static std::thread::LocalKey<PerEnv<T>>,
+    env: &Env,
+    derive: impl FnOnce() -> T,
+) -> T {
+    let this: &JsValue = env.as_ref();
+    let hit = slot.with(|s| {
+        let s = s.try_borrow().ok()?;
+        let (from, value) = s.as_ref()?;
+        js_sys::Object::is(from, this).then(|| value.clone())
+    });
+    if let Some(value) = hit {
+        return value;
+    }
+    let value = derive();
+    slot.with(|s| {
+        if let Ok(mut s) = s.try_borrow_mut() {
+            *s = Some((this.clone(), value.clone()));
+        }
+    });
+    value
+}

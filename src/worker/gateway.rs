@@ -26,7 +26,7 @@ use super::webcrypto::{
     TenantKey,
 };
 use crate::edge::assertion::{
-    edge_assertion_claims, Binding, ASSERTION_HEADER, EDGE_ASSERTION_TYP, MAX_ASSERTION_LIFETIME,
+    edge_assertion_signing_input, Binding, ASSERTION_HEADER, MAX_ASSERTION_LIFETIME,
 };
 use crate::edge::authn;
 use crate::edge::config::GatewayConfig;
@@ -34,7 +34,7 @@ use crate::edge::extract::request_token;
 use crate::edge::headers::{
     claims_headers, forward_headers, valid_request_id, ForwardContext, REQUEST_ID,
 };
-use crate::jose::{finish_jws, jwt_signing_input};
+use crate::jose::finish_jws;
 
 use crate::edge::path::normalize_path;
 use crate::edge::reply::{claim_header_error_reply, token_error_reply, www_authenticate, Reply};
@@ -76,9 +76,10 @@ pub(crate) struct GatewayTenant {
 pub(crate) type Parsed = Rc<Result<GatewayConfig, String>>;
 
 std::thread_local! {
-    /// The parsed gateway configuration, with the raw vars it came from.
-    static CONFIG: RefCell<Option<(String, Parsed)>> =
-        const { RefCell::new(None) };
+    /// The parsed gateway configuration (`None`: no `ORIGIN_URL`), once per `env` object.
+    static CONFIG: super::env::PerEnv<Option<Parsed>> = const { RefCell::new(None) };
+    /// Whether the log line is off (`TORII_LOG=off`), once per `env` object.
+    static LOG_OFF: super::env::PerEnv<bool> = const { RefCell::new(None) };
 }
 
 fn gateway_tenant(t: super::tenant::Tenant) -> GatewayTenant {
@@ -90,36 +91,19 @@ fn gateway_tenant(t: super::tenant::Tenant) -> GatewayTenant {
     }
 }
 
+/// The gateway configuration from the vars, parsed once per `env` object (a warm request
+/// reads no var: [`super::env::once_per_env`]).
 fn load_config(env: &Env) -> Option<Parsed> {
-    let origin = string_var(env, "ORIGIN_URL").filter(|o| !o.trim().is_empty())?;
-    let routes = string_var(env, "ROUTES");
-    let trusted = string_var(env, "TRUSTED_ISSUERS");
-    let timeout = string_var(env, "TORII_ORIGIN_TIMEOUT_MS");
-    let raw = format!(
-        "{origin}\n{}\n{}\n{}",
-        routes.as_deref().unwrap_or(""),
-        trusted.as_deref().unwrap_or(""),
-        timeout.as_deref().unwrap_or("")
-    );
-    let hit = CONFIG.with(|c| {
-        c.try_borrow().ok().and_then(|slot| match slot.as_ref() {
-            Some((r, cfg)) if *r == raw => Some(Rc::clone(cfg)),
-            _ => None,
-        })
-    });
-    if hit.is_some() {
-        return hit;
-    }
-    let parsed = Rc::new(
-        GatewayConfig::parse(&origin, routes.as_deref(), trusted.as_deref())
-            .and_then(|c| c.with_origin_timeout(timeout.as_deref())),
-    );
-    CONFIG.with(|c| {
-        if let Ok(mut slot) = c.try_borrow_mut() {
-            *slot = Some((raw, Rc::clone(&parsed)));
-        }
-    });
-    Some(parsed)
+    super::env::once_per_env(&CONFIG, env, || {
+        let origin = string_var(env, "ORIGIN_URL").filter(|o| !o.trim().is_empty())?;
+        let routes = string_var(env, "ROUTES");
+        let trusted = string_var(env, "TRUSTED_ISSUERS");
+        let timeout = string_var(env, "TORII_ORIGIN_TIMEOUT_MS");
+        Some(Rc::new(
+            GatewayConfig::parse(&origin, routes.as_deref(), trusted.as_deref())
+                .and_then(|c| c.with_origin_timeout(timeout.as_deref())),
+        ))
+    })
 }
 
 /// Arms `abort` to fire after `ms` (the runtime's `setTimeout` calling the controller's
@@ -271,7 +255,9 @@ pub(crate) fn start(req: &Incoming, url: &Url, env: &Env, started_ms: f64) -> (S
         method: req.method().to_string(),
         path: url.path().chars().take(256).collect(),
         started_ms,
-        off: string_var(env, "TORII_LOG").as_deref() == Some("off"),
+        off: super::env::once_per_env(&LOG_OFF, env, || {
+            string_var(env, "TORII_LOG").as_deref() == Some("off")
+        }),
         ..LogLine::default()
     };
     (request_id, line)
@@ -523,7 +509,8 @@ pub(crate) fn outbound(
         Verified::Anonymous => (Vec::new(), None),
     };
     let identity: Vec<(&str, &str)> = added.iter().map(|(n, v)| (*n, v.as_str())).collect();
-    let assertion_claims = edge_assertion_claims(
+    let signing_input = edge_assertion_signing_input(
+        tenant.key.kid(),
         &tenant.issuer,
         &config.audience,
         Binding {
@@ -534,11 +521,6 @@ pub(crate) fn outbound(
         sub,
         UnixTime(clock::now_secs()),
         ASSERTION_LIFETIME,
-    );
-    let signing_input = jwt_signing_input(
-        tenant.key.kid(),
-        Some(EDGE_ASSERTION_TYP),
-        &assertion_claims,
     );
     let host = Some(url.host())
         .filter(|h| !h.is_empty())

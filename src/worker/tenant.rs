@@ -73,9 +73,16 @@ pub(crate) struct Tenant {
     pub(crate) max_age: i64,
 }
 
-/// The tenancy settings from the Worker's vars.
-pub(crate) fn config(env: &Env) -> TenantConfig {
-    TenantConfig::from_vars(|name| string_var(env, name))
+std::thread_local! {
+    /// The tenancy settings, derived once per `env` object.
+    static CONFIG: super::env::PerEnv<Rc<TenantConfig>> = const { RefCell::new(None) };
+}
+
+/// The tenancy settings from the Worker's vars (read and parsed once per `env` object).
+pub(crate) fn config(env: &Env) -> Rc<TenantConfig> {
+    super::env::once_per_env(&CONFIG, env, || {
+        Rc::new(TenantConfig::from_vars(|name| string_var(env, name)))
+    })
 }
 
 // ------------------------------------------------------------------ isolate cache
