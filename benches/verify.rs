@@ -12,7 +12,7 @@
 //! `--no-default-features --features std`, the reference backend), raw `ed25519-dalek` `verify`
 //! (that backend's floor: the primitive it calls) and `verify_strict` (for reference);
 //! the per-request gateway decision of `examples/perf_guard.rs` (routing, token
-//! extraction, policy, claims headers, the assertion's claims, the forwarded header list:
+//! extraction, policy, claims headers, the assertion's signing input, the forwarded header list:
 //! everything but the signatures, which are WebCrypto's at the edge); and one
 //! `SigningKey::sign_raw` (the edge assertion's signature). `-- --json FILE` also writes
 //! every figure as JSON (read by `benches/report.mjs`); `-- --quick` (or `BENCH_QUICK=1`) runs a tenth of the rounds.

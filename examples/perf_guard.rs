@@ -1,7 +1,7 @@
 //! The work `make perf-guard` counts instructions of (under valgrind, so the count is the
 //! same on any load): one native verify of a first-seen token, and the per-request gateway
 //! decision around it (path normalization, route matching, token extraction, issuer
-//! selection and policy, claims headers, the assertion's claims and identity hash, the
+//! selection and policy, claims headers, the assertion's signing input and identity hash, the
 //! header list the origin receives), without the signature equation (WebCrypto's, at the
 //! edge).
 //!

@@ -107,6 +107,9 @@ pub enum Issuer<'a> {
     Trusted(&'a TrustedIssuer),
 }
 
+/// Most claims [`pick_issuer`] reads as members, without building a map.
+const MAX_PICK_MEMBERS: usize = 64;
+
 /// Picks the verifier for a token: the tenant's issuer, or a trusted issuer mapped to the
 /// tenant. Anything else is `invalid_issuer` (tokens of other tenants included).
 pub fn pick_issuer<'a>(
@@ -115,11 +118,25 @@ pub fn pick_issuer<'a>(
     tenant_issuer: &str,
     trusted: &'a [TrustedIssuer],
 ) -> Result<Issuer<'a>, VerifyError> {
-    let claims = untrusted.claims_unverified()?;
-    let iss = claims
-        .get("iss")
-        .and_then(serde_json::Value::as_str)
-        .unwrap_or_default();
+    let claims;
+    // The claims' members without a map (what a token's usual claims are); any other
+    // document through the map, which gives its error.
+    let members = crate::encoding::json::parse_members(
+        &untrusted.payload,
+        crate::jose::policy::MAX_CLAIMS_DEPTH,
+        MAX_PICK_MEMBERS,
+    );
+    let iss = match &members {
+        Some(members) => members
+            .iter()
+            .find(|(name, _)| name == "iss")
+            .and_then(|(_, v)| v.as_str()),
+        None => {
+            claims = untrusted.claims_unverified()?;
+            claims.get("iss").and_then(serde_json::Value::as_str)
+        }
+    }
+    .unwrap_or_default();
     if iss == tenant_issuer {
         return Ok(Issuer::Tenant);
     }
@@ -149,6 +166,66 @@ mod tests {
             c.insert(TEMPLATE_NAME_CLAIM.into(), tpl.into());
         }
         key.sign_jwt(typ, &c)
+    }
+
+    /// `pick_issuer` reads `iss` as the claims map has it (what it did before reading
+    /// members), for every shape of claims: escaped names, a repeated `iss`, a
+    /// non-string one, more members than it reads without the map, nesting, not JSON.
+    #[test]
+    fn the_issuer_is_the_maps_for_any_claims() {
+        let key = SigningKey::from_seed(&[3; 32]);
+        let trusted = [TrustedIssuer {
+            issuer: "https://idp.example".into(),
+            jwks_uri: Some("https://idp.example/jwks".into()),
+            discovery: None,
+            audiences: vec!["api".into()],
+            tenant: "t".into(),
+            typ: None,
+        }];
+        let many: String = (0..80).map(|i| alloc::format!(r#""c{i}":{i},"#)).collect();
+        let payloads = [
+            alloc::format!(r#"{{"iss":"{ISS}"}}"#),
+            alloc::format!(r#"{{"\u0069ss":"{ISS}"}}"#),
+            alloc::format!(r#"{{"iss":"{ISS}","iss":"{ISS}"}}"#),
+            r#"{"iss":"https://idp.example"}"#.to_string(),
+            r#"{"iss":"https://other.example"}"#.to_string(),
+            r#"{"iss":42}"#.to_string(),
+            r#"{"sub":"u"}"#.to_string(),
+            alloc::format!(r#"{{{many}"iss":"{ISS}"}}"#),
+            alloc::format!(r#"{{{many}"iss":"{ISS}","c0":1}}"#),
+            alloc::format!(r#"{{"a":{{"b":{{"b":1,"b":2}}}},"iss":"{ISS}"}}"#),
+            alloc::format!(
+                r#"{{"a":{},"iss":"{ISS}"}}"#,
+                "[".repeat(40) + &"]".repeat(40)
+            ),
+            r#"[1]"#.to_string(),
+            r#"{"iss":"#.to_string(),
+        ];
+        for payload in payloads {
+            let tok = key.sign_compact(br#"{"alg":"EdDSA"}"#, payload.as_bytes());
+            let u = UntrustedToken::parse(&tok, 8192).expect("parse");
+            let by_map = u.claims_unverified().map(|claims| {
+                let iss = claims
+                    .get("iss")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                if iss == ISS {
+                    "tenant".to_string()
+                } else if trusted.iter().any(|t| t.issuer == iss && t.tenant == "t") {
+                    "trusted".to_string()
+                } else {
+                    "invalid".to_string()
+                }
+            });
+            let picked = match pick_issuer(&u, "t", ISS, &trusted) {
+                Ok(Issuer::Tenant) => Ok("tenant".to_string()),
+                Ok(Issuer::Trusted(_)) => Ok("trusted".to_string()),
+                Err(VerifyError::InvalidIssuer) => Ok("invalid".to_string()),
+                Err(e) => Err(e),
+            };
+            assert_eq!(picked, by_map, "{payload}");
+        }
     }
 
     fn pass(key: &SigningKey, tok: &str, access: &Access) -> Result<(), VerifyError> {

@@ -4,6 +4,7 @@
 
 use crate::encoding::b64;
 use crate::jose::claims::VerifiedClaims;
+use alloc::borrow::Cow;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use serde_json::{Map, Value};
@@ -234,23 +235,28 @@ pub struct ForwardContext<'a> {
     pub client_ip: Option<&'a str>,
 }
 
+/// Headers in order, `(name, value)`, each borrowed from the request where it comes
+/// from it (no copy of the inbound headers the origin receives) and owned where the edge
+/// made it.
+pub type HeaderList<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
+
 /// The headers the origin receives: the inbound ones minus ours (any spelling), hop-by-hop
 /// and `Connection`-listed headers, `Host`, the request id and every client-supplied
 /// forwarding header ([`FORWARDING_HEADERS`]); then the request id, the edge's own
 /// forwarding headers (`x-forwarded-for`/`x-real-ip`/`forwarded` from the runtime's client
 /// address, `x-forwarded-host`, `x-forwarded-proto`) and `added` (claims headers and the
 /// assertion).
-pub fn forward_headers(
-    inbound: &[(String, String)],
+pub fn forward_headers<'a>(
+    inbound: &'a [(String, String)],
     ctx: &ForwardContext<'_>,
     added: Vec<(&'static str, String)>,
-) -> Vec<(String, String)> {
+) -> HeaderList<'a> {
     let listed: Vec<String> = inbound
         .iter()
         .filter(|(n, _)| n.eq_ignore_ascii_case("connection"))
         .flat_map(|(_, v)| connection_listed(v))
         .collect();
-    let mut out: Vec<(String, String)> = inbound
+    let mut out: HeaderList<'a> = inbound
         .iter()
         .filter(|(n, _)| {
             !must_strip(n, &listed)
@@ -258,13 +264,13 @@ pub fn forward_headers(
                 && !n.eq_ignore_ascii_case(REQUEST_ID)
                 && !is_forwarding_header(n)
         })
-        .cloned()
+        .map(|(n, v)| (Cow::Borrowed(n.as_str()), Cow::Borrowed(v.as_str())))
         .collect();
-    out.push((REQUEST_ID.into(), ctx.request_id.into()));
+    out.push((REQUEST_ID.into(), ctx.request_id.to_string().into()));
     let client_ip = ctx.client_ip.filter(|ip| valid_client_ip(ip));
     if let Some(ip) = client_ip {
-        out.push(("x-forwarded-for".into(), ip.into()));
-        out.push(("x-real-ip".into(), ip.into()));
+        out.push(("x-forwarded-for".into(), ip.to_string().into()));
+        out.push(("x-real-ip".into(), ip.to_string().into()));
     }
     let host = ctx.host.filter(|h| {
         !h.is_empty()
@@ -283,12 +289,16 @@ pub fn forward_headers(
         forwarded.push(alloc::format!("host=\"{h}\""));
     }
     forwarded.push(alloc::format!("proto={}", ctx.proto));
-    out.push(("forwarded".into(), forwarded.join(";")));
+    out.push(("forwarded".into(), forwarded.join(";").into()));
     if let Some(h) = host {
-        out.push(("x-forwarded-host".into(), h.into()));
+        out.push(("x-forwarded-host".into(), h.to_string().into()));
     }
-    out.push(("x-forwarded-proto".into(), ctx.proto.into()));
-    out.extend(added.into_iter().map(|(n, v)| (n.to_string(), v)));
+    out.push(("x-forwarded-proto".into(), ctx.proto.to_string().into()));
+    out.extend(
+        added
+            .into_iter()
+            .map(|(n, v)| (Cow::Borrowed(n), Cow::Owned(v))),
+    );
     out
 }
 
@@ -359,7 +369,7 @@ mod tests {
             &ctx(None),
             vec![("x-torii-user-id", "user_1".into())],
         );
-        let names: Vec<&str> = out.iter().map(|(n, _)| n.as_str()).collect();
+        let names: Vec<&str> = out.iter().map(|(n, _)| n.as_ref()).collect();
         assert_eq!(
             names,
             [
@@ -404,8 +414,8 @@ mod tests {
         let get = |n: &str| {
             out.iter()
                 .filter(|(k, _)| k == n)
-                .map(|(_, v)| v.as_str())
-                .collect::<Vec<_>>()
+                .map(|(_, v)| v.as_ref())
+                .collect::<Vec<&str>>()
         };
         assert_eq!(get("x-forwarded-for"), ["203.0.113.9"]);
         assert_eq!(get("x-real-ip"), ["203.0.113.9"]);

@@ -42,6 +42,7 @@ use crate::edge::reply::Reply;
 use crate::edge::url::SerializedUrl as Url;
 use crate::encoding::b64;
 use crate::jose::finish_jws;
+use alloc::borrow::Cow;
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::string::String;
@@ -83,7 +84,7 @@ enum Plan<'a> {
     Forward {
         method: &'a str,
         url: &'a str,
-        headers: &'a [(String, String)],
+        headers: &'a [(Cow<'a, str>, Cow<'a, str>)],
         body: bool,
         sign: &'a str,
         kid: &'a str,
@@ -360,7 +361,7 @@ mod tests {
 
     #[test]
     fn a_forward_plan_has_every_field_the_entry_reads() {
-        let headers = alloc::vec![("accept".to_string(), "*/*".to_string())];
+        let headers = alloc::vec![(Cow::Borrowed("accept"), Cow::Borrowed("*/*"))];
         let line = LogLine {
             request_id: "rid-2".into(),
             method: "GET".into(),

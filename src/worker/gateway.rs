@@ -32,7 +32,7 @@ use crate::edge::authn;
 use crate::edge::config::GatewayConfig;
 use crate::edge::extract::request_token;
 use crate::edge::headers::{
-    claims_headers, forward_headers, valid_request_id, ForwardContext, REQUEST_ID,
+    claims_headers, forward_headers, valid_request_id, ForwardContext, HeaderList, REQUEST_ID,
 };
 use crate::jose::finish_jws;
 
@@ -464,14 +464,14 @@ fn misconfigured() -> Reply {
 }
 
 /// The origin request of a forwarded request, all but the assertion's signature.
-pub(crate) struct Outbound {
+pub(crate) struct Outbound<'a> {
     /// The request method.
     pub(crate) method: String,
     /// The origin URL.
     pub(crate) target: String,
     /// The forwarded headers in order: the clean inbound set, then the claims headers
     /// ([`forward_headers`]); the assertion ([`ASSERTION_HEADER`]) goes last.
-    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) headers: HeaderList<'a>,
     /// The assertion's JWS signing input, for the tenant's key.
     pub(crate) signing_input: String,
     /// Whether the inbound body goes along (not for `GET`/`HEAD`).
@@ -483,8 +483,8 @@ pub(crate) struct Outbound {
 /// Builds the origin request of a forwarded request: clean headers, claims headers and
 /// the assertion's signing input. `Err` is the reply to send instead.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn outbound(
-    req: &Incoming,
+pub(crate) fn outbound<'a>(
+    req: &'a Incoming,
     url: &Url,
     config_rc: &Parsed,
     tenant: &GatewayTenant,
@@ -492,7 +492,7 @@ pub(crate) fn outbound(
     verified: &Verified,
     request_id: &str,
     line: &mut LogLine,
-) -> Result<Outbound, Reply> {
+) -> Result<Outbound<'a>, Reply> {
     let Ok(config) = config_rc.as_ref() else {
         return Err(misconfigured());
     };
@@ -606,7 +606,7 @@ async fn forward(
     let mut headers = out.headers;
     headers.push((
         ASSERTION_HEADER.into(),
-        finish_jws(out.signing_input, &signature),
+        finish_jws(out.signing_input, &signature).into(),
     ));
     let out_headers = super::http::headers_of(&headers).map_err(|e| internal(e.into()))?;
     let init = web_sys::RequestInit::new();

@@ -109,7 +109,9 @@ pub(crate) fn header_value<'a>(headers: &'a [(String, String)], name: &str) -> O
 
 /// The runtime's `Headers` holding `headers` in order, built in one crossing
 /// (`new Headers(JSON.parse(list))`) instead of one `append` per header.
-pub(crate) fn headers_of(headers: &[(String, String)]) -> Result<web_sys::Headers, JsValue> {
+pub(crate) fn headers_of<N: serde::Serialize, V: serde::Serialize>(
+    headers: &[(N, V)],
+) -> Result<web_sys::Headers, JsValue> {
     let json = serde_json::to_string(headers).map_err(|_| JsValue::from_str("headers"))?;
     web_sys::Headers::new_with_str_sequence_sequence(&js_sys::JSON::parse(&json)?)
 }
