@@ -14,7 +14,7 @@
 // --cpu-rounds/--cpu-block: the workerd CPU-time phase (blocks of requests per case, /proc);
 // --quick (or BENCH_QUICK=1): --rounds 2 --batch 25 --cold 2 unless given;
 // --json FILE: every figure as JSON too (read by benches/report.mjs).
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -24,7 +24,7 @@ import { gzipSync } from 'node:zlib';
 import { Miniflare } from 'miniflare';
 import { mintDevToken } from '../../scripts/dev-token.mjs';
 import {
-  bundleJoseWorker, coldStarts, joseVars, quiet, scriptOptions, seedD1, startOrigin, toriiOptions as toriiWorkerOptions,
+  bundleJoseWorker, coldStarts, joseVars, quiet, scriptOptions, seedD1, startOrigin, toriiOptions as toriiWorkerOptions, workerdPid,
 } from './harness.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -158,21 +158,6 @@ async function measure(workers, baseline) {
       return { id: w.id, name: w.name, n: iterations, public: added('public'), first: added('first'), repeated: added('repeated') };
     }),
   };
-}
-
-/** The pid of the workerd process Miniflare started (a child of this process). */
-function workerdPid() {
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) === process.pid && stat.includes('(workerd)')) return Number(d);
-    } catch {
-      // The process went away while listed.
-    }
-  }
-  return null;
 }
 
 /** CPU time (user + system) the process has used, in µs (from /proc, clock ticks of 10 ms). */

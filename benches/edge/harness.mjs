@@ -1,9 +1,9 @@
 // What the edge benches (benches/edge/bench.mjs, benches/edge/profile.mjs,
-// benches/edge/cold-ab.mjs) and the load harness share: the loopback origin, D1's
+// benches/edge/cold-ab.mjs, benches/edge/perf-split.mjs) and the load harness share: the loopback origin, D1's
 // migrations and demo tenant applied through a Worker's `DB`, the jose Worker
 // (benches/edge/jose-worker.mjs): its bundle and vars, the Miniflare options of the built
 // torii-edge Worker and of one-file Workers (the jose Worker, the pass-through, the floor),
-// and the interleaved cold start.
+// the interleaved cold start, and the pid of the workerd process Miniflare runs.
 import { build } from 'esbuild';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -181,4 +181,19 @@ export async function coldStarts(candidates, { rounds, issuer, request }) {
     }
   }
   return got.map(({ ready, first }) => ({ ready_ms: median(ready), first_request_ms: median(first) }));
+}
+
+/** The pid of the workerd process Miniflare started (a child of this process), or `null`. */
+export function workerdPid() {
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === process.pid && stat.includes('(workerd)')) return Number(d);
+    } catch {
+      // The process went away while listed.
+    }
+  }
+  return null;
 }

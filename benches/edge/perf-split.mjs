@@ -23,7 +23,7 @@
 // Needs `perf` (Debian's linux-perf) and the right to sample a child process
 // (kernel.perf_event_paranoid ≤ 2). Not part of `make test` or `make bench`.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -31,7 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Miniflare } from 'miniflare';
 import { mintDevToken } from '../../scripts/dev-token.mjs';
-import { bundleJoseWorker, joseVars, scriptOptions, seedD1, startOrigin, toriiOptions } from './harness.mjs';
+import { bundleJoseWorker, joseVars, scriptOptions, seedD1, startOrigin, toriiOptions, workerdPid } from './harness.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values } = parseArgs({
@@ -82,21 +82,6 @@ let minted = 0;
 /** A token no request has carried yet (first-seen). */
 const fresh = () => mintDevToken({ masterSecret: SECRET, issuer: ISSUER, claims: { jti: `p${minted++}` }, lifetime: 3600 });
 
-/** The pid of the workerd process Miniflare started (a child of this process). */
-function workerdPid() {
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) === process.pid && stat.includes('(workerd)')) return Number(d);
-    } catch {
-      // The process went away while listed.
-    }
-  }
-  throw new Error('no workerd child process');
-}
-
 /** Samples per kind from `perf report --sort dso,sym`. */
 function split(data) {
   const out = execFileSync('perf', ['report', '-i', data, '--no-children', '--sort', 'dso,sym', '--stdio', '-g', 'none', '-n'], {
@@ -135,7 +120,9 @@ async function run(worker, kase) {
     };
     for (let i = 0; i < WARM; i++) await once();
     const data = join(tmp, `${worker.id}-${kase}.data`);
-    const perf = spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-F', String(FREQ), '-p', String(workerdPid()), '-o', data], {
+    const pid = workerdPid();
+    if (pid === null) throw new Error('no workerd child process to sample');
+    const perf = spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-F', String(FREQ), '-p', String(pid), '-o', data], {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     await new Promise((r) => setTimeout(r, 300)); // perf attaches
