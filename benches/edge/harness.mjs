@@ -1,9 +1,9 @@
 // What the edge benches (benches/edge/bench.mjs, benches/edge/profile.mjs,
-// benches/edge/cold-ab.mjs, benches/edge/perf-split.mjs) and the load harness share: the loopback origin, D1's
-// migrations and demo tenant applied through a Worker's `DB`, the jose Worker
-// (benches/edge/jose-worker.mjs): its bundle and vars, the Miniflare options of the built
-// torii-edge Worker and of one-file Workers (the jose Worker, the pass-through, the floor),
-// the interleaved cold start, and the pid of the workerd process Miniflare runs.
+// benches/edge/cold-ab.mjs, benches/edge/perf-split.mjs) and the load harness share: the
+// loopback origin, D1's migrations and demo tenant applied through a Worker's `DB`, the
+// jose Worker (benches/edge/jose-worker.mjs): its bundle and vars, the Miniflare options of
+// the built torii-edge Worker and of one-file Workers (the jose Worker, the pass-through,
+// the floor), the interleaved cold start, and the pid of the workerd process Miniflare runs.
 import { build } from 'esbuild';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';

@@ -136,19 +136,12 @@ pub fn edge_assertion_claims(
     now: UnixTime,
     lifetime: i64,
 ) -> Map<String, Value> {
-    let a = AssertionClaims::new(issuer, origin, binding, sub, now, lifetime);
-    let mut c = Map::new();
-    c.insert("iss".into(), a.iss.into());
-    c.insert("aud".into(), a.aud.into());
-    c.insert("iat".into(), a.iat.into());
-    c.insert("exp".into(), a.exp.into());
-    c.insert("htm".into(), a.htm.into());
-    c.insert("htu".into(), a.htu.into());
-    c.insert("ihash".into(), a.ihash.into());
-    if let Some(sub) = a.sub {
-        c.insert("sub".into(), sub.into());
+    let claims = AssertionClaims::new(issuer, origin, binding, sub, now, lifetime);
+    // One list of the claims' names: their `Serialize`. An object always converts.
+    match serde_json::to_value(&claims) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
     }
-    c
 }
 
 /// The signing input of the edge assertion for one forwarded request, under the key
