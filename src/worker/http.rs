@@ -31,14 +31,65 @@ pub(crate) fn to_web_response(
     )?)
 }
 
+/// Random bytes for request ids, drawn [`ID_BYTES`] at a time from a buffer that
+/// `getrandom` refills [`POOL_IDS`] ids at a time: one call out to
+/// `crypto.getRandomValues` per 64 requests instead of one per request (~5 µs of wasm →
+/// JS each, measured). Request ids only correlate log lines; no secret is drawn from it.
+struct IdPool {
+    bytes: [u8; ID_BYTES * POOL_IDS],
+    /// How many bytes of `bytes` are used up (all of them: refill first).
+    used: usize,
+}
+
+/// Bytes per request id (128 bits).
+const ID_BYTES: usize = 16;
+/// Ids per refill of the pool.
+const POOL_IDS: usize = 64;
+
+impl IdPool {
+    /// An empty pool: the first id refills it.
+    const fn new() -> Self {
+        Self {
+            bytes: [0; ID_BYTES * POOL_IDS],
+            used: ID_BYTES * POOL_IDS,
+        }
+    }
+
+    /// The next id's bytes, refilling the pool with `fill` when it is used up; `None`
+    /// (and the pool left empty) when `fill` fails. No byte is handed out twice.
+    fn next(&mut self, fill: impl FnOnce(&mut [u8]) -> bool) -> Option<[u8; ID_BYTES]> {
+        if self.used >= self.bytes.len() {
+            if !fill(&mut self.bytes) {
+                return None;
+            }
+            self.used = 0;
+        }
+        let mut id = [0u8; ID_BYTES];
+        id.copy_from_slice(self.bytes.get(self.used..self.used + ID_BYTES)?);
+        // Spent bytes are wiped, so nothing drawn stays readable in the pool.
+        self.bytes.get_mut(self.used..self.used + ID_BYTES)?.fill(0);
+        self.used += ID_BYTES;
+        Some(id)
+    }
+}
+
+std::thread_local! {
+    /// This isolate's pool of request-id bytes.
+    static ID_POOL: core::cell::RefCell<IdPool> = const { core::cell::RefCell::new(IdPool::new()) };
+}
+
 /// A fresh request id: 128 random bits as hex.
 pub(crate) fn new_request_id() -> String {
-    let mut bytes = [0u8; 16];
-    if getrandom::fill(&mut bytes).is_err() {
+    let drawn = ID_POOL.with(|pool| {
+        pool.try_borrow_mut()
+            .ok()
+            .and_then(|mut pool| pool.next(|buf| getrandom::fill(buf).is_ok()))
+    });
+    match drawn {
+        Some(bytes) => crate::encoding::hex::encode(&bytes),
         // No randomness: a time-based id still correlates log lines.
-        return format!("t{}", js_sys::Date::now());
+        None => format!("t{}", js_sys::Date::now()),
     }
-    crate::encoding::hex::encode(&bytes)
 }
 
 /// [`to_web_response`] as a `worker::Response`, for the routes written with workers-rs
@@ -120,6 +171,45 @@ pub(crate) fn headers_of<N: serde::Serialize, V: serde::Serialize>(
 mod tests {
     use super::*;
     use alloc::string::ToString;
+
+    #[test]
+    fn the_id_pool_refills_once_per_64_ids_and_never_repeats_bytes() {
+        let mut pool = IdPool::new();
+        let mut fills = 0u8;
+        let mut ids = Vec::new();
+        for _ in 0..3 * POOL_IDS {
+            let id = pool.next(|buf| {
+                fills += 1;
+                // Distinct bytes per refill and per position: a repeat would show.
+                for (i, b) in buf.chunks_mut(4).enumerate() {
+                    let [hi, lo] = u16::try_from(i).unwrap().to_be_bytes();
+                    b.copy_from_slice(&[fills, hi, lo, 1]);
+                }
+                true
+            });
+            ids.push(id.unwrap());
+        }
+        assert_eq!(fills, 3);
+        let mut unique = ids.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), ids.len());
+        // What was handed out is wiped from the pool.
+        assert!(pool.bytes.iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn a_failed_refill_gives_no_id_and_the_next_call_tries_again() {
+        let mut pool = IdPool::new();
+        assert_eq!(pool.next(|_| false), None);
+        assert_eq!(
+            pool.next(|buf| {
+                buf.fill(7);
+                true
+            }),
+            Some([7; ID_BYTES])
+        );
+    }
 
     #[test]
     fn header_lines_split_one_way_and_refuse_anything_else() {
