@@ -240,32 +240,71 @@ pub struct ForwardContext<'a> {
 /// made it.
 pub type HeaderList<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
 
+/// The headers the origin receives, as changes to the inbound ones: the inbound headers
+/// named in `drop` removed, then `add` appended in order. The Worker's entry applies them
+/// to a copy of the runtime's own `Headers` (`new Headers(request.headers)`), so no
+/// inbound value is copied into the plan and back; [`ForwardedHeaders::apply`] gives the
+/// same list from the core's copy of the inbound headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForwardedHeaders<'a> {
+    /// The inbound header names the origin does not receive, each once, as the inbound
+    /// list spells them (header names compare without regard to ASCII case).
+    pub drop: Vec<&'a str>,
+    /// The headers the edge adds after the kept inbound ones, in order.
+    pub add: HeaderList<'a>,
+}
+
+impl<'a> ForwardedHeaders<'a> {
+    /// The headers in order: `inbound` minus [`Self::drop`] (in any ASCII case), then
+    /// [`Self::add`]; each borrowed from `inbound` or from `self`.
+    pub fn apply(&self, inbound: &'a [(String, String)]) -> HeaderList<'a> {
+        let mut out: HeaderList<'a> = inbound
+            .iter()
+            .filter(|(n, _)| !self.drop.iter().any(|d| d.eq_ignore_ascii_case(n)))
+            .map(|(n, v)| (Cow::Borrowed(n.as_str()), Cow::Borrowed(v.as_str())))
+            .collect();
+        out.extend(self.add.iter().cloned());
+        out
+    }
+}
+
 /// The headers the origin receives: the inbound ones minus ours (any spelling), hop-by-hop
 /// and `Connection`-listed headers, `Host`, the request id and every client-supplied
 /// forwarding header ([`FORWARDING_HEADERS`]); then the request id, the edge's own
 /// forwarding headers (`x-forwarded-for`/`x-real-ip`/`forwarded` from the runtime's client
 /// address, `x-forwarded-host`, `x-forwarded-proto`) and `added` (claims headers and the
-/// assertion).
+/// assertion). [`forwarded_headers`] applied to `inbound`.
 pub fn forward_headers<'a>(
     inbound: &'a [(String, String)],
     ctx: &ForwardContext<'_>,
     added: Vec<(&'static str, String)>,
 ) -> HeaderList<'a> {
+    forwarded_headers(inbound, ctx, added).apply(inbound)
+}
+
+/// [`forward_headers`] as changes to `inbound` ([`ForwardedHeaders`]): what the origin
+/// does not receive of it, and what the edge adds.
+pub fn forwarded_headers<'a>(
+    inbound: &'a [(String, String)],
+    ctx: &ForwardContext<'_>,
+    added: Vec<(&'static str, String)>,
+) -> ForwardedHeaders<'a> {
     let listed: Vec<String> = inbound
         .iter()
         .filter(|(n, _)| n.eq_ignore_ascii_case("connection"))
         .flat_map(|(_, v)| connection_listed(v))
         .collect();
-    let mut out: HeaderList<'a> = inbound
-        .iter()
-        .filter(|(n, _)| {
-            !must_strip(n, &listed)
-                && !n.eq_ignore_ascii_case("host")
-                && !n.eq_ignore_ascii_case(REQUEST_ID)
-                && !is_forwarding_header(n)
-        })
-        .map(|(n, v)| (Cow::Borrowed(n.as_str()), Cow::Borrowed(v.as_str())))
-        .collect();
+    let mut drop: Vec<&'a str> = Vec::new();
+    for (n, _) in inbound {
+        let dropped = must_strip(n, &listed)
+            || n.eq_ignore_ascii_case("host")
+            || n.eq_ignore_ascii_case(REQUEST_ID)
+            || is_forwarding_header(n);
+        if dropped && !drop.iter().any(|d| d.eq_ignore_ascii_case(n)) {
+            drop.push(n);
+        }
+    }
+    let mut out: HeaderList<'a> = Vec::with_capacity(added.len() + 6);
     out.push((REQUEST_ID.into(), ctx.request_id.to_string().into()));
     let client_ip = ctx.client_ip.filter(|ip| valid_client_ip(ip));
     if let Some(ip) = client_ip {
@@ -299,7 +338,7 @@ pub fn forward_headers<'a>(
             .into_iter()
             .map(|(n, v)| (Cow::Borrowed(n), Cow::Owned(v))),
     );
-    out
+    ForwardedHeaders { drop, add: out }
 }
 
 #[cfg(test)]
@@ -386,6 +425,70 @@ mod tests {
         assert_eq!(out[3].1, "host=\"edge.example\";proto=https");
         assert_eq!(out[4].1, "edge.example");
         assert_eq!(out[6].1, "user_1");
+    }
+
+    /// What the origin receives, written as the per-header filter it was before the
+    /// changes form ([`ForwardedHeaders`]): the reference the changes are checked against.
+    fn reference(inbound: &[(String, String)]) -> Vec<(&str, &str)> {
+        let listed: Vec<String> = inbound
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("connection"))
+            .flat_map(|(_, v)| connection_listed(v))
+            .collect();
+        inbound
+            .iter()
+            .filter(|(n, _)| {
+                !must_strip(n, &listed)
+                    && !n.eq_ignore_ascii_case("host")
+                    && !n.eq_ignore_ascii_case(REQUEST_ID)
+                    && !is_forwarding_header(n)
+            })
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect()
+    }
+
+    proptest::proptest! {
+        /// The changes, applied the way the entry applies them (delete each dropped name
+        /// in any case, then append), give the reference filter's list then the edge's own
+        /// headers; each dropped name is listed once and is an inbound name.
+        #[test]
+        fn the_changes_give_the_filtered_inbound_headers_then_ours(
+            names in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "accept", "Accept", "authorization", "cookie", "connection", "Connection",
+                    "x-secret", "X-Secret", "keep-alive", "upgrade", "host", "Host",
+                    "x-request-id", "X-Request-Id", "x-forwarded-for", "x_forwarded_for",
+                    "forwarded", "x-torii-user-id", "X_Torii_Claims", "x-torii-", "te",
+                    "user-agent", "x-real-ip", "cf-connecting-ip", "set-cookie",
+                ]),
+                0..12,
+            ),
+            values in proptest::collection::vec(
+                proptest::sample::select(vec!["1", "x-secret", "keep-alive, X-Secret", "close", ""]),
+                12,
+            ),
+        ) {
+            let inbound: Vec<(String, String)> = names
+                .iter()
+                .zip(&values)
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect();
+            let changes = forwarded_headers(&inbound, &ctx(Some("203.0.113.9")), vec![("x-torii-user-id", "u".into())]);
+            let kept: Vec<(&str, &str)> = inbound
+                .iter()
+                .filter(|(n, _)| !changes.drop.iter().any(|d| d.eq_ignore_ascii_case(n)))
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .collect();
+            proptest::prop_assert_eq!(&kept, &reference(&inbound));
+            for (i, d) in changes.drop.iter().enumerate() {
+                proptest::prop_assert!(inbound.iter().any(|(n, _)| n == d));
+                proptest::prop_assert!(!changes.drop[..i].iter().any(|e| e.eq_ignore_ascii_case(d)));
+            }
+            let full = forward_headers(&inbound, &ctx(Some("203.0.113.9")), vec![("x-torii-user-id", "u".into())]);
+            let full: Vec<(&str, &str)> = full.iter().map(|(n, v)| (n.as_ref(), v.as_ref())).collect();
+            let ours: Vec<(&str, &str)> = changes.add.iter().map(|(n, v)| (n.as_ref(), v.as_ref())).collect();
+            proptest::prop_assert_eq!(full, [kept, ours].concat());
+        }
     }
 
     fn ctx(client_ip: Option<&str>) -> ForwardContext<'_> {

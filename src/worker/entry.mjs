@@ -201,7 +201,11 @@ async function forward(request, plan, verifyMs) {
     assertion = edge.glue.gateway_assertion(plan.sign, new Uint8Array(signature));
   } catch {}
   if (assertion === undefined) return failed(plan, 'unsigned', '');
-  const headers = new Headers(plan.headers);
+  // The origin's headers: a copy of the runtime's own, less what the core dropped, plus
+  // what it added (no inbound value goes through the plan).
+  const headers = new Headers(request.headers);
+  for (const name of plan.drop) headers.delete(name);
+  for (const [name, value] of plan.add) headers.append(name, value);
   headers.append(plan.assertion, assertion);
   const abort = new AbortController();
   const init = { method: plan.method, headers, redirect: 'manual', signal: abort.signal };

@@ -20,8 +20,9 @@
 //!   request where it stopped and answers with its plan (the request waits, parked in
 //!   this isolate, bounded; when WebCrypto threw, the plan is the full path);
 //! * `{"k":"forward",...}`: sign `sign` with the tenant's key ([`gateway_signing_key`]),
-//!   finish the assertion with [`gateway_assertion`], send `method` `url` with `headers`
-//!   (and the body when `body`), at most `timeout_ms` for the response headers; set
+//!   finish the assertion with [`gateway_assertion`], send `method` `url` with a copy of
+//!   the request's own headers less the names in `drop`, plus `add` and the assertion
+//!   appended (and the body when `body`), at most `timeout_ms` for the response headers; set
 //!   `response_headers` on the origin's response; complete and write `log`. When the
 //!   origin fails, [`gateway_origin_failed`] gives the reply.
 //!
@@ -84,7 +85,8 @@ enum Plan<'a> {
     Forward {
         method: &'a str,
         url: &'a str,
-        headers: &'a [(Cow<'a, str>, Cow<'a, str>)],
+        drop: &'a [&'a str],
+        add: &'a [(Cow<'a, str>, Cow<'a, str>)],
         body: bool,
         sign: &'a str,
         kid: &'a str,
@@ -245,7 +247,8 @@ async fn plan(req: &Incoming, url: &Url, env: &Env, now_ms: f64) -> String {
     to_json(&Plan::Forward {
         method: &out.method,
         url: &out.target,
-        headers: &out.headers,
+        drop: &out.headers.drop,
+        add: &out.headers.add,
         body: out.with_body,
         sign: &out.signing_input,
         kid: tenant.key.kid(),
@@ -361,7 +364,7 @@ mod tests {
 
     #[test]
     fn a_forward_plan_has_every_field_the_entry_reads() {
-        let headers = alloc::vec![(Cow::Borrowed("accept"), Cow::Borrowed("*/*"))];
+        let add = alloc::vec![(Cow::Borrowed("x-request-id"), Cow::Borrowed("rid-2"))];
         let line = LogLine {
             request_id: "rid-2".into(),
             method: "GET".into(),
@@ -372,7 +375,8 @@ mod tests {
         let plan = Plan::Forward {
             method: "GET",
             url: "http://origin.test/api",
-            headers: &headers,
+            drop: &["host"],
+            add: &add,
             body: false,
             sign: "a.b",
             kid: "kid-1",
@@ -386,7 +390,8 @@ mod tests {
         for key in [
             "method",
             "url",
-            "headers",
+            "drop",
+            "add",
             "body",
             "sign",
             "kid",

@@ -32,7 +32,7 @@ use crate::edge::authn;
 use crate::edge::config::GatewayConfig;
 use crate::edge::extract::request_token;
 use crate::edge::headers::{
-    claims_headers, forward_headers, valid_request_id, ForwardContext, HeaderList, REQUEST_ID,
+    claims_headers, forwarded_headers, valid_request_id, ForwardContext, ForwardedHeaders, REQUEST_ID,
 };
 use crate::jose::finish_jws;
 
@@ -469,9 +469,10 @@ pub(crate) struct Outbound<'a> {
     pub(crate) method: String,
     /// The origin URL.
     pub(crate) target: String,
-    /// The forwarded headers in order: the clean inbound set, then the claims headers
-    /// ([`forward_headers`]); the assertion ([`ASSERTION_HEADER`]) goes last.
-    pub(crate) headers: HeaderList<'a>,
+    /// The forwarded headers as changes to the inbound ones: what of them is dropped, and
+    /// the edge's own and the claims headers to append ([`forwarded_headers`]); the
+    /// assertion ([`ASSERTION_HEADER`]) goes last.
+    pub(crate) headers: ForwardedHeaders<'a>,
     /// The assertion's JWS signing input, for the tenant's key.
     pub(crate) signing_input: String,
     /// Whether the inbound body goes along (not for `GET`/`HEAD`).
@@ -529,7 +530,7 @@ pub(crate) fn outbound<'a>(
             None => h.to_string(),
         });
     // The runtime's own client address (Cloudflare sets it; a client's is overwritten).
-    let headers = forward_headers(
+    let headers = forwarded_headers(
         &req.headers,
         &ForwardContext {
             request_id,
@@ -603,7 +604,7 @@ async fn forward(
     let signature = sign_input(&tenant.key, out.signing_input.as_bytes())
         .await
         .ok_or_else(unsigned)?;
-    let mut headers = out.headers;
+    let mut headers = out.headers.apply(&req.headers);
     headers.push((
         ASSERTION_HEADER.into(),
         finish_jws(out.signing_input, &signature).into(),
