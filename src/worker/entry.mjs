@@ -197,8 +197,9 @@ async function forward(request, plan, verifyMs) {
   let assertion;
   try {
     const key = edge.glue.gateway_signing_key(plan.kid);
-    const signature = await crypto.subtle.sign(ED25519, key, encoder.encode(plan.sign));
-    assertion = edge.glue.gateway_assertion(plan.sign, new Uint8Array(signature));
+    const sign = encoder.encode(plan.sign);
+    const signature = await crypto.subtle.sign(ED25519, key, sign);
+    assertion = edge.glue.gateway_assertion(sign, new Uint8Array(signature));
   } catch {}
   if (assertion === undefined) return failed(plan, 'unsigned', '');
   // The origin's headers: a copy of the runtime's own, less what the core dropped, plus
@@ -239,7 +240,9 @@ async function handle(request, env, ctx) {
   // `header_lines` reads it.
   let headers = '';
   for (const [name, value] of request.headers) headers += name + '\n' + value + '\n';
-  let plan = JSON.parse(edge.glue.gateway_plan(request.method, request.url, headers, env, now));
+  // As bytes: one native copy into wasm memory (a string argument is copied by the glue
+  // one character at a time).
+  let plan = JSON.parse(edge.glue.gateway_plan(request.method, request.url, encoder.encode(headers), env, now));
   let verifyMs;
   // A first-seen token: one native verify; the answer resumes the request in the core
   // where it stopped (a valid signature goes into the core's memo and the claims are
