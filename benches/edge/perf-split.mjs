@@ -18,7 +18,13 @@
 // entry Worker and loopback on both sides, so compare the Workers' rows, not the totals.
 //
 //   node benches/edge/perf-split.mjs [--requests 2000] [--warm 500] [--freq 4000]
-//       [--cases public,repeated,first] [--build DIR]
+//       [--cases public,repeated,first] [--build DIR] [--workers torii,torii-nolog,jose]
+//       [--browser-headers]
+//
+// `--browser-headers` sends what a browser sends beside the token (accept*, user-agent,
+// sec-ch-*, a ~600-byte cookie, referer: ~1.3 KB); without it, only the token.
+// `torii-nolog` is torii-edge with `TORII_LOG=off`; the last two rows compare the first
+// Worker listed with the last.
 //
 // Needs `perf` (Debian's linux-perf) and the right to sample a child process
 // (kernel.perf_event_paranoid ≤ 2). Not part of `make test` or `make bench`.
@@ -41,6 +47,8 @@ const { values } = parseArgs({
     freq: { type: 'string', default: '4000' },
     cases: { type: 'string', default: 'public,repeated,first' },
     build: { type: 'string', default: 'build' },
+    workers: { type: 'string', default: 'torii,jose' },
+    'browser-headers': { type: 'boolean', default: false },
   },
 });
 const N = Number(values.requests);
@@ -65,18 +73,50 @@ const joseBundle = join(tmp, 'jose-worker.js');
 await bundleJoseWorker(joseBundle);
 const jose = await joseVars({ secret: SECRET, issuer: ISSUER, originUrl: ORIGIN_URL });
 
-const workers = [
+const toriiBase = () =>
+  toriiOptions({ build: join(ROOT, values.build), db: 'perf-db', secret: SECRET, baseDomain: BASE_DOMAIN, originUrl: ORIGIN_URL, routes: ROUTES });
+const allWorkers = [
   {
     id: 'torii',
     name: 'torii-edge',
-    options: () =>
-      toriiOptions({ build: join(ROOT, values.build), db: 'perf-db', secret: SECRET, baseDomain: BASE_DOMAIN, originUrl: ORIGIN_URL, routes: ROUTES }),
+    options: toriiBase,
+    seed: (mf) => seedD1(mf, undefined, ISSUER, { firstKey: true }),
+  },
+  {
+    id: 'torii-nolog',
+    name: 'torii-edge, TORII_LOG=off',
+    options: () => {
+      const o = toriiBase();
+      return { ...o, bindings: { ...o.bindings, TORII_LOG: 'off' } };
+    },
     seed: (mf) => seedD1(mf, undefined, ISSUER, { firstKey: true }),
   },
   // With the same (unused) bindings, as `make bench`'s cold start compares it.
   { id: 'jose', name: 'jose Worker', options: () => scriptOptions({ script: joseBundle, vars: jose, db: 'perf-db' }), seed: async () => {} },
 ];
+const workers = values.workers.split(',').map((id) => {
+  const w = allWorkers.find((x) => x.id === id);
+  if (!w) throw new Error(`perf-split: no Worker ${id} (${allWorkers.map((x) => x.id).join(', ')})`);
+  return w;
+});
 
+/** What a browser sends beside the token (`--browser-headers`). */
+const BROWSER = values['browser-headers']
+  ? {
+      accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8',
+      'accept-encoding': 'gzip, deflate, br, zstd',
+      'accept-language': 'en-GB,en;q=0.9,fr;q=0.8',
+      'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+      'sec-ch-ua': '"Chromium";v="131", "Not_A Brand";v="24"',
+      'sec-ch-ua-mobile': '?0',
+      'sec-ch-ua-platform': '"Linux"',
+      'sec-fetch-dest': 'document',
+      'sec-fetch-mode': 'navigate',
+      'sec-fetch-site': 'same-origin',
+      referer: `${ISSUER}/dashboard/settings?tab=profile`,
+      cookie: Array.from({ length: 12 }, (_, i) => `pref_${i}=${'v'.repeat(40)}`).join('; '),
+    }
+  : {};
 const repeated = await mintDevToken({ masterSecret: SECRET, issuer: ISSUER, lifetime: 3600 });
 let minted = 0;
 /** A token no request has carried yet (first-seen). */
@@ -113,7 +153,7 @@ async function run(worker, kase) {
     const once = async () => {
       const token = kase === 'public' ? null : kase === 'repeated' ? repeated : tokens[next++];
       const res = await mf.dispatchFetch(`${ISSUER}${kase === 'public' ? '/public/x' : '/api/x'}`, {
-        headers: token ? { authorization: `Bearer ${token}` } : {},
+        headers: token ? { ...BROWSER, authorization: `Bearer ${token}` } : BROWSER,
       });
       await res.arrayBuffer();
       if (res.status !== 200) throw new Error(`${worker.id} ${kase}: ${res.status}`);
@@ -161,9 +201,9 @@ for (const { w, kase, r } of results) {
   );
 }
 for (const kase of CASES) {
-  const [a, b] = workers.map((w) => results.find((x) => x.w === w && x.kase === kase).r);
+  const [a, b] = [workers[0], workers[workers.length - 1]].map((w) => results.find((x) => x.w === w && x.kase === kase).r);
   console.log(
-    `${kase}: torii-edge − jose Worker: ` +
+    `${kase}: ${workers[0].name} − ${workers[workers.length - 1].name}: ` +
       ['jit', 'builtins', 'v8', 'workerd', 'kernel', 'total'].map((k) => `${k} ${(a[k] - b[k]).toFixed(0)}`).join(', ') +
       ' µs',
   );

@@ -204,9 +204,12 @@ async function forward(request, plan, verifyMs) {
   if (assertion === undefined) return failed(plan, 'unsigned', '');
   // The origin's headers: a copy of the runtime's own, less what the core dropped, plus
   // what it added (no inbound value goes through the plan).
+  // (Indexed loops: this code runs once per request, mostly before V8 optimizes it, and
+  // the iterator protocol of `for…of` with destructuring is what costs there.)
   const headers = new Headers(request.headers);
-  for (const name of plan.drop) headers.delete(name);
-  for (const [name, value] of plan.add) headers.append(name, value);
+  const { drop, add } = plan;
+  for (let i = 0; i < drop.length; i++) headers.delete(drop[i]);
+  for (let i = 0; i < add.length; i++) headers.append(add[i][0], add[i][1]);
   headers.append(plan.assertion, assertion);
   const abort = new AbortController();
   const init = { method: plan.method, headers, redirect: 'manual', signal: abort.signal };
