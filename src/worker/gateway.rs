@@ -32,7 +32,8 @@ use crate::edge::authn;
 use crate::edge::config::GatewayConfig;
 use crate::edge::extract::request_token;
 use crate::edge::headers::{
-    claims_headers, forwarded_headers, valid_request_id, ForwardContext, ForwardedHeaders, REQUEST_ID,
+    claims_headers, forwarded_headers, valid_request_id, ForwardContext, ForwardedHeaders,
+    REQUEST_ID,
 };
 use crate::jose::finish_jws;
 
