@@ -64,8 +64,8 @@ const BUILD = join(ROOT, values.build ?? 'build');
 const wasmPath = join(BUILD, 'index_bg.wasm');
 const apiWasmPath = join(BUILD, 'api_bg.wasm');
 // With wrangler.toml's KV, D1 and limiter bindings, as deployed.
-const toriiOptions = () =>
-  toriiWorkerOptions({ build: BUILD, db: 'bench-db', secret: SECRET, baseDomain: BASE_DOMAIN, originUrl: ORIGIN_URL, routes: ROUTES });
+const toriiOptions = (vars) =>
+  toriiWorkerOptions({ build: BUILD, db: 'bench-db', secret: SECRET, baseDomain: BASE_DOMAIN, originUrl: ORIGIN_URL, routes: ROUTES, vars });
 
 const tmp = mkdtempSync(join(tmpdir(), 'torii-bench-'));
 const joseBundle = join(tmp, 'jose-worker.js');
@@ -210,7 +210,7 @@ try {
     workers: [
       { name: 'pass', ...strip(passOptions()) },
       { name: 'torii', ...strip(toriiOptions()) },
-      { name: 'torii-nolog', ...strip(toriiOptions()), bindings: { ...toriiOptions().bindings, TORII_LOG: 'off' } },
+      { name: 'torii-nolog', ...strip(toriiOptions({ TORII_LOG: 'off' })) },
       { name: 'jose', ...strip(joseOptions()) },
       { name: 'floor', ...strip(floorOptions()) },
     ],

@@ -115,9 +115,10 @@ export function toriiBindings(db) {
 
 /**
  * Miniflare options of a built torii-edge Worker in `build` (index.js and its wasm; an
- * `.mjs` beside them is an ES module), with its deployed bindings (D1 `db`) and vars.
+ * `.mjs` beside them is an ES module), with its deployed bindings (D1 `db`) and vars,
+ * plus `vars` (e.g. `{ TORII_LOG: 'off' }`).
  */
-export function toriiOptions({ build, db, secret, baseDomain, originUrl, routes }) {
+export function toriiOptions({ build, db, secret, baseDomain, originUrl, routes, vars = {} }) {
   return {
     modules: true,
     scriptPath: join(build, 'index.js'),
@@ -126,7 +127,7 @@ export function toriiOptions({ build, db, secret, baseDomain, originUrl, routes 
     compatibilityDate: COMPAT_DATE,
     handleRuntimeStdio: quiet,
     ...toriiBindings(db),
-    bindings: { TORII_MASTER_SECRET: secret, TORII_BASE_DOMAIN: baseDomain, ORIGIN_URL: originUrl, ROUTES: routes },
+    bindings: { TORII_MASTER_SECRET: secret, TORII_BASE_DOMAIN: baseDomain, ORIGIN_URL: originUrl, ROUTES: routes, ...vars },
   };
 }
 

@@ -73,22 +73,19 @@ const joseBundle = join(tmp, 'jose-worker.js');
 await bundleJoseWorker(joseBundle);
 const jose = await joseVars({ secret: SECRET, issuer: ISSUER, originUrl: ORIGIN_URL });
 
-const toriiBase = () =>
-  toriiOptions({ build: join(ROOT, values.build), db: 'perf-db', secret: SECRET, baseDomain: BASE_DOMAIN, originUrl: ORIGIN_URL, routes: ROUTES });
+const toriiBase = (vars) =>
+  toriiOptions({ build: join(ROOT, values.build), db: 'perf-db', secret: SECRET, baseDomain: BASE_DOMAIN, originUrl: ORIGIN_URL, routes: ROUTES, vars });
 const allWorkers = [
   {
     id: 'torii',
     name: 'torii-edge',
-    options: toriiBase,
+    options: () => toriiBase(),
     seed: (mf) => seedD1(mf, undefined, ISSUER, { firstKey: true }),
   },
   {
     id: 'torii-nolog',
     name: 'torii-edge, TORII_LOG=off',
-    options: () => {
-      const o = toriiBase();
-      return { ...o, bindings: { ...o.bindings, TORII_LOG: 'off' } };
-    },
+    options: () => toriiBase({ TORII_LOG: 'off' }),
     seed: (mf) => seedD1(mf, undefined, ISSUER, { firstKey: true }),
   },
   // With the same (unused) bindings, as `make bench`'s cold start compares it.

@@ -282,6 +282,25 @@ pub fn forward_headers<'a>(
     forwarded_headers(inbound, ctx, added).apply(inbound)
 }
 
+/// Every name the `Connection` headers of `inbound` list ([`connection_listed`]).
+fn all_connection_listed(inbound: &[(String, String)]) -> Vec<String> {
+    inbound
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("connection"))
+        .flat_map(|(_, v)| connection_listed(v))
+        .collect()
+}
+
+/// Whether the inbound header `name` goes on to the origin: not ours, hop-by-hop or
+/// `listed` by `Connection` ([`must_strip`]), not `Host`, the request id or a forwarding
+/// header.
+fn reaches_origin(name: &str, listed: &[String]) -> bool {
+    !must_strip(name, listed)
+        && !name.eq_ignore_ascii_case("host")
+        && !name.eq_ignore_ascii_case(REQUEST_ID)
+        && !is_forwarding_header(name)
+}
+
 /// [`forward_headers`] as changes to `inbound` ([`ForwardedHeaders`]): what the origin
 /// does not receive of it, and what the edge adds.
 pub fn forwarded_headers<'a>(
@@ -289,18 +308,10 @@ pub fn forwarded_headers<'a>(
     ctx: &ForwardContext<'_>,
     added: Vec<(&'static str, String)>,
 ) -> ForwardedHeaders<'a> {
-    let listed: Vec<String> = inbound
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case("connection"))
-        .flat_map(|(_, v)| connection_listed(v))
-        .collect();
+    let listed = all_connection_listed(inbound);
     let mut drop: Vec<&'a str> = Vec::new();
     for (n, _) in inbound {
-        let dropped = must_strip(n, &listed)
-            || n.eq_ignore_ascii_case("host")
-            || n.eq_ignore_ascii_case(REQUEST_ID)
-            || is_forwarding_header(n);
-        if dropped && !drop.iter().any(|d| d.eq_ignore_ascii_case(n)) {
+        if !reaches_origin(n, &listed) && !drop.iter().any(|d| d.eq_ignore_ascii_case(n)) {
             drop.push(n);
         }
     }
@@ -430,19 +441,10 @@ mod tests {
     /// What the origin receives, written as the per-header filter it was before the
     /// changes form ([`ForwardedHeaders`]): the reference the changes are checked against.
     fn reference(inbound: &[(String, String)]) -> Vec<(&str, &str)> {
-        let listed: Vec<String> = inbound
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case("connection"))
-            .flat_map(|(_, v)| connection_listed(v))
-            .collect();
+        let listed = all_connection_listed(inbound);
         inbound
             .iter()
-            .filter(|(n, _)| {
-                !must_strip(n, &listed)
-                    && !n.eq_ignore_ascii_case("host")
-                    && !n.eq_ignore_ascii_case(REQUEST_ID)
-                    && !is_forwarding_header(n)
-            })
+            .filter(|(n, _)| reaches_origin(n, &listed))
             .map(|(n, v)| (n.as_str(), v.as_str()))
             .collect()
     }
