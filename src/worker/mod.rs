@@ -10,6 +10,12 @@
 //!   `/_torii/` or `/.well-known/` is 404; every other path goes to the gateway.
 //! * `scheduled`: the Cron Trigger rotating due tenants' keys ([`tenant::rotate_due_tenants`]).
 //!
+//! Two wasm modules are built from this adapter (scripts/build-worker.mjs): the edge's
+//! (feature `edge`: the gateway, its fast path in `fast`, the well-known documents and
+//! minting) and the Backend API's (feature `api`). The API's module has none of the edge's
+//! entry points (its `fetch` answers the API's and the dashboard's routes, 404 to any
+//! other: the entry never sends it one), so the linker leaves the edge's code out of it.
+//!
 //! Environment (see the README's configuration table):
 //! * `TORII_MASTER_SECRET` (secret, required): at least 32 bytes, the HKDF input key
 //!   material of every signing key. Missing or short: tenant routes answer 500
@@ -20,6 +26,13 @@
 //!   `TORII_ROTATION_PERIOD_SECS`, `TORII_ROTATION_PUBLISH_LEAD_SECS`,
 //!   `TORII_TOKEN_LIFETIME_SECS` (vars); `TORII_DEV_MODE` (read by dev builds only).
 
+// A build without the edge's routes (the Backend API's module) reaches only part of the
+// shared adapter below: what only the edge's routes use is dead code there, and left out
+// by the linker. Not a blind spot: every build with `edge` (the edge's module,
+// `--all-features`) compiles it with the dead-code lint on, and nothing is compiled only
+// without `edge`.
+#![cfg_attr(not(feature = "edge"), allow(dead_code, unused_imports))]
+
 #[cfg(feature = "api")]
 mod api;
 mod clock;
@@ -29,7 +42,9 @@ mod dashboard;
 #[cfg(feature = "dev")]
 mod devtools;
 mod env;
+#[cfg(feature = "edge")]
 mod fast;
+#[cfg(feature = "edge")]
 mod gateway;
 mod http;
 mod log;
@@ -70,7 +85,7 @@ pub async fn fetch(
     // Backend API are written with workers-rs's (converted here), so the edge's module,
     // built without them, has none of its response-body conversions (streams included).
     let result: Result<worker::worker_sys::web_sys::Response> = match route {
-        #[cfg(feature = "dev")]
+        #[cfg(all(feature = "dev", feature = "edge"))]
         EdgeRoute::DevGateway | EdgeRoute::DevTools => {
             devtools::handle(route, Request::from(req), &env)
                 .await
@@ -93,9 +108,11 @@ pub async fn fetch(
         .await
         .map(Into::into),
         // The gateway hands back the runtime's response as is (no re-wrapping).
+        #[cfg(feature = "edge")]
         EdgeRoute::Gateway => {
             boxed(gateway::handle(req, url, &env, &worker::Context::new(ctx))).await
         }
+        #[cfg(feature = "edge")]
         route => {
             boxed(edge(
                 route,
@@ -105,6 +122,13 @@ pub async fn fetch(
                 &worker::Context::new(ctx),
             ))
             .await
+        }
+        // Not the edge's module: the entry sends this one the API's and the dashboard's
+        // requests only (`fast::gateway_plan`'s `api` plan).
+        #[cfg(not(feature = "edge"))]
+        _ => {
+            let _ = url;
+            http::to_web_response(&reply::not_found(), None)
         }
     };
     let raw = match result {
@@ -164,6 +188,7 @@ pub async fn scheduled(
 }
 
 /// The edge's own routes.
+#[cfg(feature = "edge")]
 async fn edge(
     route: EdgeRoute,
     req: &Request,
